@@ -1,0 +1,66 @@
+/**
+ * The one signing module's contract. Every signed artifact in modelseal (model signatures,
+ * dataset manifests, scan attestations, policy decisions) is a DSSE envelope in a Sigstore
+ * bundle, produced by `signPayload` and checked by `verifyBundle` (src/signing/index.ts).
+ */
+
+/** A Sigstore bundle as JSON (v0.3 media type for everything modelseal writes). */
+export type BundleJson = Record<string, unknown>
+
+export type SignerSpec =
+  | {method: 'key'; privateKeyPath: string; password?: string}
+  | {
+      method: 'certificate'
+      privateKeyPath: string
+      password?: string
+      signingCertificatePath: string
+      certificateChainPaths: string[]
+    }
+  | ({method: 'sigstore'} & KeylessSignOptions)
+
+export interface KeylessSignOptions {
+  identityToken?: string
+  useStaging?: boolean
+  trustConfigPath?: string
+  fulcioUrl?: string
+  rekorUrl?: string
+  tsaUrl?: string
+}
+
+export type VerifierSpec =
+  | {method: 'key'; publicKeyPath: string}
+  | {method: 'certificate'; certificateChainPaths: string[]}
+  | ({method: 'sigstore'} & KeylessVerifyOptions)
+
+export interface KeylessVerifyOptions {
+  identity?: string
+  identityRegexp?: string
+  issuer?: string
+  issuerRegexp?: string
+  /** Fulcio certificate extensions that must match exactly (e.g. sourceRepositoryURI). */
+  extensions?: Record<string, string>
+  trustedRootPath?: string
+  offline?: boolean
+}
+
+/** Who signed, as far as verification proved it. */
+export interface SignerIdentity {
+  method: 'key' | 'certificate' | 'sigstore'
+  /** key: hex SHA-256 of the SPKI PEM (the OMS `hint`). */
+  keyFingerprint?: string
+  /** certificate / sigstore: leaf subject, SANs, issuer (OIDC issuer for sigstore). */
+  certificateSubject?: string
+  subjectAlternativeNames?: string[]
+  oidcIssuer?: string
+  /** Fulcio extensions by name (sourceRepositoryURI, sourceRepositoryRef, buildSignerURI, ...). */
+  extensions?: Record<string, string>
+  /** Verified transparency-log / timestamp facts (sigstore). */
+  tlog?: {logIndex: string; integratedTime?: string; logId?: string}[]
+  timestamps?: string[]
+}
+
+export interface VerifiedEnvelope {
+  payloadType: string
+  payload: Buffer
+  signer: SignerIdentity
+}
