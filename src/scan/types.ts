@@ -71,6 +71,8 @@ export interface ScanSummary {
   scanned: number
   errors: number
   unsupported: number
+  /** Files a directory walk passed over (no scanner recognised them and no model extension). */
+  skipped?: number
   findings: Record<Severity, number>
   /** Highest severity found, or null when there are no findings. */
   maxSeverity: Severity | null

@@ -41,6 +41,12 @@ export interface KeylessVerifyOptions {
   extensions?: Record<string, string>
   trustedRootPath?: string
   offline?: boolean
+  /** Fulcio extensions that must match a pattern (always anchored to the whole value). */
+  extensionRegexps?: Record<string, string>
+  /** ClientTrustConfig file: its trustedRoot is used (no network I/O). */
+  trustConfigPath?: string
+  /** Staging signatures: needs trustedRootPath or trustConfigPath (no staging root is shipped). */
+  useStaging?: boolean
 }
 
 /** Who signed, as far as verification proved it. */
@@ -50,6 +56,11 @@ export interface SignerIdentity {
   keyFingerprint?: string
   /** certificate / sigstore: leaf subject, SANs, issuer (OIDC issuer for sigstore). */
   certificateSubject?: string
+  /** certificate: leaf issuer name and SHA-256 fingerprint of the leaf DER (hex). */
+  certificateIssuer?: string
+  certificateFingerprint?: string
+  /** certificate: subjects of the verified path, leaf first, trust anchor last. */
+  chain?: string[]
   subjectAlternativeNames?: string[]
   oidcIssuer?: string
   /** Fulcio extensions by name (sourceRepositoryURI, sourceRepositoryRef, buildSignerURI, ...). */
@@ -57,10 +68,25 @@ export interface SignerIdentity {
   /** Verified transparency-log / timestamp facts (sigstore). */
   tlog?: {logIndex: string; integratedTime?: string; logId?: string}[]
   timestamps?: string[]
+  /** sigstore: the Fulcio leaf certificate (base64 DER). */
+  certificate?: string
+  /** sigstore: where the trusted root came from (`shipped:…`, `tuf:…`, `trusted-root-file:PATH`, …). */
+  trustSource?: string
 }
 
 export interface VerifiedEnvelope {
   payloadType: string
   payload: Buffer
   signer: SignerIdentity
+  /** Non-fatal remarks (e.g. a pre-1.1 key bundle without `hint`, a v0.2.0 legacy signature). */
+  warnings?: string[]
+}
+
+export interface VerifyBundleOptions {
+  /** Accept model_signing v0.2.0's legacy PAE encoding (OMS model signatures only). */
+  allowLegacyPae?: boolean
+  /** Require this payloadType (checked after the signature). */
+  payloadType?: string
+  /** Time at which certificates must be valid; default now. */
+  now?: Date
 }

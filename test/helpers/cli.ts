@@ -40,7 +40,9 @@ export function runCli(
     // MODELSEAL_TEST_FROM_SRC=1 runs the TypeScript sources through tsx (bin/dev.js), so a
     // test can run before (or without) a full build.
     const fromSrc = process.env.MODELSEAL_TEST_FROM_SRC === '1'
-    const entry = fromSrc ? ['--import', 'tsx', path.join(repoRoot, 'bin', 'dev.js')] : [path.join(repoRoot, 'bin', 'run.js')]
+    // tsx by absolute URL: a bare `--import tsx` is resolved from the child's cwd (often a temp dir).
+    const tsx = fromSrc ? import.meta.resolve('tsx') : ''
+    const entry = fromSrc ? ['--import', tsx, path.join(repoRoot, 'bin', 'dev.js')] : [path.join(repoRoot, 'bin', 'run.js')]
     const child = spawn(process.execPath, [...entry, ...args], {
       cwd: opts.cwd ?? repoRoot,
       env: {...process.env, NO_COLOR: '1', MODELSEAL_NO_PROGRESS: '1', ...opts.env},

@@ -1,0 +1,109 @@
+#!/usr/bin/env node
+/**
+ * Dataset manifest benchmark (`npm run bench:dataset`, after the build).
+ *
+ * Makes N small files (default 100,000; `--files 1000000` or BENCH_FILES for the 1M run) of
+ * 200..2,200 random bytes in 1,000 directories (BENCH_DIR, default $TMPDIR/modelseal-bench-dataset;
+ * made once and reused), then, warm page cache, in the same run:
+ *   baseline:  find DIR -type f -print0 | xargs -0 openssl dgst -sha256 > /dev/null
+ *   modelseal: `dataset manifest DIR --output OUT` (the CLI, start-up included) and
+ *              `dataset verify DIR --manifest OUT --unsigned`, each with its peak RSS
+ * and reports files/s, MB/s, peak RSS and the speed-up over the baseline. Best of BENCH_RUNS (2).
+ * Targets (issue 7): ≥ 1.5× the baseline at 100k files; peak RSS < 500 MB at 1M files.
+ */
+import {spawnSync} from 'node:child_process'
+import {randomBytes} from 'node:crypto'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import {fileURLToPath, pathToFileURL} from 'node:url'
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+
+// Child mode: run the CLI in this process and report its peak RSS (workers included).
+if (process.argv[2] === '--rss-child') {
+  const {execute} = await import('@oclif/core')
+  const t0 = process.hrtime.bigint()
+  const origWrite = process.stdout.write.bind(process.stdout)
+  process.stdout.write = () => true
+  await execute({dir: pathToFileURL(path.join(repo, 'bin', 'run.js')).href, args: process.argv.slice(3)})
+  process.stdout.write = origWrite
+  process.stderr.write(`\nRESULT ${JSON.stringify({ms: Number(process.hrtime.bigint() - t0) / 1e6, rssKB: process.resourceUsage().maxRSS, exitCode: process.exitCode ?? 0})}\n`)
+  process.exit(0)
+}
+
+const arg = (name) => {
+  const i = process.argv.indexOf(name)
+  return i > 0 ? process.argv[i + 1] : undefined
+}
+const nFiles = Number(arg('--files') ?? process.env.BENCH_FILES ?? 100_000)
+const runs = Math.max(1, Number(process.env.BENCH_RUNS ?? 2))
+const dataDir = path.resolve(process.env.BENCH_DIR ?? path.join(os.tmpdir(), 'modelseal-bench-dataset'), `files-${nFiles}`)
+const DIRS = 1000
+
+function makeData() {
+  const marker = path.join(dataDir, '.complete')
+  if (fs.existsSync(marker)) return JSON.parse(fs.readFileSync(marker, 'utf8'))
+  fs.rmSync(dataDir, {recursive: true, force: true})
+  const t0 = Date.now()
+  let bytes = 0
+  const pool = randomBytes(4 << 20)
+  for (let d = 0; d < DIRS; d++) fs.mkdirSync(path.join(dataDir, 'data', `d${String(d).padStart(4, '0')}`), {recursive: true})
+  for (let i = 0; i < nFiles; i++) {
+    const size = 200 + ((i * 7919) % 2001)
+    const off = (i * 104_729) % (pool.length - size)
+    fs.writeFileSync(path.join(dataDir, 'data', `d${String(i % DIRS).padStart(4, '0')}`, `f${i}.bin`), pool.subarray(off, off + size))
+    bytes += size
+  }
+  const info = {files: nFiles, bytes}
+  fs.writeFileSync(marker, JSON.stringify(info))
+  console.log(`made ${nFiles} files (${(bytes / 1e6).toFixed(1)} MB) in ${((Date.now() - t0) / 1000).toFixed(1)} s under ${dataDir}`)
+  return info
+}
+
+function timeShell(cmd) {
+  const t0 = process.hrtime.bigint()
+  const r = spawnSync('sh', ['-c', cmd], {stdio: ['ignore', 'ignore', 'pipe']})
+  if (r.status !== 0) throw new Error(`${cmd} failed: ${r.stderr}`)
+  return Number(process.hrtime.bigint() - t0) / 1e6
+}
+
+function timeCli(args) {
+  const t0 = process.hrtime.bigint()
+  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--rss-child', ...args], {
+    encoding: 'utf8',
+    env: {...process.env, MODELSEAL_NO_PROGRESS: '1'},
+    maxBuffer: 64 << 20,
+  })
+  const wall = Number(process.hrtime.bigint() - t0) / 1e6
+  const m = /RESULT (.*)/.exec(r.stderr ?? '')
+  if (!m) throw new Error(`modelseal ${args.join(' ')} failed:\n${r.stderr}`)
+  const res = JSON.parse(m[1])
+  if (res.exitCode !== 0) throw new Error(`modelseal ${args.join(' ')} exited ${res.exitCode}:\n${r.stderr}`)
+  return {ms: wall, rssMB: res.rssKB / 1024}
+}
+
+const best = (f) => {
+  const all = Array.from({length: runs}, f)
+  return all.reduce((a, b) => (b.ms < a.ms ? b : a))
+}
+
+const info = makeData()
+const data = path.join(dataDir, 'data')
+const out = path.join(dataDir, 'manifest')
+// Warm the page cache (and the dentry cache) for both sides.
+timeShell(`find '${data}' -type f -print0 | xargs -0 cat > /dev/null`)
+const baseline = best(() => ({ms: timeShell(`find '${data}' -type f -print0 | xargs -0 openssl dgst -sha256 > /dev/null`)}))
+const manifest = best(() => timeCli(['dataset', 'manifest', data, '--output', out, '--force']))
+const verify = best(() => timeCli(['dataset', 'verify', data, '--manifest', out, '--unsigned']))
+
+const row = (label, r) => {
+  const s = r.ms / 1000
+  return `${label.padEnd(58)} ${s.toFixed(2).padStart(7)} s ${String(Math.round(info.files / s)).padStart(9)} files/s ${(info.bytes / 1e6 / s).toFixed(1).padStart(7)} MB/s ${r.rssMB ? `${r.rssMB.toFixed(0).padStart(5)} MB RSS` : ''}`
+}
+console.log(`\n${info.files} files, ${(info.bytes / 1e6).toFixed(1)} MB, ${os.availableParallelism()} cores, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}; best of ${runs}, warm cache`)
+console.log(row('find | xargs -0 openssl dgst -sha256 (baseline)', baseline))
+console.log(row('modelseal dataset manifest (CLI, start-up included)', manifest))
+console.log(row('modelseal dataset verify --unsigned (CLI, full)', verify))
+console.log(`speed-up over baseline: manifest ${(baseline.ms / manifest.ms).toFixed(2)}×, verify ${(baseline.ms / verify.ms).toFixed(2)}× (target ≥ 1.5× at 100k files)`)
+console.log(`peak RSS: manifest ${manifest.rssMB.toFixed(0)} MB, verify ${verify.rssMB.toFixed(0)} MB (target < 500 MB at 1M files)`)

@@ -1,0 +1,163 @@
+#!/usr/bin/env node
+/**
+ * Hashing benchmark (`npm run bench:hash`, after the build): modelseal digest vs
+ * `openssl dgst -sha256` on the same bytes, in the same run, warm page cache.
+ *
+ * Models (made once, reused; BENCH_DIR or bench/.data): a 2 GiB single file and 8 × 256 MiB files.
+ * For each: openssl (baseline), the library in-process (serializeModel), and the CLI as a child
+ * process (start-up included) with its peak RSS. MB/s = 10^6 bytes per second; best of BENCH_RUNS
+ * (default 3) runs, median in the table too.
+ *
+ * Env: BENCH_DIR, BENCH_RUNS, BENCH_SCALE (fraction of the full sizes, e.g. 0.25 for a quick run),
+ * BENCH_EXTRA=1 (also blake2b / blake3 and worker-count rows).
+ */
+import {spawnSync} from 'node:child_process'
+import {randomFillSync} from 'node:crypto'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import {fileURLToPath, pathToFileURL} from 'node:url'
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+
+// Child mode: run the CLI in this process and report its peak RSS (used when /usr/bin/time is absent).
+if (process.argv[2] === '--rss-child') {
+  const {execute} = await import('@oclif/core')
+  const origWrite = process.stdout.write.bind(process.stdout)
+  process.stdout.write = () => true
+  await execute({dir: pathToFileURL(path.join(repo, 'bin', 'run.js')).href, args: process.argv.slice(3)})
+  process.stdout.write = origWrite
+  process.stderr.write(`\nRSS_KB=${process.resourceUsage().maxRSS}\n`)
+  process.exit(0)
+}
+
+const {serializeModel} = await import(pathToFileURL(path.join(repo, 'dist', 'src', 'oms', 'serialize.js')).href)
+
+const MiB = 1 << 20
+const scale = Number(process.env.BENCH_SCALE ?? 1)
+const runs = Math.max(1, Number(process.env.BENCH_RUNS ?? 3))
+const extra = process.env.BENCH_EXTRA === '1'
+const dataDir = path.resolve(process.env.BENCH_DIR ?? path.join(repo, 'bench', '.data'))
+const singleSize = Math.round(2048 * MiB * scale)
+const partSize = Math.round(256 * MiB * scale)
+
+function makeFile(file, size) {
+  if (fs.existsSync(file) && fs.statSync(file).size === size) return
+  fs.mkdirSync(path.dirname(file), {recursive: true})
+  const fd = fs.openSync(`${file}.tmp`, 'w')
+  const buf = Buffer.allocUnsafe(16 * MiB)
+  for (let done = 0; done < size; ) {
+    const n = Math.min(buf.length, size - done)
+    randomFillSync(buf, 0, n)
+    fs.writeSync(fd, buf, 0, n)
+    done += n
+  }
+  fs.closeSync(fd)
+  fs.renameSync(`${file}.tmp`, file)
+}
+
+const single = path.join(dataDir, `single-${singleSize}`)
+const multi = path.join(dataDir, `multi-${partSize}`)
+process.stderr.write(`bench data in ${dataDir} (creating if missing)...\n`)
+makeFile(path.join(single, 'model.bin'), singleSize)
+const parts = Array.from({length: 8}, (_, i) => path.join(multi, `part-${i}.bin`))
+for (const p of parts) makeFile(p, partSize)
+
+const haveTime = fs.existsSync('/usr/bin/time')
+const bytesOf = (m) => (m === single ? singleSize : partSize * 8)
+
+function time(fn) {
+  const t = process.hrtime.bigint()
+  const r = fn()
+  return {secs: Number(process.hrtime.bigint() - t) / 1e9, r}
+}
+
+async function timeAsync(fn) {
+  const t = process.hrtime.bigint()
+  const r = await fn()
+  return {secs: Number(process.hrtime.bigint() - t) / 1e9, r}
+}
+
+function openssl(files) {
+  const {secs, r} = time(() => spawnSync('openssl', ['dgst', '-sha256', ...files], {encoding: 'utf8'}))
+  if (r.status !== 0) throw new Error(`openssl failed: ${r.stderr}`)
+  return {secs}
+}
+
+function cli(model, args) {
+  const cliArgs = ['digest', model, ...args]
+  const cmd = haveTime
+    ? ['/usr/bin/time', ['-f', 'RSS_KB=%M', process.execPath, path.join(repo, 'bin', 'run.js'), ...cliArgs]]
+    : [process.execPath, [fileURLToPath(import.meta.url), '--rss-child', ...cliArgs]]
+  const env = {...process.env, MODELSEAL_NO_PROGRESS: '1'}
+  const {secs, r} = time(() => spawnSync(cmd[0], cmd[1], {encoding: 'utf8', env}))
+  if (r.status !== 0) throw new Error(`modelseal digest failed (${r.status}): ${r.stderr}`)
+  const rss = Number(/RSS_KB=(\d+)/.exec(r.stderr)?.[1] ?? NaN) / 1024
+  return {secs, rss, out: r.stdout.trim()}
+}
+
+async function lib(model, opts) {
+  const {secs, r} = await timeAsync(() => serializeModel(model, {method: 'files', hashType: 'sha256', ...opts}))
+  return {secs, out: `sha256:${r.manifest.rootDigest}`}
+}
+
+const rows = []
+async function measure(label, model, fn, target) {
+  const samples = []
+  let rss = 0
+  let out
+  for (let i = 0; i < runs; i++) {
+    const s = await fn()
+    samples.push(s.secs)
+    if (s.rss) rss = Math.max(rss, s.rss)
+    out ??= s.out
+  }
+  samples.sort((a, b) => a - b)
+  const mbs = (secs) => bytesOf(model) / 1e6 / secs
+  const row = {label, best: mbs(samples[0]), median: mbs(samples[Math.floor(samples.length / 2)]), rss, target, out}
+  rows.push(row)
+  process.stderr.write(`  ${label}: ${row.best.toFixed(0)} MB/s\n`)
+  return row
+}
+
+// Warm the page cache (and check the model digests agree between CLI and library).
+for (const f of [path.join(single, 'model.bin'), ...parts]) spawnSync('cat', [f], {stdio: ['ignore', 'ignore', 'inherit']})
+
+for (const [name, model, files] of [
+  [`${+(singleSize / 1024 / MiB).toFixed(3)} GiB file`, single, [path.join(single, 'model.bin')]],
+  [`8 x ${+(partSize / MiB).toFixed(1)} MiB`, multi, parts],
+]) {
+  process.stderr.write(`${name}:\n`)
+  const base = await measure(`${name} | openssl dgst -sha256`, model, () => openssl(files))
+  const t95 = {ratio: 0.95, of: base}
+  const t18 = {ratio: 1.8, of: base}
+  const filesTarget = model === single ? t95 : t18
+  await measure(`${name} | library files sha256`, model, () => lib(model, {}), filesTarget)
+  await measure(`${name} | library shards sha256`, model, () => lib(model, {method: 'shards'}), t18)
+  await measure(`${name} | CLI digest files`, model, () => cli(model, []), filesTarget)
+  await measure(`${name} | CLI digest shards`, model, () => cli(model, ['--method', 'shards']), t18)
+  if (extra) {
+    await measure(`${name} | library shards, 1 worker`, model, () => lib(model, {method: 'shards', workers: 1}))
+    await measure(`${name} | library files blake2b`, model, () => lib(model, {hashType: 'blake2b'}))
+    await measure(`${name} | library shards blake2b`, model, () => lib(model, {method: 'shards', hashType: 'blake2b'}))
+    await measure(`${name} | library files blake3`, model, () => lib(model, {hashType: 'blake3'}))
+  }
+}
+
+const pad = (s, n) => String(s).padEnd(n)
+const lpad = (s, n) => String(s).padStart(n)
+const lines = [
+  `modelseal hash benchmark: ${os.cpus()[0]?.model ?? 'cpu'} x ${os.availableParallelism()}, node ${process.version}, load avg ${os.loadavg()[0].toFixed(2)} at the end, best of ${runs}`,
+  `${pad('case', 42)}${lpad('best MB/s', 10)}${lpad('median', 8)}${lpad('x openssl', 10)}${lpad('target', 8)}${lpad('peak RSS', 10)}  met`,
+]
+for (const r of rows) {
+  const base = rows.find((x) => x.label.split(' | ')[0] === r.label.split(' | ')[0] && x.label.includes('openssl'))
+  const vs = base ? r.best / base.best : undefined
+  const rssOk = r.rss ? r.rss < 200 : true
+  const met = r.target ? (vs >= r.target.ratio && rssOk ? 'yes' : 'NO') : ''
+  lines.push(
+    `${pad(r.label, 42)}${lpad(r.best.toFixed(0), 10)}${lpad(r.median.toFixed(0), 8)}${lpad(vs === undefined ? '' : vs.toFixed(2), 10)}${lpad(r.target ? `>=${r.target.ratio}` : '', 8)}${lpad(r.rss ? `${r.rss.toFixed(0)} MB` : '', 10)}  ${met}`,
+  )
+}
+lines.push(`root digests (CLI and library must agree per model): ${[...new Set(rows.filter((r) => r.out).map((r) => r.out))].join(', ')}`)
+console.log(lines.join('\n'))

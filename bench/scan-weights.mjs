@@ -1,0 +1,86 @@
+#!/usr/bin/env node
+/**
+ * Weight-scan benchmark (`npm run bench:scan` calls runWeightsBench; also runs standalone):
+ * writes a float32 safetensors file (default 1 GiB, MODELSEAL_BENCH_WEIGHTS_MB to change) under
+ * bench/.data, scans it with the built scanner in a child process (so peak RSS is the scan's own),
+ * and prints throughput beside `openssl dgst -sha256` on the same file.
+ * Targets (2 cores): >= 1 GB/s (about 0.6 x openssl), peak RSS < 300 MB whatever the size.
+ */
+import {spawnSync} from 'node:child_process'
+import {closeSync, existsSync, mkdirSync, openSync, statSync, writeSync} from 'node:fs'
+import path from 'node:path'
+import {fileURLToPath, pathToFileURL} from 'node:url'
+
+const here = path.dirname(fileURLToPath(import.meta.url))
+const root = path.resolve(here, '..')
+
+/** Trained-looking float32 data: random sign and mantissa, exponents of small weights. */
+function makeFile(file, bytes) {
+  const header = Buffer.from(JSON.stringify({'model.weight': {dtype: 'F32', shape: [bytes / 4], data_offsets: [0, bytes]}}))
+  const padded = Buffer.concat([header, Buffer.alloc((8 - (header.length % 8)) % 8, 0x20)])
+  const len = Buffer.alloc(8)
+  len.writeBigUInt64LE(BigInt(padded.length))
+  const fd = openSync(file, 'w')
+  try {
+    writeSync(fd, len)
+    writeSync(fd, padded)
+    const chunk = new Uint32Array(4 << 20)
+    let x = 0x9e3779b9
+    for (let done = 0; done < bytes; done += chunk.byteLength) {
+      for (let i = 0; i < chunk.length; i++) {
+        x ^= x << 13
+        x ^= x >>> 17
+        x ^= x << 5
+        const e = 117 + ((x >>> 8) & 7)
+        chunk[i] = ((x & 0x80000000) | (e << 23) | (Math.imul(x, 0x9e3779b1) & 0x7fffff)) >>> 0
+      }
+      writeSync(fd, new Uint8Array(chunk.buffer, 0, Math.min(chunk.byteLength, bytes - done)))
+    }
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/** Child mode: scan one file with the built library, print JSON timing + peak RSS. */
+async function child(file) {
+  const {scanPaths} = await import(pathToFileURL(path.join(root, 'dist', 'src', 'index.js')).href)
+  const t0 = performance.now()
+  const r = await scanPaths([file], {failOn: 'high'})
+  const ms = performance.now() - t0
+  const f = r.report.files[0]
+  process.stdout.write(JSON.stringify({ms, rssMB: process.resourceUsage().maxRSS / 1024, status: f.status, findings: f.findings.length, error: f.error}))
+}
+
+export async function runWeightsBench() {
+  const mb = Number(process.env.MODELSEAL_BENCH_WEIGHTS_MB ?? 1024)
+  const bytes = mb * 1024 * 1024
+  const dir = path.join(here, '.data')
+  mkdirSync(dir, {recursive: true})
+  const file = path.join(dir, `weights-${mb}m.safetensors`)
+  if (!existsSync(file) || statSync(file).size < bytes) {
+    const t = performance.now()
+    makeFile(file, bytes)
+    console.log(`weights: wrote ${file} (${mb} MiB) in ${((performance.now() - t) / 1000).toFixed(1)} s`)
+  }
+  const size = statSync(file).size
+  // Warm the page cache so both contenders read from memory.
+  spawnSync('cat', [file], {stdio: ['ignore', 'ignore', 'ignore']})
+  const ossl = spawnSync('bash', ['-c', `TIMEFORMAT=%R; time openssl dgst -sha256 '${file}' > /dev/null`], {encoding: 'utf8'})
+  const osslSec = Number(ossl.stderr.trim().split('\n').pop())
+  const runs = []
+  for (let k = 0; k < 2; k++) {
+    const c = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', file], {encoding: 'utf8', env: {...process.env, MODELSEAL_NO_PROGRESS: '1'}})
+    if (c.status !== 0) throw new Error(`scan child failed: ${c.stderr}`)
+    runs.push(JSON.parse(c.stdout))
+  }
+  const best = runs.reduce((a, b) => (a.ms < b.ms ? a : b))
+  const gbs = size / 1e9 / (best.ms / 1000)
+  const osslGbs = Number.isFinite(osslSec) && osslSec > 0 ? size / 1e9 / osslSec : NaN
+  console.log(`weights: scan ${(size / 1e9).toFixed(2)} GB float32 safetensors: ${(best.ms / 1000).toFixed(2)} s = ${gbs.toFixed(2)} GB/s (status ${best.status}, ${best.findings} findings)`)
+  console.log(`weights: openssl dgst -sha256 same file: ${osslSec.toFixed(2)} s = ${osslGbs.toFixed(2)} GB/s; ratio scan/openssl = ${(gbs / osslGbs).toFixed(2)}`)
+  console.log(`weights: peak RSS of the scan process ${Math.max(...runs.map((r) => r.rssMB)).toFixed(0)} MB (target < 300 MB); runs: ${runs.map((r) => (r.ms / 1000).toFixed(2) + ' s').join(', ')}`)
+  return {gbs, osslGbs, rssMB: Math.max(...runs.map((r) => r.rssMB))}
+}
+
+if (process.argv[2] === '--child') await child(process.argv[3])
+else if (import.meta.url === pathToFileURL(process.argv[1]).href) await runWeightsBench()

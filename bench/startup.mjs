@@ -1,0 +1,64 @@
+#!/usr/bin/env node
+// Start-up time of the built CLI: `modelseal --version` and `--help` beside `node -e 0`, measured
+// in the same run and interleaved so machine load hits every command alike. Target: each within
+// 2 × node -e 0 (medians). Prints a table; with BENCH_RESULT_FILE set, appends JSON lines there.
+import {spawnSync} from 'node:child_process'
+import {appendFileSync} from 'node:fs'
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+const runJs = path.join(root, 'bin', 'run.js')
+const runs = Number(process.env.STARTUP_RUNS ?? argValue('--runs') ?? 20)
+
+function argValue(name) {
+  const i = process.argv.indexOf(name)
+  return i >= 0 ? process.argv[i + 1] : undefined
+}
+
+const cases = [
+  {name: 'node -e 0', argv: ['-e', '0']},
+  {name: 'modelseal --version', argv: [runJs, '--version']},
+  {name: 'modelseal --help', argv: [runJs, '--help']},
+]
+
+function timeOnce(argv) {
+  const t0 = process.hrtime.bigint()
+  const r = spawnSync(process.execPath, argv, {stdio: ['ignore', 'pipe', 'pipe'], env: {...process.env, NO_COLOR: '1'}})
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6
+  if (r.status !== 0) throw new Error(`${argv.join(' ')} exited ${r.status}: ${r.stderr}`)
+  return ms
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
+}
+
+// One warm-up round fills the page cache for node, oclif and the manifest.
+for (const c of cases) timeOnce(c.argv)
+const samples = cases.map(() => [])
+for (let i = 0; i < runs; i++) cases.forEach((c, j) => samples[j].push(timeOnce(c.argv)))
+
+const base = median(samples[0])
+const results = cases.map((c, j) => ({name: c.name, median: median(samples[j]), min: Math.min(...samples[j])}))
+console.log(`start-up, ${runs} runs each, node ${process.version}`)
+for (const r of results) {
+  const ratio = r.median / base
+  console.log(`  ${r.name.padEnd(22)} median ${r.median.toFixed(1).padStart(7)} ms  min ${r.min.toFixed(1).padStart(7)} ms  ${ratio.toFixed(2)} × node -e 0`)
+}
+if (process.env.BENCH_RESULT_FILE) {
+  for (const r of results.slice(1)) {
+    const rec = {
+      bench: 'startup',
+      metric: `${r.name} (median)`,
+      value: Number(r.median.toFixed(1)),
+      unit: 'ms',
+      baseline: {name: 'node -e 0', value: Number(base.toFixed(1)), unit: 'ms'},
+      target: '≤ 2.00 × baseline',
+      ratio: Number((r.median / base).toFixed(2)),
+      pass: r.median <= 2 * base,
+    }
+    appendFileSync(process.env.BENCH_RESULT_FILE, JSON.stringify(rec) + '\n')
+  }
+}

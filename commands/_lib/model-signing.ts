@@ -1,0 +1,111 @@
+/**
+ * The bodies of `sign <method>` and `verify <method>`: every signing method differs only in
+ * its SignerSpec / VerifierSpec, so the commands (including `sign sigstore`, `verify sigstore`)
+ * share the flow, the printed lines and the --json shapes documented in docs/signing.md.
+ */
+import {Args} from '@oclif/core'
+
+import {VerificationError} from '../../src/errors.js'
+import {signModel} from '../../src/oms/sign.js'
+import {verifyModel, type VerifyModelResult} from '../../src/oms/verify.js'
+import type {SerializationParams} from '../../src/oms/types.js'
+import type {SignerSpec, VerifierSpec} from '../../src/signing/types.js'
+import type {ModelsealCommand} from './base-command.js'
+import {hashingOptions, printWarnings} from './flags.js'
+
+export const modelArg = {
+  model_path: Args.string({required: true, description: 'Model directory or single model file'}),
+}
+
+/** `sign … --json` shape. */
+export interface SignReport {
+  signed: true
+  method: SignerSpec['method']
+  modelPath: string
+  signaturePath: string
+  rootDigest: string
+  resources: number
+  serialization: SerializationParams
+  keyHint: string | null
+  warnings: string[]
+}
+
+type SignFlags = Parameters<typeof hashingOptions>[0] & {signature: string}
+
+export async function runSign(
+  cmd: ModelsealCommand,
+  modelPath: string,
+  flags: SignFlags,
+  signer: SignerSpec,
+  json: boolean,
+): Promise<SignReport> {
+  const r = await signModel(modelPath, {...hashingOptions(flags), signer, signaturePath: flags.signature, progress: !json})
+  printWarnings(json, r.warnings)
+  if (!json) {
+    cmd.log(`Signing succeeded: wrote ${r.signaturePath}`)
+    cmd.log(`  model sha256:${r.manifest.rootDigest} (${r.manifest.resources.length} resources, ${r.manifest.serialization.method}/${r.manifest.serialization.hashType})`)
+  }
+  return {
+    signed: true,
+    method: r.method,
+    modelPath,
+    signaturePath: r.signaturePath,
+    rootDigest: r.manifest.rootDigest,
+    resources: r.manifest.resources.length,
+    serialization: r.manifest.serialization,
+    keyHint: r.keyHint ?? null,
+    warnings: r.warnings,
+  }
+}
+
+type VerifyFlags = {
+  signature: string
+  'ignore-paths'?: string[]
+  'ignore-git-paths': boolean
+  'allow-symlinks': boolean
+  'ignore-unsigned-files': boolean
+}
+
+/**
+ * Runs verification. On failure prints one line per problem on stderr and returns the report
+ * with `failed: true`; the command then sets exit code 1 and still returns the --json report.
+ */
+export async function runVerify(
+  cmd: ModelsealCommand,
+  modelPath: string,
+  flags: VerifyFlags,
+  verifier: VerifierSpec,
+  json: boolean,
+): Promise<{report: VerifyModelResult & {code?: string}; failed: boolean}> {
+  try {
+    const r = await verifyModel(modelPath, {
+      signaturePath: flags.signature,
+      verifier,
+      ignorePaths: flags['ignore-paths'] ?? [],
+      ignoreGitPaths: flags['ignore-git-paths'],
+      allowSymlinks: flags['allow-symlinks'],
+      ignoreUnsignedFiles: flags['ignore-unsigned-files'],
+      progress: !json,
+    })
+    printWarnings(json, r.warnings)
+    if (!json) {
+      cmd.log(`Verification succeeded: ${r.modelPath}`)
+      cmd.log(`  model sha256:${r.rootDigest} (${r.resources} resources), signed by ${describeSigner(r)}`)
+    }
+    return {report: r, failed: false}
+  } catch (err) {
+    const report = (err as VerificationError).details as VerifyModelResult | undefined
+    if (!(err instanceof VerificationError) || !report || !Array.isArray(report.problems)) throw err
+    printWarnings(json, report.warnings)
+    if (!json) for (const p of report.problems) process.stderr.write(`Verification failed: ${p}\n`)
+    return {report: {...report, code: err.code}, failed: true}
+  }
+}
+
+function describeSigner(r: VerifyModelResult): string {
+  const s = r.signer
+  if (!s) return 'unknown'
+  if (s.method === 'key') return `key ${s.keyFingerprint}`
+  if (s.method === 'certificate') return `certificate ${s.certificateSubject} (chain: ${(s.chain ?? []).join(' <- ')})`
+  return `${s.subjectAlternativeNames?.join(', ') ?? s.certificateSubject ?? 'sigstore identity'}${s.oidcIssuer ? ` (issuer ${s.oidcIssuer})` : ''}`
+}

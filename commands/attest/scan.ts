@@ -1,0 +1,62 @@
+import {Args, Flags} from '@oclif/core'
+
+import {SCAN_PREDICATE_TYPE} from '../../src/attest/scan-predicate.js'
+import {runModelScan} from '../../src/attest/run-scan.js'
+import {attestScan} from '../../src/attest/sign-statement.js'
+import {UsageError} from '../../src/errors.js'
+import type {Severity} from '../../src/scan/types.js'
+import {attestSignerFlags, attestSignerSpec} from '../_lib/attest-signer.js'
+import {ModelsealCommand} from '../_lib/base-command.js'
+
+/** `attest scan --json` shape. */
+export interface AttestScanReport {
+  output: string
+  predicateType: string
+  subject: {name: string; digest: {sha256: string}}
+  method: 'key' | 'certificate' | 'sigstore'
+  verdict: 'pass' | 'fail'
+  findings: Record<Severity, number>
+  maxSeverity: Severity | null
+  files: number
+}
+
+export default class AttestScan extends ModelsealCommand {
+  static override summary = 'Scan a model and sign the report as an in-toto attestation about its digest'
+  static override description = `Runs the same scan as \`modelseal scan\` over the whole model, computes the model's OMS root digest (files, sha256 — what \`modelseal digest\` prints), and signs an in-toto statement whose subject is that digest and whose predicate (${SCAN_PREDICATE_TYPE}) holds the full report, what it covered and when. A policy can then require "a clean scan from our scanner within 7 days" without re-scanning. Findings do not change the exit code here: the policy decides what is acceptable.
+
+Keep the output outside the model directory (or it is excluded from the digest automatically when inside). Exit 0 written, 2 usage, 3 unreadable model or key.`
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> ./model --private-key scanner.pem --output scan.sig.json',
+    '<%= config.bin %> <%= command.id %> ./model --sigstore --output scan.sig.json',
+    '<%= config.bin %> <%= command.id %> ./model --private-key k.pem --signing-certificate scanner.crt --certificate-chain ca.pem --output scan.sig.json --json',
+  ]
+  static override args = {model_path: Args.string({required: true, description: 'Model directory or single model file'})}
+  static override flags = {
+    output: Flags.string({required: true, description: 'Where to write the signed attestation (Sigstore bundle JSON)'}),
+    'ignore-paths': Flags.string({multiple: true, description: 'Files to leave out of the digest (relative to the cwd, or absolute inside MODEL_PATH)'}),
+    ...attestSignerFlags,
+  }
+
+  public async run(): Promise<AttestScanReport> {
+    const {args, flags} = await this.parse(AttestScan)
+    const signer = await attestSignerSpec(flags)
+    if (!signer) throw new UsageError('E_USAGE', 'choose a signer: --private-key K.pem [--signing-certificate C.pem], or --sigstore')
+    const r = await attestScan({modelPath: args.model_path, signer, output: flags.output, runScan: (p) => runModelScan(p, this.config.version), ignorePaths: flags['ignore-paths']})
+    const s = r.report.summary
+    const verdict = s.failed || s.errors > 0 ? 'fail' : 'pass'
+    if (!this.jsonEnabled()) {
+      this.log(`Attested scan of ${args.model_path} (sha256:${r.rootDigest}) signed with the ${signer.method} method: ${r.output}`)
+      this.log(`  ${s.files} file(s), ${s.scanned} scanned, ${s.errors} error(s); findings: ${Object.entries(s.findings).map(([k, v]) => `${v} ${k}`).join(', ')}`)
+    }
+    return {
+      output: r.output,
+      predicateType: SCAN_PREDICATE_TYPE,
+      subject: {name: r.statement.subject[0].name ?? '', digest: {sha256: r.rootDigest}},
+      method: signer.method,
+      verdict,
+      findings: s.findings,
+      maxSeverity: s.maxSeverity,
+      files: s.files,
+    }
+  }
+}

@@ -1,0 +1,34 @@
+import {Args} from '@oclif/core'
+
+import {inspectOnnx, type OnnxInspection} from '../src/formats/onnx/index.js'
+import {ModelsealCommand} from './_lib/base-command.js'
+
+function shape(s: (number | string | null)[] | undefined): string {
+  return s ? `[${s.map((d) => (d === null ? '?' : String(d))).join(', ')}]` : '[?]'
+}
+
+export default class Inspect extends ModelsealCommand {
+  static override summary = 'Describe an ONNX model: IR, opsets, producer, inputs/outputs, op counts, weights, external data'
+  static override description = 'Reads the model with the same bounded parser as `scan` (no external data is opened; locations are only checked). Counts include nodes inside subgraphs and model-local functions. Exit 3 when the file is not a readable ONNX model.'
+  static override examples = ['<%= config.bin %> <%= command.id %> model.onnx', '<%= config.bin %> <%= command.id %> model.onnx --json']
+  static override args = {model: Args.string({required: true, description: 'ONNX model file'})}
+
+  public async run(): Promise<OnnxInspection> {
+    const {args} = await this.parse(Inspect)
+    const r = inspectOnnx(args.model)
+    this.log(`${r.path}: ONNX IR ${r.irVersion}, ${r.fileSize} bytes`)
+    this.log(`producer: ${r.producer.name || '-'} ${r.producer.version}`.trimEnd())
+    this.log(`opsets: ${r.opsets.map((o) => `${o.domain}=${o.version}`).join(', ') || '-'}`)
+    this.log('inputs:')
+    for (const i of r.inputs) this.log(`  ${i.name}: ${i.elemType ?? i.type} ${shape(i.shape)}`)
+    this.log('outputs:')
+    for (const o of r.outputs) this.log(`  ${o.name}: ${o.elemType ?? o.type} ${shape(o.shape)}`)
+    this.log(`nodes: ${r.nodes.total} in ${r.nodes.graphs} graph(s), max nesting ${r.nodes.maxDepth}`)
+    for (const [op, n] of Object.entries(r.nodes.byOpType)) this.log(`  ${op}: ${n}`)
+    if (r.functions.length) this.log(`functions: ${r.functions.map((f) => `${f.domain}.${f.name}`).join(', ')}`)
+    const w = r.weights
+    this.log(`weights: ${w.count} tensors, ${w.bytes} bytes (inline ${w.inline.count}/${w.inline.bytes} B, external ${w.external.count}/${w.external.bytes} B)`)
+    for (const e of r.externalData) this.log(`  external ${e.location}: ${e.tensors} tensors, ${e.bytes} bytes${e.problems.length ? ` — ${e.problems.join('; ')}` : ''}`)
+    return r
+  }
+}

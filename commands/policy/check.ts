@@ -1,0 +1,77 @@
+import {Args, Flags} from '@oclif/core'
+
+import {writeDecisionStatement} from '../../src/attest/sign-statement.js'
+import {runModelScan} from '../../src/attest/run-scan.js'
+import {UsageError} from '../../src/errors.js'
+import {evaluatePolicy} from '../../src/policy/evaluate.js'
+import {gatherEvidence} from '../../src/policy/gather.js'
+import {loadPolicy} from '../../src/policy/load.js'
+import {decisionSarif, decisionText} from '../../src/policy/report.js'
+import type {PolicyDecision} from '../../src/policy/types.js'
+import {attestSignerFlags, attestSignerSpec} from '../_lib/attest-signer.js'
+import {ModelsealCommand} from '../_lib/base-command.js'
+import {parseAtFlag} from '../_lib/policy-flags.js'
+
+export default class PolicyCheck extends ModelsealCommand {
+  static override summary = 'Decide whether a model may ship: verify all evidence, then evaluate a policy on the verified facts'
+  static override description = `Verifies every signature (--signature), attestation (--attestation: scan attestations, SLSA provenance) and dataset manifest (--dataset-manifest) against the identities the policy trusts, then evaluates each requirement on what verified — nothing else. Missing or unverifiable evidence fails its requirement (fail closed). Prints the decision and one line per requirement: pass, fail, warn, waived or error, with a reason to act on.
+
+Exit codes: 0 allow (also with warnings or waivers), 1 deny, 2 usage, 3 malformed policy or evidence. Keyless signatures are verified offline against the policy's trustedRoot (or the Sigstore root shipped with modelseal). --decision-out writes the decision as a signed in-toto statement (SLSA verification summary) about the model digest, for later pipeline stages.`
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> ./model --policy policies/production.yaml --signature model.sig --attestation scan.sig.json',
+    '<%= config.bin %> <%= command.id %> ./model --policy staging.yaml --signature a.sig --signature b.sig --format json',
+    '<%= config.bin %> <%= command.id %> ./model --policy prod.yaml --signature model.sig --dataset-manifest data/manifest --decision-out decision.sig.json --private-key gate.pem',
+    '<%= config.bin %> <%= command.id %> ./model --policy prod.yaml --signature model.sig --at 2026-12-01T00:00:00Z --format sarif > policy.sarif',
+  ]
+  static override args = {model_path: Args.string({required: true, description: 'Model directory or single model file'})}
+  static override flags = {
+    policy: Flags.string({required: true, description: 'Policy file (YAML, see docs/policy.md)'}),
+    signature: Flags.string({multiple: true, description: 'Model signature bundle (OMS); repeat for k-of-n policies'}),
+    attestation: Flags.string({multiple: true, description: 'Signed attestation about the model: scan (modelseal attest scan) or SLSA provenance; repeatable'}),
+    'dataset-manifest': Flags.string({multiple: true, description: 'Signed dataset manifest: its bundle, or the manifest directory with manifest.sigstore.json; repeatable'}),
+    'public-key': Flags.string({multiple: true, description: 'Public key(s) for identities the policy pins by fingerprint only'}),
+    format: Flags.option({options: ['text', 'json', 'sarif'] as const, default: 'text' as const, description: 'Output format (--json implies json)'})(),
+    at: Flags.string({description: 'Evaluate expiries and ages at this RFC 3339 time instead of now (reproducible runs)'}),
+    'decision-out': Flags.string({description: 'Write the decision as a signed statement here (needs signing flags)'}),
+    ...attestSignerFlags,
+  }
+
+  public async run(): Promise<PolicyDecision> {
+    const {args, flags} = await this.parse(PolicyCheck)
+    const at = parseAtFlag(flags.at)
+    const policy = loadPolicy(flags.policy)
+    // Resolve the decision signer before any expensive work: bad flags fail in milliseconds.
+    const signer = await attestSignerSpec(flags)
+    if (flags['decision-out'] && !signer) throw new UsageError('E_USAGE', '--decision-out needs a signer: --private-key K.pem [--signing-certificate C.pem] or --sigstore')
+    if (!flags['decision-out'] && signer) throw new UsageError('E_USAGE', 'signing flags are only used with --decision-out')
+    const evidence = await gatherEvidence(policy, {
+      modelPath: args.model_path,
+      signatures: flags.signature,
+      attestations: flags.attestation,
+      datasetManifests: flags['dataset-manifest'],
+      publicKeys: flags['public-key'],
+      at,
+      runScan: (p) => runModelScan(p, this.config.version),
+    })
+    const decision = evaluatePolicy(policy, evidence, at)
+    if (flags['decision-out'] && signer) {
+      await writeDecisionStatement(decision, {
+        out: flags['decision-out'],
+        signer,
+        modelPath: args.model_path,
+        inputs: [...(flags.signature ?? []), ...(flags.attestation ?? []), ...(flags['dataset-manifest'] ?? [])],
+        toolVersion: this.config.version,
+      })
+    }
+    if (!this.jsonEnabled()) {
+      if (flags.format === 'json') this.log(JSON.stringify(decision, null, 2))
+      else if (flags.format === 'sarif') this.log(JSON.stringify(decisionSarif(decision, this.config.version), null, 2))
+      else {
+        this.log(decisionText(decision))
+        if (flags['decision-out']) this.log(`Decision statement written to ${flags['decision-out']}`)
+      }
+    }
+    if (decision.decision === 'deny') this.setExitCode(1)
+    return decision
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * The decision statement: `policy check --decision-out` signs the decision as an in-toto
+ * statement in the spirit of a SLSA Verification Summary Attestation (VSA v1), subject = the
+ * model's OMS root digest, so a later stage verifies one signature instead of re-running
+ * every check. Reading one back (audit, later gates) goes through parseDecisionStatement.
+ */
+import {InputError} from '../errors.js'
+import type {PolicyDecision} from '../policy/types.js'
+import {buildStatement, parseTime, type Statement} from './statement.js'
+
+export const DECISION_PREDICATE_TYPE = 'https://slsa.dev/verification_summary/v1'
+export const MODELSEAL_VERIFIER_ID = 'https://modelseal.dev/policy-check/v1'
+
+export function buildDecisionStatement(d: PolicyDecision, opts: {modelName: string; toolVersion: string; inputs: {uri: string; sha256: string}[]}): Statement {
+  if (!d.model.digest) throw new InputError('E_DECISION_NO_DIGEST', 'cannot write a decision statement without the model digest')
+  return buildStatement([{name: opts.modelName, digest: {sha256: d.model.digest.sha256}}], DECISION_PREDICATE_TYPE, {
+    verifier: {id: MODELSEAL_VERIFIER_ID, version: {modelseal: opts.toolVersion}},
+    timeVerified: d.evaluatedAt,
+    resourceUri: `oms:sha256:${d.model.digest.sha256}`,
+    policy: {uri: `file:${d.policy.path}`, digest: {sha256: d.policy.sha256}},
+    inputAttestations: opts.inputs.map((i) => ({uri: i.uri, digest: {sha256: i.sha256}})),
+    verificationResult: d.decision === 'allow' ? 'PASSED' : 'FAILED',
+    verifiedLevels: [],
+    // modelseal's own detail: the policy identity and each requirement's result.
+    modelseal: {
+      decision: d.decision,
+      policy: {name: d.policy.name, version: d.policy.version, mode: d.policy.mode, expires: d.policy.expires},
+      summary: d.summary,
+      requirements: d.requirements.map((r) => ({id: r.id, type: r.type, result: r.result, code: r.code, reason: r.reason, waiver: r.waiver?.id})),
+    },
+  })
+}
+
+export interface ParsedDecision {
+  subjectDigest: string
+  verificationResult: 'PASSED' | 'FAILED'
+  timeVerified?: Date
+  verifierId: string
+  policy?: {name?: string; sha256?: string}
+  requirements: {id: string; result: string; reason?: string}[]
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+
+export function parseDecisionStatement(st: Statement, what: string): ParsedDecision {
+  const bad = (m: string) => new InputError('E_ATTESTATION_MALFORMED', `${what}: decision statement ${m}`)
+  if (st.predicateType !== DECISION_PREDICATE_TYPE) throw bad(`has predicate type ${st.predicateType}`)
+  const digest = st.subject[0].digest.sha256
+  if (!digest) throw bad('subject has no sha256 digest')
+  const p = st.predicate
+  if (p.verificationResult !== 'PASSED' && p.verificationResult !== 'FAILED') throw bad('has no verificationResult')
+  const verifierId = isObj(p.verifier) && typeof p.verifier.id === 'string' ? p.verifier.id : ''
+  const ms = isObj(p.modelseal) ? p.modelseal : {}
+  const pol = isObj(ms.policy) ? ms.policy : {}
+  const polDigest = isObj(p.policy) && isObj(p.policy.digest) ? p.policy.digest.sha256 : undefined
+  const reqs = Array.isArray(ms.requirements) ? ms.requirements.slice(0, 1000) : []
+  return {
+    subjectDigest: digest,
+    verificationResult: p.verificationResult,
+    timeVerified: parseTime(p.timeVerified),
+    verifierId,
+    policy: {name: typeof pol.name === 'string' ? pol.name : undefined, sha256: typeof polDigest === 'string' ? polDigest : undefined},
+    requirements: reqs.filter(isObj).map((r) => ({id: String(r.id), result: String(r.result), reason: typeof r.reason === 'string' ? r.reason : undefined})),
+  }
+}

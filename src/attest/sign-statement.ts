@@ -1,0 +1,85 @@
+/**
+ * Producing modelseal's signed statements: the scan attestation and the decision statement.
+ * Signing goes through the one signing module; files are written atomically.
+ */
+import {createHash} from 'node:crypto'
+import {readFileSync} from 'node:fs'
+import path from 'node:path'
+
+import {InputError} from '../errors.js'
+import {writeAtomically} from '../oms/sign.js'
+import {modelNameOf, serializeModel} from '../oms/serialize.js'
+import type {SerializationParams} from '../oms/types.js'
+import type {PolicyDecision} from '../policy/types.js'
+import type {ScanReport} from '../scan/types.js'
+import {serializeBundle, signPayload} from '../signing/index.js'
+import {IN_TOTO_PAYLOAD_TYPE} from '../signing/dsse.js'
+import type {BundleJson, SignerSpec} from '../signing/types.js'
+import {buildDecisionStatement} from './decision.js'
+import {buildScanStatement} from './scan-predicate.js'
+import {statementBytes, type Statement} from './statement.js'
+
+export async function signStatement(st: Statement, signer: SignerSpec, out: string): Promise<BundleJson> {
+  const bundle = await signPayload(statementBytes(st), IN_TOTO_PAYLOAD_TYPE, signer)
+  writeAtomically(path.resolve(out), serializeBundle(bundle))
+  return bundle
+}
+
+export interface ScanAttestationResult {
+  output: string
+  statement: Statement
+  rootDigest: string
+  serialization: SerializationParams
+  report: ScanReport
+}
+
+/**
+ * Scans the model, computes its OMS root digest (files/sha256 unless told otherwise), and signs
+ * the report as a statement about that digest. The output file is excluded from the digest.
+ */
+export async function attestScan(opts: {
+  modelPath: string
+  signer: SignerSpec
+  output: string
+  runScan: (modelPath: string) => Promise<ScanReport>
+  ignorePaths?: string[]
+  now?: Date
+}): Promise<ScanAttestationResult> {
+  const {manifest} = await serializeModel(opts.modelPath, {
+    method: 'files',
+    hashType: 'sha256',
+    ignorePaths: [...(opts.ignorePaths ?? []), opts.output],
+    ignoreGitPaths: true,
+    allowSymlinks: false,
+  })
+  if (manifest.resources.length === 0) throw new InputError('E_EMPTY_MODEL', `model ${opts.modelPath} has no files to attest`)
+  const report = await opts.runScan(opts.modelPath)
+  // The output path is an implementation detail of this run: record only the user's ignores.
+  const serialization: SerializationParams = {...manifest.serialization, ignorePaths: manifest.serialization.ignorePaths.filter((p) => !isOutput(opts.modelPath, opts.output, p))}
+  const statement = buildScanStatement({modelName: modelNameOf(opts.modelPath), rootDigest: manifest.rootDigest, serialization, report, scannedAt: opts.now ?? new Date()})
+  await signStatement(statement, opts.signer, opts.output)
+  return {output: path.resolve(opts.output), statement, rootDigest: manifest.rootDigest, serialization, report}
+}
+
+function isOutput(modelPath: string, out: string, rel: string): boolean {
+  return path.resolve(modelPath, rel) === path.resolve(out)
+}
+
+export async function writeDecisionStatement(
+  d: PolicyDecision,
+  opts: {out: string; signer: SignerSpec; modelPath: string; inputs: string[]; toolVersion: string},
+): Promise<Statement> {
+  const inputs = opts.inputs.map((f) => ({uri: `file:${path.resolve(f)}`, sha256: sha256File(f)}))
+  const st = buildDecisionStatement(d, {modelName: modelNameOf(opts.modelPath), toolVersion: opts.toolVersion, inputs})
+  await signStatement(st, opts.signer, opts.out)
+  return st
+}
+
+function sha256File(f: string): string {
+  try {
+    return createHash('sha256').update(readFileSync(f)).digest('hex')
+  } catch {
+    // A directory (dataset manifest dir): digest its path; the bundle inside was verified by content.
+    return createHash('sha256').update(path.resolve(f)).digest('hex')
+  }
+}

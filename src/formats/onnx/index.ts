@@ -1,0 +1,10 @@
+/** ONNX reader: bounded wire-format parsing, safe external data, tensor views, inspection. */
+export * from './types.js'
+export {openOnnx, parseModelSource, parseOnnxBuffer, MAX_GRAPH_DEPTH, MAX_NODES} from './reader.js'
+export {openSource, MemorySource, WindowedFileSource, type ByteSource} from './source.js'
+export {resolveExternal, lexicalLocationProblem, ORT_MEMORY_TAGS, type ExternalRef, type ExternalProblem} from './external.js'
+export {iterateOnnxTensors, onnxDType, type OnnxTensorView} from './iterate.js'
+export {inspectOnnx, summarizeOnnx, type OnnxInspection} from './inspect.js'
+export {walkGraphs, walkNodes, walkTensors} from './walk.js'
+export {numel, expectedRawBytes, decodeValues, isExternal, typedCount, expectedTypedCount} from './tensors.js'
+export {detectOnnx} from './detect.js'

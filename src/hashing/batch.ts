@@ -1,0 +1,130 @@
+/**
+ * Hashing many files or ranges: picks inline hashing or the worker pool, packs small tasks into
+ * batches (one worker round trip per batch, not per file) and bounds the work in flight so that
+ * millions of tasks never become millions of pending messages.
+ */
+import type {HashAlgorithm} from './algorithms.js'
+import {hashTask, type HashResult, type HashTask} from './file.js'
+import {defaultPoolSize, HashPool} from './pool.js'
+import {reviveError, type TaskOutcome} from './protocol.js'
+
+/** Below this many bytes in total (and INLINE_MAX_TASKS tasks), starting workers costs more than it saves. */
+export const INLINE_MAX_BYTES = 32 << 20
+export const INLINE_MAX_TASKS = 64
+/** A batch sent to one worker holds at most this many bytes or tasks. */
+export const BATCH_MAX_BYTES = 16 << 20
+export const BATCH_MAX_TASKS = 512
+/** Weight given to a whole-file task whose size is not known yet. */
+const UNKNOWN_SIZE_WEIGHT = 64 << 10
+
+export interface HashManyOptions {
+  /** A pool to use (not closed here); otherwise one is made for this call and closed after it. */
+  pool?: HashPool
+  /** Worker count when this call makes its own pool; 1 or less hashes inline on this thread. */
+  workers?: number
+  /** Force hashing on the calling thread. */
+  inline?: boolean
+  onProgress?: (bytes: number) => void
+}
+
+function weight(t: HashTask): number {
+  const start = t.start ?? 0
+  const end = t.end ?? t.expectedSize
+  return end === undefined ? UNKNOWN_SIZE_WEIGHT : Math.max(0, end - start)
+}
+
+/** Hashes every task; results in task order. Throws the error of the first failing task (by index). */
+export async function hashMany(tasks: HashTask[], opts: HashManyOptions = {}): Promise<HashResult[]> {
+  const workers = opts.pool?.size ?? opts.workers ?? defaultPoolSize()
+  let total = 0
+  for (const t of tasks) total += weight(t)
+  const inline =
+    opts.inline === true ||
+    (!opts.pool && workers <= 1) ||
+    tasks.length <= 1 ||
+    (total <= INLINE_MAX_BYTES && tasks.length <= INLINE_MAX_TASKS)
+  if (inline) {
+    const out: HashResult[] = []
+    for (const t of tasks) out.push(await hashTask(t, {onProgress: opts.onProgress}))
+    return out
+  }
+  if (opts.pool) return runOnPool(opts.pool, tasks, opts.onProgress)
+  const pool = new HashPool({size: workers})
+  try {
+    return await runOnPool(pool, tasks, opts.onProgress)
+  } finally {
+    await pool.close()
+  }
+}
+
+/** Splits task indices into batches: large tasks alone (largest first, for balance), small ones packed. */
+export function planBatches(tasks: HashTask[]): number[][] {
+  const big: number[] = []
+  const batches: number[][] = []
+  let cur: number[] = []
+  let curBytes = 0
+  for (let i = 0; i < tasks.length; i++) {
+    const w = weight(tasks[i])
+    if (w >= BATCH_MAX_BYTES) {
+      big.push(i)
+      continue
+    }
+    if (cur.length > 0 && (curBytes + w > BATCH_MAX_BYTES || cur.length >= BATCH_MAX_TASKS)) {
+      batches.push(cur)
+      cur = []
+      curBytes = 0
+    }
+    cur.push(i)
+    curBytes += w
+  }
+  if (cur.length > 0) batches.push(cur)
+  big.sort((a, b) => weight(tasks[b]) - weight(tasks[a]))
+  return [...big.map((i) => [i]), ...batches]
+}
+
+async function runOnPool(pool: HashPool, tasks: HashTask[], onProgress?: (bytes: number) => void): Promise<HashResult[]> {
+  const batches = planBatches(tasks)
+  const results: HashResult[] = new Array(tasks.length)
+  const maxInFlight = pool.size * 2
+  let next = 0
+  let failedAt = -1
+  let failure: Error | undefined
+
+  const record = (batch: number[], outcomes: TaskOutcome[]) => {
+    outcomes.forEach((o, k) => {
+      const i = batch[k]
+      if (o.ok) {
+        results[i] = {digest: Buffer.from(o.digest.buffer, o.digest.byteOffset, o.digest.byteLength), size: o.size}
+      } else if (failedAt < 0 || i < failedAt) {
+        failedAt = i
+        failure = reviveError(o.error)
+      }
+    })
+  }
+
+  const lane = async (): Promise<void> => {
+    while (next < batches.length && !failure) {
+      const batch = batches[next++]
+      const outcomes = await pool.runOutcomes(
+        batch.map((i) => tasks[i]),
+        onProgress,
+      )
+      record(batch, outcomes)
+    }
+  }
+  await Promise.all(Array.from({length: Math.min(maxInFlight, batches.length)}, lane))
+  if (failure) throw failure
+  return results
+}
+
+/** Hashes whole files (e.g. the files of a dataset) through the pool, small files batched. */
+export async function hashFiles(
+  paths: string[],
+  alg: HashAlgorithm,
+  opts: HashManyOptions & {noFollow?: boolean} = {},
+): Promise<HashResult[]> {
+  return hashMany(
+    paths.map((path) => ({path, alg, noFollow: opts.noFollow})),
+    opts,
+  )
+}

@@ -1,0 +1,174 @@
+/**
+ * Model → OMS manifest: enumerate (like model_signing), hash every file or shard (worker pool),
+ * sort into the reference's canonical order, compute the root digest.
+ */
+import path from 'node:path'
+
+import {UsageError} from '../errors.js'
+import type {HashAlgorithm} from '../hashing/algorithms.js'
+import {isHashAlgorithm} from '../hashing/algorithms.js'
+import {hashMany} from '../hashing/batch.js'
+import type {HashTask} from '../hashing/file.js'
+import type {HashPool} from '../hashing/pool.js'
+import {createProgress} from '../util/progress.js'
+import {enumerateModel, MAX_MODEL_FILES} from './enumerate.js'
+import {IgnoreMatcher, resolveIgnores} from './ignore.js'
+import {assertShardSize, DEFAULT_SHARD_SIZE, shardAlgorithm, shardName, shardRanges} from './names.js'
+import {sortResources} from './ordering.js'
+import {computeRootDigest} from './root-digest.js'
+import type {Manifest, ResourceDescriptor, SerializationMethod, SerializationParams} from './types.js'
+
+export interface SerializeOptions {
+  method: SerializationMethod
+  hashType: HashAlgorithm
+  /** Shards only; default 1000000000. */
+  shardSize?: number
+  /** User ignore paths, CLI semantics (relative to `cwd`, or absolute inside the model). */
+  ignorePaths?: string[]
+  /** Model-relative ignore paths (e.g. a signed predicate's `ignore_paths`). */
+  recordedIgnorePaths?: string[]
+  /** Ignore .git, .gitattributes, .github, .gitignore at the top level (default true). */
+  ignoreGitPaths?: boolean
+  allowSymlinks?: boolean
+  /** The signature file; excluded (and recorded) when it lies inside the model. */
+  signaturePath?: string
+  /**
+   * Hash only these model-relative file names ('.' for a single-file model), without walking the
+   * model (--ignore-unsigned-files). In shards mode every shard of each named file is produced
+   * (so a grown file shows up as extra shards of a signed file). Names that are not files here
+   * are returned in `missing`.
+   */
+  onlyResources?: string[]
+  /**
+   * The Python reference silently hashes blake3 with `files` when asked for shards and cannot
+   * verify blake3 shards; modelseal refuses the combination (E_BLAKE3_SHARDS) unless this is set,
+   * e.g. to verify a bundle from another OMS implementation (the spec allows it).
+   */
+  allowBlake3Shards?: boolean
+  cwd?: string
+  /** Draw a progress bar on stderr when it is a TTY (default false). */
+  progress?: boolean
+  onProgress?: (bytes: number) => void
+  /** Reuse a pool (left open); otherwise one is started for this call and shut down after it. */
+  pool?: HashPool
+  /** Worker threads when no pool is given (default: available cores). */
+  workers?: number
+}
+
+export interface SerializeResult {
+  manifest: Manifest
+  /** Symlinks leaving the model, dropped ignore paths, ...: for the caller to print. */
+  warnings: string[]
+  /** onlyResources mode: requested names that are missing (or not files) here. */
+  missing: string[]
+  /** Bytes hashed. */
+  totalBytes: number
+}
+
+/** Upper bound on resources (files × shards): a tiny shard size must not exhaust memory. */
+export const MAX_RESOURCES = MAX_MODEL_FILES
+
+/** Name of the model as model_signing records it in the subject (informational). */
+export function modelNameOf(modelPath: string): string {
+  const base = path.basename(modelPath)
+  if (base === '' || base === '.' || base === '..') return path.basename(path.resolve(modelPath))
+  return base
+}
+
+function checkParams(opts: SerializeOptions): number | undefined {
+  if (opts.method !== 'files' && opts.method !== 'shards') {
+    throw new UsageError('E_BAD_METHOD', `unknown serialization method ${JSON.stringify(opts.method)} (expected files or shards)`)
+  }
+  if (!isHashAlgorithm(opts.hashType)) throw new UsageError('E_BAD_HASH', `unknown hash algorithm ${JSON.stringify(opts.hashType)}`)
+  if (opts.method === 'files') {
+    if (opts.shardSize !== undefined) throw new UsageError('E_BAD_SHARD_SIZE', 'a shard size only applies to --method shards')
+    return undefined
+  }
+  if (opts.hashType === 'blake3' && !opts.allowBlake3Shards) {
+    throw new UsageError(
+      'E_BLAKE3_SHARDS',
+      'blake3 with --method shards is not supported: model_signing cannot verify it (it silently hashes blake3 per file); use --method files',
+    )
+  }
+  const shardSize = opts.shardSize ?? DEFAULT_SHARD_SIZE
+  assertShardSize(shardSize)
+  return shardSize
+}
+
+export async function serializeModel(modelPath: string, opts: SerializeOptions): Promise<SerializeResult> {
+  const shardSize = checkParams(opts)
+  const allowSymlinks = opts.allowSymlinks ?? false
+  const ignores = resolveIgnores(modelPath, {
+    ignorePaths: opts.ignorePaths,
+    recordedIgnorePaths: opts.recordedIgnorePaths,
+    ignoreGitPaths: opts.ignoreGitPaths ?? true,
+    signaturePath: opts.signaturePath,
+    cwd: opts.cwd,
+  })
+  const listing = enumerateModel(modelPath, {
+    ignore: new IgnoreMatcher(ignores.paths),
+    allowSymlinks,
+    onlyFiles: opts.onlyResources,
+  })
+
+  const names: string[] = []
+  const tasks: HashTask[] = []
+  let totalBytes = 0
+  const algorithm = shardSize === undefined ? opts.hashType : shardAlgorithm(opts.hashType, shardSize)
+  for (const f of listing.files) {
+    const base = {path: f.absPath, alg: opts.hashType, expectedSize: f.size, noFollow: !f.symlink}
+    if (shardSize === undefined) {
+      names.push(f.name)
+      tasks.push(base)
+    } else {
+      if (f.size / shardSize + tasks.length > MAX_RESOURCES) {
+        throw new UsageError('E_TOO_MANY_RESOURCES', `more than ${MAX_RESOURCES} shards; use a larger --shard-size`)
+      }
+      for (const [start, end] of shardRanges(f.size, shardSize)) {
+        names.push(shardName(f.name, start, end))
+        tasks.push({...base, start, end})
+      }
+    }
+    totalBytes += f.size
+  }
+
+  const bar = createProgress('hashing', {unit: 'bytes', enabled: opts.progress ? undefined : false})
+  bar.setTotal(totalBytes)
+  const onProgress = (n: number) => {
+    bar.advance(n)
+    opts.onProgress?.(n)
+  }
+  let results
+  try {
+    results = await hashMany(tasks, {pool: opts.pool, workers: opts.workers, onProgress})
+  } finally {
+    bar.done()
+  }
+
+  const unsorted: ResourceDescriptor[] = results.map((r, i) => ({name: names[i], algorithm, digest: r.digest.toString('hex')}))
+  const resources = sortResources(unsorted, opts.method)
+  const serialization: SerializationParams = {
+    method: opts.method,
+    hashType: opts.hashType,
+    ...(shardSize === undefined ? {} : {shardSize}),
+    allowSymlinks,
+    ignorePaths: ignores.paths,
+  }
+  const manifest: Manifest = {
+    modelName: modelNameOf(modelPath),
+    serialization,
+    resources,
+    rootDigest: computeRootDigest(resources),
+  }
+  return {manifest, warnings: [...ignores.warnings, ...listing.warnings], missing: listing.missing, totalBytes}
+}
+
+/** True when the manifest lists no resource: signing must refuse it (the OMS spec's rule). */
+export function isEmptyManifest(m: Pick<Manifest, 'resources'>): boolean {
+  return m.resources.length === 0
+}
+
+export {computeRootDigest} from './root-digest.js'
+export {sortResources, comparePaths} from './ordering.js'
+export {normalizeIgnorePaths, DEFAULT_GIT_IGNORES} from './ignore.js'
+export {assertSafeResourceName, parseShardName, shardRanges, DEFAULT_SHARD_SIZE} from './names.js'

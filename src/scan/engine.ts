@@ -1,0 +1,254 @@
+/**
+ * `modelseal scan` orchestration: walk the PATH arguments (files and directories, never following
+ * a symlink out of the directory given), recognise formats by content (magic bytes) with an
+ * extension fallback, dispatch to the registered scanners, and build the ScanReport and verdict.
+ */
+import {closeSync, lstatSync, openSync, readdirSync, readSync, realpathSync, statSync} from 'node:fs'
+import path from 'node:path'
+
+import {describeError, InputError, UsageError} from '../errors.js'
+import {openOnnx} from '../formats/onnx/index.js'
+import {createProgress} from '../util/progress.js'
+import {getScanners, getTensorChecks, HEAD_BYTES, type FormatScanner, type ScanContext, type ScanOptions} from './registry.js'
+import {makeFinding} from './rules.js'
+import './scanners.js'
+import {SEVERITIES, severityRank, type FileReport, type ScanReport, type Severity} from './types.js'
+
+/** Files visited per directory walk before giving up (symlink loops are impossible: links are not followed). */
+export const MAX_FILES = 1_000_000
+export const MAX_DIR_DEPTH = 64
+
+/** Extensions of model formats: such a file is reported (as unsupported) even when no scanner knows it. */
+export const MODEL_EXTENSIONS = new Set([
+  '.onnx', '.ort', '.pt', '.pth', '.bin', '.ckpt', '.pkl', '.pickle', '.joblib', '.safetensors', '.gguf', '.ggml', '.npy',
+  '.npz', '.h5', '.hdf5', '.keras', '.pb', '.tflite', '.mlmodel', '.mlpackage', '.msgpack', '.ot', '.llamafile', '.mar',
+  '.nemo', '.engine', '.plan', '.pdparams', '.dlc', '.caffemodel', '.params', '.model', '.tar', '.zip',
+])
+
+export interface ScanPathsOptions extends Partial<ScanOptions> {
+  toolVersion?: string
+  progress?: boolean
+}
+
+export interface ScanResult {
+  report: ScanReport
+  /** 0 clean, 1 finding >= failOn, 3 some file could not be scanned (error/unsupported). */
+  exitCode: 0 | 1 | 3
+}
+
+interface Target {
+  file: string
+  root: string
+  explicit: boolean
+  /** Set when the entry is a symlink that leaves its root: reported, never opened. */
+  escape?: string
+}
+
+function isInside(root: string, p: string): boolean {
+  const rel = path.relative(root, p)
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel))
+}
+
+function collect(paths: string[]): {targets: Target[]; skipped: number} {
+  const targets: Target[] = []
+  const seen = new Set<string>()
+  let skipped = 0
+  for (const p of paths) {
+    const abs = path.resolve(p)
+    const st = statSync(abs) // the user named it: following a link named on the command line is fine
+    if (!st.isDirectory()) {
+      const real = realpathSync(abs)
+      if (!seen.has(real)) targets.push({file: p, root: path.dirname(real), explicit: true})
+      seen.add(real)
+      continue
+    }
+    const root = realpathSync(abs)
+    const stack: {dir: string; depth: number}[] = [{dir: root, depth: 0}]
+    const display = (f: string) => path.join(p, path.relative(root, f))
+    while (stack.length > 0) {
+      const {dir, depth} = stack.pop()!
+      const entries = readdirSync(dir, {withFileTypes: true}).sort((a, b) => (a.name < b.name ? 1 : -1))
+      for (const e of entries) {
+        const full = path.join(dir, e.name)
+        if (e.isDirectory()) {
+          if (e.name === '.git' || e.name === 'node_modules') continue
+          if (depth + 1 > MAX_DIR_DEPTH) throw new InputError('E_SCAN_TOO_DEEP', `directory nesting deeper than ${MAX_DIR_DEPTH} under ${p}`)
+          stack.push({dir: full, depth: depth + 1})
+        } else if (e.isSymbolicLink()) {
+          let real: string | undefined
+          try {
+            real = realpathSync(full)
+          } catch {
+            real = undefined
+          }
+          if (!real || !isInside(root, real)) {
+            targets.push({file: display(full), root, explicit: false, escape: real ? `symlink points outside ${p}` : 'dangling symlink'})
+          } else if (lstatSync(real).isFile() && !seen.has(real)) {
+            seen.add(real)
+            targets.push({file: display(full), root, explicit: false})
+          }
+        } else if (e.isFile()) {
+          const real = full
+          if (seen.has(real)) continue
+          seen.add(real)
+          targets.push({file: display(full), root, explicit: false})
+        } else skipped++ // sockets, FIFOs, devices: never opened
+        if (targets.length > MAX_FILES) throw new InputError('E_SCAN_TOO_MANY', `more than ${MAX_FILES} files under ${p}`)
+      }
+    }
+  }
+  return {targets: targets.reverse().sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0)), skipped}
+}
+
+function readHead(file: string): {head: Buffer; size: number} {
+  const fd = openSync(file, 'r')
+  try {
+    const size = statSync(file).size
+    const head = Buffer.alloc(Math.min(HEAD_BYTES, size))
+    let n = 0
+    while (n < head.length) {
+      const r = readSync(fd, head, n, head.length - n, n)
+      if (r === 0) break
+      n += r
+    }
+    return {head: head.subarray(0, n), size}
+  } finally {
+    closeSync(fd)
+  }
+}
+
+export function pickScanner(head: Buffer, file: string): FormatScanner | undefined {
+  for (const s of getScanners()) {
+    try {
+      if (s.detect(head, file)) return s
+    } catch {
+      /* a detector must not break the scan */
+    }
+  }
+  const lower = file.toLowerCase()
+  return getScanners().find((s) => s.extensions?.some((e) => lower.endsWith(e)))
+}
+
+async function scanOne(t: Target, options: ScanOptions): Promise<FileReport | undefined> {
+  if (t.escape) {
+    return {path: t.file, format: 'unknown', status: 'error', error: {code: 'E_SYMLINK_ESCAPE', message: `${t.escape}: not followed, not scanned`}, findings: []}
+  }
+  let head: Buffer
+  try {
+    head = readHead(t.file).head
+  } catch (err) {
+    const d = describeError(err)
+    return {path: t.file, format: 'unknown', status: 'error', error: {code: d.code, message: d.message}, findings: []}
+  }
+  const scanner = pickScanner(head, t.file)
+  if (!scanner) {
+    const ext = path.extname(t.file).toLowerCase()
+    if (!t.explicit && !MODEL_EXTENSIONS.has(ext)) return undefined
+    return {
+      path: t.file, format: 'unknown', status: 'unsupported',
+      findings: [makeFinding('MS-SC001', `no scanner recognises this file's content${ext ? ` (extension ${ext})` : ''}; it was not analysed`, {})],
+    }
+  }
+  const realRoot = t.root
+  const ctx: ScanContext = {
+    root: realRoot,
+    options,
+    tensorChecks: getTensorChecks(),
+    isInsideRoot: (p: string) => {
+      try {
+        return isInside(realRoot, realpathSync(p))
+      } catch {
+        return false
+      }
+    },
+  }
+  try {
+    const r = await scanner.scan(t.file, ctx)
+    return {...r, path: t.file}
+  } catch (err) {
+    const d = describeError(err)
+    return {path: t.file, format: scanner.format, status: 'error', error: {code: d.code, message: d.message}, findings: []}
+  }
+}
+
+function sortFindings(r: FileReport): void {
+  r.findings.sort((a, b) => severityRank(b.severity) - severityRank(a.severity) || a.id.localeCompare(b.id))
+}
+
+/**
+ * A raw external-data file of an ONNX model is not a model of its own: its tensors were read
+ * (and weight-checked) through the model. Such files are reported as covered (format
+ * onnx-external-data), keeping only high/critical findings another scanner made on them.
+ */
+function foldExternalData(files: FileReport[]): void {
+  const owners = new Map<string, string>()
+  for (const f of files) for (const e of (f.stats?.externalFiles as string[] | undefined) ?? []) owners.set(e, f.path)
+  if (owners.size === 0) return
+  for (const f of files) {
+    if (f.format === 'onnx') continue
+    let real: string
+    try {
+      real = realpathSync(f.path)
+    } catch {
+      continue
+    }
+    const owner = owners.get(real)
+    if (!owner) continue
+    f.format = 'onnx-external-data'
+    f.status = 'scanned'
+    delete f.error
+    // Guessing a raw tensor blob as some other format yields noise; a serious hit (a polyglot
+    // that is also, say, an executable pickle) is kept.
+    f.findings = f.findings.filter((x) => x.id !== 'MS-SC001' && severityRank(x.severity) >= severityRank('high'))
+    f.stats = {...f.stats, externalDataOf: owner}
+  }
+}
+
+export async function scanPaths(paths: string[], opts: ScanPathsOptions = {}): Promise<ScanResult> {
+  if (paths.length === 0) throw new UsageError('E_USAGE', 'give at least one file or directory to scan')
+  const failOn: Severity = opts.failOn ?? 'high'
+  if (!SEVERITIES.includes(failOn)) throw new UsageError('E_USAGE', `--fail-on must be one of ${SEVERITIES.join(', ')}`)
+  if (opts.baseline) {
+    // A broken reference must fail the run up front (exit 3), not every file one by one.
+    const ref = openOnnx(opts.baseline)
+    ref.source.close()
+  }
+  const options: ScanOptions = {failOn, baseline: opts.baseline, skipWeights: opts.skipWeights}
+  const collected = collect(paths)
+  const targets = collected.targets
+  let skipped = collected.skipped
+  const progress = createProgress('scanning', {unit: 'files', enabled: opts.progress === false ? false : undefined})
+  progress.setTotal(targets.length)
+  const files: FileReport[] = []
+  for (const t of targets) {
+    const r = await scanOne(t, options)
+    progress.advance(1)
+    if (!r) {
+      skipped++
+      continue
+    }
+    sortFindings(r)
+    files.push(r)
+  }
+  progress.done()
+  foldExternalData(files)
+  const findings = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>
+  let max: Severity | null = null
+  for (const f of files) for (const x of f.findings) {
+    findings[x.severity]++
+    if (max === null || severityRank(x.severity) > severityRank(max)) max = x.severity
+  }
+  const failed = max !== null && severityRank(max) >= severityRank(failOn)
+  const errors = files.filter((f) => f.status === 'error').length
+  const unsupported = files.filter((f) => f.status === 'unsupported').length
+  const report: ScanReport = {
+    tool: {name: 'modelseal', version: opts.toolVersion ?? '0.0.0'},
+    files,
+    summary: {
+      files: files.length, scanned: files.filter((f) => f.status === 'scanned').length, errors, unsupported, findings,
+      maxSeverity: max, failOn, failed, skipped,
+    },
+  }
+  const exitCode = failed ? 1 : errors + unsupported > 0 || files.length === 0 ? 3 : 0
+  return {report, exitCode}
+}

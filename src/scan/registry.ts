@@ -1,0 +1,95 @@
+/**
+ * The scanner registry: how `modelseal scan` (src/scan/engine.ts) finds the code that understands
+ * a file. The engine reads the first HEAD_BYTES of each file, asks every registered scanner's
+ * `detect()` (highest `priority` first), and hands the file to the first that says yes.
+ *
+ * HOW TO REGISTER a format scanner (e.g. safetensors):
+ *   1. implement `FormatScanner` in your module (src/scan/weights/safetensors-scanner.ts ...);
+ *   2. add ONE import line to src/scan/scanners.ts that calls `registerScanner(yourScanner)`
+ *      (or export a `register()` and call it there). Nothing else in the engine changes.
+ *
+ * HOW TO REGISTER a tensor check (runs on every tensor of every format that yields tensors,
+ * including ONNX initializers / Constant nodes / external data via src/formats/onnx):
+ *   call `registerTensorCheck(check)` from the same place.
+ *
+ * Contract for `scan()`: never throw for a malformed file you recognised — return
+ * `{status: 'error', error: {code, message}}` (the engine also catches throws and turns any
+ * ModelsealError/InputError into status 'error', so throwing InputError is acceptable too).
+ * Never read outside `ctx.root`; never follow a symlink out of it (use ctx.isInsideRoot()).
+ */
+import type {TensorView} from '../formats/tensor.js'
+import type {Finding, FileReport, Severity} from './types.js'
+
+/** How many leading bytes the engine reads for detect(). */
+export const HEAD_BYTES = 4096
+
+export interface ScanOptions {
+  /** Findings at or above this severity make the scan fail (exit 1). */
+  failOn: Severity
+  /** Trusted reference ONNX export for structural diff (MS-BD... findings). */
+  baseline?: string
+  /** Skip tensor/weight checks (graph only). */
+  skipWeights?: boolean
+}
+
+export interface ScanContext {
+  /** Directory the user named (or the file's own directory when a file was named). */
+  root: string
+  options: ScanOptions
+  /** true when `p` (after resolving symlinks) stays inside `root`. */
+  isInsideRoot(p: string): boolean
+  /** Tensor checks registered by weight scanners; call runTensorChecks() rather than these directly. */
+  tensorChecks: readonly TensorCheck[]
+}
+
+export interface FormatScanner {
+  /** Format name reported in FileReport.format (onnx, safetensors, pickle, gguf, ...). */
+  format: string
+  /** Higher runs first (default 0). Use >0 for strong magics, <0 for weak guesses. */
+  priority?: number
+  /**
+   * File extensions (lower case, with dot) this scanner takes when no scanner recognised the
+   * content — so a damaged/empty "x.onnx" is reported as an error by the right parser, not skipped.
+   */
+  extensions?: string[]
+  /** Content sniffing on the first HEAD_BYTES (fewer for small files). Must be cheap and never throw. */
+  detect(head: Buffer, filePath: string): boolean
+  scan(filePath: string, ctx: ScanContext): Promise<FileReport>
+}
+
+/**
+ * One tensor, wherever it lives: the shared TensorView of src/formats/tensor.ts (owned by the
+ * weight scanners). ONNX tensors come from iterateOnnxTensors() in src/formats/onnx, which also
+ * sets `location` (graph path) — see OnnxTensorView there.
+ */
+export type {TensorView} from '../formats/tensor.js'
+
+export type TensorCheck = (t: TensorView, ctx: ScanContext) => Promise<Finding[]> | Finding[]
+
+const scanners: FormatScanner[] = []
+const tensorChecks: TensorCheck[] = []
+
+export function registerScanner(s: FormatScanner): void {
+  if (scanners.some((x) => x.format === s.format)) return
+  scanners.push(s)
+  scanners.sort((a, b) => (b.priority ?? 0) - (a.priority ?? 0))
+}
+
+export function registerTensorCheck(c: TensorCheck): void {
+  if (!tensorChecks.includes(c)) tensorChecks.push(c)
+}
+
+export function getScanners(): readonly FormatScanner[] {
+  return scanners
+}
+
+export function getTensorChecks(): readonly TensorCheck[] {
+  return tensorChecks
+}
+
+/** Runs every registered tensor check on one tensor, in registration order. */
+export async function runTensorChecks(t: TensorView, ctx: ScanContext): Promise<Finding[]> {
+  const out: Finding[] = []
+  for (const c of ctx.tensorChecks) out.push(...(await c(t, ctx)))
+  return out
+}

@@ -1,0 +1,399 @@
+/**
+ * The weight-scan hot path: one pass over a float tensor's elements (as 32/16-bit words, never
+ * per-element objects) gathering everything the weight rules need. Work is split into "partials"
+ * (contiguous element ranges, possibly on different worker threads) that merge in order.
+ *
+ * Windows follow detection notes §3.2: W = 4096 elements, stride 2048, so the tensor is cut into
+ * 2048-element halves and every window is two consecutive halves. Halves at partial borders are
+ * returned (head/tail) so the merge can evaluate the window that straddles the border.
+ */
+import {MAGIC2, matchSignature, quickPrefix, SIGNATURE_LOOKAHEAD, SIGNATURE_QUICK, wantsMore} from './signatures.js'
+import {BLOCK, evalWindow, HALF, MAX_RECORDED_RUNS, MAX_RECORDED_SIGS, newPartial, type FloatKind, type HalfStats, type Partial, type SigHit} from './windows.js'
+
+export {BLOCK, evalWindow, HALF, MAX_RECORDED_RUNS, MAX_RECORDED_SIGS, MAX_RECORDED_WINDOWS, MIN_WINDOW_ELEMS, newPartial} from './windows.js'
+export type {FloatKind, HalfStats, Partial, SigHit, WindowStat} from './windows.js'
+
+/**
+ * The innermost loop, kept tiny and monomorphic so V8 compiles it to tight code: two histogram
+ * bumps, an exponent range, an OR against the first value, and two magic-table probes per element. Stops right after
+ * an element that nominates a signature candidate (st[1] = 1) and returns the next index;
+ * st[0] = 1 when some element differs from the first.
+ */
+export function hotF32(
+  u32: Uint32Array,
+  s: number,
+  e: number,
+  h0: Uint32Array,
+  h1: Uint32Array,
+  first: number,
+  prev: number,
+  st: Int32Array,
+): number {
+  const tab = MAGIC2
+  let diff = 0
+  // Exponent range instead of an exponent histogram: a histogram over the few exponents real
+  // weights use would chain read-modify-writes on the same counters.
+  let emax = st[2]
+  let emin = st[3]
+  const f = first | 0
+  let i = s
+  while (i < e) {
+    const u = u32[i] | 0
+    const lo = u & 255
+    h0[lo]++
+    h1[(u >>> 8) & 255]++
+    const ex = (u >>> 23) & 255
+    if (ex > emax) emax = ex
+    if (ex < emin) emin = ex
+    diff |= u ^ f
+    i++
+    if ((tab[u & 0xffff] | tab[prev | (lo << 8)]) !== 0) {
+      st[1] = 1
+      break
+    }
+    prev = lo
+  }
+  st[2] = emax
+  st[3] = emin
+  if (diff !== 0) st[0] = 1
+  return i
+}
+
+const newHalf = (index: number): HalfStats => ({index, n: 0, zeros: 0, t13: 0, h0: new Uint32Array(256), h1: new Uint32Array(256), pr0: -1, pr1: -1})
+
+/**
+ * Streams one contiguous element range of a float tensor. Call `update` with consecutive chunks;
+ * each chunk's buffer may start one element early (so a two-byte b0 magic across the chunk border
+ * is seen) and run past the owned range (lookahead for signature validation).
+ */
+export class FloatAccumulator {
+  readonly p: Partial
+  private cur: HalfStats
+  private prev: HalfStats | null = null
+  private curIsFirst = true
+  private blockT13 = 0
+  private blockN = 0
+  private scratch = new Uint8Array(SIGNATURE_LOOKAHEAD)
+  private readonly w: number
+  private firstHi = -1
+  /** [non-constant flag, candidate flag, max exponent, min exponent] shared with hotF32. */
+  private readonly cand = new Int32Array(4)
+
+  constructor(
+    readonly kind: FloatKind,
+    start: number,
+  ) {
+    this.p = newPartial(kind, start)
+    this.cur = newHalf(Math.floor(start / HALF))
+    this.w = kind === 'f32' ? 4 : kind === 'f64' ? 8 : 2
+  }
+
+  /**
+   * @param bytes 8-byte-aligned view; element 0 of it is global element `bufStart`
+   * @param from first owned global element, to one past the last
+   */
+  update(bytes: Uint8Array, bufStart: number, from: number, to: number): void {
+    const u32 = this.kind === 'f32' ? new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >>> 2) : null
+    let g = from
+    while (g < to) {
+      if (u32) {
+        // f32 (the hot path) runs whole halves per call; blocks are accounted for afterwards.
+        const segEnd = Math.min(to, (Math.floor(g / HALF) + 1) * HALF)
+        this.segmentF32(bytes, u32, bufStart, g, segEnd)
+        g = segEnd
+      } else {
+        // Never let one inner loop cross a 1024-block border: block and half bookkeeping happen between.
+        const blockEnd = Math.min(to, (Math.floor(g / BLOCK) + 1) * BLOCK)
+        const t13Before = this.p.t13
+        const zBefore = this.p.zeros
+        if (this.kind === 'f64') this.loopF64(bytes, bufStart, g, blockEnd)
+        else this.loopF16(bytes, bufStart, g, blockEnd)
+        const n = blockEnd - g
+        this.cur.n += n
+        this.cur.t13 += this.p.t13 - t13Before
+        this.cur.zeros += this.p.zeros - zBefore
+        this.blockT13 += this.p.t13 - t13Before
+        this.blockN += n
+        g = blockEnd
+        if (g % BLOCK === 0) this.endBlock(g / BLOCK - 1)
+      }
+      if (g % HALF === 0) this.endHalf()
+    }
+    this.p.end = to
+  }
+
+  private segmentF32(bytes: Uint8Array, u32: Uint32Array, bufStart: number, g: number, segEnd: number): void {
+    const zeroLowBefore = this.cur.h0[0]
+    const zBefore = this.p.zeros
+    this.loopF32(bytes, u32, bufStart, g, segEnd)
+    this.cur.n += segEnd - g
+    this.cur.zeros += this.p.zeros - zBefore
+    // Only elements with a zero lowest byte can be fp16/bf16-exact. When few are, every block here
+    // is certainly below the 10 % T13 mark and the exact count is skipped.
+    const exact = this.cur.h0[0] - zeroLowBefore >= (segEnd - g) * 0.05
+    for (let x = g; x < segEnd; ) {
+      const bEnd = Math.min(segEnd, (Math.floor(x / BLOCK) + 1) * BLOCK)
+      const c = exact ? this.countT13(u32, x - bufStart, bEnd - bufStart) : 0
+      this.cur.t13 += c
+      this.blockT13 += c
+      this.blockN += bEnd - x
+      x = bEnd
+      if (x % BLOCK === 0) this.endBlock(x / BLOCK - 1)
+    }
+  }
+
+  private countT13(u32: Uint32Array, s: number, e: number): number {
+    let t13 = 0
+    let t16 = 0
+    for (let i = s; i < e; i++) {
+      const u = u32[i]
+      if ((u & 0x1fff) === 0) {
+        t13++
+        if ((u & 0xffff) === 0) t16++
+      }
+    }
+    this.p.t13 += t13
+    this.p.t16 += t16
+    return t13
+  }
+
+  private endBlock(block: number): void {
+    const inexact = this.blockN - this.blockT13
+    if (this.blockN === BLOCK && (this.kind === 'f32' || this.kind === 'f64') && inexact >= BLOCK * 0.05) {
+      const runs = this.p.lowT13Runs
+      const last = runs[runs.length - 1]
+      if (last && last[1] === block) (last[1] = block + 1), (last[2] += inexact)
+      else if (runs.length < MAX_RECORDED_RUNS) runs.push([block, block + 1, inexact])
+      else this.p.overflow = true
+    }
+    this.blockT13 = 0
+    this.blockN = 0
+  }
+
+  private endHalf(): void {
+    const c = this.cur
+    if (this.curIsFirst) {
+      this.p.head = c
+      this.curIsFirst = false
+    } else {
+      evalWindow(this.p, this.prev, c)
+    }
+    // Recycle the half that just left the window (unless it is the head kept for merging).
+    const old = this.prev
+    this.prev = c
+    if (old && old !== this.p.head) {
+      old.index = c.index + 1
+      old.n = old.zeros = old.t13 = 0
+      old.pr0 = old.pr1 = -1
+      old.h0.fill(0)
+      old.h1.fill(0)
+      this.cur = old
+    } else this.cur = newHalf(c.index + 1)
+  }
+
+  /** Closes the range: the last (possibly short) half becomes the tail. */
+  finish(): Partial {
+    if (this.blockN > 0) this.endBlock(Math.floor((this.p.end - 1) / BLOCK))
+    if (this.cur.n > 0) {
+      if (this.curIsFirst) this.p.head = this.cur
+      else evalWindow(this.p, this.prev, this.cur)
+      this.p.tail = this.cur
+    } else {
+      this.p.tail = this.prev
+    }
+    return this.p
+  }
+
+  private candidate(bytes: Uint8Array, local: number, global: number, nAvail: number, stream: SigHit['stream']): void {
+    const k = stream === 'b0' ? 1 : stream === 'low16' ? 2 : stream === 'low24' ? 3 : this.w
+    // Gather a short prefix first: nearly every candidate is a chance two-byte match.
+    let s = this.gather(bytes, local, nAvail, k, SIGNATURE_QUICK)
+    let m = matchSignature(s)
+    if (!m && wantsMore(s)) {
+      s = this.gather(bytes, local, nAvail, k, SIGNATURE_LOOKAHEAD)
+      m = matchSignature(s)
+    }
+    if (!m) return
+    if (this.p.sigs.length >= MAX_RECORDED_SIGS) {
+      this.p.overflow = true
+      return
+    }
+    this.p.sigs.push({stream, element: global, kind: m.kind, detail: m.detail, length: m.length, bytesPerElement: k})
+  }
+
+  /** The first `max` bytes of the k-low-bytes-per-element stream starting at element `local`. */
+  private gather(bytes: Uint8Array, local: number, nAvail: number, k: number, max: number): Uint8Array {
+    const w = this.w
+    const s = this.scratch
+    let o = 0
+    for (let j = local; j < nAvail && o < max; j++) {
+      const base = j * w
+      for (let b = 0; b < k && o < max; b++) s[o++] = bytes[base + b]
+    }
+    return s.subarray(0, o)
+  }
+
+  private loopF32(bytes: Uint8Array, u32: Uint32Array, bufStart: number, from: number, to: number): void {
+    const h0 = this.cur.h0
+    const h1 = this.cur.h1
+    const p = this.p
+    let first = p.firstBits
+    let diff = 0
+    const s = from - bufStart
+    const e = to - bufStart
+    if (first < 0 && s < e) first = u32[s]
+    const st = this.cand
+    st[2] = 0
+    st[3] = 255
+    let prev = s > 0 ? u32[s - 1] & 255 : 0
+    for (let i = s; i < e; ) {
+      i = hotF32(u32, i, e, h0, h1, first, prev, st)
+      if (st[1] !== 0) {
+        st[1] = 0
+        const lo = u32[i - 1] & 255
+        this.candidatesF32(bytes, u32, bufStart, i - 1, i >= 2 ? u32[i - 2] & 255 : 0, lo)
+      }
+      prev = i > 0 ? u32[i - 1] & 255 : 0
+    }
+    if (st[0] !== 0) diff = 1
+    st[0] = 0
+    p.firstBits = first
+    if (diff !== 0) p.constant = false
+    // Zeros, denormals, NaN/Inf and values >= 2^13 are rare: recount exactly only when present.
+    const emax = st[2]
+    if (st[3] === 0 || emax >= 140) this.exactF32(u32, s, e)
+    else if (emax > 0 && 2 ** (emax - 127) > p.maxAbs) p.maxAbs = 2 ** (emax - 127)
+  }
+
+  private candidatesF32(bytes: Uint8Array, u32: Uint32Array, bufStart: number, i: number, prev: number, lo: number): void {
+    const n = u32.length
+    const u = u32[i]
+    const v = i + 1 < n ? u32[i + 1] : 0
+    const a0 = u & 255
+    const a1 = (u >>> 8) & 255
+    const a2 = (u >>> 16) & 255
+    // A four-byte prefix check first: almost every candidate is a chance two-byte match.
+    if (MAGIC2[u & 0xffff] !== 0) {
+      if (quickPrefix(a0, a1, a2, u >>> 24)) this.candidate(bytes, i, bufStart + i, n, 'raw')
+      if (quickPrefix(a0, a1, v & 255, (v >>> 8) & 255)) this.candidate(bytes, i, bufStart + i, n, 'low16')
+      if (quickPrefix(a0, a1, a2, v & 255)) this.candidate(bytes, i, bufStart + i, n, 'low24')
+    }
+    if (i > 0 && MAGIC2[prev | (lo << 8)] !== 0) {
+      const x = i + 2 < n ? u32[i + 2] & 255 : 0
+      if (quickPrefix(prev, lo, v & 255, x)) this.candidate(bytes, i - 1, bufStart + i - 1, n, 'b0')
+    }
+  }
+
+  /** Exact zero/denormal/NaN/Inf counts and max |x| for one block. */
+  private exactF32(u32: Uint32Array, s: number, e: number): void {
+    const p = this.p
+    let maxA = 0
+    for (let i = s; i < e; i++) {
+      const u = u32[i]
+      const a = u & 0x7fffffff
+      if (a === 0) p.zeros++
+      else if (a < 0x00800000) p.denormals++
+      else if (a === 0x7f800000) u >>> 31 ? p.negInf++ : p.posInf++
+      else if (a > 0x7f800000) {
+        p.nan++
+        if ((a & 0x7fffff) !== 0x400000) p.nanPayload++
+      } else if (a > maxA) maxA = a
+    }
+    if (maxA > 0) {
+      const f = new Float32Array(new Uint32Array([maxA]).buffer)[0]
+      if (f > p.maxAbs) p.maxAbs = f
+    }
+  }
+
+  private loopF16(bytes: Uint8Array, bufStart: number, from: number, to: number): void {
+    const u16 = new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >>> 1)
+    const nAvail = u16.length
+    const h0 = this.cur.h0
+    const tab = MAGIC2
+    const p = this.p
+    const bf = this.kind === 'bf16'
+    const expMask = bf ? 0x7f80 : 0x7c00
+    let maxA = 0
+    let first = p.firstBits
+    let diff = 0
+    const s = from - bufStart
+    const e = to - bufStart
+    if (first < 0 && s < e) first = u16[s]
+    let prev = s > 0 ? u16[s - 1] & 255 : 0
+    for (let i = s; i < e; i++) {
+      const u = u16[i]
+      const lo = u & 255
+      h0[lo]++
+      const a = u & 0x7fff
+      if (a === 0) p.zeros++
+      else if ((a & expMask) === expMask) {
+        if ((a & ~expMask & 0x7fff) === 0) u >>> 15 ? p.negInf++ : p.posInf++
+        else p.nan++
+      } else if (a > maxA) maxA = a
+      diff |= u ^ first
+      if (tab[u] !== 0) this.candidate(bytes, i, bufStart + i, nAvail, 'raw')
+      if (tab[prev | (lo << 8)] !== 0 && i > 0) this.candidate(bytes, i - 1, bufStart + i - 1, nAvail, 'b0')
+      prev = lo
+    }
+    p.firstBits = first
+    if (diff !== 0) p.constant = false
+    if (maxA > 0) {
+      const f = bf ? new Float32Array(new Uint32Array([maxA << 16]).buffer)[0] : halfToFloat(maxA)
+      if (f > p.maxAbs) p.maxAbs = f
+    }
+  }
+
+  private loopF64(bytes: Uint8Array, bufStart: number, from: number, to: number): void {
+    const u32 = new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >>> 2)
+    const f64 = new Float64Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >>> 3)
+    const nAvail = f64.length
+    const h0 = this.cur.h0
+    const h1 = this.cur.h1
+    const tab = MAGIC2
+    const p = this.p
+    let first = p.firstBits
+    let diff = 0
+    const s = from - bufStart
+    const e = to - bufStart
+    if (first < 0 && s < e) (first = u32[2 * s]), (this.firstHi = u32[2 * s + 1])
+    const firstHi = this.firstHi
+    let prev = s > 0 ? u32[2 * s - 2] & 255 : 0
+    for (let i = s; i < e; i++) {
+      const lo32 = u32[2 * i]
+      const hi = u32[2 * i + 1]
+      const lo = lo32 & 255
+      h0[lo]++
+      h1[(lo32 >>> 8) & 255]++
+      if ((lo32 & 0x1fffffff) === 0) p.t13++
+      const a = hi & 0x7fffffff
+      if (a >= 0x7ff00000) {
+        if ((a & 0xfffff) === 0 && lo32 === 0) hi >>> 31 ? p.negInf++ : p.posInf++
+        else p.nan++
+      } else if (a === 0 && lo32 === 0) p.zeros++
+      else {
+        if (a < 0x00100000) p.denormals++
+        const v = Math.abs(f64[i])
+        if (v > p.maxAbs) p.maxAbs = v
+      }
+      diff |= (lo32 ^ first) | (hi ^ firstHi)
+      if (tab[lo32 & 0xffff] !== 0) {
+        this.candidate(bytes, i, bufStart + i, nAvail, 'low16')
+        this.candidate(bytes, i, bufStart + i, nAvail, 'low24')
+        this.candidate(bytes, i, bufStart + i, nAvail, 'raw')
+      }
+      if (tab[prev | (lo << 8)] !== 0 && i > 0) this.candidate(bytes, i - 1, bufStart + i - 1, nAvail, 'b0')
+      prev = lo
+    }
+    p.firstBits = first
+    if (diff !== 0) p.constant = false
+  }
+}
+
+export function halfToFloat(h: number): number {
+  const e = (h >>> 10) & 0x1f
+  const m = h & 0x3ff
+  const s = h >>> 15 ? -1 : 1
+  if (e === 0) return s * m * 2 ** -24
+  if (e === 31) return m ? Number.NaN : s * Infinity
+  return s * (1 + m / 1024) * 2 ** (e - 15)
+}
