@@ -3,7 +3,7 @@
 // in the same run and interleaved so machine load hits every command alike. Target: each within
 // 2 × node -e 0 (medians). Prints a table; with BENCH_RESULT_FILE set, appends JSON lines there.
 import {spawnSync} from 'node:child_process'
-import {appendFileSync} from 'node:fs'
+import {appendFileSync, existsSync} from 'node:fs'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
@@ -20,6 +20,9 @@ const cases = [
   {name: 'node -e 0', argv: ['-e', '0']},
   {name: 'modelseal --version', argv: [runJs, '--version']},
   {name: 'modelseal --help', argv: [runJs, '--help']},
+  // not fast-pathed: what every other command pays before its own work (no target)
+  {name: 'modelseal help (oclif)', argv: [runJs, 'help'], info: true},
+  {name: 'modelseal scan --help', argv: [runJs, 'scan', '--help'], info: true},
 ]
 
 function timeOnce(argv) {
@@ -35,13 +38,17 @@ const median = (xs) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
 }
 
+// Without the manifest oclif imports every command on each run: the figures would not be the product's.
+if (!existsSync(path.join(root, 'oclif.manifest.json'))) {
+  console.error('bench/startup: oclif.manifest.json is missing (run `npm run build`); measuring without it')
+}
 // One warm-up round fills the page cache for node, oclif and the manifest.
 for (const c of cases) timeOnce(c.argv)
 const samples = cases.map(() => [])
 for (let i = 0; i < runs; i++) cases.forEach((c, j) => samples[j].push(timeOnce(c.argv)))
 
 const base = median(samples[0])
-const results = cases.map((c, j) => ({name: c.name, median: median(samples[j]), min: Math.min(...samples[j])}))
+const results = cases.map((c, j) => ({name: c.name, info: c.info, median: median(samples[j]), min: Math.min(...samples[j])}))
 console.log(`start-up, ${runs} runs each, node ${process.version}`)
 for (const r of results) {
   const ratio = r.median / base
@@ -55,9 +62,9 @@ if (process.env.BENCH_RESULT_FILE) {
       value: Number(r.median.toFixed(1)),
       unit: 'ms',
       baseline: {name: 'node -e 0', value: Number(base.toFixed(1)), unit: 'ms'},
-      target: '≤ 2.00 × baseline',
+      target: r.info ? undefined : '≤ 2.00 × baseline',
       ratio: Number((r.median / base).toFixed(2)),
-      pass: r.median <= 2 * base,
+      pass: r.info ? undefined : r.median <= 2 * base,
     }
     appendFileSync(process.env.BENCH_RESULT_FILE, JSON.stringify(rec) + '\n')
   }

@@ -11,6 +11,7 @@
 //
 // Case: {id, kind, argv (with {in} = the case's input dir and {case} = its case dir), exits
 // (allowed exit codes), requireCode? (regex the E_ code must match), note}
+import {execFileSync} from 'node:child_process'
 import {generateKeyPairSync, createHash, sign as cryptoSign} from 'node:crypto'
 import {mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
@@ -35,6 +36,7 @@ export async function makeHostile(outDir, {seed = 8, maxFixtures = 40} = {}) {
       const p = path.join(inDir, rel)
       mkdirSync(path.dirname(p), {recursive: true})
       if (content && typeof content === 'object' && 'symlink' in content) symlinkSync(content.symlink, p)
+      else if (content && typeof content === 'object' && 'fifo' in content) execFileSync('mkfifo', [p])
       else writeFileSync(p, content)
     }
     cases.push({id, kind, argv, exits, ...extra})
@@ -150,6 +152,18 @@ export async function makeHostile(outDir, {seed = 8, maxFixtures = 40} = {}) {
   add('dataset-symlink-out', 'symlink escape', {'data/a.txt': 'a', 'data/link': {symlink: '../../secret.bin'}}, ['dataset', 'manifest', '{in}/data', '--output', '{case}/out'], [1, 3], {canary: true})
   add('sign-symlink-out', 'symlink escape', {'model/a.bin': 'a', 'model/link': {symlink: '../../secret.bin'}, ...keyFiles()}, ['sign', 'key', '{in}/model', '--private-key', '{in}/key.pem', '--signature', '{case}/model.sig'], [3], {canary: true})
 
+  // ---- 11. FIFOs named on the command line: open() would block forever ----
+  if (hasMkfifo()) {
+    const fifo = {fifo: true}
+    add('fifo-scan', 'fifo', {'m.onnx': fifo}, ['scan', '{in}/m.onnx'], [3])
+    add('fifo-inspect', 'fifo', {'m.onnx': fifo}, ['inspect', '{in}/m.onnx'], [3], {requireCode: /E_NOT_REGULAR_FILE/})
+    add('fifo-scan-baseline', 'fifo', {'model/m.onnx': b.onnxSmall(), 'base.onnx': fifo}, ['scan', '{in}/model', '--baseline', '{in}/base.onnx'], [3])
+    add('fifo-policy-lint', 'fifo', {'p.yaml': fifo}, ['policy', 'lint', '{in}/p.yaml'], [3])
+    add('fifo-signature', 'fifo', {'model/a.bin': 'a', 'model.sig': fifo, ...keyFiles()}, ['verify', 'key', '{in}/model', '--signature', '{in}/model.sig', '--public-key', '{in}/key.pub'], [3])
+    add('fifo-in-model-dir', 'fifo', {'model/a.bin': 'a', 'model/pipe': fifo}, ['digest', '{in}/model'], [3])
+    add('fifo-dataset-manifest', 'fifo', {'data/a.txt': 'a', 'm/manifest.json': fifo}, ['dataset', 'verify', '{in}/data', '--manifest', '{in}/m', '--unsigned'], [3])
+  }
+
   writeFileSync(path.join(outDir, 'cases.json'), JSON.stringify(cases, null, 1))
   return cases
 }
@@ -194,6 +208,15 @@ export function signedBundle(name, method, caseDir) {
     verificationMaterial: {publicKey: {hint}, tlogEntries: []},
     dsseEnvelope: {payload: payload.toString('base64'), payloadType, signatures: [{sig: sig.toString('base64'), keyid: ''}]},
   })
+}
+
+function hasMkfifo() {
+  try {
+    execFileSync('mkfifo', ['--version'], {stdio: 'ignore'})
+    return true
+  } catch {
+    return false
+  }
 }
 
 function pickFixtures(r, max) {

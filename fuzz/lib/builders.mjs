@@ -313,28 +313,6 @@ export function torchZip(pkl = pickleTorchLike()) {
 export function npz(members = {a: npy(), b: npy({shape: [3]})}) {
   return zip(Object.entries(members).map(([n, d]) => ({name: `${n}.npy`, data: d, deflate: true})))
 }
-/** Zip bomb: one deflated member of `size` zero bytes (tiny on disk). */
-export function zipBomb(size = 512 * 1024 * 1024, name = 'archive/data.pkl') {
-  // Deflate in slices so building it needs no `size` bytes of memory.
-  const chunk = Buffer.alloc(1024 * 1024)
-  const def = zlib.createDeflateRaw({level: 9})
-  const parts = []
-  def.on('data', (d) => parts.push(d))
-  let left = size
-  while (left > 0) {
-    const n = Math.min(left, chunk.length)
-    def.write(chunk.subarray(0, n))
-    left -= n
-  }
-  def.end()
-  return new Promise((resolve) => {
-    def.on('end', () => {
-      const compressed = Buffer.concat(parts)
-      const crc = crcOfZeros(size)
-      resolve(zipRaw([{name, body: compressed, crc, size, method: 8}]))
-    })
-  })
-}
 /**
  * Deflate streams of many MiB of zeros, made instantly: one full-flushed (self-contained,
  * byte-aligned) block of 1 MiB of zeros repeated, then an empty final block.
@@ -373,12 +351,6 @@ export function gzipZerosFast(prefix, mib) {
   return Buffer.concat([head, z.body, tail])
 }
 
-function crcOfZeros(size) {
-  const chunk = Buffer.alloc(1024 * 1024)
-  let c = 0
-  for (let left = size; left > 0; left -= chunk.length) c = zlib.crc32(chunk.subarray(0, Math.min(left, chunk.length)), c)
-  return c >>> 0
-}
 function zipRaw(entries) {
   const locals = []
   const central = []

@@ -12,7 +12,7 @@ import type {DatasetHashAlgorithm} from './types.js'
 import type {HashBatchReply, HashBatchRequest} from './hash-worker.js'
 
 /** Files per message to a worker. */
-export const BATCH_FILES = 256
+export const BATCH_FILES = 512
 export const MAX_WORKERS = 64
 
 export interface FileDigest {

@@ -38,7 +38,9 @@ export function leafHash(path: string, size: number, digest: Buffer): Buffer {
   }
   leafScratch.writeUInt32BE(n, LEAF_PREFIX.length)
   off += n
-  leafScratch.writeBigUInt64BE(BigInt(size), off)
+  // Two 32-bit halves: a BigInt per leaf would be garbage for millions of leaves.
+  leafScratch.writeUInt32BE(Math.floor(size / 0x1_0000_0000), off)
+  leafScratch.writeUInt32BE(size >>> 0, off + 4)
   off += 8
   digest.copy(leafScratch, off)
   off += digest.length

@@ -1,6 +1,6 @@
 /** Reading a policy file: bounded read, YAML with positions, schema validation. */
 import {createHash} from 'node:crypto'
-import {openSync, closeSync, fstatSync, readSync} from 'node:fs'
+import {openSync, closeSync, fstatSync, readSync, statSync} from 'node:fs'
 
 import {InputError} from '../errors.js'
 import type {SchemaIssue} from './checker.js'
@@ -12,8 +12,11 @@ import {MAX_POLICY_BYTES, parseYamlSource} from './yaml-source.js'
 export function readBounded(file: string, max: number, code: string, what: string): Buffer {
   let fd: number
   try {
+    // open() of a FIFO blocks until a writer appears: refuse anything but a regular file first
+    if (!statSync(file).isFile()) throw new InputError(code, `${what} ${file} is not a regular file`)
     fd = openSync(file, 'r')
   } catch (err) {
+    if (err instanceof InputError) throw err
     throw new InputError(code, `cannot read ${what} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
   }
   try {

@@ -101,6 +101,8 @@ function collect(paths: string[]): {targets: Target[]; skipped: number} {
 }
 
 function readHead(file: string): {head: Buffer; size: number} {
+  // open() of a FIFO blocks until a writer appears: refuse anything but a regular file first
+  if (!statSync(file).isFile()) throw new InputError('E_NOT_REGULAR_FILE', `${file} is not a regular file`)
   const fd = openSync(file, 'r')
   try {
     const size = statSync(file).size

@@ -5,11 +5,13 @@ import path from 'node:path'
 import {after, before, describe, it} from 'node:test'
 
 import {createManifest} from '../../src/dataset/manifest.js'
-import {assertCleanFailure, parseJson, runCli, tempDir} from '../helpers/cli.js'
+import {assertCleanFailure, parseJson, runCli as run, tempDir} from '../helpers/cli.js'
 import {fixtures, fixtureTree, loadVectors, writeTree} from './helpers.js'
 
 // CLI runs are slow (a process each): every test here checks exit codes, JSON shapes and the
 // multi-process paths; the library tests cover the rest.
+// A generous timeout: CI machines (and shared dev machines) can be slow to start processes.
+const runCli = (args: string[]) => run(args, {timeoutMs: 240_000})
 const tmp = tempDir('modelseal-ds-cli-')
 after(() => tmp.cleanup())
 const at = (p: string) => path.join(tmp.dir, p)

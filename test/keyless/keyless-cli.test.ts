@@ -194,4 +194,14 @@ describe('model_signing public-good vectors, air-gapped', {skip: omsVectorsSkip}
     assert.equal(b.code, 0, b.stderr)
     // Other identities and issuers for these vectors: keyless-vectors.test.ts (no spawn needed).
   })
+
+  test('`verify MODEL_PATH` defaults to the sigstore method, like model_signing', async () => {
+    const dir = path.join(VECTORS, 'v1.1.0-sigstore')
+    const root = ['--trusted-root', PUBLIC_GOOD_ROOT]
+    const ok = await runCli(['verify', dir, '--signature', path.join(dir, 'model.sig'), ...IBM, ...root, '--json'], {timeoutMs: CLI_TIMEOUT})
+    assert.equal(ok.code, 0, ok.stderr + ok.stdout)
+    assert.equal(parseJson(ok).method, 'sigstore')
+    const wrong = await runCli(['verify', dir, '--signature', path.join(dir, 'model.sig'), ...root, '--identity', 'someone@example.com', '--identity-provider', IBM[3]], {timeoutMs: CLI_TIMEOUT})
+    assert.equal(wrong.code, 1, wrong.stderr)
+  })
 })

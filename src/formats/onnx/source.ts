@@ -3,7 +3,7 @@
  * (and anything over the 2 GiB Buffer/readFileSync limits) are read through a sliding window by
  * positional reads, so weight payloads are never loaded just to parse the graph.
  */
-import {closeSync, fstatSync, openSync, readFileSync, readSync} from 'node:fs'
+import {closeSync, fstatSync, openSync, readFileSync, readSync, statSync} from 'node:fs'
 
 import {InputError} from '../../errors.js'
 
@@ -105,6 +105,8 @@ export class WindowedFileSource implements ByteSource {
 
 /** Opens a file as a ByteSource: whole in memory when small, windowed otherwise. */
 export function openSource(filePath: string, opts: {forceWindowed?: boolean} = {}): ByteSource {
+  // open() of a FIFO blocks until a writer appears: refuse anything but a regular file first
+  if (!statSync(filePath).isFile()) throw new InputError('E_NOT_REGULAR_FILE', `${filePath} is not a regular file`)
   const fd = openSync(filePath, 'r')
   try {
     const st = fstatSync(fd)

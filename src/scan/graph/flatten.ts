@@ -92,13 +92,19 @@ export function flattenModel(model: OnnxModel): FlatGraph {
     for (const i of n.inputs) if (i >= 0) fg.values[i].consumers++
     return id
   }
-  const define = (scope: Scope, name: string, id: number, graph: string, node?: string): void => {
-    if (name === '') return
-    if (scope.names.has(name)) fg.issues.push({kind: 'duplicate-name', message: `value "${name}" is defined more than once`, graph, node, name})
-    else if (scope.parent && lookup(scope.parent, name) !== undefined) {
+  /** Binds name -> id in scope; false (and an issue) when the name was already bound there. */
+  const define = (scope: Scope, name: string, id: number, graph: string, node?: string): boolean => {
+    if (name === '') return true
+    const before = scope.names.size
+    scope.names.set(name, scope.names.get(name) ?? id)
+    if (scope.names.size === before) {
+      fg.issues.push({kind: 'duplicate-name', message: `value "${name}" is defined more than once`, graph, node, name})
+      return false
+    }
+    if (scope.parent && lookup(scope.parent, name) !== undefined) {
       fg.issues.push({kind: 'shadowing', message: `subgraph value "${name}" shadows a value of an enclosing graph`, graph, node, name})
     }
-    if (!scope.names.has(name)) scope.names.set(name, id)
+    return true
   }
   const resolve = (scope: Scope, name: string, graph: string, node: OnnxNode): number => {
     if (name === '') return -1
@@ -131,9 +137,10 @@ export function flattenModel(model: OnnxModel): FlatGraph {
           ids.push(-1)
           continue
         }
+        // A duplicate definition gets its own value (first definition wins for readers).
         const id = newValue(o, 'node', g.path)
         define(scope, o, id, g.path, n.name || n.opType)
-        ids.push(scope.names.get(o) === id ? id : newValue(o, 'node', g.path))
+        ids.push(id)
       }
       outIds.push(ids)
     }

@@ -13,51 +13,45 @@ import {BLOCK, evalWindow, HALF, MAX_RECORDED_RUNS, MAX_RECORDED_SIGS, newPartia
 export {BLOCK, evalWindow, HALF, MAX_RECORDED_RUNS, MAX_RECORDED_SIGS, MAX_RECORDED_WINDOWS, MIN_WINDOW_ELEMS, newPartial} from './windows.js'
 export type {FloatKind, HalfStats, Partial, SigHit, WindowStat} from './windows.js'
 
+/** Candidates recorded per hot-loop call; more than this (adversarial data) takes the slow path. */
+const MAX_CANDIDATES = 64
+/** (|x| bits − smallest normal) above this: zero/denormal (wrapped), >= 2^13, or NaN/Inf. */
+const RARE_ABOVE = 0x46000000 - 0x00800000
+
 /**
  * The innermost loop, kept tiny and monomorphic so V8 compiles it to tight code: two histogram
- * bumps, an exponent range, an OR against the first value, and two magic-table probes per element. Stops right after
- * an element that nominates a signature candidate (st[1] = 1) and returns the next index;
- * st[0] = 1 when some element differs from the first.
+ * bumps, a running max of the shifted magnitude bits (one compare flags zeros, denormals, large
+ * values and NaN/Inf at once), an OR against the first value, and two magic-table probes per
+ * element. Signature candidates are only listed here (st[1] = their count); st[0] = 1 when some
+ * element differs from the first; st[2] = the magnitude maximum.
  */
-export function hotF32(
-  u32: Uint32Array,
-  s: number,
-  e: number,
-  h0: Uint32Array,
-  h1: Uint32Array,
-  first: number,
-  prev: number,
-  st: Int32Array,
-): number {
+export function hotF32(u32: Uint32Array, s: number, e: number, h0: Uint32Array, h1: Uint32Array, first: number, prev: number, st: Int32Array, cands: Int32Array): void {
   const tab = MAGIC2
   let diff = 0
-  // Exponent range instead of an exponent histogram: a histogram over the few exponents real
-  // weights use would chain read-modify-writes on the same counters.
-  let emax = st[2]
-  let emin = st[3]
+  let mx = 0
+  let nc = 0
   const f = first | 0
-  let i = s
-  while (i < e) {
+  for (let i = s; i < e; i++) {
     const u = u32[i] | 0
     const lo = u & 255
     h0[lo]++
     h1[(u >>> 8) & 255]++
-    const ex = (u >>> 23) & 255
-    if (ex > emax) emax = ex
-    if (ex < emin) emin = ex
+    const t = ((u & 0x7fffffff) - 0x00800000) >>> 0
+    if (t > mx) mx = t
     diff |= u ^ f
-    i++
     if ((tab[u & 0xffff] | tab[prev | (lo << 8)]) !== 0) {
-      st[1] = 1
-      break
+      if (nc < MAX_CANDIDATES) cands[nc] = i
+      nc++
     }
     prev = lo
   }
-  st[2] = emax
-  st[3] = emin
   if (diff !== 0) st[0] = 1
-  return i
+  st[1] = nc
+  st[2] = mx | 0
 }
+
+const MAXBITS = new Uint32Array(1)
+const MAXF = new Float32Array(MAXBITS.buffer)
 
 const newHalf = (index: number): HalfStats => ({index, n: 0, zeros: 0, t13: 0, h0: new Uint32Array(256), h1: new Uint32Array(256), pr0: -1, pr1: -1})
 
@@ -76,8 +70,9 @@ export class FloatAccumulator {
   private scratch = new Uint8Array(SIGNATURE_LOOKAHEAD)
   private readonly w: number
   private firstHi = -1
-  /** [non-constant flag, candidate flag, max exponent, min exponent] shared with hotF32. */
+  /** [non-constant flag, candidate count, magnitude maximum] shared with hotF32. */
   private readonly cand = new Int32Array(4)
+  private readonly cands = new Int32Array(MAX_CANDIDATES)
 
   constructor(
     readonly kind: FloatKind,
@@ -243,26 +238,29 @@ export class FloatAccumulator {
     const e = to - bufStart
     if (first < 0 && s < e) first = u32[s]
     const st = this.cand
-    st[2] = 0
-    st[3] = 255
-    let prev = s > 0 ? u32[s - 1] & 255 : 0
-    for (let i = s; i < e; ) {
-      i = hotF32(u32, i, e, h0, h1, first, prev, st)
-      if (st[1] !== 0) {
-        st[1] = 0
-        const lo = u32[i - 1] & 255
-        this.candidatesF32(bytes, u32, bufStart, i - 1, i >= 2 ? u32[i - 2] & 255 : 0, lo)
+    const cands = this.cands
+    hotF32(u32, s, e, h0, h1, first, s > 0 ? u32[s - 1] & 255 : 0, st, cands)
+    const nc = st[1]
+    if (nc > MAX_CANDIDATES) {
+      // Too many two-byte magics to list (crafted data): check every element's candidates.
+      for (let i = s; i < e; i++) this.candidatesF32(bytes, u32, bufStart, i, i > 0 ? u32[i - 1] & 255 : 0, u32[i] & 255)
+    } else {
+      for (let k = 0; k < nc; k++) {
+        const i = cands[k]
+        this.candidatesF32(bytes, u32, bufStart, i, i > 0 ? u32[i - 1] & 255 : 0, u32[i] & 255)
       }
-      prev = i > 0 ? u32[i - 1] & 255 : 0
     }
     if (st[0] !== 0) diff = 1
     st[0] = 0
     p.firstBits = first
     if (diff !== 0) p.constant = false
     // Zeros, denormals, NaN/Inf and values >= 2^13 are rare: recount exactly only when present.
-    const emax = st[2]
-    if (st[3] === 0 || emax >= 140) this.exactF32(u32, s, e)
-    else if (emax > 0 && 2 ** (emax - 127) > p.maxAbs) p.maxAbs = 2 ** (emax - 127)
+    const mx = st[2] >>> 0
+    if (mx >= RARE_ABOVE) this.exactF32(u32, s, e)
+    else if (e > s) {
+      MAXBITS[0] = mx + 0x00800000
+      if (MAXF[0] > p.maxAbs) p.maxAbs = MAXF[0]
+    }
   }
 
   private candidatesF32(bytes: Uint8Array, u32: Uint32Array, bufStart: number, i: number, prev: number, lo: number): void {

@@ -247,7 +247,9 @@ export function quickPrefix(a: number, b: number, c: number, d: number): boolean
     case 0x23:
       return b === 0x21 && c === 0x2f
     case 0x80:
-      return b >= 2 && b <= 5
+      // PROTO 2-5 followed by what a payload pickle starts with: FRAME, GLOBAL, SHORT_BINUNICODE,
+      // MARK, EMPTY_DICT/LIST/TUPLE, BINUNICODE.
+      return b >= 2 && b <= 5 && (c === 0x95 || c === 0x63 || c === 0x8c || c === 0x28 || c === 0x7d || c === 0x5d || c === 0x29 || c === 0x58)
     default:
       return false
   }
