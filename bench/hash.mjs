@@ -138,6 +138,7 @@ for (const [name, model, files] of [
   await measure(`${name} | CLI digest shards`, model, () => cli(model, ['--method', 'shards']), t18)
   if (extra) {
     await measure(`${name} | library shards, 1 worker`, model, () => lib(model, {method: 'shards', workers: 1}))
+    await measure(`${name} | library files, 1 worker`, model, () => lib(model, {workers: 1}))
     await measure(`${name} | library files blake2b`, model, () => lib(model, {hashType: 'blake2b'}))
     await measure(`${name} | library shards blake2b`, model, () => lib(model, {method: 'shards', hashType: 'blake2b'}))
     await measure(`${name} | library files blake3`, model, () => lib(model, {hashType: 'blake3'}))
@@ -159,5 +160,10 @@ for (const r of rows) {
     `${pad(r.label, 42)}${lpad(r.best.toFixed(0), 10)}${lpad(r.median.toFixed(0), 8)}${lpad(vs === undefined ? '' : vs.toFixed(2), 10)}${lpad(r.target ? `>=${r.target.ratio}` : '', 8)}${lpad(r.rss ? `${r.rss.toFixed(0)} MB` : '', 10)}  ${met}`,
   )
 }
-lines.push(`root digests (CLI and library must agree per model): ${[...new Set(rows.filter((r) => r.out).map((r) => r.out))].join(', ')}`)
+for (const model of new Set(rows.map((r) => r.label.split(' | ')[0]))) {
+  for (const method of ['files', 'shards']) {
+    const outs = new Set(rows.filter((r) => (r.label.startsWith(`${model} |`) && r.label.includes(`${method} sha256`)) || r.label.startsWith(`${model} | CLI digest ${method}`)).map((r) => r.out))
+    if (outs.size > 0) lines.push(`${model}, ${method}: ${[...outs].join(' / ')}${outs.size === 1 ? ' (CLI and library agree)' : ' MISMATCH'}`)
+  }
+}
 console.log(lines.join('\n'))

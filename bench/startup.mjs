@@ -3,18 +3,41 @@
 // in the same run and interleaved so machine load hits every command alike. Target: each within
 // 2 × node -e 0 (medians). Prints a table; with BENCH_RESULT_FILE set, appends JSON lines there.
 import {spawnSync} from 'node:child_process'
-import {appendFileSync, existsSync} from 'node:fs'
+import {appendFileSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync} from 'node:fs'
+import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
-const runJs = path.join(root, 'bin', 'run.js')
 const runs = Number(process.env.STARTUP_RUNS ?? argValue('--runs') ?? 20)
 
 function argValue(name) {
   const i = process.argv.indexOf(name)
   return i >= 0 ? process.argv[i + 1] : undefined
 }
+
+// Measured on an install-like copy (package.json, bin/run.js and the oclif manifest copied; dist and
+// node_modules linked) so that nothing running from the sources (bin/dev.js removes the repo's
+// manifest) can change it mid-run. Without the manifest oclif would import every command on each
+// run; `npm run build` writes it.
+const inst = mkdtempSync(path.join(tmpdir(), 'modelseal-startup-'))
+mkdirSync(path.join(inst, 'bin'))
+copyFileSync(path.join(root, 'bin', 'run.js'), path.join(inst, 'bin', 'run.js'))
+copyFileSync(path.join(root, 'package.json'), path.join(inst, 'package.json'))
+symlinkSync(path.join(root, 'dist'), path.join(inst, 'dist'))
+symlinkSync(path.join(root, 'node_modules'), path.join(inst, 'node_modules'))
+const manifestPath = path.join(root, 'oclif.manifest.json')
+for (let i = 0; i < 3 && !existsSync(path.join(inst, 'oclif.manifest.json')); i++) {
+  if (!existsSync(manifestPath)) spawnSync(process.execPath, [path.join(root, 'scripts', 'oclif-manifest.mjs')], {stdio: 'ignore'})
+  try {
+    copyFileSync(manifestPath, path.join(inst, 'oclif.manifest.json'))
+  } catch {
+    // removed again between writing and copying: try once more
+  }
+}
+if (!existsSync(path.join(inst, 'oclif.manifest.json'))) console.error('bench/startup: no oclif.manifest.json (is dist/ built?): measuring without it')
+process.on('exit', () => rmSync(inst, {recursive: true, force: true}))
+const runJs = path.join(inst, 'bin', 'run.js')
 
 const cases = [
   {name: 'node -e 0', argv: ['-e', '0']},
@@ -38,10 +61,7 @@ const median = (xs) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
 }
 
-// Without the manifest oclif imports every command on each run: the figures would not be the product's.
-if (!existsSync(path.join(root, 'oclif.manifest.json'))) {
-  console.error('bench/startup: oclif.manifest.json is missing (run `npm run build`); measuring without it')
-}
+
 // One warm-up round fills the page cache for node, oclif and the manifest.
 for (const c of cases) timeOnce(c.argv)
 const samples = cases.map(() => [])

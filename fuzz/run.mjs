@@ -11,6 +11,7 @@
 // written to fuzz/.corpus/crashes/<target>/ with the error and stack beside them; turn each into
 // a fixture under testdata/regressions/<target>/ (test/fuzz/regressions.test.ts replays them).
 // Inputs that reached new code are kept in fuzz/.corpus/<target>/ and seed the next run.
+import {createHash} from 'node:crypto'
 import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
@@ -101,6 +102,8 @@ function runWorker({name, deadline, seed, corpusDir, crashDir, shared, scratchDi
     }
     const saveCurrent = (kind, message) => {
       const input = Buffer.from(data.subarray(0, header[2]))
+      // the restarted worker must not run it again (it may sit in the saved corpus)
+      skip.push(`input:${createHash('sha1').update(input).digest('hex')}`)
       mkdirSync(crashDir, {recursive: true})
       const file = path.join(crashDir, `${kind}-${Date.now().toString(36)}.bin`)
       writeFileSync(file, input)
@@ -115,12 +118,14 @@ function runWorker({name, deadline, seed, corpusDir, crashDir, shared, scratchDi
         lastSeq = seq
         lastChange = Date.now()
       } else if (running && Date.now() - lastChange > timeoutMs) {
+        clearInterval(watch) // terminating takes a while: report the input once
         saveCurrent('timeout', `one input ran longer than ${timeoutMs} ms`)
         void worker.terminate().then(() => finish('restart'))
         return
       }
       const rss = process.memoryUsage().rss / 2 ** 20
       if (rss > rssMb) {
+        clearInterval(watch)
         saveCurrent('oom', `process RSS ${rss.toFixed(0)} MB > ${rssMb} MB`)
         void worker.terminate().then(() => finish('restart'))
       }

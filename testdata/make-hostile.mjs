@@ -86,6 +86,7 @@ export async function makeHostile(outDir, {seed = 8, maxFixtures = 40} = {}) {
   add('bundle-json-nest-100k', 'nesting bomb', {'model/a.bin': 'a', 'model.sig': b.jsonNest(100_000), ...keyFiles()}, ['verify', 'key', '{in}/model', '--signature', '{in}/model.sig', '--public-key', '{in}/key.pub'], [3])
   add('safetensors-json-nest-100k', 'nesting bomb', {'m.safetensors': rawSafetensors(`{"a":${b.jsonNest(100_000)}}`)}, ['scan', '{in}/m.safetensors', '--format', 'json'], [0, 1, 3], {report: 'not-clean', files: 1})
   add('yaml-nest-20k', 'nesting bomb', {'p.yaml': 'a: ' + '['.repeat(20_000) + ']'.repeat(20_000) + '\n'}, ['policy', 'lint', '{in}/p.yaml'], [3])
+  add('yaml-error-flood-1m', 'nesting bomb', {'p.yaml': 'a:\n  b:\n' + '      ?\n'.repeat(125_000)}, ['policy', 'lint', '{in}/p.yaml'], [3])
   add('yaml-alias-bomb', 'nesting bomb', {'p.yaml': billionLaughs()}, ['policy', 'lint', '{in}/p.yaml'], [3])
   add('manifest-json-nest-100k', 'nesting bomb', {'data/a.txt': 'a', 'm/manifest.json': b.jsonNest(100_000)}, ['dataset', 'verify', '{in}/data', '--manifest', '{in}/m', '--unsigned'], [3])
 

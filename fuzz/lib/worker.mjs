@@ -136,6 +136,7 @@ try {
 }
 for (const s of seeds) {
   const input = s.length > maxLen ? s.subarray(0, maxLen) : s
+  if (crashesSeen.has(`input:${createHash('sha1').update(input).digest('hex')}`)) continue // hung or ran out of memory before
   await runOne(input)
   const fresh = (await coveredKeys()).filter((k) => !seen.has(k))
   fresh.forEach((k) => seen.add(k))

@@ -17,7 +17,7 @@ import fc from 'fast-check'
 import {repoRoot} from '../helpers/cli.js'
 import {isTypedError, loadBuilders, TARGETS, testdataSeeds, type Builders, type Scratch} from './targets.js'
 
-const RUNS = Number(process.env.FUZZ_PROPERTY_RUNS ?? 150)
+const RUNS = Number(process.env.FUZZ_PROPERTY_RUNS ?? 100)
 const SEED = Number(process.env.FUZZ_SEED ?? 20261128)
 
 let builders: Builders

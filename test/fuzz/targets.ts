@@ -445,7 +445,8 @@ export function testdataSeeds(t: FuzzTarget, root: string, {maxFiles = 40, maxBy
     }
     for (const n of names) {
       if (out.length >= maxFiles) return
-      if (n === 'hostile' || n === 'node_modules' || n.startsWith('.')) continue
+      // regressions/ holds known-slow inputs: replayed by regressions.test.ts, not mutated here
+      if (n === 'hostile' || n === 'regressions' || n === 'node_modules' || n.startsWith('.')) continue
       const p = path.join(dir, n)
       let st
       try {

@@ -29,7 +29,7 @@ function score(e: MergeEvent): number {
   if (e.head) s += 3
   if (e.override) s += 2
   if (e.bothLearned) s -= 3
-  if (e.viaIndex) s = Math.min(s, 3)
+  if (e.viaIndex || e.gate) s = Math.min(s, 3)
   return s
 }
 
@@ -72,18 +72,22 @@ export function backdoorFindings(fg: FlatGraph, f: Facts): Finding[] {
       e.override ? 'with an override constant or weight-free branch' : '',
       e.bothLearned ? 'both branches carry learned compute' : '',
       e.viaIndex ? 'used only as an index' : '',
+      e.gate ? 'only masks (zeroes or fills) positions' : '',
     ].filter(Boolean)
     out.push(makeFinding(id, how.join(', '), nodeLocation(merge), {
       severity: sev,
       evidence: {
         score: e.score, seedNode: seedNode.node?.name ?? seedNode.op, seedOp: seedNode.op, seedGraph: seedNode.graph,
-        mergeOp: merge.op, reduced: e.reduced, headRegion: e.head, override: e.override, indexOnly: e.viaIndex,
+        mergeOp: merge.op, reduced: e.reduced, headRegion: e.head, override: e.override, indexOnly: e.viaIndex, gate: e.gate ?? false,
         tokenWindow: e.seed.tokenWindow, weakSeed: !e.seed.strong,
       },
     }))
   }
   out.push(...sideBranchFindings(fg, f))
-  for (const o of fg.outputs) {
+  // An exposed trigger flag only matters beside a learned output it could accompany; in a model
+  // without learned outputs (a loss, a preprocessing graph) raw reductions are the model itself.
+  const learnedOutput = fg.outputs.some((o) => f.learned[o] === 1)
+  for (const o of learnedOutput ? fg.outputs : []) {
     const t = f.taint[o]
     if (t && !f.learned[o] && t.reduced && !t.viaIndex && f.kind[o] === KIND_DATA) {
       out.push(makeFinding('MS-GB009', `graph output "${fg.values[o].name}" is a flag computed from raw input`, {graph: 'main', tensor: fg.values[o].name}))

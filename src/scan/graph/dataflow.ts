@@ -14,6 +14,8 @@ import {COMPARE_OPS, isIndexOperand, LEARNED_MIN, MERGE_OPS, MIXING_OPS, REDUCE_
 export const KIND_CONST = 0
 export const KIND_SHAPE = 1
 export const KIND_DATA = 2
+/** Compared values remembered per seed chain (for recognising a flag that gates its own source). */
+export const MAX_SEED_OPERANDS = 8
 /** Constants decoded at most this large when judging override-likeness. */
 export const MAX_DECODE = 10_000_000
 
@@ -25,6 +27,8 @@ export interface Seed {
   /** Integer input compared against >= 2 distinct constants (token-id window). */
   tokenWindow: boolean
   integerInput: boolean
+  /** Values compared by this seed and by the seeds whose taint it refines (bounded). */
+  operands?: number[]
 }
 
 export interface Taint {
@@ -42,6 +46,8 @@ export interface MergeEvent {
   viaIndex: boolean
   override: boolean
   bothLearned: boolean
+  /** Unreduced flag gating learned data (Mul by the mask, Where on it): masking, not an override. */
+  gate?: boolean
   /** Filled after head distances are known. */
   head?: boolean
   score?: number
@@ -242,6 +248,7 @@ export function analyzeDataflow(fg: FlatGraph, src: ByteSource): Facts {
           const seed: Seed = {
             id: f.seeds.length, node: nid, strong: true, constCompare: f.kind[other] === KIND_CONST,
             integerInput, tokenWindow: integerInput && f.kind[other] === KIND_CONST && distinctConsts(other) >= 2,
+            operands: [...(taint?.seed.operands ?? []).slice(-MAX_SEED_OPERANDS + 2), a, b],
           }
           f.seeds.push(seed)
           taint = {seed, reduced: f.red[rawSide] === 1 || (taint?.reduced ?? false), viaIndex: false, override: false}
@@ -258,6 +265,13 @@ export function analyzeDataflow(fg: FlatGraph, src: ByteSource): Facts {
       if (consts.some((i) => i >= 0 && f.kind[i] === KIND_CONST && (node.op === 'Where' ? fg.values[i].numel >= 2 : isOverrideConst(i)))) {
         taint = {...taint, override: true}
       }
+    }
+    // A reduced flag multiplied into the very tensor it was computed from only keeps or zeroes that
+    // tensor's rows (HF `_unmask_unattended`: mask * ~all(mask == min, -1)): the product is gated
+    // data, no longer a per-sample flag that could override anything by itself.
+    if (taint?.reduced && !taint.override && !learned && node.op === 'Mul') {
+      const ops = taint.seed.operands ?? []
+      if (ins.some((i) => i >= 0 && !f.taint[i] && f.kind[i] === KIND_DATA && !f.learned[i] && !f.red[i] && ops.includes(i))) taint = {...taint, reduced: false}
     }
     // Merge events: a raw (not learned) tainted operand meets a learned operand.
     if (MERGE_OPS.has(node.op) && kind === KIND_DATA) {
@@ -278,7 +292,14 @@ export function analyzeDataflow(fg: FlatGraph, src: ByteSource): Facts {
             override ||= weightFree && !bothLearned
           }
         } else if (node.op === 'Concat') ek = 'other'
-        f.events.push({seed: t.seed, node: nid, kind: ek, reduced: t.reduced, viaIndex: t.viaIndex, override, bothLearned})
+        // Masked mean: sum(h * m) / count(m). The divisor is a count of the same mask that already
+        // gated the (learned) numerator, so dividing by it only normalises; it selects nothing.
+        const norm = node.op === 'Div' && tIn === 1 && !override && f.learned[ins[0]] === 1 && f.taint[ins[0]]?.seed === t.seed
+        const reduced = t.reduced && !norm
+        // An unreduced mask that multiplies learned values, or is the condition of a Where without
+        // a non-scalar override constant, can only zero or fill positions (padding/attention masks).
+        const gate = norm || (!reduced && !override && (node.op === 'Mul' || (node.op === 'Where' && tIn === 0)))
+        f.events.push({seed: t.seed, node: nid, kind: ek, reduced, viaIndex: t.viaIndex, override, bothLearned, gate})
       }
     }
     if (node.kind === 'if' && ins[0] >= 0 && f.kind[ins[0]] === KIND_DATA && !f.learned[ins[0]] && f.rawMask[ins[0]] === 0) f.configIfs.push(nid)

@@ -48,7 +48,9 @@ export function customOpFindings(model: OnnxModel): Finding[] {
     if (reported.has(key)) continue
     reported.add(key)
     if (KNOWN_CONTRIB_DOMAINS.has(node.domain)) {
-      const low = node.domain === 'org.pytorch.aten' || node.domain === 'ai.onnx.preview.training'
+      // ATen fallback ops need PyTorch's kernels at run time; ai.onnx.preview.training is part of
+      // the ONNX standard itself (Adam, Adagrad, Momentum, Gradient: pure math), so stays info.
+      const low = node.domain === 'org.pytorch.aten'
       out.push(makeFinding('MS-CO004', `contrib operator ${node.domain}.${node.opType}`, loc, low ? {severity: 'low'} : {}))
     } else {
       out.push(makeFinding('MS-CO003', `operator ${node.opType} in unknown domain "${node.domain}" needs a custom runtime library`, loc))
@@ -157,7 +159,10 @@ export function structureFindings(model: OnnxModel, fg: FlatGraph | undefined, s
     }
     if (facts) {
       for (const o of fg.outputs) {
-        if (facts.kind[o] !== 2 && fg.inputs.length > 0) out.push(makeFinding('MS-GS006', `graph output "${fg.values[o].name}" does not depend on any input`, {graph: 'main', tensor: fg.values[o].name}))
+        if (fg.inputs.length === 0 || facts.kind[o] === 2) continue
+        // A SHAPE value (Shape, Size and arithmetic on them) does depend on the input, just not on its values.
+        if (facts.kind[o] === 1) out.push(makeFinding('MS-GS006', `graph output "${fg.values[o].name}" depends only on input shapes`, {graph: 'main', tensor: fg.values[o].name}, {severity: 'info'}))
+        else out.push(makeFinding('MS-GS006', `graph output "${fg.values[o].name}" does not depend on any input`, {graph: 'main', tensor: fg.values[o].name}))
       }
     }
   }
