@@ -8,6 +8,12 @@ import {isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, typ
 import {InputError} from '../errors.js'
 
 export const MAX_POLICY_BYTES = 1024 * 1024
+/**
+ * The yaml composer records one error per malformed line, so a megabyte of `?` lines costs
+ * seconds and hundreds of MB before it is refused (fuzz finding, testdata/regressions/policy).
+ * Real policies are a few hundred lines; refusing more than this keeps the worst case small.
+ */
+export const MAX_POLICY_LINES = 10_000
 export const MAX_POLICY_DEPTH = 32
 /** Aliases are legitimate (shared identity lists) but a billion-laughs expansion is not. */
 export const MAX_ALIAS_COUNT = 100
@@ -35,6 +41,12 @@ export function formatPath(path: (string | number)[]): string {
 export function parseYamlSource(text: string, file: string, errorCode = 'E_POLICY_MALFORMED'): YamlSource {
   if (Buffer.byteLength(text, 'utf8') > MAX_POLICY_BYTES) {
     throw new InputError(errorCode, `${file}: larger than ${MAX_POLICY_BYTES} bytes; not a policy file`)
+  }
+  let lines = 1
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) {
+    if (++lines > MAX_POLICY_LINES) {
+      throw new InputError(errorCode, `${file}: more than ${MAX_POLICY_LINES} lines; not a policy file`)
+    }
   }
   const lineCounter = new LineCounter()
   let doc

@@ -12,7 +12,7 @@ import {InputError} from '../../src/errors.js'
 import {lintPolicy} from '../../src/policy/lint.js'
 import {loadPolicy} from '../../src/policy/load.js'
 import {checkRegex, matches} from '../../src/policy/matchers.js'
-import {MAX_POLICY_BYTES} from '../../src/policy/yaml-source.js'
+import {MAX_POLICY_BYTES, MAX_POLICY_LINES} from '../../src/policy/yaml-source.js'
 import {assertCleanFailure, parseJson, runCli, tempDir} from '../helpers/cli.js'
 
 const tmp = tempDir('modelseal-policy-schema-')
@@ -83,6 +83,8 @@ test('YAML syntax errors, duplicate keys, deep nesting, alias bombs and huge fil
   const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...Array.from({length: 8}, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(10).fill(`*${String.fromCharCode(97 + i)}`).join(', ')}]`)].join('\n')
   assert.match(loadError(bomb).message, /alias|Excessive/i)
   assert.match(loadError(`# ${'x'.repeat(MAX_POLICY_BYTES)}`).message, /larger than/)
+  // An error flood (one malformed line after another) is refused before the YAML composer runs.
+  assert.match(loadError('?\n'.repeat(MAX_POLICY_LINES + 1)).message, /more than \d+ lines/)
   assert.match(loadError('- just\n- a list\n').message, /\(document\): must be a mapping/)
 })
 
