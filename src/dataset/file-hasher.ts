@@ -15,6 +15,13 @@ import type {HashBatchReply, HashBatchRequest} from './hash-worker.js'
 export const BATCH_FILES = 512
 export const MAX_WORKERS = 64
 
+export interface RawBatch {
+  count: number
+  /** 32 bytes per file. */
+  digests: Buffer
+  sizes: Float64Array
+}
+
 export interface FileDigest {
   size: number
   digest: string
@@ -43,17 +50,28 @@ export class FileHashPool {
     this.size = Math.max(1, Math.min(MAX_WORKERS, n))
   }
 
+  private spawn(): Worker {
+    const worker = startWorker()
+    worker.on('error', (err) => {
+      this.dead = new InputError('E_WORKER', `a hash worker failed: ${err.message}`)
+    })
+    // Idle workers do not keep the process alive (a warmed pool whose source is never read must
+    // not hang the CLI); hashBatchRaw refs a worker while it has a batch.
+    worker.unref()
+    this.all.push(worker)
+    return worker
+  }
+
+  /** Starts all workers now, so that their start-up overlaps whatever comes before the first batch (the directory walk). */
+  warm(): this {
+    while (this.all.length < this.size) this.idle.push(this.spawn())
+    return this
+  }
+
   private acquire(): Promise<Worker> {
     const w = this.idle.pop()
     if (w) return Promise.resolve(w)
-    if (this.all.length < this.size) {
-      const worker = startWorker()
-      worker.on('error', (err) => {
-        this.dead = new InputError('E_WORKER', `a hash worker failed: ${err.message}`)
-      })
-      this.all.push(worker)
-      return Promise.resolve(worker)
-    }
+    if (this.all.length < this.size) return Promise.resolve(this.spawn())
     return new Promise((resolve) => this.waiting.push(resolve))
   }
 
@@ -65,6 +83,15 @@ export class FileHashPool {
 
   /** Hashes one batch on one worker; rejects with the first failing file's error. */
   async hashBatch(root: string, paths: string[], follow: Uint8Array, alg: DatasetHashAlgorithm): Promise<FileDigest[]> {
+    const r = await this.hashBatchRaw(root, paths, follow, alg)
+    const out: FileDigest[] = new Array(paths.length)
+    const hex = r.digests.toString('hex')
+    for (let i = 0; i < paths.length; i++) out[i] = {size: r.sizes[i], digest: hex.slice(i * 64, i * 64 + 64)}
+    return out
+  }
+
+  /** Like hashBatch, as the worker's raw arrays (32 digest bytes per file): no object per file. */
+  async hashBatchRaw(root: string, paths: string[], follow: Uint8Array, alg: DatasetHashAlgorithm): Promise<RawBatch> {
     if (this.dead) throw this.dead
     const w = await this.acquire()
     const id = this.nextId++
@@ -79,14 +106,13 @@ export class FileHashPool {
         const onExit = (code: number) => reject(this.dead ?? new InputError('E_WORKER', `a hash worker exited (code ${code})`))
         w.on('message', onMessage)
         w.once('exit', onExit)
+        w.ref()
         w.postMessage({id, alg, root, names: paths.join('\n'), follow} satisfies HashBatchRequest)
       })
       if (!reply.ok) throw new InputError(reply.code, reply.message)
-      const out: FileDigest[] = new Array(paths.length)
-      const hex = Buffer.from(reply.digests.buffer, reply.digests.byteOffset, reply.digests.byteLength).toString('hex')
-      for (let i = 0; i < paths.length; i++) out[i] = {size: reply.sizes[i], digest: hex.slice(i * 64, i * 64 + 64)}
-      return out
+      return {count: paths.length, digests: Buffer.from(reply.digests.buffer, reply.digests.byteOffset, reply.digests.byteLength), sizes: reply.sizes}
     } finally {
+      w.unref()
       this.release(w)
     }
   }
@@ -99,20 +125,24 @@ export class FileHashPool {
 }
 
 /**
- * Digests of files 0..count-1 (`pathAt(i)`: '/'-separated, relative to root) in order. `follow(i)` says whether path i may be opened through a symlink.
- * Up to two batches per worker are in flight; results are yielded as soon as they are in order.
+ * Digests of files 0..count-1 (`pathAt(i)`: '/'-separated, relative to root) in order, one raw
+ * batch at a time. `follow(i)` says whether path i may be opened through a symlink.
+ * Up to two batches per worker are in flight; batches are yielded as soon as they are in order.
  */
-export async function* hashFilesInOrder(
+export async function* hashBatchesInOrder(
   root: string,
   count: number,
   pathAt: (i: number) => string,
   follow: (i: number) => boolean,
   alg: DatasetHashAlgorithm,
-  opts: {workers?: number; onBatch?: (files: number) => void} = {},
-): AsyncGenerator<FileDigest> {
-  if (count === 0) return
-  const pool = new FileHashPool(opts.workers)
-  const inFlight: Promise<FileDigest[]>[] = []
+  opts: {workers?: number; onBatch?: (files: number) => void; pool?: FileHashPool} = {},
+): AsyncGenerator<RawBatch> {
+  const pool = opts.pool ?? new FileHashPool(opts.workers)
+  if (count === 0) {
+    await pool.close()
+    return
+  }
+  const inFlight: Promise<RawBatch>[] = []
   let next = 0
   const submit = () => {
     const start = next
@@ -124,7 +154,7 @@ export async function* hashFilesInOrder(
       f[i - start] = follow(i) ? 1 : 0
       batch[i - start] = pathAt(i)
     }
-    const p = pool.hashBatch(root, batch, f, alg)
+    const p = pool.hashBatchRaw(root, batch, f, alg)
     // Observed later in order; never an unhandled rejection if we stop early.
     p.catch(() => undefined)
     inFlight.push(p)
@@ -134,10 +164,25 @@ export async function* hashFilesInOrder(
     while (inFlight.length > 0) {
       const batch = await inFlight.shift()!
       if (next < count) submit()
-      opts.onBatch?.(batch.length)
-      yield* batch
+      opts.onBatch?.(batch.count)
+      yield batch
     }
   } finally {
     await pool.close()
+  }
+}
+
+/** Per-file form of hashBatchesInOrder (which closes the pool when done). */
+export async function* hashFilesInOrder(
+  root: string,
+  count: number,
+  pathAt: (i: number) => string,
+  follow: (i: number) => boolean,
+  alg: DatasetHashAlgorithm,
+  opts: {workers?: number; onBatch?: (files: number) => void} = {},
+): AsyncGenerator<FileDigest> {
+  for await (const b of hashBatchesInOrder(root, count, pathAt, follow, alg, opts)) {
+    const hex = b.digests.toString('hex')
+    for (let i = 0; i < b.count; i++) yield {size: b.sizes[i], digest: hex.slice(i * 64, i * 64 + 64)}
   }
 }

@@ -92,7 +92,8 @@ export async function createManifest(source: string, opts: CreateManifestOptions
     workers: opts.workers,
   })
   const writer = new ShardWriter(opts.output, algorithm, shardEntries)
-  for await (const e of src.entries) await writer.add(e)
+  if (src.batches) for await (const b of src.batches) await writer.addBatch(b)
+  else for await (const e of src.entries) await writer.add(e)
   const w = await writer.finish()
   opts.progress?.done()
   const header: DatasetHeader = {

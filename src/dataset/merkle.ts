@@ -26,25 +26,57 @@ function sha256(data: Uint8Array): Buffer {
   return hash('sha256', data, 'buffer')
 }
 
-export function leafHash(path: string, size: number, digest: Buffer): Buffer {
+// Tree hashes travel as 32-character latin1 strings inside this module: a Buffer result costs a
+// fresh ArrayBuffer per hash (about 5× the hashing of a leaf, and work for the collector).
+function sha256s(data: Uint8Array): string {
+  return hash('sha256', data, 'binary')
+}
+
+/** Writes prefix, u32be(len(path)), path and u64be(size) to the scratch buffer; the offset after it, or -1 when it does not fit. */
+function leafHead(path: string, size: number): number {
   let off = LEAF_PREFIX.length + 4
   const n = leafScratch.write(path, off, 'utf8')
-  if (n !== Buffer.byteLength(path, 'utf8') || digest.length > 64) {
-    const p = Buffer.from(path, 'utf8')
-    const lens = Buffer.alloc(12)
-    lens.writeUInt32BE(p.length, 0)
-    lens.writeBigUInt64BE(BigInt(size), 4)
-    return sha256(Buffer.concat([LEAF_PREFIX, lens.subarray(0, 4), p, lens.subarray(4), digest]))
-  }
+  // write() stops short (at a character boundary) only when the path does not fit; then, or when
+  // size and digest would not fit after it, the caller takes the slow path.
+  if (off + n > leafScratch.length - 72) return -1
   leafScratch.writeUInt32BE(n, LEAF_PREFIX.length)
   off += n
   // Two 32-bit halves: a BigInt per leaf would be garbage for millions of leaves.
   leafScratch.writeUInt32BE(Math.floor(size / 0x1_0000_0000), off)
   leafScratch.writeUInt32BE(size >>> 0, off + 4)
-  off += 8
+  return off + 8
+}
+
+function leafSlow(path: string, size: number, digest: Buffer): Buffer {
+  const p = Buffer.from(path, 'utf8')
+  const lens = Buffer.alloc(12)
+  lens.writeUInt32BE(p.length, 0)
+  lens.writeBigUInt64BE(BigInt(size), 4)
+  return sha256(Buffer.concat([LEAF_PREFIX, lens.subarray(0, 4), p, lens.subarray(4), digest]))
+}
+
+export function leafHash(path: string, size: number, digest: Buffer): Buffer {
+  const off = digest.length <= 64 ? leafHead(path, size) : -1
+  if (off < 0) return leafSlow(path, size, digest)
   digest.copy(leafScratch, off)
-  off += digest.length
-  return sha256(leafScratch.subarray(0, off))
+  return sha256(leafScratch.subarray(0, off + digest.length))
+}
+
+/** leafHash of the digest at `digests[off .. off+len)`, as a latin1 string (for MerkleBuilder). */
+export function leafHashAt(path: string, size: number, digests: Buffer, off: number, len: number): string {
+  const at = len <= 64 ? leafHead(path, size) : -1
+  if (at < 0) return leafSlow(path, size, digests.subarray(off, off + len)).toString('latin1')
+  // A plain loop: Buffer#copy costs more than copying 32 bytes.
+  for (let k = 0; k < len; k++) leafScratch[at + k] = digests[off + k]
+  return sha256s(leafScratch.subarray(0, at + len))
+}
+
+/** leafHash of a hex digest, as a latin1 string (for MerkleBuilder). */
+export function leafHashHex(path: string, size: number, hex: string): string {
+  const at = hex.length <= 128 ? leafHead(path, size) : -1
+  if (at < 0) return leafSlow(path, size, Buffer.from(hex, 'hex')).toString('latin1')
+  const n = leafScratch.write(hex, at, 'hex')
+  return sha256s(leafScratch.subarray(0, at + n))
 }
 
 export function nodeHash(left: Buffer, right: Buffer): Buffer {
@@ -53,34 +85,49 @@ export function nodeHash(left: Buffer, right: Buffer): Buffer {
   return sha256(nodeScratch)
 }
 
+function nodeHashS(left: string, right: string): string {
+  // 32 one-byte characters each; a loop beats Buffer#write's fixed cost at this size.
+  for (let k = 0; k < 32; k++) {
+    nodeScratch[1 + k] = left.charCodeAt(k)
+    nodeScratch[33 + k] = right.charCodeAt(k)
+  }
+  return sha256s(nodeScratch)
+}
+
 /**
  * Incremental RFC 6962 root in O(log n) memory: keeps the perfect subtrees of the leaves seen
  * so far (sizes strictly decreasing powers of two) and folds them right to left at the end.
  */
 export class MerkleBuilder {
-  private readonly stack: {size: number; hash: Buffer}[] = []
+  private readonly sizes: number[] = []
+  private readonly hashes: string[] = []
   private n = 0
 
   get count(): number {
     return this.n
   }
 
-  /** Adds an already-hashed leaf (or a perfect subtree root when `size` > 1). */
-  push(hash: Buffer, size = 1): void {
-    let cur = {size, hash}
-    while (this.stack.length > 0 && this.stack[this.stack.length - 1].size === cur.size) {
-      const left = this.stack.pop()!
-      cur = {size: left.size * 2, hash: nodeHash(left.hash, cur.hash)}
+  /** Adds an already-hashed leaf (or a perfect subtree root when `size` > 1); a string is the hash in latin1. */
+  push(hash: Buffer | string, size = 1): void {
+    let h = typeof hash === 'string' ? hash : hash.toString('latin1')
+    let sz = size
+    const {sizes, hashes} = this
+    while (sizes.length > 0 && sizes[sizes.length - 1] === sz) {
+      sizes.pop()
+      h = nodeHashS(hashes.pop()!, h)
+      sz *= 2
     }
-    this.stack.push(cur)
+    sizes.push(sz)
+    hashes.push(h)
     this.n += size
   }
 
   root(): Buffer {
-    if (this.stack.length === 0) return EMPTY_ROOT
-    let acc = this.stack[this.stack.length - 1].hash
-    for (let i = this.stack.length - 2; i >= 0; i--) acc = nodeHash(this.stack[i].hash, acc)
-    return acc
+    const {hashes} = this
+    if (hashes.length === 0) return EMPTY_ROOT
+    let acc = hashes[hashes.length - 1]
+    for (let i = hashes.length - 2; i >= 0; i--) acc = nodeHashS(hashes[i], acc)
+    return Buffer.from(acc, 'latin1')
   }
 }
 

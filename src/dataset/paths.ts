@@ -13,7 +13,13 @@ const utf8 = new TextDecoder('utf-8', {fatal: true})
  * characters (they make paths ambiguous in listings and sha256sum lines), no U+FFFD (the trace
  * of a name that was not UTF-8).
  */
+// Printable-ASCII paths whose every component is non-empty, not '.'/'..', free of '\\', and
+// that do not start with a drive letter: canonical by construction (ASCII is NFC), so the full
+// check below is skipped for them — most dataset paths, read once per entry in every shard.
+const CANONICAL_ASCII = /^(?![A-Za-z]:)(?!\.\.?(?:\/|$))[\x20-\x2e\x30-\x5b\x5d-\x7e]+(?:\/(?!\.\.?(?:\/|$))[\x20-\x2e\x30-\x5b\x5d-\x7e]+)*$/
+
 export function pathProblem(p: string): string | undefined {
+  if (p.length <= MAX_PATH_BYTES && CANONICAL_ASCII.test(p)) return undefined
   if (p.length === 0) return 'empty path'
   if (Buffer.byteLength(p, 'utf8') > MAX_PATH_BYTES) return `path longer than ${MAX_PATH_BYTES} bytes`
   if (p.startsWith('/')) return 'absolute path'

@@ -12,7 +12,7 @@ import {gunzip as gunzipCb} from 'node:zlib'
 
 import {InputError, VerificationError} from '../errors.js'
 import {MAX_LINE_BYTES, MAX_SHARD_COMPRESSED_BYTES} from './limits.js'
-import {MerkleBuilder, leafHash} from './merkle.js'
+import {MerkleBuilder, leafHashHex} from './merkle.js'
 import {comparePaths, pathProblem} from './paths.js'
 import type {DatasetEntry, DatasetHeader, ShardInfo} from './types.js'
 
@@ -64,7 +64,7 @@ export async function parseShard(body: Buffer, shard: ShardInfo, header: Dataset
     if (prev !== undefined && comparePaths(prev, e.path) >= 0) throw new InputError(MALFORMED, `${where} line ${i + 1}: paths not strictly sorted`)
     prev = e.path
     bytes += e.size
-    tree.push(leafHash(e.path, e.size, Buffer.from(e.digest, 'hex')))
+    tree.push(leafHashHex(e.path, e.size, e.digest))
     out.push(e)
   }
   if (out[0].path !== shard.firstPath || prev !== shard.lastPath) throw new InputError(MALFORMED, `${where}: first/last path differ from the header`)

@@ -10,7 +10,7 @@ import type {Progress} from '../util/progress.js'
 import {diffEntries, type DiffResult} from './diff.js'
 import {loadManifest} from './header.js'
 import {DEFAULT_LIST_LIMIT} from './limits.js'
-import {MerkleBuilder, leafHash} from './merkle.js'
+import {MerkleBuilder, leafHashHex} from './merkle.js'
 import {checkShards, manifestEntries} from './reader.js'
 import {globPredicate, samplePredicate} from './select.js'
 import {detectFormat, openSource} from './source.js'
@@ -115,8 +115,8 @@ export async function verifyDataset(datasetPath: string | undefined, opts: Verif
     workers: opts.workers,
   })
   const tree = select ? undefined : new MerkleBuilder()
-  const diff = await diffEntries(filterEntries(manifestEntries(dir, header), select), src.entries, listLimit, (e) =>
-    tree?.push(leafHash(e.path, e.size, Buffer.from(e.digest, 'hex'))),
+  const diff = await diffEntries(select ? filterEntries(manifestEntries(dir, header), select) : manifestEntries(dir, header), src.entries, listLimit, (e) =>
+    tree?.push(leafHashHex(e.path, e.size, e.digest)),
   )
   opts.progress?.done()
   report.checked = {expected: diff.expectedFiles, actual: diff.actualFiles, matched: diff.matched}
