@@ -14,6 +14,8 @@ export const MAX_POLICY_BYTES = 1024 * 1024
  * Real policies are a few hundred lines; refusing more than this keeps the worst case small.
  */
 export const MAX_POLICY_LINES = 10_000
+/** Long chains of implicit keys on one line (`[]: []: []: …`) make the composer quadratic. */
+export const MAX_POLICY_LINE_LENGTH = 8192
 export const MAX_POLICY_DEPTH = 32
 /** Aliases are legitimate (shared identity lists) but a billion-laughs expansion is not. */
 export const MAX_ALIAS_COUNT = 100
@@ -43,7 +45,14 @@ export function parseYamlSource(text: string, file: string, errorCode = 'E_POLIC
     throw new InputError(errorCode, `${file}: larger than ${MAX_POLICY_BYTES} bytes; not a policy file`)
   }
   let lines = 1
-  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) {
+  let lineStart = 0
+  for (let i = text.indexOf('\n'); ; i = text.indexOf('\n', i + 1)) {
+    const lineEnd = i === -1 ? text.length : i
+    if (lineEnd - lineStart > MAX_POLICY_LINE_LENGTH) {
+      throw new InputError(errorCode, `${file}:${lines}: line longer than ${MAX_POLICY_LINE_LENGTH} characters; not a policy file`)
+    }
+    if (i === -1) break
+    lineStart = i + 1
     if (++lines > MAX_POLICY_LINES) {
       throw new InputError(errorCode, `${file}: more than ${MAX_POLICY_LINES} lines; not a policy file`)
     }

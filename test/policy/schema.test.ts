@@ -12,7 +12,7 @@ import {InputError} from '../../src/errors.js'
 import {lintPolicy} from '../../src/policy/lint.js'
 import {loadPolicy} from '../../src/policy/load.js'
 import {checkRegex, matches} from '../../src/policy/matchers.js'
-import {MAX_POLICY_BYTES, MAX_POLICY_LINES} from '../../src/policy/yaml-source.js'
+import {MAX_POLICY_BYTES, MAX_POLICY_LINE_LENGTH, MAX_POLICY_LINES} from '../../src/policy/yaml-source.js'
 import {assertCleanFailure, parseJson, runCli, tempDir} from '../helpers/cli.js'
 
 const tmp = tempDir('modelseal-policy-schema-')
@@ -85,6 +85,8 @@ test('YAML syntax errors, duplicate keys, deep nesting, alias bombs and huge fil
   assert.match(loadError(`# ${'x'.repeat(MAX_POLICY_BYTES)}`).message, /larger than/)
   // An error flood (one malformed line after another) is refused before the YAML composer runs.
   assert.match(loadError('?\n'.repeat(MAX_POLICY_LINES + 1)).message, /more than \d+ lines/)
+  // So is a line of chained implicit keys, on which the composer is quadratic (fuzz finding).
+  assert.match(loadError(`a: 1\nwaivers: ${'[]: '.repeat(MAX_POLICY_LINE_LENGTH / 4)}[]\n`).message, /:2: line longer than \d+ characters/)
   assert.match(loadError('- just\n- a list\n').message, /\(document\): must be a mapping/)
 })
 
