@@ -39,7 +39,8 @@ class Failure extends Error {
   }
 }
 
-function hashOne(path: string, follow: boolean, hasher: {update(b: Uint8Array): void}): number {
+/** Opens without following a final symlink (unless allowed); the caller checks it is a regular file. */
+function openForHashing(path: string, follow: boolean): number {
   let fd: number
   try {
     fd = fs.openSync(path, BASE_FLAGS | (follow ? 0 : NOFOLLOW))
@@ -48,6 +49,11 @@ function hashOne(path: string, follow: boolean, hasher: {update(b: Uint8Array): 
     if (e.code === 'ELOOP') throw new Failure('E_SYMLINK', `${path} is a symlink (not allowed here)`)
     throw new Failure('E_IO', `cannot read ${path}: ${e.message}`)
   }
+  return fd
+}
+
+function hashOne(path: string, follow: boolean, hasher: {update(b: Uint8Array): void}): number {
+  const fd = openForHashing(path, follow)
   try {
     const st = fs.fstatSync(fd)
     if (!st.isFile()) throw new Failure('E_NOT_REGULAR_FILE', `${path} is not a regular file`)
@@ -69,14 +75,7 @@ function hashOne(path: string, follow: boolean, hasher: {update(b: Uint8Array): 
 
 /** Reads a whole file that fits in the scratch buffer; its size, or -1 when it is larger (then `hashOne`). */
 function readSmall(path: string, follow: boolean): number {
-  let fd: number
-  try {
-    fd = fs.openSync(path, BASE_FLAGS | (follow ? 0 : NOFOLLOW))
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException
-    if (e.code === 'ELOOP') throw new Failure('E_SYMLINK', `${path} is a symlink (not allowed here)`)
-    throw new Failure('E_IO', `cannot read ${path}: ${e.message}`)
-  }
+  const fd = openForHashing(path, follow)
   try {
     const st = fs.fstatSync(fd)
     if (!st.isFile()) throw new Failure('E_NOT_REGULAR_FILE', `${path} is not a regular file`)
