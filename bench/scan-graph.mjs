@@ -16,23 +16,11 @@ import os from 'node:os'
 import path from 'node:path'
 import {fileURLToPath, pathToFileURL} from 'node:url'
 
+import {len, str, varint, vint} from '../testdata/lib/protobuf-wire.mjs'
+
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const dataDir = process.env.BENCH_DIR ?? path.join(repo, 'bench', '.data')
 
-function varint(n) {
-  const out = []
-  let v = BigInt(n)
-  do {
-    let b = Number(v & 0x7fn)
-    v >>= 7n
-    if (v > 0n) b |= 0x80
-    out.push(b)
-  } while (v > 0n)
-  return Buffer.from(out)
-}
-const len = (f, p) => Buffer.concat([varint(f * 8 + 2), varint(p.length), p])
-const str = (f, s) => len(f, Buffer.from(s))
-const vint = (f, n) => Buffer.concat([varint(f * 8), varint(n)])
 const node = (op, ins, outs, name) => len(1, Buffer.concat([...ins.map((i) => str(1, i)), ...outs.map((o) => str(2, o)), str(3, name), str(4, op)]))
 const valueInfo = (f, name, elem, dims) =>
   len(f, Buffer.concat([str(1, name), len(2, len(1, Buffer.concat([vint(1, elem), len(2, Buffer.concat(dims.map((d) => len(1, typeof d === 'string' ? str(2, d) : vint(1, d))))) ])))]))

@@ -12,6 +12,7 @@ import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 import onnxProto from 'onnx-proto'
+import {len, str, varint} from './lib/protobuf-wire.mjs'
 
 const {onnx} = onnxProto
 const OUT = path.join(path.dirname(fileURLToPath(import.meta.url)), 'onnx')
@@ -305,19 +306,7 @@ function miscModels() {
 }
 
 // ---- hostile encodings (raw protobuf) ----
-function varint(n) {
-  const out = []
-  let v = BigInt(n)
-  do {
-    let byte = Number(v & 0x7fn)
-    v >>= 7n
-    if (v > 0n) byte |= 0x80
-    out.push(byte)
-  } while (v > 0n)
-  return Buffer.from(out)
-}
-const field = (num, payload) => Buffer.concat([varint(num * 8 + 2), varint(payload.length), payload])
-const str = (num, s) => field(num, Buffer.from(s))
+const field = len
 
 function hostile() {
   const clean = readFileSync(path.join(OUT, 'clean_cnn.onnx'))

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import {closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, symlinkSync, writeFileSync, writeSync} from 'node:fs'
 import path from 'node:path'
+import {pathToFileURL} from 'node:url'
 import {describe, it} from 'node:test'
 
 import fc from 'fast-check'
@@ -12,20 +13,11 @@ import {
 } from '../../src/formats/onnx/index.js'
 import {repoRoot, tempDir} from '../helpers/cli.js'
 
+// Resolved from the repository root: the test runs compiled from dist/test, the writer stays in testdata/.
+const {len, varint} = (await import(pathToFileURL(path.join(repoRoot, 'testdata', 'lib', 'protobuf-wire.mjs')).href)) as typeof import('../../testdata/lib/protobuf-wire.mjs')
+
 const fx = (name: string) => path.join(repoRoot, 'testdata', 'onnx', name)
 
-function varint(n: number): Buffer {
-  const out: number[] = []
-  let v = BigInt(n)
-  do {
-    let b = Number(v & 0x7fn)
-    v >>= 7n
-    if (v > 0n) b |= 0x80
-    out.push(b)
-  } while (v > 0n)
-  return Buffer.from(out)
-}
-const len = (field: number, payload: Buffer) => Buffer.concat([varint(field * 8 + 2), varint(payload.length), payload])
 
 describe('ONNX reader', () => {
   it('parses a model: IR, opsets, graph, initializers, shapes', () => {
