@@ -4,7 +4,6 @@
 // signed files. Where GNU tar and Python are installed, the test also shows each construction
 // is real: some extractor lands bytes other than the signed ones.
 import assert from 'node:assert/strict'
-import {spawnSync} from 'node:child_process'
 import {createHash} from 'node:crypto'
 import {mkdirSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
@@ -14,6 +13,7 @@ import {after, before, describe, it} from 'node:test'
 import {createManifest} from '../../src/dataset/manifest.js'
 import {assertCleanFailure, repoRoot, runCli, tempDir} from '../helpers/cli.js'
 import {writeTree} from './helpers.js'
+import {extractAll, pythons, type Tree} from './tar-tools.js'
 
 interface Bypass {
   id: string
@@ -31,30 +31,6 @@ const at = (p: string) => path.join(tmp.dir, p)
 async function loadBypasses(): Promise<Bypass[]> {
   const m = (await import(pathToFileURL(path.join(repoRoot, 'testdata', 'dataset', 'make-tar-bypasses.mjs')).href)) as {bypasses: () => Bypass[]}
   return m.bypasses()
-}
-
-/** The Pythons to check against: Debian's and the one on PATH, when they differ. */
-export function pythons(): string[] {
-  const out: string[] = []
-  const seen = new Set<string>()
-  for (const p of ['/usr/bin/python3', 'python3']) {
-    const r = spawnSync(p, ['-c', 'import sys, tarfile; print(sys.version.split()[0])'], {encoding: 'utf8'})
-    if (r.status !== 0) continue
-    const v = `${r.stdout.trim()}`
-    if (seen.has(v)) continue
-    seen.add(v)
-    out.push(p)
-  }
-  return out
-}
-
-type Tree = Record<string, {size?: number; sha256?: string; link?: string; other?: number}>
-type Extraction = Record<string, Record<string, {ok: boolean; tree: Tree} | null>>
-
-export function extractAll(python: string, work: string, archives: string[]): Extraction {
-  const r = spawnSync(python, [path.join(repoRoot, 'testdata', 'lib', 'extract-trees.py'), work, ...archives], {encoding: 'utf8', maxBuffer: 64 << 20, timeout: 120_000})
-  if (r.status !== 0) throw new Error(`extract-trees.py failed: ${r.stderr}`)
-  return JSON.parse(r.stdout) as Extraction
 }
 
 describe('tar bypass constructions end in exit 1 or 3', () => {

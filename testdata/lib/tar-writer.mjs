@@ -39,7 +39,7 @@ export function header(f) {
   field('size', 124, 12, octal(f.size ?? 0, 12))
   field('mtime', 136, 12, octal(f.mtime ?? 1700000000, 12))
   field('type', 156, 1, f.type ?? '0')
-  field('linkname', 157, 100, Buffer.from(f.linkname ?? '', 'utf8'))
+  field('linkname', 157, 100, Buffer.isBuffer(f.linkname) ? f.linkname : Buffer.from(f.linkname ?? '', 'utf8'))
   const magic = f.magic ?? 'ustar'
   if (magic === 'ustar') put(b, 257, 8, 'ustar\x0000')
   else if (magic === 'gnu') put(b, 257, 8, 'ustar  \x00')
