@@ -61,7 +61,7 @@ export async function runSign(
 type VerifyFlags = {
   signature: string
   'ignore-paths'?: string[]
-  'ignore-git-paths': boolean
+  'ignore-git-paths'?: boolean
   'allow-symlinks': boolean
   'ignore-unsigned-files': boolean
 }

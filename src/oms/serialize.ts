@@ -63,6 +63,8 @@ export interface SerializeResult {
   missing: string[]
   /** Bytes hashed. */
   totalBytes: number
+  /** Allowed symlinks to directories: not part of the manifest (a verifier reports them). */
+  linkedDirectories: string[]
 }
 
 /** Upper bound on resources (files × shards): a tiny shard size must not exhaust memory. */
@@ -160,7 +162,7 @@ export async function serializeModel(modelPath: string, opts: SerializeOptions):
     resources,
     rootDigest: computeRootDigest(resources),
   }
-  return {manifest, warnings: [...ignores.warnings, ...listing.warnings], missing: listing.missing, totalBytes}
+  return {manifest, warnings: [...ignores.warnings, ...listing.warnings], missing: listing.missing, totalBytes, linkedDirectories: listing.linkedDirectories}
 }
 
 /** True when the manifest lists no resource: signing must refuse it (the OMS spec's rule). */

@@ -23,7 +23,11 @@ export interface VerifyModelOptions {
   verifier: VerifierSpec
   /** Extra paths to exclude, beyond those the signature records (as typed: cwd-relative or absolute). */
   ignorePaths?: string[]
-  /** Also exclude the top-level git files (default true). */
+  /**
+   * Also exclude the top-level git files (default false: only the paths the signature records
+   * in ignore_paths are skipped, so a model signed with --no-ignore-git-paths has its git files
+   * checked).
+   */
   ignoreGitPaths?: boolean
   /** Follow symlinks even if the signer did not record allow_symlinks. */
   allowSymlinks?: boolean
@@ -105,7 +109,7 @@ export async function verifyModel(modelPath: string, opts: VerifyModelOptions): 
       shardSize: s.shardSize,
       ignorePaths: opts.ignorePaths ?? [],
       recordedIgnorePaths: s.ignorePaths,
-      ignoreGitPaths: opts.ignoreGitPaths ?? true,
+      ignoreGitPaths: opts.ignoreGitPaths ?? false,
       allowSymlinks: s.allowSymlinks || opts.allowSymlinks === true,
       signaturePath,
       onlyResources,
@@ -126,6 +130,9 @@ export async function verifyModel(modelPath: string, opts: VerifyModelOptions): 
     ignoreUnsignedFiles: opts.ignoreUnsignedFiles,
     singleFileLabel: path.basename(modelPath),
   })
+  // A symlinked directory is never hashed: an entry the signature does not cover, like any
+  // other extra file (the signer, too, could not have covered it).
+  if (!opts.ignoreUnsignedFiles) for (const d of serialized.linkedDirectories) problems.push(`extra entry: ${d} (symlink to a directory, not covered by the signature)`)
   if (problems.length > 0) fail('E_MODEL_MISMATCH', problems)
   report.verified = true
   return report
