@@ -16,13 +16,12 @@
  * which are skipped. Everything else — global pax headers, sparse files, mixed GNU/pax name
  * sources, unknown pax keys, data after the end-of-archive marker — refuses the whole archive.
  */
-import {constants} from 'node:fs'
-import {open, type FileHandle} from 'node:fs/promises'
 import {createGunzip} from 'node:zlib'
 
 import {InputError} from '../errors.js'
 import {createHasher, type Hasher} from '../hashing/algorithms.js'
 import {MAX_FILES} from './limits.js'
+import {openRegularFile} from './safe-open.js'
 import {decodeUtf8, pathProblem} from './paths.js'
 import type {ProblemList} from './problems.js'
 import {BLOCK, isZeroBlock, MAX_LONG_NAME_BYTES, MAX_PAX_BYTES, parseHeader, parseLongName, parsePax, TarFormatError, type PaxRecords} from './tar-header.js'
@@ -58,23 +57,6 @@ const OTHER_COMPRESSIONS: [string, Buffer][] = [
   ['lzip', Buffer.from('LZIP')],
   ['compress', Buffer.from([0x1f, 0x9d])],
 ]
-
-/**
- * Opens a file to read without blocking on a FIFO and without following a final symlink
- * (unless `follow`), then checks it is a regular file.
- */
-export async function openRegularFile(file: string, follow: boolean): Promise<FileHandle> {
-  const flags = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0) | (follow ? 0 : (constants.O_NOFOLLOW ?? 0))
-  const fh = await open(file, flags).catch((err: NodeJS.ErrnoException) => {
-    throw new InputError(err.code === 'ELOOP' ? 'E_SYMLINK' : 'E_IO', err.code === 'ELOOP' ? `${file} is a symbolic link (not followed)` : `cannot read ${file}: ${err.message}`)
-  })
-  const st = await fh.stat()
-  if (!st.isFile()) {
-    await fh.close()
-    throw new InputError('E_NOT_REGULAR_FILE', `${file} is not a regular file`)
-  }
-  return fh
-}
 
 export async function isGzipFile(file: string): Promise<boolean> {
   const fh = await openRegularFile(file, true)
