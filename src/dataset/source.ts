@@ -8,6 +8,7 @@ import {readdir, stat} from 'node:fs/promises'
 import path from 'node:path'
 
 import {InputError, UsageError} from '../errors.js'
+import {escapeName} from '../util/escape.js'
 import type {Progress} from '../util/progress.js'
 import {FileHashPool, hashBatchesInOrder} from './file-hasher.js'
 import {ProblemList} from './problems.js'
@@ -231,7 +232,7 @@ async function* tarEntries(files: string[], opts: SourceOptions, skipped: string
     let prev: string | undefined
     for await (const e of sorter.sorted()) {
       const why = e.path === prev ? 'duplicate member (a later member would overwrite the earlier one on extraction)' : names.fileProblem(e.path)
-      if (why) throw new InputError('E_DATASET_UNSAFE_ENTRY', `${label}: ${JSON.stringify(e.path)}: ${why}`, {problems: [{path: e.path, reason: why}], count: 1})
+      if (why) throw new InputError('E_DATASET_UNSAFE_ENTRY', `${label}: "${escapeName(e.path)}": ${why}`, {problems: [{path: e.path, reason: why}], count: 1})
       prev = e.path
       yield e
     }

@@ -4,18 +4,19 @@
  */
 import path from 'node:path'
 
-import {UsageError} from '../errors.js'
+import {InputError, UsageError} from '../errors.js'
 import type {HashAlgorithm} from '../hashing/algorithms.js'
 import {isHashAlgorithm} from '../hashing/algorithms.js'
 import {hashMany} from '../hashing/batch.js'
 import type {HashTask} from '../hashing/file.js'
 import type {HashPool} from '../hashing/pool.js'
 import {createProgress} from '../util/progress.js'
-import {enumerateModel, MAX_MODEL_FILES} from './enumerate.js'
+import {enumerateModel} from './enumerate.js'
 import {IgnoreMatcher, resolveIgnores} from './ignore.js'
 import {assertShardSize, DEFAULT_SHARD_SIZE, shardAlgorithm, shardName, shardRanges} from './names.js'
 import {sortResources} from './ordering.js'
 import {computeRootDigest} from './root-digest.js'
+import {MAX_RESOURCES as MAX_SIGNED_RESOURCES} from './statement.js'
 import type {Manifest, ResourceDescriptor, SerializationMethod, SerializationParams} from './types.js'
 
 export interface SerializeOptions {
@@ -67,8 +68,11 @@ export interface SerializeResult {
   linkedDirectories: string[]
 }
 
-/** Upper bound on resources (files × shards): a tiny shard size must not exhaust memory. */
-export const MAX_RESOURCES = MAX_MODEL_FILES
+/**
+ * Upper bound on resources (files × shards): what a verifier accepts in a signed statement, so
+ * signing refuses a model (or a tiny shard size) that would write a signature nobody can verify.
+ */
+export const MAX_RESOURCES = MAX_SIGNED_RESOURCES
 
 /** Name of the model as model_signing records it in the subject (informational). */
 export function modelNameOf(modelPath: string): string {
@@ -113,6 +117,7 @@ export async function serializeModel(modelPath: string, opts: SerializeOptions):
     onlyFiles: opts.onlyResources,
   })
 
+  if (listing.files.length > MAX_RESOURCES) throw new InputError('E_TOO_MANY_RESOURCES', `the model has more than ${MAX_RESOURCES} files (the most a signature may list)`)
   const names: string[] = []
   const tasks: HashTask[] = []
   let totalBytes = 0
@@ -124,7 +129,7 @@ export async function serializeModel(modelPath: string, opts: SerializeOptions):
       tasks.push(base)
     } else {
       if (f.size / shardSize + tasks.length > MAX_RESOURCES) {
-        throw new UsageError('E_TOO_MANY_RESOURCES', `more than ${MAX_RESOURCES} shards; use a larger --shard-size`)
+        throw new UsageError('E_TOO_MANY_RESOURCES', `more than ${MAX_RESOURCES} shards (the most a signature may list); use a larger --shard-size`)
       }
       for (const [start, end] of shardRanges(f.size, shardSize)) {
         names.push(shardName(f.name, start, end))
