@@ -7,26 +7,27 @@ export type {HashAlgorithm, Manifest, ResourceDescriptor, SerializationMethod, S
 
 // Hashing engine and model serialization (docs/hashing.md).
 export * from './hashing/index.js'
-export {
-  computeRootDigest,
-  isEmptyManifest,
-  modelNameOf,
-  serializeModel,
-  serializeModel as digestModel,
-  MAX_RESOURCES,
-} from './oms/serialize.js'
+export {isEmptyManifest, modelNameOf, serializeModel, serializeModel as digestModel} from './oms/serialize.js'
 export type {SerializeOptions, SerializeResult, SerializeOptions as DigestModelOptions} from './oms/serialize.js'
-export {sortResources, comparePaths, pathSortKey} from './oms/ordering.js'
 export {DEFAULT_GIT_IGNORES, normalizeIgnorePaths, resolveIgnores} from './oms/ignore.js'
 export {
   assertSafeResourceName,
+  comparePaths,
+  compareResourceKeys,
+  computeRootDigest,
   DEFAULT_SHARD_SIZE,
+  formatResourceName,
   isSafeResourceName,
+  MAX_RESOURCES,
+  parseResourceName,
   parseShardName,
+  pathSortKey,
   shardAlgorithm,
   shardName,
   shardRanges,
-} from './oms/names.js'
+  sortResources,
+} from './oms/resource-name.js'
+export type {ResourceKey} from './oms/resource-name.js'
 
 // ONNX reader and model scanning (docs/scan.md).
 export {
