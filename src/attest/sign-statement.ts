@@ -7,7 +7,7 @@ import {readFileSync} from 'node:fs'
 import path from 'node:path'
 
 import {InputError} from '../errors.js'
-import {writeAtomically} from '../oms/sign.js'
+import {writeAtomically} from '../io/index.js'
 import {modelNameOf, serializeModel} from '../oms/serialize.js'
 import type {SerializationParams} from '../oms/types.js'
 import type {PolicyDecision} from '../policy/types.js'

@@ -8,6 +8,7 @@ import path from 'node:path'
 
 import {describeError, InputError, UsageError} from '../errors.js'
 import {openOnnx} from '../formats/onnx/index.js'
+import {readFileHead} from '../io/index.js'
 import {createProgress} from '../util/progress.js'
 import {getScanners, getTensorChecks, HEAD_BYTES, type FormatScanner, type ScanContext, type ScanOptions} from './registry.js'
 import {makeFinding} from './rules.js'
@@ -100,25 +101,6 @@ function collect(paths: string[]): {targets: Target[]; skipped: number} {
   return {targets: targets.reverse().sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0)), skipped}
 }
 
-function readHead(file: string): {head: Buffer; size: number} {
-  // open() of a FIFO blocks until a writer appears: refuse anything but a regular file first
-  if (!statSync(file).isFile()) throw new InputError('E_NOT_REGULAR_FILE', `${file} is not a regular file`)
-  const fd = openSync(file, 'r')
-  try {
-    const size = statSync(file).size
-    const head = Buffer.alloc(Math.min(HEAD_BYTES, size))
-    let n = 0
-    while (n < head.length) {
-      const r = readSync(fd, head, n, head.length - n, n)
-      if (r === 0) break
-      n += r
-    }
-    return {head: head.subarray(0, n), size}
-  } finally {
-    closeSync(fd)
-  }
-}
-
 export function pickScanner(head: Buffer, file: string): FormatScanner | undefined {
   for (const s of getScanners()) {
     try {
@@ -137,7 +119,7 @@ async function scanOne(t: Target, options: ScanOptions): Promise<FileReport | un
   }
   let head: Buffer
   try {
-    head = readHead(t.file).head
+    head = readFileHead(t.file, HEAD_BYTES, {code: 'E_NOT_REGULAR_FILE', followSymlinks: true}).head
   } catch (err) {
     const d = describeError(err)
     return {path: t.file, format: 'unknown', status: 'error', error: {code: d.code, message: d.message}, findings: []}

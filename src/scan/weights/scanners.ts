@@ -13,6 +13,7 @@ import {isPickleStart, readPickleFile, readTorchZip} from '../../formats/pytorch
 import {MAX_HEADER_SIZE, readSafetensors} from '../../formats/safetensors/reader.js'
 import {FileSource, type FormatIssue, type TensorView} from '../../formats/tensor.js'
 import {readZip} from '../../formats/zip/reader.js'
+import {readFileHead} from '../../io/index.js'
 import {createProgress} from '../../util/progress.js'
 import type {FormatScanner, ScanContext} from '../registry.js'
 import type {FileReport, Finding} from '../types.js'
@@ -205,8 +206,7 @@ export const unsupportedScanner: FormatScanner = {
     return executableKind(head) !== null || UNSUPPORTED.some(([m]) => m(head, file))
   },
   async scan(file) {
-    const {readHead} = await import('../../formats/tensor.js')
-    const head = Buffer.from(await readHead(file, 512))
+    const {head} = readFileHead(file, 512, {followSymlinks: true})
     const exe = executableKind(head)
     if (exe) {
       return unsupportedReport(file, 'executable', `${exe}`, [
