@@ -1,7 +1,7 @@
 /**
  * `modelseal scan` orchestration: walk the PATH arguments (files and directories, never following
  * a symlink out of the directory given), recognise formats by content (magic bytes) with an
- * extension fallback, dispatch to the registered scanners, and build the ScanReport and verdict.
+ * extension fallback, dispatch to the built-in scanners, and build the ScanReport and verdict.
  */
 import {closeSync, lstatSync, openSync, readdirSync, readSync, realpathSync, statSync} from 'node:fs'
 import path from 'node:path'
@@ -10,9 +10,9 @@ import {describeError, InputError, UsageError} from '../errors.js'
 import {openOnnx} from '../formats/onnx/index.js'
 import {readFileHead} from '../io/index.js'
 import {createProgress} from '../util/progress.js'
-import {getScanners, getTensorChecks, HEAD_BYTES, type FormatScanner, type ScanContext, type ScanOptions} from './registry.js'
-import {makeFinding} from './rules.js'
-import './scanners.js'
+import {BUILTIN_SCANNERS, BUILTIN_TENSOR_CHECKS} from './builtin-scanners.js'
+import {HEAD_BYTES, type FormatScanner, type ScanContext, type ScanOptions} from './format-scanner.js'
+import {makeFinding} from './rule-catalogue.js'
 import {SEVERITIES, severityRank, type FileReport, type ScanReport, type Severity} from './types.js'
 
 /** Files visited per directory walk before giving up (symlink loops are impossible: links are not followed). */
@@ -102,7 +102,7 @@ function collect(paths: string[]): {targets: Target[]; skipped: number} {
 }
 
 export function pickScanner(head: Buffer, file: string): FormatScanner | undefined {
-  for (const s of getScanners()) {
+  for (const s of BUILTIN_SCANNERS) {
     try {
       if (s.detect(head, file)) return s
     } catch {
@@ -110,7 +110,7 @@ export function pickScanner(head: Buffer, file: string): FormatScanner | undefin
     }
   }
   const lower = file.toLowerCase()
-  return getScanners().find((s) => s.extensions?.some((e) => lower.endsWith(e)))
+  return BUILTIN_SCANNERS.find((s) => s.extensions?.some((e) => lower.endsWith(e)))
 }
 
 async function scanOne(t: Target, options: ScanOptions): Promise<FileReport | undefined> {
@@ -137,7 +137,7 @@ async function scanOne(t: Target, options: ScanOptions): Promise<FileReport | un
   const ctx: ScanContext = {
     root: realRoot,
     options,
-    tensorChecks: getTensorChecks(),
+    tensorChecks: BUILTIN_TENSOR_CHECKS,
     isInsideRoot: (p: string) => {
       try {
         return isInside(realRoot, realpathSync(p))
