@@ -64,6 +64,7 @@ async function open(file: string, shot: string) {
 test('scan, audit and policy reports render from file:// with no script, request or error', {skip}, async () => {
   const cases: [keyof BuiltReports, string][] = [
     ['scan', 'modelseal scan report'],
+    ['demoScan', 'modelseal scan report'],
     ['hostileScan', 'modelseal scan report'],
     ['audit', 'modelseal provenance audit'],
     ['policyDeny', 'modelseal policy decision: deny'],

@@ -3,7 +3,7 @@
  * of a model whose every string is hostile, an audit of a signed model, a policy denial, and audit
  * and decision pages whose identities and reasons are hostile.
  */
-import {copyFileSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {copyFileSync, cpSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
 import onnxProto from 'onnx-proto'
@@ -13,7 +13,7 @@ import type {AuditReport} from '../../src/audit/collect.js'
 import {decisionHtml} from '../../src/policy/report-html.js'
 import type {PolicyDecision} from '../../src/policy/types.js'
 import {repoRoot, runCli} from '../helpers/cli.js'
-import {makeKey, makeModel, policyYaml, signModelWith, writePolicy} from '../policy/fixtures.js'
+import {makeKey, policyYaml, signModelWith, writePolicy} from '../policy/fixtures.js'
 
 /** Runs when a script escapes escaping; the tests check that it never did. */
 export const CANARY = 'window.__modelsealCanary=1;document.title="PWNED"'
@@ -30,6 +30,7 @@ export const HUGE = 'A'.repeat(1_000_000)
 
 export interface BuiltReports {
   scan: string
+  demoScan: string
   hostileScan: string
   audit: string
   policyDeny: string
@@ -102,6 +103,7 @@ export async function buildReports(dir: string): Promise<BuiltReports> {
   const onnxDir = path.join(repoRoot, 'testdata', 'onnx')
   const out: BuiltReports = {
     scan: path.join(dir, 'scan.html'),
+    demoScan: path.join(dir, 'demo-scan.html'),
     hostileScan: path.join(dir, 'hostile-scan.html'),
     audit: path.join(dir, 'audit.html'),
     policyDeny: path.join(dir, 'policy-deny.html'),
@@ -117,8 +119,11 @@ export async function buildReports(dir: string): Promise<BuiltReports> {
   const keys = path.join(dir, 'keys')
   const alice = makeKey(keys, 'alice')
   const bob = makeKey(keys, 'bob')
-  const model = makeModel(path.join(dir, 'model'))
+  // The demo model (what `npm run demo` signs), plus an ONNX graph, signed by alice.
+  const model = path.join(dir, 'model')
+  cpSync(path.join(repoRoot, 'testdata', 'demo-model'), model, {recursive: true})
   copyFileSync(path.join(onnxDir, 'clean_cnn.onnx'), path.join(model, 'model.onnx'))
+  await cli(['scan', model, '--format', 'html', '--output', out.demoScan])
   const {sig} = await signModelWith(model, alice, path.join(dir, 'alice.sig'))
   await cli(['audit', model, '--signature', sig, '--public-key', alice.pub, '--format', 'html', '--output', out.audit])
   const policy = writePolicy(dir, policyYaml({

@@ -76,6 +76,14 @@ test('scan report: summary, every finding, and an SVG with the trigger path high
   assert.ok([...document.querySelectorAll('h3')].some((h) => /clean_cnn\.onnx/.test(h.textContent!)))
 })
 
+test('scan report of the demo model: passed, every file listed', () => {
+  assertInert(built.demoScan)
+  const {document} = dom(built.demoScan)
+  assert.match(document.querySelector('.verdict')!.textContent!, /Passed/)
+  const files = [...document.querySelectorAll('h3 code')].map((c) => c.textContent)
+  assert.ok(files.some((f) => /model\.safetensors$/.test(f!)) && files.some((f) => /model\.onnx$/.test(f!)), files.join(' | '))
+})
+
 test('hostile strings render as text: node names, doc strings, file names, identities, reasons', () => {
   for (const file of [built.hostileScan, built.hostileAudit, built.hostileDecision]) {
     assertInert(file)
