@@ -13,10 +13,16 @@ import type {HashPool} from '../hashing/pool.js'
 import {createProgress} from '../util/progress.js'
 import {enumerateModel} from './enumerate.js'
 import {IgnoreMatcher, resolveIgnores} from './ignore.js'
-import {assertShardSize, DEFAULT_SHARD_SIZE, shardAlgorithm, shardName, shardRanges} from './names.js'
-import {sortResources} from './ordering.js'
-import {computeRootDigest} from './root-digest.js'
-import {MAX_RESOURCES as MAX_SIGNED_RESOURCES} from './statement.js'
+import {
+  assertShardSize,
+  computeRootDigest,
+  DEFAULT_SHARD_SIZE,
+  MAX_RESOURCES,
+  shardAlgorithm,
+  shardName,
+  shardRanges,
+  sortResources,
+} from './resource-name.js'
 import type {Manifest, ResourceDescriptor, SerializationMethod, SerializationParams} from './types.js'
 
 export interface SerializeOptions {
@@ -67,12 +73,6 @@ export interface SerializeResult {
   /** Allowed symlinks to directories: not part of the manifest (a verifier reports them). */
   linkedDirectories: string[]
 }
-
-/**
- * Upper bound on resources (files × shards): what a verifier accepts in a signed statement, so
- * signing refuses a model (or a tiny shard size) that would write a signature nobody can verify.
- */
-export const MAX_RESOURCES = MAX_SIGNED_RESOURCES
 
 /** Name of the model as model_signing records it in the subject (informational). */
 export function modelNameOf(modelPath: string): string {
@@ -175,7 +175,4 @@ export function isEmptyManifest(m: Pick<Manifest, 'resources'>): boolean {
   return m.resources.length === 0
 }
 
-export {computeRootDigest} from './root-digest.js'
-export {sortResources, comparePaths} from './ordering.js'
 export {normalizeIgnorePaths, DEFAULT_GIT_IGNORES} from './ignore.js'
-export {assertSafeResourceName, parseShardName, shardRanges, DEFAULT_SHARD_SIZE} from './names.js'

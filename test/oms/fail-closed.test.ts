@@ -9,7 +9,7 @@ import path from 'node:path'
 import {after, before, describe, test} from 'node:test'
 
 import {hashTask} from '../../src/hashing/file.js'
-import {computeRootDigest} from '../../src/oms/root-digest.js'
+import {computeRootDigest} from '../../src/oms/resource-name.js'
 import {prepareSigner} from '../../src/signing/index.js'
 import {serializeBundle} from '../../src/signing/bundle.js'
 import {IN_TOTO_PAYLOAD_TYPE} from '../../src/signing/dsse.js'
