@@ -5,16 +5,17 @@
  * its digest but is malformed, or is missing, is an InputError.
  */
 import {createHash} from 'node:crypto'
+import {closeSync, existsSync, readFileSync} from 'node:fs'
 import {lstat} from 'node:fs/promises'
 import path from 'node:path'
 import {StringDecoder} from 'node:string_decoder'
 import {createGunzip} from 'node:zlib'
 
 import {InputError, VerificationError} from '../errors.js'
+import {openRegularFile} from '../io/index.js'
 import {MAX_LINE_BYTES, MAX_SHARD_COMPRESSED_BYTES} from './limits.js'
 import {MerkleBuilder, leafHashHex} from './merkle.js'
 import {comparePaths, pathProblem} from './paths.js'
-import {openRegularFile} from './safe-open.js'
 import type {DatasetEntry, DatasetHeader, ShardInfo} from './types.js'
 
 const HEX64 = /^[0-9a-f]{64}$/
@@ -29,24 +30,24 @@ export async function readShardFile(dir: string, shard: ShardInfo): Promise<Buff
   const dst = await lstat(shardsDir).catch(() => undefined)
   if (dst && !dst.isDirectory()) throw new InputError(MALFORMED, `${shardsDir} is not a directory (a symbolic link is not followed)`)
   const file = path.join(dir, shard.uri)
-  let fh
+  let fd: number
+  let size: number
   try {
-    fh = await openRegularFile(file, false)
+    ;({fd, stat: {size}} = openRegularFile(file, {what: 'shard'}))
   } catch (err) {
-    const e = err as InputError
-    throw new InputError(e.code === 'E_IO' ? 'E_DATASET_SHARD_MISSING' : MALFORMED, `cannot read shard ${shard.uri}: ${e.message}`)
+    const missing = existsSync(file) ? MALFORMED : 'E_DATASET_SHARD_MISSING'
+    throw new InputError(missing, `cannot read shard ${shard.uri}: ${(err as Error).message}`)
   }
   try {
-    const st = await fh.stat()
-    if (st.size > MAX_SHARD_COMPRESSED_BYTES) throw new InputError(MALFORMED, `shard ${shard.uri} is larger than ${MAX_SHARD_COMPRESSED_BYTES} bytes`)
-    const body = await fh.readFile()
+    if (size > MAX_SHARD_COMPRESSED_BYTES) throw new InputError(MALFORMED, `shard ${shard.uri} is larger than ${MAX_SHARD_COMPRESSED_BYTES} bytes`)
+    const body = readFileSync(fd)
     const digest = createHash('sha256').update(body).digest('hex')
     if (digest !== shard.sha256) {
       throw new VerificationError('E_DATASET_SHARD_DIGEST', `shard ${shard.uri}: SHA-256 ${digest} does not match the manifest header (${shard.sha256})`)
     }
     return body
   } finally {
-    await fh.close()
+    closeSync(fd)
   }
 }
 

@@ -16,12 +16,13 @@
  * which are skipped. Everything else — global pax headers, sparse files, mixed GNU/pax name
  * sources, unknown pax keys, data after the end-of-archive marker — refuses the whole archive.
  */
+import {closeSync, createReadStream, readSync} from 'node:fs'
 import {createGunzip} from 'node:zlib'
 
 import {InputError} from '../errors.js'
+import {openRegularFile} from '../io/index.js'
 import {createHasher, type Hasher} from '../hashing/algorithms.js'
 import {MAX_FILES} from './limits.js'
-import {openRegularFile} from './safe-open.js'
 import {decodeUtf8, pathProblem} from './paths.js'
 import type {ProblemList} from './problems.js'
 import {BLOCK, isZeroBlock, MAX_LONG_NAME_BYTES, MAX_PAX_BYTES, parseHeader, parseLongName, parsePax, TarFormatError, type PaxRecords} from './tar-header.js'
@@ -59,13 +60,12 @@ const OTHER_COMPRESSIONS: [string, Buffer][] = [
 ]
 
 export async function isGzipFile(file: string): Promise<boolean> {
-  const fh = await openRegularFile(file, true)
+  const {fd} = openRegularFile(file, {followSymlinks: true, what: 'archive'})
   try {
     const b = Buffer.alloc(2)
-    const {bytesRead} = await fh.read(b, 0, 2, 0)
-    return bytesRead === 2 && b[0] === 0x1f && b[1] === 0x8b
+    return readSync(fd, b, 0, 2, 0) === 2 && b[0] === 0x1f && b[1] === 0x8b
   } finally {
-    await fh.close()
+    closeSync(fd)
   }
 }
 
@@ -291,10 +291,12 @@ function roundUp(n: number): number {
 }
 
 export async function readTar(file: string, opts: TarReadOptions): Promise<void> {
-  const fh = await openRegularFile(file, opts.followFinalLink ?? false)
+  // No final symlink for shards (a directory's entries), no blocking on a FIFO, regular files only.
+  const {fd} = openRegularFile(file, {followSymlinks: opts.followFinalLink ?? false, what: 'archive'})
+  const src = createReadStream('', {fd, highWaterMark: READ_CHUNK, autoClose: true, start: 0})
   try {
     const head = Buffer.alloc(8)
-    const {bytesRead} = await fh.read(head, 0, 8, 0)
+    const bytesRead = readSync(fd, head, 0, 8, 0)
     const gz = bytesRead >= 2 && head[0] === 0x1f && head[1] === 0x8b
     for (const [what, magic] of OTHER_COMPRESSIONS) {
       if (bytesRead >= magic.length && head.subarray(0, magic.length).equals(magic)) {
@@ -302,7 +304,6 @@ export async function readTar(file: string, opts: TarReadOptions): Promise<void>
       }
     }
     const parser = new TarParser(opts)
-    const src = fh.createReadStream({highWaterMark: READ_CHUNK, autoClose: false, start: 0})
     let input: AsyncIterable<Buffer> = src
     if (gz) {
       const gunzip = createGunzip({chunkSize: 256 * 1024})
@@ -310,15 +311,13 @@ export async function readTar(file: string, opts: TarReadOptions): Promise<void>
       input = src.pipe(gunzip)
     }
     try {
-      for await (const chunk of input) {
-        await parser.push(chunk as Buffer)
-      }
+      for await (const chunk of input) await parser.push(chunk as Buffer)
     } catch (err) {
       if (err instanceof InputError) throw err
       throw new InputError('E_DATASET_TAR_MALFORMED', `${opts.label}: malformed or truncated archive (${(err as Error).message})`)
     }
     parser.end()
   } finally {
-    await fh.close()
+    src.destroy()
   }
 }
