@@ -60,6 +60,11 @@ export interface SerializeOptions {
   pool?: HashPool
   /** Worker threads when no pool is given (default: available cores). */
   workers?: number
+  /**
+   * Called with the listing (names and sizes) before anything is hashed; may throw. A verifier
+   * compares names and sizes here, so a huge extra or resized file is refused without reading it.
+   */
+  beforeHashing?: (files: readonly {name: string; size: number}[]) => void
 }
 
 export interface SerializeResult {
@@ -118,6 +123,7 @@ export async function serializeModel(modelPath: string, opts: SerializeOptions):
   })
 
   if (listing.files.length > MAX_RESOURCES) throw new InputError('E_TOO_MANY_RESOURCES', `the model has more than ${MAX_RESOURCES} files (the most a signature may list)`)
+  opts.beforeHashing?.(listing.files)
   const names: string[] = []
   const tasks: HashTask[] = []
   let totalBytes = 0

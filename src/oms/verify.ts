@@ -11,7 +11,7 @@ import {verifyBundle} from '../signing/index.js'
 import {parseBundle, readBundleFile} from '../signing/bundle.js'
 import {IN_TOTO_PAYLOAD_TYPE} from '../signing/dsse.js'
 import type {SignerIdentity, VerifierSpec} from '../signing/types.js'
-import {compareResources} from './compare.js'
+import {compareListing, compareResources} from './compare.js'
 import {serializeModel} from './serialize.js'
 import {parseShardName} from './resource-name.js'
 import {parseStatement, type SignedManifest} from './statement.js'
@@ -117,6 +117,12 @@ export async function verifyModel(modelPath: string, opts: VerifyModelOptions): 
       // The spec allows blake3 shards; only signing refuses them (Python cannot verify them).
       allowBlake3Shards: true,
       progress: opts.progress,
+      // Names and sizes first: a missing, extra or resized file fails before a byte is hashed
+      // (an extra 15 TiB sparse file would otherwise be read for hours).
+      beforeHashing: (files) => {
+        const early = compareListing(signed.resources, files, {method: s.method, ignoreUnsignedFiles: opts.ignoreUnsignedFiles, singleFileLabel: path.basename(modelPath)})
+        if (early.length > 0) fail('E_MODEL_MISMATCH', early)
+      },
     })
   } catch (err) {
     // A symlink or special file where the signature allows none means the model is not what was

@@ -4,7 +4,7 @@
 // signing refuses what a verifier would refuse.
 import assert from 'node:assert/strict'
 import {spawnSync} from 'node:child_process'
-import {mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync} from 'node:fs'
+import {mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, truncateSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {after, before, describe, test} from 'node:test'
 
@@ -101,6 +101,28 @@ describe('model verification fails closed', {concurrency: 2}, () => {
     assert.ok(lines.some((l) => l.includes('missing file: caf\u00e9.bin')), lines.join('\n'))
     assert.ok(lines.some((l) => l.includes('extra file: cafe\\u{301}.bin')), lines.join('\n'))
     assert.ok(lines.some((l) => l.includes('x\\u{a}Verification succeeded')), lines.join('\n'))
+  })
+
+  test('names and sizes are compared before hashing: a huge sparse extra or resized file fails at once', async () => {
+    const m = model('sparse', {'w.bin': Buffer.alloc(4096, 1)})
+    const [files, shards] = await Promise.all([
+      runCli(['sign', 'key', m, ...key, '--signature', at('sparse-files.sig')]),
+      runCli(['sign', 'key', m, ...key, '--signature', at('sparse-shards.sig'), '--method', 'shards', '--shard-size', '1024']),
+    ])
+    assert.equal(files.code, 0, files.stderr)
+    assert.equal(shards.code, 0, shards.stderr)
+    // 64 GiB of holes: hashing it would take minutes; the name/size check needs none of it.
+    const huge = path.join(m, 'extra.bin')
+    writeFileSync(huge, '')
+    truncateSync(huge, 64 * 2 ** 30)
+    const v = await runCli(['verify', 'key', m, ...pub, '--signature', at('sparse-files.sig')], {timeoutMs: 30_000})
+    assert.equal(v.code, 1, v.stdout + v.stderr)
+    assert.match(v.stderr, /extra file: extra\.bin/)
+    rmSync(huge)
+    truncateSync(path.join(m, 'w.bin'), 64 * 2 ** 30)
+    const r = await runCli(['verify', 'key', m, ...pub, '--signature', at('sparse-shards.sig')], {timeoutMs: 30_000})
+    assert.equal(r.code, 1, r.stdout + r.stderr)
+    assert.match(r.stderr, /changed file: w\.bin: size 68719476736, signed 4096/)
   })
 
   test('sign refuses a shard size that lists more resources than a verifier accepts (exit 2, before hashing)', async () => {
