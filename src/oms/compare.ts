@@ -94,11 +94,16 @@ function sortedByBytes(names: Iterable<string>): string[] {
 }
 
 /**
- * Names and sizes only, before hashing: missing and extra files, and (shards mode, where the
- * signed ranges give each file's size) files whose size differs. Empty when hashing is needed to
- * tell; the full comparison still runs after hashing.
+ * Names and sizes only, before hashing: missing files and (shards mode, where the signed ranges
+ * give each file's size) files whose size differs are `failures` — hashing cannot change them;
+ * files the signature does not list are `extra` (reported by name: their bytes do not matter, so
+ * a verifier need not read them). Hashing still decides everything else.
  */
-export function compareListing(expected: ResourceDescriptor[], listing: readonly {name: string; size: number}[], opts: CompareOptions): string[] {
+export function compareListing(
+  expected: ResourceDescriptor[],
+  listing: readonly {name: string; size: number}[],
+  opts: CompareOptions,
+): {failures: string[]; extra: string[]; extraProblems: string[]} {
   const sizes = new Map<string, number>()
   for (const r of expected) {
     if (opts.method === 'files') sizes.set(r.name, -1)
@@ -110,21 +115,29 @@ export function compareListing(expected: ResourceDescriptor[], listing: readonly
   const label = (f: string) => (f === '.' && opts.singleFileLabel ? opts.singleFileLabel : f)
   const bad = new Map<string, string>()
   const seen = new Set<string>()
+  const extra: string[] = []
   for (const f of listing) {
     seen.add(f.name)
     const want = sizes.get(f.name)
     if (want === undefined) {
       // An empty file has no shards: shards mode cannot list it, signed or not.
       if (opts.method === 'shards' && f.size === 0) continue
-      if (!opts.ignoreUnsignedFiles) bad.set(f.name, `extra file: ${label(f.name)} (not covered by the signature)`)
+      extra.push(f.name)
     } else if (want >= 0 && want !== f.size) bad.set(f.name, `changed file: ${label(f.name)}: size differs (${f.size} bytes, signed ${want})`)
   }
   for (const name of sizes.keys()) if (!seen.has(name)) bad.set(name, `missing file: ${label(name)}`)
-  const problems = sortedByBytes(bad.keys()).map((k) => bad.get(k) as string)
-  if (problems.length > MAX_PROBLEMS) {
-    const more = problems.length - MAX_PROBLEMS
-    problems.length = MAX_PROBLEMS
-    problems.push(`... and ${more} more problems`)
+  const cap = (problems: string[]) => {
+    if (problems.length > MAX_PROBLEMS) {
+      const more = problems.length - MAX_PROBLEMS
+      problems.length = MAX_PROBLEMS
+      problems.push(`... and ${more} more problems`)
+    }
+    return problems
   }
-  return problems
+  const sortedExtra = sortedByBytes(extra)
+  return {
+    failures: cap(sortedByBytes(bad.keys()).map((k) => bad.get(k) as string)),
+    extra: sortedExtra,
+    extraProblems: opts.ignoreUnsignedFiles ? [] : cap(sortedExtra.map((f) => `extra file: ${label(f)} (not covered by the signature)`)),
+  }
 }

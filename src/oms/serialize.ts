@@ -61,10 +61,11 @@ export interface SerializeOptions {
   /** Worker threads when no pool is given (default: available cores). */
   workers?: number
   /**
-   * Called with the listing (names and sizes) before anything is hashed; may throw. A verifier
-   * compares names and sizes here, so a huge extra or resized file is refused without reading it.
+   * Called with the listing (names and sizes) before anything is hashed; may throw, and may
+   * return names to leave out of the manifest unhashed. A verifier compares names and sizes
+   * here, so a huge extra or resized file is reported without being read.
    */
-  beforeHashing?: (files: readonly {name: string; size: number}[]) => void
+  beforeHashing?: (files: readonly {name: string; size: number}[]) => ReadonlySet<string> | undefined
 }
 
 export interface SerializeResult {
@@ -123,12 +124,13 @@ export async function serializeModel(modelPath: string, opts: SerializeOptions):
   })
 
   if (listing.files.length > MAX_RESOURCES) throw new InputError('E_TOO_MANY_RESOURCES', `the model has more than ${MAX_RESOURCES} files (the most a signature may list)`)
-  opts.beforeHashing?.(listing.files)
+  const leaveOut = opts.beforeHashing?.(listing.files)
   const names: string[] = []
   const tasks: HashTask[] = []
   let totalBytes = 0
   const algorithm = shardSize === undefined ? opts.hashType : shardAlgorithm(opts.hashType, shardSize)
   for (const f of listing.files) {
+    if (leaveOut?.has(f.name)) continue
     const base = {path: f.absPath, alg: opts.hashType, expectedSize: f.size, noFollow: !f.symlink}
     if (shardSize === undefined) {
       names.push(f.name)

@@ -103,6 +103,7 @@ export async function verifyModel(modelPath: string, opts: VerifyModelOptions): 
   const s = signed.serialization
   const onlyResources = opts.ignoreUnsignedFiles ? signedFiles(signed) : undefined
   let serialized
+  let early: ReturnType<typeof compareListing> | undefined
   try {
     serialized = await serializeModel(modelPath, {
       method: s.method,
@@ -117,11 +118,13 @@ export async function verifyModel(modelPath: string, opts: VerifyModelOptions): 
       // The spec allows blake3 shards; only signing refuses them (Python cannot verify them).
       allowBlake3Shards: true,
       progress: opts.progress,
-      // Names and sizes first: a missing, extra or resized file fails before a byte is hashed
-      // (an extra 15 TiB sparse file would otherwise be read for hours).
+      // Names and sizes first: a missing or resized file fails before a byte is hashed, and an
+      // extra file is reported by name without being read (an extra 15 TiB sparse file would
+      // otherwise be hashed for hours).
       beforeHashing: (files) => {
-        const early = compareListing(signed.resources, files, {method: s.method, ignoreUnsignedFiles: opts.ignoreUnsignedFiles, singleFileLabel: path.basename(modelPath)})
-        if (early.length > 0) fail('E_MODEL_MISMATCH', early)
+        early = compareListing(signed.resources, files, {method: s.method, ignoreUnsignedFiles: opts.ignoreUnsignedFiles, singleFileLabel: path.basename(modelPath)})
+        if (early.failures.length > 0) fail('E_MODEL_MISMATCH', [...early.failures, ...early.extraProblems])
+        return new Set(early.extra)
       },
     })
   } catch (err) {
@@ -137,6 +140,8 @@ export async function verifyModel(modelPath: string, opts: VerifyModelOptions): 
     ignoreUnsignedFiles: opts.ignoreUnsignedFiles,
     singleFileLabel: path.basename(modelPath),
   })
+  // Extra files were left out unhashed: reported here, after the content problems, as before.
+  problems.push(...(early?.extraProblems ?? []))
   // A symlinked directory is never hashed: an entry the signature does not cover, like any
   // other extra file (the signer, too, could not have covered it).
   if (!opts.ignoreUnsignedFiles) for (const d of serialized.linkedDirectories) problems.push(`extra entry: ${d} (symlink to a directory, not covered by the signature)`)
