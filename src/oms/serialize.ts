@@ -6,7 +6,7 @@ import path from 'node:path'
 
 import {InputError, UsageError} from '../errors.js'
 import type {HashAlgorithm} from '../hashing/algorithms.js'
-import {isHashAlgorithm} from '../hashing/algorithms.js'
+import {DIGEST_LENGTH, isHashAlgorithm} from '../hashing/algorithms.js'
 import {hashMany} from '../hashing/batch.js'
 import type {HashTask} from '../hashing/file.js'
 import type {HashPool} from '../hashing/pool.js'
@@ -65,6 +65,8 @@ export interface SerializeOptions {
    * return names to leave out of the manifest unhashed. A verifier compares names and sizes
    * here, so a huge extra or resized file is reported without being read.
    */
+  /** Refuse (before hashing) a model whose statement would be larger than this (signing). */
+  maxStatementBytes?: number
   beforeHashing?: (files: readonly {name: string; size: number}[]) => ReadonlySet<string> | undefined
 }
 
@@ -145,6 +147,16 @@ export async function serializeModel(modelPath: string, opts: SerializeOptions):
       }
     }
     totalBytes += f.size
+  }
+  if (opts.maxStatementBytes !== undefined) {
+    // The statement's size is known before hashing: each resource is its name, the algorithm
+    // and a hex digest in a small JSON object. Refuse now rather than after hours of hashing.
+    const perResource = algorithm.length + 2 * DIGEST_LENGTH[opts.hashType] + 48
+    let bytes = 0
+    for (const n of names) bytes += Buffer.byteLength(n) + perResource
+    if (bytes > opts.maxStatementBytes) {
+      throw new UsageError('E_BUNDLE_TOO_LARGE', `the signed statement would be about ${bytes} bytes, more than a signature bundle may hold (${opts.maxStatementBytes}); use a larger --shard-size or sign fewer files`)
+    }
   }
 
   const bar = createProgress('hashing', {unit: 'bytes', enabled: opts.progress ? undefined : false})

@@ -15,6 +15,11 @@ import {statementPayload} from './statement.js'
 import type {HashAlgorithm, Manifest, SerializationMethod} from './types.js'
 
 export const DEFAULT_SIGNATURE_PATH = 'model.sig'
+/**
+ * Largest statement a signature may carry: the bundle holds the payload in base64 (4/3) plus at
+ * most a certificate chain, and a verifier refuses bundles over MAX_BUNDLE_BYTES.
+ */
+const MAX_STATEMENT_BYTES = Math.floor(((MAX_BUNDLE_BYTES - 256 * 1024) * 3) / 4)
 
 /** How the model is enumerated and hashed (model_signing's options and defaults). */
 export interface HashingOptions {
@@ -58,14 +63,14 @@ export async function signModel(modelPath: string, opts: SignModelOptions): Prom
     allowSymlinks: opts.allowSymlinks ?? false,
     signaturePath,
     progress: opts.progress,
+    maxStatementBytes: MAX_STATEMENT_BYTES,
   })
   if (manifest.resources.length === 0) {
     throw new InputError('E_EMPTY_MODEL', `model ${modelPath} has no files to sign (after ignored paths)`)
   }
   const payload = statementPayload(manifest)
-  // The bundle carries the payload in base64 (4/3) plus at most a certificate chain: refuse
-  // before signing a statement whose signature the verifier would refuse to read.
-  if ((payload.length * 4) / 3 + 256 * 1024 > MAX_BUNDLE_BYTES) {
+  // Checked again on the real payload, before anything is signed.
+  if (payload.length > MAX_STATEMENT_BYTES) {
     throw new UsageError('E_BUNDLE_TOO_LARGE', `the signed statement would be ${payload.length} bytes, too large for a ${MAX_BUNDLE_BYTES}-byte signature bundle; use a larger --shard-size or fewer files`)
   }
   const bundle = prepared ? prepared.sign(payload, IN_TOTO_PAYLOAD_TYPE) : await signPayload(payload, IN_TOTO_PAYLOAD_TYPE, opts.signer)

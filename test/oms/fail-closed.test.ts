@@ -130,5 +130,10 @@ describe('model verification fails closed', {concurrency: 2}, () => {
     const s = await runCli(['sign', 'key', m, ...key, '--signature', at('tiny.sig'), '--method', 'shards', '--shard-size', '1'])
     assert.equal(s.code, 2, s.stdout + s.stderr)
     assert.match(s.stderr, /E_TOO_MANY_RESOURCES/)
+    // Fewer resources than that, but a statement too large for a 64 MiB bundle: refused too.
+    const m2 = model('big-statement', {'w.bin': Buffer.alloc(400_000)})
+    const b = await runCli(['sign', 'key', m2, ...key, '--signature', at('big.sig'), '--method', 'shards', '--shard-size', '1'])
+    assert.equal(b.code, 2, b.stdout + b.stderr)
+    assert.match(b.stderr, /E_BUNDLE_TOO_LARGE/)
   })
 })
