@@ -3,7 +3,7 @@
  * a symlink out of the directory given), recognise formats by content (magic bytes) with an
  * extension fallback, dispatch to the built-in scanners, and build the ScanReport and verdict.
  */
-import {closeSync, lstatSync, openSync, readdirSync, readSync, realpathSync, statSync} from 'node:fs'
+import {lstatSync, readdirSync, realpathSync, statSync} from 'node:fs'
 import path from 'node:path'
 
 import {describeError, InputError, UsageError} from '../errors.js'

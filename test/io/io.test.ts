@@ -18,7 +18,10 @@ describe('io', () => {
   test('regular files are read whole; larger than the limit is refused from the size', () => {
     writeFileSync(at('ten'), '0123456789')
     assert.equal(readBoundedFile(at('ten'), {maxBytes: 10}).toString(), '0123456789')
-    assert.throws(() => readBoundedFile(at('ten'), {maxBytes: 9, code: 'E_X', tooLargeCode: 'E_BIG', what: 'key'}), (e: unknown) => code('E_BIG')(e) && /key .* is 10 bytes/.test(String((e as Error).message)))
+    assert.throws(
+      () => readBoundedFile(at('ten'), {maxBytes: 9, code: 'E_X', tooLargeCode: 'E_BIG', what: 'key'}),
+      (e: unknown) => code('E_BIG')(e) && /key .* is 10 bytes/.test(String((e as Error).message)),
+    )
     assert.throws(() => readBoundedFile(at('missing'), {maxBytes: 9, code: 'E_X'}), code('E_X'))
   })
 
@@ -34,7 +37,10 @@ describe('io', () => {
   test('a symlink is refused unless the caller follows it', {skip: process.platform === 'win32'}, () => {
     writeFileSync(at('target'), 'x')
     symlinkSync(at('target'), at('link'))
-    assert.throws(() => openRegularFile(at('link')), (e: unknown) => code('E_IO')(e) && /symlink/.test((e as Error).message))
+    assert.throws(
+      () => openRegularFile(at('link')),
+      (e: unknown) => code('E_IO')(e) && /symlink/.test((e as Error).message),
+    )
     assert.equal(readBoundedFile(at('link'), {maxBytes: 1, followSymlinks: true}).toString(), 'x')
   })
 

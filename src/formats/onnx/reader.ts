@@ -211,7 +211,7 @@ function parseType(ctx: Ctx, cur: Cursor, depth: number): OnnxTypeInfo {
     } else if (f === 4 || f === 9 || f === 5) {
       t.kind = f === 4 ? 'sequence' : f === 9 ? 'optional' : 'map'
       while (!sub.eof()) {
-        const [tf, tw] = sub.tag()
+        const [, tw] = sub.tag()
         if (tw === WIRE_LEN) parseType(ctx, sub.sub(sub.len()), depth + 1)
         else sub.skip(tw)
       }

@@ -328,7 +328,7 @@ export function analyzeDataflow(fg: FlatGraph, src: ByteSource): Facts {
   return f
 }
 
-export function nodeDist(fg: FlatGraph, f: Facts, node: FlatNode): number {
+export function nodeDist(_fg: FlatGraph, f: Facts, node: FlatNode): number {
   let d = Number.POSITIVE_INFINITY
   for (const o of node.outputs) if (o >= 0 && f.dist[o] < d) d = f.dist[o]
   return d

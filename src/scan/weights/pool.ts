@@ -65,7 +65,10 @@ export async function scanTensors(tensors: readonly TensorView[], opts: WeightSc
   const jobs: Array<WorkerJob & {slot: Slot; part: number}> = []
   const inline: Array<[number, TensorView]> = []
   tensors.forEach((t, index) => {
-    if (t.data || !t.file) return inline.push([index, t])
+    if (t.data || !t.file) {
+      inline.push([index, t])
+      return
+    }
     const kind = floatKind(t)
     const slot: Slot = {tensor: t, index, parts: []}
     const base = {file: t.file, byteOffset: t.byteOffset, byteLength: t.byteLength}
