@@ -7,7 +7,7 @@
 import os from 'node:os'
 import {Worker} from 'node:worker_threads'
 
-import {InputError} from '../errors.js'
+import {InputError, isErrorCode} from '../errors.js'
 import type {DatasetHashAlgorithm} from './types.js'
 import type {HashBatchReply, HashBatchRequest} from './hash-worker.js'
 
@@ -109,7 +109,7 @@ export class FileHashPool {
         w.ref()
         w.postMessage({id, alg, root, names: paths.join('\n'), follow} satisfies HashBatchRequest)
       })
-      if (!reply.ok) throw new InputError(reply.code, reply.message)
+      if (!reply.ok) throw new InputError(isErrorCode(reply.code) ? reply.code : 'E_INTERNAL', reply.message)
       return {count: paths.length, digests: Buffer.from(reply.digests.buffer, reply.digests.byteOffset, reply.digests.byteLength), sizes: reply.sizes}
     } finally {
       w.unref()

@@ -1,5 +1,5 @@
 /** Messages between the hash pool and its workers, and how errors cross the thread boundary. */
-import {describeError, ExitCode, InputError, ModelsealError, UsageError, VerificationError} from '../errors.js'
+import {describeError, ExitCode, InputError, isErrorCode, ModelsealError, UsageError, VerificationError} from '../errors.js'
 import type {HashTask} from './file.js'
 
 export interface BatchRequest {
@@ -25,7 +25,9 @@ export function describeTaskError(err: unknown): SerializedError {
 }
 
 export function reviveError(e: SerializedError): ModelsealError {
-  if (e.exitCode === ExitCode.USAGE) return new UsageError(e.code, e.message)
-  if (e.exitCode === ExitCode.FAILED) return new VerificationError(e.code, e.message)
-  return new InputError(e.code, e.message)
+  // The code crossed a thread boundary as a string: only a known one is taken at its word.
+  const code = isErrorCode(e.code) ? e.code : 'E_INTERNAL'
+  if (e.exitCode === ExitCode.USAGE) return new UsageError(code, e.message)
+  if (e.exitCode === ExitCode.FAILED) return new VerificationError(code, e.message)
+  return new InputError(code, e.message)
 }

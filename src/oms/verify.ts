@@ -6,7 +6,7 @@
  */
 import path from 'node:path'
 
-import {InputError, VerificationError} from '../errors.js'
+import {type ErrorCode, InputError, VerificationError} from '../errors.js'
 import {verifyBundle} from '../signing/index.js'
 import {parseBundle, readBundleFile} from '../signing/bundle.js'
 import {IN_TOTO_PAYLOAD_TYPE} from '../signing/dsse.js'
@@ -67,7 +67,7 @@ export async function verifyModel(modelPath: string, opts: VerifyModelOptions): 
     problems: [],
     warnings: [],
   }
-  const fail = (code: string, problems: string[]): never => {
+  const fail = (code: ErrorCode, problems: string[]): never => {
     report.problems = problems
     throw new VerificationError(code, `verification failed: ${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`, report)
   }

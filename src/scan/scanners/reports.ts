@@ -3,7 +3,7 @@
  * checks over a file's tensors (pool.ts spreads large files over worker threads), and the report
  * shapes for scanned, unreadable and recognised-but-unsupported files.
  */
-import {describeError, InputError} from '../../errors.js'
+import {describeError, type ErrorCode, InputError} from '../../errors.js'
 import type {FormatIssue, TensorView} from '../../formats/tensor.js'
 import {createProgress} from '../../util/progress.js'
 import type {ScanContext} from '../format-scanner.js'
@@ -41,7 +41,7 @@ export function report(file: string, format: string, issues: FormatIssue[], extr
 }
 
 /** The file was recognised but could not be read far enough to check its contents: exit 3. */
-export function errorReport(file: string, format: string, code: string, message: string, findings: Finding[] = []): FileReport {
+export function errorReport(file: string, format: string, code: ErrorCode, message: string, findings: Finding[] = []): FileReport {
   const d = describeError(new InputError(code, message))
   return {path: file, format, status: 'error', error: {code: d.code, message: d.message}, findings}
 }

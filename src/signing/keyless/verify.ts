@@ -6,7 +6,7 @@
  */
 import {X509Certificate as NodeX509Certificate} from 'node:crypto'
 
-import {InputError, ModelsealError, VerificationError} from '../../errors.js'
+import {type ErrorCode, InputError, ModelsealError, VerificationError} from '../../errors.js'
 import type {KeylessVerifyOptions, SignerIdentity, VerifiedEnvelope} from '../types.js'
 import {identityFromCertificate} from './certificate.js'
 import {compilePolicy, enforcePolicy} from './policy.js'
@@ -203,7 +203,7 @@ function withoutIssuer(ext: Record<string, string>): Record<string, string> {
   return rest
 }
 
-const CHECK_NAMES: Record<string, [code: string, check: string]> = {
+const CHECK_NAMES: Record<string, [code: ErrorCode, check: string]> = {
   TIMESTAMP_ERROR: ['E_SIGSTORE_TIMESTAMP', 'trusted time check failed'],
   CERTIFICATE_ERROR: ['E_SIGSTORE_CERTIFICATE', 'certificate chain check failed'],
   TLOG_ERROR: ['E_SIGSTORE_TLOG', 'transparency log check failed'],
