@@ -20,6 +20,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 export const LAYERS: Record<string, number> = {
   commands: 100,
   'src/index': 90,
+  'src/public': 90,
   'src/policy': 80,
   'src/audit': 80,
   'src/evidence': 70,
