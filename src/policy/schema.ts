@@ -151,9 +151,8 @@ function parseIdentity(ctx: SchemaContext, v: unknown, p: Path): IdentitySpec | 
         if (!FULCIO_EXTENSIONS.includes(name)) continue
         if (typeof val === 'string') extensions[name] = {exact: val}
         else {
-          const ro = c.object(val, [...ep, name], ['regExp'])
-          const re = ro && c.string(c.required(ro, 'regExp', [...ep, name]), [...ep, name, 'regExp'])
-          if (re !== undefined && regexOk(ctx, re, [...ep, name, 'regExp'])) extensions[name] = {regExp: re}
+          const m = regexMatcher(ctx, val, [...ep, name], ['regExp', 'unbounded'])
+          if (m) extensions[name] = m
         }
       }
     }
@@ -203,13 +202,32 @@ function matcher(ctx: SchemaContext, o: Record<string, unknown>, p: Path, exactK
     const s = c.string(o[exactKey], [...p, exactKey])
     return s === undefined ? undefined : {exact: s}
   }
-  const re = c.string(o[reKey], [...p, reKey])
-  return re !== undefined && regexOk(ctx, re, [...p, reKey]) ? {regExp: re} : undefined
+  return regexMatcher(ctx, o[reKey], [...p, reKey])
 }
 
-export function regexOk(ctx: SchemaContext, re: string, p: Path): boolean {
+export const UNBOUNDED_SIDES = ['start', 'end', 'both'] as const
+
+/**
+ * A pattern, as a string or as {regExp, unbounded}: `unbounded: end` (start, both) is the
+ * explicit permission for a pattern whose language is open at that end.
+ */
+function regexMatcher(ctx: SchemaContext, v: unknown, p: Path, keys: readonly string[] = ['regExp', 'unbounded']): StringMatcher | undefined {
+  const {c} = ctx
+  if (typeof v === 'string') {
+    const re = c.string(v, p)
+    return re !== undefined && regexOk(ctx, re, p) ? {regExp: re} : undefined
+  }
+  const o = c.object(v, p, keys)
+  if (!o) return undefined
+  const re = c.string(c.required(o, 'regExp', p), [...p, 'regExp'])
+  const unbounded = o.unbounded === undefined ? undefined : c.oneOf(o.unbounded, [...p, 'unbounded'], UNBOUNDED_SIDES)
+  if (re === undefined || (o.unbounded !== undefined && !unbounded)) return undefined
+  return regexOk(ctx, re, [...p, 'regExp'], unbounded) ? {regExp: re, unbounded} : undefined
+}
+
+export function regexOk(ctx: SchemaContext, re: string, p: Path, unbounded?: (typeof UNBOUNDED_SIDES)[number]): boolean {
   let ok = true
-  for (const problem of checkRegex(re)) {
+  for (const problem of checkRegex(re, unbounded)) {
     ctx.c.report(problem.level, problem.level === 'error' ? 'REGEX' : 'REGEX_STYLE', p, problem.message)
     if (problem.level === 'error') ok = false
   }

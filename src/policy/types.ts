@@ -10,8 +10,12 @@ export const POLICY_KIND = 'ModelPolicy'
 
 export type Mode = 'enforce' | 'warn' | 'audit'
 
-/** A string matcher: exact value, or a regular expression that modelseal always anchors. */
-export type StringMatcher = {exact: string} | {regExp: string}
+/**
+ * A string matcher: exact value, or a regular expression that must match the whole value
+ * (src/util/identity-regex.ts); `unbounded` is the policy's explicit permission for a pattern
+ * whose language is open at that end (e.g. `refs/tags/.+`).
+ */
+export type StringMatcher = {exact: string} | {regExp: string; unbounded?: 'start' | 'end' | 'both'}
 
 export interface KeylessIdentity {
   kind: 'keyless'
