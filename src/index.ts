@@ -135,7 +135,7 @@ export type {
   NamedIdentity,
   SignedBy,
 } from './policy/types.js'
-export type {Evidence, VerifiedSigner, ModelSignatureEvidence, ScanAttestationEvidence, DatasetManifestEvidence, ProvenanceEvidence} from './policy/evidence.js'
+export type {Evidence, VerifiedSigner, ModelSignatureEvidence, ScanAttestationEvidence, DatasetManifestEvidence, ProvenanceEvidence} from './evidence/types.js'
 export {SCAN_PREDICATE_TYPE, buildScanStatement, parseScanStatement} from './attest/scan-predicate.js'
 export {DECISION_PREDICATE_TYPE, buildDecisionStatement, parseDecisionStatement} from './attest/decision.js'
 export {buildStatement as buildInTotoStatement, parseStatement as parseInTotoStatement} from './attest/statement.js'

@@ -17,8 +17,12 @@ export interface ScanPredicate {
   scannedAt: string
   /** How the subject digest was computed (OMS serialization of the model). */
   serialization: SerializationParams
-  /** Every file the scanner looked at, with its status: a "pass" must say what was evaluated. */
-  coverage: {files: {path: string; format: string; status: string}[]}
+  /**
+   * Every file the scanner looked at, with its status: a "pass" must say what was evaluated.
+   * `paths: model-relative` says that file paths (here and in the report) are relative to the
+   * model, so a verifier can hold them against the files on disk.
+   */
+  coverage: {paths?: 'model-relative'; files: {path: string; format: string; status: string; reason?: string}[]}
   verdict: 'pass' | 'fail'
   summary: ScanSummary
   report: ScanReport
@@ -36,7 +40,7 @@ export function buildScanStatement(opts: {
     scanner: {name: r.tool.name, version: r.tool.version, uri: `pkg:npm/modelseal@${r.tool.version}`},
     scannedAt: opts.scannedAt.toISOString(),
     serialization: opts.serialization,
-    coverage: {files: r.files.map((f) => ({path: f.path, format: f.format, status: f.status}))},
+    coverage: {paths: 'model-relative', files: r.files.map((f) => ({path: f.path, format: f.format, status: f.status, ...(f.reason ? {reason: f.reason} : {})}))},
     verdict: r.summary.failed || r.summary.errors > 0 ? 'fail' : 'pass',
     summary: r.summary,
     report: r,
@@ -53,6 +57,8 @@ export interface ParsedScanAttestation {
   serialization: SerializationParams
   report: ScanReport
   scanner: {name: string; version: string}
+  /** The report's paths are model-relative (coverage.paths); older attestations used display paths. */
+  pathsRelative: boolean
 }
 
 /** Reads a verified scan statement; any shape problem is an InputError (exit 3). */
@@ -68,7 +74,7 @@ export function parseScanStatement(st: Statement, what: string): ParsedScanAttes
   if (p.report.files.length > MAX_SCAN_FILES) throw bad(`lists more than ${MAX_SCAN_FILES} files`)
   let findings = 0
   const files: FileReport[] = p.report.files.map((f, i) => {
-    if (!isObj(f) || !str(f.path) || !str(f.format, 256) || !['scanned', 'error', 'unsupported'].includes(f.status as string)) throw bad(`report.files[${i}] is malformed`)
+    if (!isObj(f) || !str(f.path) || !str(f.format, 256) || !['scanned', 'error', 'unsupported', 'skipped'].includes(f.status as string)) throw bad(`report.files[${i}] is malformed`)
     if (!Array.isArray(f.findings)) throw bad(`report.files[${i}].findings is not a list`)
     findings += f.findings.length
     if (findings > MAX_FINDINGS) throw bad(`has more than ${MAX_FINDINGS} findings`)
@@ -79,6 +85,7 @@ export function parseScanStatement(st: Statement, what: string): ParsedScanAttes
       findings: f.findings.map((x, j) => parseFinding(x, `report.files[${i}].findings[${j}]`, bad)),
     }
     if (isObj(f.error) && str(f.error.code, 256) && str(f.error.message)) out.error = {code: f.error.code, message: f.error.message}
+    if (str(f.reason)) out.reason = f.reason
     return out
   })
   const summary = isObj(p.report.summary) ? (p.report.summary as unknown as ScanSummary) : summarize(files)
@@ -87,6 +94,7 @@ export function parseScanStatement(st: Statement, what: string): ParsedScanAttes
     scannedAt: parseTime(p.scannedAt),
     serialization,
     scanner: {name: p.scanner.name, version: p.scanner.version},
+    pathsRelative: isObj(p.coverage) && p.coverage.paths === 'model-relative',
     report: {tool: {name: 'modelseal', version: p.scanner.version}, files, summary: {...summarize(files), failOn: summary.failOn ?? 'high'}},
   }
 }

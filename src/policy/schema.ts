@@ -56,10 +56,15 @@ export function validatePolicy(src: YamlSource, sha256: string): {policy?: Polic
     for (const k of ['version', 'owner', 'description'] as const) if (md[k] !== undefined) metadata[k] = c.text(md[k], ['metadata', k])
   }
 
-  const spec = c.object(c.required(root, 'spec', []), ['spec'], ['mode', 'expires', 'trust', 'requirements', 'waivers'])
+  const spec = c.object(c.required(root, 'spec', []), ['spec'], ['mode', 'expires', 'trust', 'excludeVerifiedEvidence', 'requirements', 'waivers'])
   if (!spec) return {checker: c}
   const mode: Mode = spec.mode === undefined ? 'enforce' : (c.oneOf(spec.mode, ['spec', 'mode'], MODES) ?? 'enforce')
   const expires = c.time(c.required(spec, 'expires', ['spec']), ['spec', 'expires'])
+  let excludeVerifiedEvidence = false
+  if (spec.excludeVerifiedEvidence !== undefined) {
+    if (typeof spec.excludeVerifiedEvidence === 'boolean') excludeVerifiedEvidence = spec.excludeVerifiedEvidence
+    else c.error(['spec', 'excludeVerifiedEvidence'], 'must be true or false')
+  }
 
   const ctx: SchemaContext = {c, baseDir, identityNames: new Set()}
   let trustedRoot: string | undefined
@@ -96,6 +101,15 @@ export function validatePolicy(src: YamlSource, sha256: string): {policy?: Polic
     requirements.push(req)
   })
 
+  // Integrity is proven by the model's signers: by default the identities the signature
+  // requirements accept, never any identity the policy happens to trust (a scanner key).
+  const signerIds = [...new Set(requirements.flatMap((r) => (r.type === 'signature' ? ('anyOf' in r.signedBy ? r.signedBy.anyOf : r.signedBy.allOf) : [])))]
+  requirements.forEach((r, i) => {
+    if (r.type !== 'integrity' || r.signedBy) return
+    if (signerIds.length) r.signedBy = {anyOf: signerIds, threshold: 1}
+    else c.report('error', 'MISSING_KEY', ['spec', 'requirements', i], 'missing "signedBy": with no signature requirement, say whose model signatures prove integrity')
+  })
+
   const waivers: Waiver[] = []
   if (spec.waivers !== undefined) {
     const wl = c.list(spec.waivers, ['spec', 'waivers'])
@@ -119,6 +133,7 @@ export function validatePolicy(src: YamlSource, sha256: string): {policy?: Polic
       mode,
       expires,
       trustedRoot,
+      excludeVerifiedEvidence,
       identities,
       requirements,
       waivers,

@@ -53,7 +53,8 @@ export interface Finding {
   evidence?: Record<string, unknown>
 }
 
-export type FileStatus = 'scanned' | 'error' | 'unsupported'
+/** skipped: deliberately not analysed (not a model format, or a directory the walk does not enter); `reason` says why. */
+export type FileStatus = 'scanned' | 'error' | 'unsupported' | 'skipped'
 
 export interface FileReport {
   path: string
@@ -61,6 +62,8 @@ export interface FileReport {
   format: string
   status: FileStatus
   error?: {code: string; message: string}
+  /** Why a skipped file was not analysed. */
+  reason?: string
   findings: Finding[]
   /** Optional per-format facts (tensor count, bytes scanned, ...). */
   stats?: Record<string, unknown>
