@@ -95,9 +95,6 @@ function visit(n: Node, f: (n: Node) => void): void {
     case 'Quantifier':
       visit(n.element, f)
       break
-    case 'CharacterClass':
-      for (const e of n.elements) visit(e, f)
-      break
     default:
       break
   }
@@ -108,6 +105,7 @@ function matchesDelimiter(n: Node): boolean {
   let hit = false
   visit(n, (x) => {
     if (hit) return
+    // A class is one atom (its members are not visited: a "." inside [...] is a literal dot).
     if (x.type === 'Character' || x.type === 'CharacterSet' || x.type === 'CharacterClass') {
       // One atom, compiled alone: a single-character test cannot backtrack.
       const atom = new RegExp(`^(?:${x.raw})$`, 'u')
