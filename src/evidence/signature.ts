@@ -7,7 +7,8 @@
 import {InputError, VerificationError} from '../errors.js'
 import {compareResources} from '../oms/compare.js'
 import {IgnoreMatcher} from '../oms/ignore.js'
-import {parseShardName, parseStatement, type SignedManifest} from '../oms/statement.js'
+import {parseResourceName} from '../oms/resource-name.js'
+import {parseStatement, type SignedManifest} from '../oms/statement.js'
 import type {Manifest} from '../oms/types.js'
 import {IN_TOTO_PAYLOAD_TYPE} from '../signing/dsse.js'
 import {type EnvelopeVerifier, readEvidenceBundle} from './bundle.js'
@@ -37,8 +38,8 @@ export async function verifyModelSignature(file: string, verify: EnvelopeVerifie
 }
 
 /** The file a resource name stands for (shard names reduced to their file). */
-function fileOf(name: string, method: string): string {
-  return method === 'shards' ? (parseShardName(name)?.path ?? name) : name
+function fileOf(name: string, method: 'files' | 'shards'): string {
+  return parseResourceName(name, method).path
 }
 
 /** Phase 2: compare what the signature covers with every file of the model. */

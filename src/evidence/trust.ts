@@ -9,7 +9,7 @@ import {parseBundle, verifyBundle, type VerifiedEnvelope, type VerifierSpec} fro
 import type {ParsedBundle} from '../signing/bundle.js'
 import type {SignerIdentity} from '../signing/types.js'
 import {fullMatch, MAX_MATCH_INPUT} from '../util/identity-regex.js'
-import {readBoundedFile} from './read.js'
+import {readBoundedFile} from '../io/index.js'
 import {loadKey, resolveKeyIdentity} from './keys.js'
 import type {KeylessIdentity, NamedIdentity, StringMatcher} from './types.js'
 
@@ -52,9 +52,9 @@ export function buildTrustContext(spec: TrustSpec): TrustContext {
   for (const e of byFingerprint.values()) if (e.path && e.identity) keys.push({path: e.path, identity: e.identity, names: e.names})
   // Certificate chains must be readable: a policy naming a missing CA is broken, not "unmatched".
   for (const [name, id] of spec.identities) {
-    if (id.spec.kind === 'certificate') for (const c of id.spec.chain) readBoundedFile(c, 1024 * 1024, 'E_POLICY_CERT', `CA certificate of identity ${name}`)
+    if (id.spec.kind === 'certificate') for (const c of id.spec.chain) readBoundedFile(c, {maxBytes: 1024 * 1024, code: 'E_POLICY_CERT', what: `CA certificate of identity ${name}`, followSymlinks: true})
   }
-  if (spec.trustedRoot) readBoundedFile(spec.trustedRoot, 16 * 1024 * 1024, 'E_POLICY_TRUSTED_ROOT', 'trusted root')
+  if (spec.trustedRoot) readBoundedFile(spec.trustedRoot, {maxBytes: 16 * 1024 * 1024, code: 'E_POLICY_TRUSTED_ROOT', what: 'trusted root', followSymlinks: true})
   return {...spec, keys}
 }
 

@@ -2,8 +2,7 @@
 import {createHash} from 'node:crypto'
 
 import {InputError} from '../errors.js'
-import {readBoundedFile as readBounded} from '../evidence/read.js'
-export {readBounded}
+import {readBoundedFile} from '../io/index.js'
 import type {SchemaIssue} from './checker.js'
 import {validatePolicy} from './schema.js'
 import type {Policy} from './types.js'
@@ -16,7 +15,7 @@ export interface PolicyLoadResult {
 
 /** Parses and validates without throwing on schema problems (for lint). YAML syntax errors still throw. */
 export function inspectPolicy(file: string): PolicyLoadResult {
-  const bytes = readBounded(file, MAX_POLICY_BYTES, 'E_POLICY_MALFORMED', 'policy')
+  const bytes = readBoundedFile(file, {maxBytes: MAX_POLICY_BYTES, code: 'E_POLICY_MALFORMED', what: 'policy', followSymlinks: true})
   const text = decodeUtf8(bytes, file)
   const src = parseYamlSource(text, file)
   const sha256 = createHash('sha256').update(bytes).digest('hex')

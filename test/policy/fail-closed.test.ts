@@ -9,7 +9,7 @@ import {copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync} from 
 import path from 'node:path'
 import {after, before, test} from 'node:test'
 
-import {rootDigestOf} from '../../src/oms/statement.js'
+import {computeRootDigest as rootDigestOf} from '../../src/oms/resource-name.js'
 import {signModel} from '../../src/oms/sign.js'
 import {serializeBundle, signPayload} from '../../src/signing/index.js'
 import {IN_TOTO_PAYLOAD_TYPE} from '../../src/signing/dsse.js'
