@@ -5,7 +5,7 @@
  */
 import {InputError} from '../errors.js'
 import type {SerializationParams} from '../oms/types.js'
-import {CATEGORIES, SEVERITIES, type FileReport, type Finding, type ScanReport, type ScanSummary, type Severity} from '../scan/types.js'
+import {CATEGORIES, SEVERITIES, type FileReport, type Finding, type ScanReport, type ScanSummary, type Severity, type SkippedEntry} from '../scan/types.js'
 import {buildStatement, parseTime, type Statement} from './statement.js'
 
 export const SCAN_PREDICATE_TYPE = 'https://modelseal.dev/scan/v1'
@@ -22,7 +22,7 @@ export interface ScanPredicate {
    * `paths: model-relative` says that file paths (here and in the report) are relative to the
    * model, so a verifier can hold them against the files on disk.
    */
-  coverage: {paths?: 'model-relative'; files: {path: string; format: string; status: string; reason?: string}[]}
+  coverage: {paths?: 'model-relative'; files: {path: string; format: string; status: string}[]}
   verdict: 'pass' | 'fail'
   summary: ScanSummary
   report: ScanReport
@@ -40,7 +40,7 @@ export function buildScanStatement(opts: {
     scanner: {name: r.tool.name, version: r.tool.version, uri: `pkg:npm/modelseal@${r.tool.version}`},
     scannedAt: opts.scannedAt.toISOString(),
     serialization: opts.serialization,
-    coverage: {paths: 'model-relative', files: r.files.map((f) => ({path: f.path, format: f.format, status: f.status, ...(f.reason ? {reason: f.reason} : {})}))},
+    coverage: {paths: 'model-relative', files: r.files.map((f) => ({path: f.path, format: f.format, status: f.status}))},
     verdict: r.summary.failed || r.summary.errors > 0 ? 'fail' : 'pass',
     summary: r.summary,
     report: r,
@@ -74,7 +74,7 @@ export function parseScanStatement(st: Statement, what: string): ParsedScanAttes
   if (p.report.files.length > MAX_SCAN_FILES) throw bad(`lists more than ${MAX_SCAN_FILES} files`)
   let findings = 0
   const files: FileReport[] = p.report.files.map((f, i) => {
-    if (!isObj(f) || !str(f.path) || !str(f.format, 256) || !['scanned', 'error', 'unsupported', 'skipped'].includes(f.status as string)) throw bad(`report.files[${i}] is malformed`)
+    if (!isObj(f) || !str(f.path) || !str(f.format, 256) || !['scanned', 'error', 'unsupported'].includes(f.status as string)) throw bad(`report.files[${i}] is malformed`)
     if (!Array.isArray(f.findings)) throw bad(`report.files[${i}].findings is not a list`)
     findings += f.findings.length
     if (findings > MAX_FINDINGS) throw bad(`has more than ${MAX_FINDINGS} findings`)
@@ -85,8 +85,14 @@ export function parseScanStatement(st: Statement, what: string): ParsedScanAttes
       findings: f.findings.map((x, j) => parseFinding(x, `report.files[${i}].findings[${j}]`, bad)),
     }
     if (isObj(f.error) && str(f.error.code, 256) && str(f.error.message)) out.error = {code: f.error.code, message: f.error.message}
-    if (str(f.reason)) out.reason = f.reason
     return out
+  })
+  // What the scan saw but did not analyse, with why: coverage rules hold it against the model's files.
+  const skippedRaw = p.report.skipped ?? []
+  if (!Array.isArray(skippedRaw) || skippedRaw.length > MAX_SCAN_FILES) throw bad('report.skipped is malformed')
+  const skipped: SkippedEntry[] = skippedRaw.map((x, i) => {
+    if (!isObj(x) || !str(x.path) || !str(x.reason) || !['file', 'directory', 'symlink', 'special'].includes(x.kind as string)) throw bad(`report.skipped[${i}] is malformed`)
+    return {path: x.path, kind: x.kind as SkippedEntry['kind'], reason: x.reason}
   })
   const summary = isObj(p.report.summary) ? (p.report.summary as unknown as ScanSummary) : summarize(files)
   return {
@@ -95,7 +101,7 @@ export function parseScanStatement(st: Statement, what: string): ParsedScanAttes
     serialization,
     scanner: {name: p.scanner.name, version: p.scanner.version},
     pathsRelative: isObj(p.coverage) && p.coverage.paths === 'model-relative',
-    report: {tool: {name: 'modelseal', version: p.scanner.version}, files, summary: {...summarize(files), failOn: summary.failOn ?? 'high'}},
+    report: {tool: {name: 'modelseal', version: p.scanner.version}, files, skipped, summary: {...summarize(files), failOn: summary.failOn ?? 'high'}},
   }
 }
 

@@ -69,7 +69,7 @@ export function relativeReport(report: ScanReport, modelPath: string): ScanRepor
     const r = path.relative(root, path.resolve(p))
     return r === '' ? path.basename(root) : r.split(path.sep).join('/')
   }
-  return {...report, files: report.files.map((f) => ({...f, path: rel(f.path)}))}
+  return {...report, files: report.files.map((f) => ({...f, path: rel(f.path)})), ...(report.skipped ? {skipped: report.skipped.map((x) => ({...x, path: rel(x.path)}))} : {})}
 }
 
 function isOutput(modelPath: string, out: string, rel: string): boolean {

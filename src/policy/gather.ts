@@ -103,7 +103,8 @@ export async function gatherEvidence(policy: Policy, opts: GatherOptions): Promi
       try {
         const report = await opts.runScan(model.path)
         // Paths relative to the model, so coverage can be checked file by file.
-        ev.inlineScan = {...report, files: report.files.map((f) => ({...f, path: model.relative(f.path) ?? f.path}))}
+        const rel = <T extends {path: string}>(x: T): T => ({...x, path: model.relative(x.path) ?? x.path})
+        ev.inlineScan = {...report, files: report.files.map(rel), ...(report.skipped ? {skipped: report.skipped.map(rel)} : {})}
       } catch (err) {
         if (!(err instanceof ModelsealError)) throw err
         ev.inlineScan = {error: `${err.code}: ${err.message}`}

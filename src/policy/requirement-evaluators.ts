@@ -124,15 +124,24 @@ function integrity(r: IntegrityRequirement, ev: Evidence): RuleOutcome {
  */
 function uncovered(r: ScanRequirement, report: ScanReport, ev: Evidence, att?: ScanAttestationEvidence): string[] {
   const byPath = new Map(report.files.map((f) => [f.path, f]))
+  // Skipped entries name a file, or a directory the walk did not enter (its whole subtree).
+  const skippedFiles = new Map<string, string>()
+  const skippedDirs: {dir: string; reason: string}[] = []
+  for (const s of report.skipped ?? []) {
+    if (s.kind === 'directory') skippedDirs.push({dir: s.path, reason: s.reason})
+    else skippedFiles.set(s.path, s.reason)
+  }
+  const skipReason = (f: string) => skippedFiles.get(f) ?? skippedDirs.find((d) => f.startsWith(`${d.dir}/`))?.reason
   const unbound = att ? new IgnoreMatcher(att.serialization.ignorePaths) : undefined
   const out: string[] = []
   for (const file of ev.model.files) {
     const entry = byPath.get(file.path)
     const skippable = matchingGlob(r.skippable, file.path) !== undefined
-    if (!entry) out.push(`${file.path} (not in the report)`)
-    else if (entry.status === 'skipped') {
-      if (!skippable) out.push(`${file.path} (skipped: ${entry.reason ?? 'no reason given'}; not in skippable)`)
-    } else if (entry.status === 'scanned' && unbound?.ignores(file.path) && !skippable) {
+    if (!entry) {
+      const why = skipReason(file.path)
+      if (why === undefined) out.push(`${file.path} (not in the report)`)
+      else if (!skippable) out.push(`${file.path} (skipped: ${why}; not in skippable)`)
+    } else if (unbound?.ignores(file.path) && !skippable) {
       out.push(`${file.path} (the attestation's digest ignores it, so its scan may be of other content)`)
     }
   }

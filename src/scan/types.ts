@@ -53,8 +53,7 @@ export interface Finding {
   evidence?: Record<string, unknown>
 }
 
-/** skipped: deliberately not analysed (not a model format, or a directory the walk does not enter); `reason` says why. */
-export type FileStatus = 'scanned' | 'error' | 'unsupported' | 'skipped'
+export type FileStatus = 'scanned' | 'error' | 'unsupported'
 
 export interface FileReport {
   path: string
@@ -62,8 +61,6 @@ export interface FileReport {
   format: string
   status: FileStatus
   error?: {code: string; message: string}
-  /** Why a skipped file was not analysed. */
-  reason?: string
   findings: Finding[]
   /** Optional per-format facts (tensor count, bytes scanned, ...). */
   stats?: Record<string, unknown>
@@ -87,7 +84,15 @@ export interface ScanSummary {
 export interface ScanReport {
   tool: {name: 'modelseal'; version: string}
   files: FileReport[]
+  /** Everything the scan saw but did not analyse, never silently: files whose content no scanner knows, .git/node_modules, links, duplicates, special files. */
+  skipped?: SkippedEntry[]
   summary: ScanSummary
+}
+
+export interface SkippedEntry {
+  path: string
+  kind: 'file' | 'directory' | 'symlink' | 'special'
+  reason: string
 }
 
 /** A rule's static description, used by SARIF `rules[]` and the README rule table. */

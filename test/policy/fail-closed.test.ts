@@ -91,6 +91,14 @@ test('2. a scan requirement proves coverage: unscanned names, skipped directorie
   const full = await scanAttestation(rootDigest, scanReport([], 'scanned', ['config.json', 'noext', 'weights.dat']), keySigner(scanner), path.join(tmp.dir, 'm2-full.json'), new Date('2026-11-30T00:00:00Z'))
   const good = await check(model, policy(SCAN), ['--signature', sig, '--attestation', full])
   assert.equal(good.r.code, 0, JSON.stringify(good.d))
+  // A file the scanner reports as skipped (with its reason) is covered only where the policy accepts it.
+  const withSkip = {...scanReport([], 'scanned', ['noext', 'weights.dat']), skipped: [{path: 'config.json', kind: 'file' as const, reason: 'content is no model format'}]}
+  const skipAtt = await scanAttestation(rootDigest, withSkip, keySigner(scanner), path.join(tmp.dir, 'm2-skip.json'), new Date('2026-11-30T00:00:00Z'))
+  const accepted = await check(model, policy(SCAN), ['--signature', sig, '--attestation', skipAtt])
+  assert.equal(accepted.r.code, 0, JSON.stringify(accepted.d))
+  const strict = await check(model, policy(SCAN.replace("skippable: ['**/*.json']", 'skippable: []')), ['--signature', sig, '--attestation', skipAtt])
+  assert.equal(strict.r.code, 1)
+  assert.match(req(strict.d, 'scan').reason, /config\.json \(skipped: content is no model format; not in skippable\)/)
   mkdirSync(path.join(model, '.git'))
   writeFileSync(path.join(model, '.git', 'evil.pkl'), PICKLE)
   const git = await check(model, policy(SCAN), ['--signature', sig, '--attestation', full])
