@@ -50,12 +50,26 @@ export async function attestScan(opts: {
     allowSymlinks: false,
   })
   if (manifest.resources.length === 0) throw new InputError('E_EMPTY_MODEL', `model ${opts.modelPath} has no files to attest`)
-  const report = await opts.runScan(opts.modelPath)
+  const report = relativeReport(await opts.runScan(opts.modelPath), opts.modelPath)
   // The output path is an implementation detail of this run: record only the user's ignores.
   const serialization: SerializationParams = {...manifest.serialization, ignorePaths: manifest.serialization.ignorePaths.filter((p) => !isOutput(opts.modelPath, opts.output, p))}
   const statement = buildScanStatement({modelName: modelNameOf(opts.modelPath), rootDigest: manifest.rootDigest, serialization, report, scannedAt: opts.now ?? new Date()})
   await signStatement(statement, opts.signer, opts.output)
   return {output: path.resolve(opts.output), statement, rootDigest: manifest.rootDigest, serialization, report}
+}
+
+/**
+ * The report with file paths relative to the model (the scanner prints them as given on the
+ * command line), so a verifier can hold each one against the model's files. For a single-file
+ * model the path is the file's name.
+ */
+export function relativeReport(report: ScanReport, modelPath: string): ScanReport {
+  const root = path.resolve(modelPath)
+  const rel = (p: string) => {
+    const r = path.relative(root, path.resolve(p))
+    return r === '' ? path.basename(root) : r.split(path.sep).join('/')
+  }
+  return {...report, files: report.files.map((f) => ({...f, path: rel(f.path)})), ...(report.skipped ? {skipped: report.skipped.map((x) => ({...x, path: rel(x.path)}))} : {})}
 }
 
 function isOutput(modelPath: string, out: string, rel: string): boolean {

@@ -3,7 +3,7 @@
  * Pure — all verification happened before (src/policy/gather.ts), so the same evidence and
  * `at` always give the same decision.
  */
-import type {Evidence} from './evidence.js'
+import type {Evidence} from '../evidence/types.js'
 import {evaluateRequirement, type RuleOutcome} from './requirement-evaluators.js'
 import type {Mode, Policy, PolicyDecision, Requirement, RequirementReport, RequirementResult, Waiver} from './types.js'
 
@@ -66,7 +66,8 @@ function applyModeAndWaiver(policy: Policy, r: Requirement, raw: RuleOutcome, mo
 }
 
 export function evaluatePolicy(policy: Policy, evidence: Evidence, at: Date = new Date()): PolicyDecision {
-  const modelDigest = evidence.model.rootDigest ?? evidence.signatures.find((s) => s.contentProblems.length === 0)?.rootDigest
+  // The model's identity is what was computed from its files; a signature's claim never stands in.
+  const modelDigest = evidence.model.rootDigest
   const reports: RequirementReport[] = []
   if (policy.expires.getTime() <= at.getTime()) {
     const mode = effectiveMode(policy)

@@ -84,7 +84,15 @@ export interface ScanSummary {
 export interface ScanReport {
   tool: {name: 'modelseal'; version: string}
   files: FileReport[]
+  /** Everything the scan saw but did not analyse, never silently: files whose content no scanner knows, .git/node_modules, links, duplicates, special files. */
+  skipped?: SkippedEntry[]
   summary: ScanSummary
+}
+
+export interface SkippedEntry {
+  path: string
+  kind: 'file' | 'directory' | 'symlink' | 'special'
+  reason: string
 }
 
 /** A rule's static description, used by SARIF `rules[]` and the README rule table. */

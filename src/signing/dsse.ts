@@ -24,28 +24,45 @@ export function pae(payloadType: string, payload: Buffer): Buffer {
 }
 
 /**
+ * Largest payload the legacy encoding is tried on. v0.2.0 signed OMS manifests only (about 150
+ * bytes per file), so 16 MiB is ~100,000 files; anything larger is a current-format signature or
+ * hostile, and must not make the fallback build a repr of many megabytes.
+ */
+export const MAX_LEGACY_PAYLOAD = 16 * 1024 * 1024
+
+/**
  * The encoding model_signing v0.2.0 actually signed: an f-string that embedded Python's
  * `repr(bytes)` of the payload after a capital-V "DSSEV1". Verify-only.
  */
 export function paeCompat(payloadType: string, payload: Buffer): Buffer {
-  return Buffer.from(`DSSEV1 ${Buffer.byteLength(payloadType)} ${payloadType} ${payload.length} ${pythonBytesRepr(payload)}`, 'utf8')
+  return Buffer.concat([Buffer.from(`DSSEV1 ${Buffer.byteLength(payloadType)} ${payloadType} ${payload.length} `, 'utf8'), pythonBytesRepr(payload)])
 }
 
-/** Python's `repr()` of a bytes object. */
-export function pythonBytesRepr(b: Buffer): string {
-  const quote = b.includes(0x27) && !b.includes(0x22) ? '"' : "'"
-  const q = quote.charCodeAt(0)
-  const parts: string[] = []
+const HEX = '0123456789abcdef'
+
+/** Python's `repr()` of a bytes object, as bytes: one pass, at most 4 output bytes per input byte. */
+export function pythonBytesRepr(b: Buffer): Buffer {
+  const quote = b.includes(0x27) && !b.includes(0x22) ? 0x22 : 0x27
+  const out = Buffer.allocUnsafe(b.length * 4 + 3)
+  let o = 0
+  out[o++] = 0x62 // b
+  out[o++] = quote
   for (const c of b) {
-    if (c === 0x5c) parts.push('\\\\')
-    else if (c === q) parts.push(`\\${quote}`)
-    else if (c === 0x09) parts.push('\\t')
-    else if (c === 0x0a) parts.push('\\n')
-    else if (c === 0x0d) parts.push('\\r')
-    else if (c < 0x20 || c >= 0x7f) parts.push(`\\x${c.toString(16).padStart(2, '0')}`)
-    else parts.push(String.fromCharCode(c))
+    if (c === 0x5c || c === quote) {
+      out[o++] = 0x5c
+      out[o++] = c
+    } else if (c === 0x09 || c === 0x0a || c === 0x0d) {
+      out[o++] = 0x5c
+      out[o++] = c === 0x09 ? 0x74 : c === 0x0a ? 0x6e : 0x72
+    } else if (c < 0x20 || c >= 0x7f) {
+      out[o++] = 0x5c
+      out[o++] = 0x78
+      out[o++] = HEX.charCodeAt(c >> 4)
+      out[o++] = HEX.charCodeAt(c & 15)
+    } else out[o++] = c
   }
-  return `b${quote}${parts.join('')}${quote}`
+  out[o++] = quote
+  return out.subarray(0, o)
 }
 
 /** DER ECDSA signature over the PAE with the curve's hash. */
@@ -68,7 +85,7 @@ export function checkDsseSignature(
 ): 'dsse' | 'legacy-pae' | undefined {
   const hash = hashForKey(key)
   if (safeVerify(hash, pae(env.payloadType, env.payload), key, env.signature)) return 'dsse'
-  if (opts.allowLegacyPae) {
+  if (opts.allowLegacyPae && env.payload.length <= MAX_LEGACY_PAYLOAD) {
     const msg = paeCompat(env.payloadType, env.payload)
     for (const h of new Set([hash, ...(opts.legacyHashes ?? [])])) {
       if (safeVerify(h, msg, key, env.signature)) return 'legacy-pae'

@@ -17,7 +17,7 @@ import {
   verifyCertificateChain,
 } from './certificate.js'
 import {checkDsseSignature, signPae} from './dsse.js'
-import {keyHint, loadPrivateKey, loadPublicKey, sameKey} from './keys.js'
+import {keyHint, keyIdentity, loadPrivateKey, loadPublicKey, sameKey} from './keys.js'
 import type {BundleJson, SignerSpec, VerifiedEnvelope, VerifierSpec, VerifyBundleOptions} from './types.js'
 
 export type {BundleJson, SignerSpec, VerifiedEnvelope, VerifierSpec, VerifyBundleOptions} from './types.js'
@@ -116,7 +116,7 @@ function verifyWithKey(parsed: ParsedBundle, publicKeyPath: string, opts: Verify
     }
     warnings.push('the bundle uses the pre-1.1 verification material (no key hint); re-sign to upgrade')
   }
-  return checkSignature(parsed, pub, opts, {method: 'key', keyFingerprint: hint}, warnings, [])
+  return checkSignature(parsed, pub, opts, {method: 'key', keyFingerprint: hint, keyIdentity: keyIdentity(pub)}, warnings, [])
 }
 
 function tryKey(raw: Buffer): KeyObject | undefined {
@@ -145,6 +145,7 @@ function verifyWithChain(parsed: ParsedBundle, chainPaths: string[], opts: Verif
     {
       method: 'certificate',
       keyFingerprint: keyHint(pub),
+      keyIdentity: keyIdentity(pub),
       certificateSubject: s.subject,
       certificateIssuer: s.issuer,
       certificateFingerprint: s.fingerprint256,
@@ -173,6 +174,6 @@ function checkSignature(
   return {payloadType: parsed.envelope.payloadType, payload: parsed.envelope.payload, signer, warnings}
 }
 
-export {generateKeyPair, keyHint, loadPrivateKey, loadPublicKey, type Curve, type GeneratedKeyPair} from './keys.js'
+export {generateKeyPair, keyHint, keyIdentity, loadPrivateKey, loadPublicKey, type Curve, type GeneratedKeyPair} from './keys.js'
 export {BUNDLE_MEDIA_TYPE, parseBundle, readBundleFile, serializeBundle} from './bundle.js'
 export {IN_TOTO_PAYLOAD_TYPE} from './dsse.js'

@@ -37,7 +37,7 @@ before(async () => {
   mkdirSync(model)
   cleanOnnx(path.join(model, 'model.onnx'))
   const {sig, rootDigest} = await signModelWith(model, release, path.join(tmp.dir, 'model.sig'))
-  const scan = await scanAttestation(rootDigest, scanReport([]), keySigner(scanner), path.join(tmp.dir, 'scan.json'), new Date('2026-11-30T00:00:00Z'))
+  const scan = await scanAttestation(rootDigest, scanReport([], 'scanned', ['model.onnx']), keySigner(scanner), path.join(tmp.dir, 'scan.json'), new Date('2026-11-30T00:00:00Z'))
   const ds = await dataset(tmp.dir, 'train', keySigner(data))
   const prov = await provenance(rootDigest, [ds.root], keySigner(release), path.join(tmp.dir, 'prov.json'))
   evidence = ['--signature', sig, '--attestation', scan, '--attestation', prov, '--dataset-manifest', ds.manifest]
