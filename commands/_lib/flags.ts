@@ -61,6 +61,12 @@ export const signFlags = {
 /** Flags common to every `verify …` command. */
 export const verifyFlags = {
   ...enumerationFlags,
+  // What the signer covered, the verifier checks: the git files are skipped only when the
+  // signature records them in ignore_paths (the OMS rule), unless asked for here.
+  'ignore-git-paths': Flags.boolean({
+    allowNo: true,
+    description: 'Also exclude .git, .gitattributes, .github and .gitignore at the top of the model (default: exclude only what the signature records)',
+  }),
   signature: Flags.string({required: true, description: 'The signature bundle to verify (e.g. model.sig)'}),
   'ignore-unsigned-files': Flags.boolean({
     default: false,

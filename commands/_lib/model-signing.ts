@@ -10,6 +10,7 @@ import {signModel} from '../../src/oms/sign.js'
 import {verifyModel, type VerifyModelResult} from '../../src/oms/verify.js'
 import type {SerializationParams} from '../../src/oms/types.js'
 import type {SignerSpec, VerifierSpec} from '../../src/signing/types.js'
+import {escapeName} from '../../src/util/escape.js'
 import type {ModelsealCommand} from './base-command.js'
 import {hashingOptions, printWarnings} from './flags.js'
 
@@ -61,7 +62,7 @@ export async function runSign(
 type VerifyFlags = {
   signature: string
   'ignore-paths'?: string[]
-  'ignore-git-paths': boolean
+  'ignore-git-paths'?: boolean
   'allow-symlinks': boolean
   'ignore-unsigned-files': boolean
 }
@@ -89,7 +90,7 @@ export async function runVerify(
     })
     printWarnings(json, r.warnings)
     if (!json) {
-      cmd.log(`Verification succeeded: ${r.modelPath}`)
+      cmd.log(`Verification succeeded: ${escapeName(r.modelPath)}`)
       cmd.log(`  model sha256:${r.rootDigest} (${r.resources} resources), signed by ${describeSigner(r)}`)
     }
     return {report: r, failed: false}
@@ -97,7 +98,8 @@ export async function runVerify(
     const report = (err as VerificationError).details as VerifyModelResult | undefined
     if (!(err instanceof VerificationError) || !report || !Array.isArray(report.problems)) throw err
     printWarnings(json, report.warnings)
-    if (!json) for (const p of report.problems) process.stderr.write(`Verification failed: ${p}\n`)
+    // Problems quote file names: escaped, so a name cannot print a line of its own.
+    if (!json) for (const p of report.problems) process.stderr.write(`Verification failed: ${escapeName(p)}\n`)
     return {report: {...report, code: err.code}, failed: true}
   }
 }

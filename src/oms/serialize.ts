@@ -4,7 +4,7 @@
  */
 import path from 'node:path'
 
-import {UsageError} from '../errors.js'
+import {InputError, UsageError} from '../errors.js'
 import type {HashAlgorithm} from '../hashing/algorithms.js'
 import {isHashAlgorithm} from '../hashing/algorithms.js'
 import {hashMany} from '../hashing/batch.js'
@@ -60,6 +60,11 @@ export interface SerializeOptions {
   pool?: HashPool
   /** Worker threads when no pool is given (default: available cores). */
   workers?: number
+  /**
+   * Called with the listing (names and sizes) before anything is hashed; may throw. A verifier
+   * compares names and sizes here, so a huge extra or resized file is refused without reading it.
+   */
+  beforeHashing?: (files: readonly {name: string; size: number}[]) => void
 }
 
 export interface SerializeResult {
@@ -70,6 +75,8 @@ export interface SerializeResult {
   missing: string[]
   /** Bytes hashed. */
   totalBytes: number
+  /** Allowed symlinks to directories: not part of the manifest (a verifier reports them). */
+  linkedDirectories: string[]
 }
 
 /** Name of the model as model_signing records it in the subject (informational). */
@@ -115,6 +122,8 @@ export async function serializeModel(modelPath: string, opts: SerializeOptions):
     onlyFiles: opts.onlyResources,
   })
 
+  if (listing.files.length > MAX_RESOURCES) throw new InputError('E_TOO_MANY_RESOURCES', `the model has more than ${MAX_RESOURCES} files (the most a signature may list)`)
+  opts.beforeHashing?.(listing.files)
   const names: string[] = []
   const tasks: HashTask[] = []
   let totalBytes = 0
@@ -126,7 +135,7 @@ export async function serializeModel(modelPath: string, opts: SerializeOptions):
       tasks.push(base)
     } else {
       if (f.size / shardSize + tasks.length > MAX_RESOURCES) {
-        throw new UsageError('E_TOO_MANY_RESOURCES', `more than ${MAX_RESOURCES} shards; use a larger --shard-size`)
+        throw new UsageError('E_TOO_MANY_RESOURCES', `more than ${MAX_RESOURCES} shards (the most a signature may list); use a larger --shard-size`)
       }
       for (const [start, end] of shardRanges(f.size, shardSize)) {
         names.push(shardName(f.name, start, end))
@@ -164,7 +173,7 @@ export async function serializeModel(modelPath: string, opts: SerializeOptions):
     resources,
     rootDigest: computeRootDigest(resources),
   }
-  return {manifest, warnings: [...ignores.warnings, ...listing.warnings], missing: listing.missing, totalBytes}
+  return {manifest, warnings: [...ignores.warnings, ...listing.warnings], missing: listing.missing, totalBytes, linkedDirectories: listing.linkedDirectories}
 }
 
 /** True when the manifest lists no resource: signing must refuse it (the OMS spec's rule). */

@@ -11,7 +11,7 @@ import {verifyBundle} from '../signing/index.js'
 import {parseBundle, readBundleFile} from '../signing/bundle.js'
 import {IN_TOTO_PAYLOAD_TYPE} from '../signing/dsse.js'
 import type {SignerIdentity, VerifierSpec} from '../signing/types.js'
-import {compareResources} from './compare.js'
+import {compareListing, compareResources} from './compare.js'
 import {serializeModel} from './serialize.js'
 import {parseShardName} from './resource-name.js'
 import {parseStatement, type SignedManifest} from './statement.js'
@@ -24,7 +24,11 @@ export interface VerifyModelOptions {
   verifier: VerifierSpec
   /** Extra paths to exclude, beyond those the signature records (as typed: cwd-relative or absolute). */
   ignorePaths?: string[]
-  /** Also exclude the top-level git files (default true). */
+  /**
+   * Also exclude the top-level git files (default false: only the paths the signature records
+   * in ignore_paths are skipped, so a model signed with --no-ignore-git-paths has its git files
+   * checked).
+   */
   ignoreGitPaths?: boolean
   /** Follow symlinks even if the signer did not record allow_symlinks. */
   allowSymlinks?: boolean
@@ -106,13 +110,19 @@ export async function verifyModel(modelPath: string, opts: VerifyModelOptions): 
       shardSize: s.shardSize,
       ignorePaths: opts.ignorePaths ?? [],
       recordedIgnorePaths: s.ignorePaths,
-      ignoreGitPaths: opts.ignoreGitPaths ?? true,
+      ignoreGitPaths: opts.ignoreGitPaths ?? false,
       allowSymlinks: s.allowSymlinks || opts.allowSymlinks === true,
       signaturePath,
       onlyResources,
       // The spec allows blake3 shards; only signing refuses them (Python cannot verify them).
       allowBlake3Shards: true,
       progress: opts.progress,
+      // Names and sizes first: a missing, extra or resized file fails before a byte is hashed
+      // (an extra 15 TiB sparse file would otherwise be read for hours).
+      beforeHashing: (files) => {
+        const early = compareListing(signed.resources, files, {method: s.method, ignoreUnsignedFiles: opts.ignoreUnsignedFiles, singleFileLabel: path.basename(modelPath)})
+        if (early.length > 0) fail('E_MODEL_MISMATCH', early)
+      },
     })
   } catch (err) {
     // A symlink or special file where the signature allows none means the model is not what was
@@ -127,6 +137,9 @@ export async function verifyModel(modelPath: string, opts: VerifyModelOptions): 
     ignoreUnsignedFiles: opts.ignoreUnsignedFiles,
     singleFileLabel: path.basename(modelPath),
   })
+  // A symlinked directory is never hashed: an entry the signature does not cover, like any
+  // other extra file (the signer, too, could not have covered it).
+  if (!opts.ignoreUnsignedFiles) for (const d of serialized.linkedDirectories) problems.push(`extra entry: ${d} (symlink to a directory, not covered by the signature)`)
   if (problems.length > 0) fail('E_MODEL_MISMATCH', problems)
   report.verified = true
   return report
