@@ -10,7 +10,7 @@
  * high >= 8, medium >= 6, low >= 4. One finding per trigger seed (its best merge), carrying the
  * trigger path as evidence.
  */
-import {makeFinding} from '../rules.js'
+import {makeFinding} from '../rule-catalogue.js'
 import type {Finding, Severity} from '../types.js'
 import {GAIN_LOW, inHead, KIND_DATA, reachesOutput, type Facts, type MergeEvent} from './dataflow.js'
 import type {FlatGraph, FlatNode} from './flatten.js'
