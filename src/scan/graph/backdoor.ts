@@ -4,7 +4,7 @@
  * plain saturation), +3 when it is reduced to a per-sample flag, +2 when the merge is in the head
  * (little learned mass between it and an output), +3 when it can override (a constant or
  * weight-free branch replaces the output, an index selects into a constant, or the trigger's
- * amplitude reaches GAIN_MIN); -3 when both If branches compute with their own weights.
+ * amplitude reaches GAIN_MIN); -1 when both If branches compute with their own weights.
  * Caps: masks and index-only use at 3 (info); no override at 5 (low), 3 for a plain saturation or
  * an amplitude below GAIN_LOW.
  * high >= 8, medium >= 6, low >= 4. One finding per trigger seed (its best merge), carrying the
@@ -12,7 +12,7 @@
  */
 import {makeFinding} from '../rule-catalogue.js'
 import type {Finding, Severity} from '../types.js'
-import {GAIN_LOW, inHead, KIND_DATA, reachesOutput, type Facts, type MergeEvent} from './dataflow.js'
+import {GAIN_LOW, inHead, KIND_DATA, reachesOutput, type Facts, type MergeEvent, type Seed} from './dataflow.js'
 import type {FlatGraph, FlatNode} from './flatten.js'
 import {COMPARE_OPS, MIXING_OPS, REDUCE_OPS, SATURATING_OPS} from './ops.js'
 import {triggerPath, type TriggerPath} from './evidence.js'
@@ -34,7 +34,7 @@ export function scoreEvent(e: MergeEvent): number {
   if (e.reduced) s += 3
   if (e.head) s += 2
   if (e.override) s += 3
-  if (e.bothLearned) s -= 3
+  if (e.bothLearned) s -= 1
   if (e.viaIndex || e.gate) s = Math.min(s, 3)
   else if (!e.override) s = Math.min(s, e.seed.kind === 'saturating' || e.amp < GAIN_LOW ? 3 : 5)
   return s
@@ -101,7 +101,8 @@ export function backdoorFindings(fg: FlatGraph, f: Facts): Finding[] {
       },
     }))
   }
-  out.push(...sideBranchFindings(fg, f))
+  const reported = new Set([...best.values()].filter((e) => e.score! >= 6).map((e) => e.seed))
+  out.push(...sideBranchFindings(fg, f, reported))
   // An exposed trigger flag only matters beside a learned output it could accompany.
   const learnedOutput = fg.outputs.some((o) => f.learned[o] === 1)
   for (const o of learnedOutput ? fg.outputs : []) {
@@ -120,7 +121,7 @@ const round = (x: number) => (Number.isFinite(x) ? Number(x.toPrecision(4)) : x 
 const fmt = (x: number) => String(round(x))
 
 /** H7: a tiny branch forking from the same input joins a big one near the output. */
-function sideBranchFindings(fg: FlatGraph, f: Facts): Finding[] {
+function sideBranchFindings(fg: FlatGraph, f: Facts, reported: Set<Seed>): Finding[] {
   if (f.totalMass <= 0) return []
   const out: Finding[] = []
   const seen = new Set<number>()
@@ -135,7 +136,7 @@ function sideBranchFindings(fg: FlatGraph, f: Facts): Finding[] {
       if (small === big || seen.has(small) || f.mass[small] > SIDE_MAX_SHARE * f.totalMass) continue
       if ((f.rawMask[small] & f.rawMask[big]) === 0 || fg.values[small].source === 'input') continue
       // A branch carrying a trigger is already reported by the trigger's own finding.
-      if (f.taint[small] && !f.taint[small]!.viaIndex && f.taint[small]!.seed.kind !== 'saturating') continue
+      if (f.taint[small] && reported.has(f.taint[small]!.seed)) continue
       const cone = privateCone(fg, small, nid)
       if (!cone) continue
       seen.add(small)

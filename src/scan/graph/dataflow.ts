@@ -34,6 +34,8 @@ export const GAIN_LOW = 1
 export const MAX_PASSES = 4
 /** Amplitude credited to a trigger scaled by a reduction of the learned output itself. */
 export const ADAPTIVE_GAIN = 1000
+/** Exponent from which Pow(x, k) acts as a step. */
+export const POW_STEP = 8
 /** Values a seed remembers it compared (for recognising a flag that gates its own source). */
 export const MAX_SEED_OPERANDS = 8
 /** A learned partner needs at least this share of the output's learned mass. */
@@ -332,6 +334,8 @@ export function analyzeDataflow(fg: FlatGraph, src: ByteSource): Facts {
           const e = ins[1] >= 0 ? summaries.get(ins[1]) : null
           outKink = 1
           if (e && e.n === 1 && Number.isInteger(e.max) && e.max % 2 === 0) outMono = 0
+          // x^k for a large k is flat, then explodes: a step at |x| = 1.
+          if (e && e.n === 1 && Math.abs(e.max) >= POW_STEP && dprev >= 0 && f.depth[dprev] <= 1) sharp = 'steep'
         } else if (op in SATURATING_OPS) {
           let k = SATURATING_OPS[op]
           if (op === 'HardSigmoid') k = node.node?.attributes.find((a) => a.name === 'alpha')?.f ?? 0.2

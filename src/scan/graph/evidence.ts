@@ -32,11 +32,17 @@ export interface TriggerPath {
 /** Steps kept per segment: the first and last half of this many. */
 export const MAX_SEGMENT_STEPS = 12
 
+/** The name a path step (and a rendered graph) uses for a node. */
+export function stepName(fg: FlatGraph, nid: number): string {
+  const n = fg.nodes[nid]
+  return n.node?.name || `${n.node?.opType ?? n.op}#${nid}`
+}
+
 function step(fg: FlatGraph, nid: number, role: StepRole, output: number): PathStep | null {
   const n = fg.nodes[nid]
   if (n.kind === 'phi' && !n.node) return null // binding of a subgraph input: not a model node
   return {
-    role, node: n.node?.name || `${n.op}#${nid}`, op: n.node?.opType ?? n.op, graph: n.graph, ...(n.fn ? {function: n.fn} : {}),
+    role, node: stepName(fg, nid), op: n.node?.opType ?? n.op, graph: n.graph, ...(n.fn ? {function: n.fn} : {}),
     output: output >= 0 ? fg.values[output].name : '',
   }
 }

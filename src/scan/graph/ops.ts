@@ -12,7 +12,7 @@ export const MIXING_OPS = new Set([
   'QAttention', 'QGemm', 'FusedConv', 'DynamicQuantizeMatMul', 'MatMulIntegerToFloat', 'FusedGemm', 'DynamicQuantizeLSTM',
   'TreeEnsembleClassifier', 'TreeEnsembleRegressor', 'TreeEnsemble', 'LinearClassifier', 'LinearRegressor',
   'SVMClassifier', 'SVMRegressor', 'EmbedLayerNormalization', 'SkipLayerNormalization', 'BiasGelu', 'GatherBlockQuantized',
-  'DeformConv', 'QLinearAdd',
+  'DeformConv',
 ])
 /** Largest share of the mixing-weight total below which a mixing op's constant is not "learned" (see mixingMin). */
 export const LEARNED_MIN = 256
@@ -52,7 +52,7 @@ export const DISCONTINUOUS_OPS = new Set([
 export const SATURATING_OPS: Record<string, number> = {
   Sigmoid: 0.25, Tanh: 1, HardSigmoid: 0.2, Softsign: 1, Erf: 1.13, Relu: 1, Clip: 1, Min: 1, Max: 1, ThresholdedRelu: 1,
   Shrink: 1, Softplus: 1, LeakyRelu: 1, PRelu: 1, Elu: 1, Selu: 1.05, Celu: 1, HardSwish: 1, Gelu: 1, FastGelu: 1,
-  QuickGelu: 1, Mish: 1, Exp: 1, Atan: 1, Swish: 1, Relu6: 1,
+  QuickGelu: 1, Mish: 1, Exp: 1, Atan: 1, Swish: 1, Relu6: 1, Softmax: 0.25,
 }
 /** Functions whose output is not monotone in the input (|x|, x^2, sin): a later saturation makes a window. */
 export const NON_MONOTONE_OPS = new Set(['Abs', 'Cos', 'Sin', 'Square'])
