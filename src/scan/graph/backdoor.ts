@@ -136,7 +136,9 @@ function sideBranchFindings(fg: FlatGraph, f: Facts, reported: Set<Seed>): Findi
       if (small === big || seen.has(small) || f.mass[small] > SIDE_MAX_SHARE * f.totalMass) continue
       if ((f.rawMask[small] & f.rawMask[big]) === 0 || fg.values[small].source === 'input') continue
       // A branch carrying a trigger is already reported by the trigger's own finding.
-      if (f.taint[small] && reported.has(f.taint[small]!.seed)) continue
+      // A branch carrying a step is judged by the trigger analysis (which knows its amplitude).
+      const t = f.taint[small]
+      if (t && (reported.has(t.seed) || t.seed.kind !== 'saturating')) continue
       const cone = privateCone(fg, small, nid)
       if (!cone) continue
       seen.add(small)
