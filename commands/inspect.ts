@@ -1,6 +1,7 @@
-import {Args} from '@oclif/core'
+import {Args, Flags} from '@oclif/core'
 
 import {inspectOnnx, type OnnxInspection} from '../src/formats/onnx/index.js'
+import {renderOnnxGraph, type GraphFormat} from '../src/scan/graph/render.js'
 import {ModelsealCommand} from './_lib/base-command.js'
 
 function shape(s: (number | string | null)[] | undefined): string {
@@ -10,11 +11,22 @@ function shape(s: (number | string | null)[] | undefined): string {
 export default class Inspect extends ModelsealCommand {
   static override summary = 'Describe an ONNX model: IR, opsets, producer, inputs/outputs, op counts, weights, external data'
   static override description = 'Reads the model with the same bounded parser as `scan` (no external data is opened; locations are only checked). Counts include nodes inside subgraphs and model-local functions. Exit 3 when the file is not a readable ONNX model.'
-  static override examples = ['<%= config.bin %> <%= command.id %> model.onnx', '<%= config.bin %> <%= command.id %> model.onnx --json']
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> model.onnx', '<%= config.bin %> <%= command.id %> model.onnx --json',
+    '<%= config.bin %> <%= command.id %> model.onnx --graph dot | dot -Tsvg > model.svg', '<%= config.bin %> <%= command.id %> model.onnx --graph mermaid',
+  ]
   static override args = {model: Args.string({required: true, description: 'ONNX model file'})}
+  static override flags = {
+    graph: Flags.string({description: 'Print the graph (Graphviz DOT or Mermaid) instead of the summary, graph-backdoor trigger paths highlighted; large graphs are cut to the paths and their neighbours', options: ['dot', 'mermaid']}),
+  }
 
-  public async run(): Promise<OnnxInspection> {
-    const {args} = await this.parse(Inspect)
+  public async run(): Promise<OnnxInspection | {graph: string; format: string}> {
+    const {args, flags} = await this.parse(Inspect)
+    if (flags.graph) {
+      const {text} = renderOnnxGraph(args.model, {format: flags.graph as GraphFormat})
+      if (!this.jsonEnabled()) this.log(text)
+      return {format: flags.graph, graph: text}
+    }
     const r = inspectOnnx(args.model)
     this.log(`${r.path}: ONNX IR ${r.irVersion}, ${r.fileSize} bytes`)
     this.log(`producer: ${r.producer.name || '-'} ${r.producer.version}`.trimEnd())

@@ -5,7 +5,22 @@ import {Flags} from '@oclif/core'
 import {scanPaths} from '../src/scan/engine.js'
 import {collectGraphViews, renderJson, renderSarif, renderScanHtml, renderText} from '../src/scan/report/index.js'
 import {SEVERITIES, type ScanReport, type Severity} from '../src/scan/types.js'
+import {renderOnnxGraph} from '../src/scan/graph/render.js'
 import {ModelsealCommand} from './_lib/base-command.js'
+
+/** Mermaid drawings of the ONNX files whose graph-backdoor findings are above info. */
+function explainReport(report: ScanReport): string {
+  const out: string[] = []
+  for (const file of report.files) {
+    if (file.format !== 'onnx' || !file.findings.some((f) => f.category === 'graph-backdoor' && f.severity !== 'info')) continue
+    try {
+      out.push(`\n${file.path}: graph with trigger paths highlighted (Mermaid)\n\n\`\`\`mermaid\n${renderOnnxGraph(file.path, {format: 'mermaid'}).text}\n\`\`\`\n`)
+    } catch {
+      // the scan report already says why this file could not be read
+    }
+  }
+  return out.join('')
+}
 
 export default class Scan extends ModelsealCommand {
   static override summary = 'Scan model files for graph backdoors, unsafe operators, payloads and format attacks'
@@ -25,6 +40,7 @@ export default class Scan extends ModelsealCommand {
     baseline: Flags.string({description: 'Trusted reference ONNX export to diff against (added/removed/rewired nodes, changed weights)'}),
     'min-severity': Flags.string({description: 'Lowest severity shown in the text report', options: [...SEVERITIES], default: 'info'}),
     'no-weights': Flags.boolean({description: 'Skip tensor/weight checks (graph and format rules only)', default: false}),
+    explain: Flags.boolean({description: 'After the text report, draw each ONNX file with graph-backdoor findings as a Mermaid graph, trigger paths highlighted (DOT: `inspect --graph dot`)', default: false}),
   }
 
   public async run(): Promise<ScanReport> {
@@ -53,6 +69,7 @@ export default class Scan extends ModelsealCommand {
       process.stderr.write(`modelseal: wrote ${format} report to ${flags.output} (${s.files} files, max severity ${s.maxSeverity ?? 'none'}, exit ${exitCode})\n`)
     } else if (!json) {
       process.stdout.write(`${body}\n`)
+      if (flags.explain && format === 'text') process.stdout.write(explainReport(report))
     }
     this.setExitCode(exitCode)
     return report

@@ -6,6 +6,7 @@ import path from 'node:path'
 import {pathToFileURL} from 'node:url'
 
 import {allRules, getRule} from '../rule-catalogue.js'
+import type {TriggerPath} from '../graph/evidence.js'
 import type {Finding, ScanReport, Severity} from '../types.js'
 
 const LEVEL: Record<Severity, 'error' | 'warning' | 'note'> = {critical: 'error', high: 'error', medium: 'warning', low: 'note', info: 'note'}
@@ -29,6 +30,27 @@ function logical(f: Finding): {fullyQualifiedName: string; kind: string}[] {
   return out
 }
 
+/** A graph-backdoor trigger path as a SARIF code flow: one thread-flow location per node, input to output. */
+function codeFlow(f: Finding, fileUri: string): object | undefined {
+  const p = f.evidence?.triggerPath as TriggerPath | undefined
+  if (!p?.steps?.length) return undefined
+  return {
+    message: {text: `trigger path from ${p.input ?? 'the input'} to ${p.output ?? 'the output'}${p.elided ? ` (${p.elided} steps elided)` : ''}`},
+    threadFlows: [{
+      locations: p.steps.map((s, k) => ({
+        executionOrder: k + 1,
+        kinds: [s.role],
+        importance: s.role === 'merge' || s.role === 'seed' ? 'essential' : 'important',
+        location: {
+          physicalLocation: {artifactLocation: {uri: fileUri}, region: {startLine: 1}},
+          logicalLocations: [{fullyQualifiedName: `${s.graph}/node:${s.node}`, kind: 'element'}],
+          message: {text: `${s.role}: ${s.op} ${s.node}${s.output ? ` -> ${s.output}` : ''}`},
+        },
+      })),
+    }],
+  }
+}
+
 export function renderSarif(report: ScanReport): object {
   const used = new Set(report.files.flatMap((f) => f.findings.map((x) => x.id)))
   const rules = allRules().filter((r) => used.has(r.id) || r.id.startsWith('MS-'))
@@ -44,12 +66,14 @@ export function renderSarif(report: ScanReport): object {
       }
       const lg = logical(f)
       if (lg.length) loc.logicalLocations = lg
+      const flow = codeFlow(f, uri(file.path))
       return {
         ruleId: f.id,
         ...(ruleIndex.has(f.id) ? {ruleIndex: ruleIndex.get(f.id)} : {}),
         level: LEVEL[f.severity],
         message: {text: `${f.title}: ${f.message}`},
         locations: [loc],
+        ...(flow ? {codeFlows: [flow]} : {}),
         partialFingerprints: {modelsealFinding: `${f.id}:${uri(file.path)}:${JSON.stringify(f.location)}`.slice(0, 512)},
         properties: {severity: f.severity, category: f.category, 'security-severity': SECURITY_SEVERITY[f.severity], ...(f.evidence ? {evidence: f.evidence} : {})},
       }
