@@ -4,17 +4,20 @@
  * its format's structure (src/formats/*), turns the reader's issues into findings and runs the
  * weight checks on every tensor (pool.ts spreads large files over worker threads).
  */
+import {closeSync, fstatSync, openSync, readSync} from 'node:fs'
 import path from 'node:path'
 
 import {describeError, InputError} from '../../errors.js'
 import {isGguf, readGguf} from '../../formats/gguf/reader.js'
 import {isNpy, readNpy, readNpz} from '../../formats/numpy/reader.js'
-import {isPickleStart, readPickleFile, readTorchZip} from '../../formats/pytorch/reader.js'
+import {analyzeContent, emptyResult, newBudget} from '../../formats/archive/reader.js'
+import {readPickleFile, readTorchZip, type TorchInfo} from '../../formats/pytorch/reader.js'
+import {looksLikePickle, sniffKind} from '../../formats/sniff.js'
 import {MAX_HEADER_SIZE, readSafetensors} from '../../formats/safetensors/reader.js'
 import {FileSource, type FormatIssue, type TensorView} from '../../formats/tensor.js'
 import {readZip} from '../../formats/zip/reader.js'
 import {createProgress} from '../../util/progress.js'
-import type {FormatScanner, ScanContext} from '../registry.js'
+import {HEAD_BYTES, type FormatScanner, type ScanContext} from '../registry.js'
 import type {FileReport, Finding} from '../types.js'
 import {scanTensors} from './pool.js'
 import {findSignatures} from './signatures.js'
@@ -101,12 +104,47 @@ async function zipTail(file: string, size: number): Promise<Finding[]> {
   }
 }
 
+/**
+ * True when the file ends with a zip end-of-central-directory record — how Python's zipfile (and
+ * so many loaders) recognise a zip, whatever precedes it.
+ */
+function endsWithZip(file: string): boolean {
+  let fd: number | undefined
+  try {
+    fd = openSync(file, 'r')
+    const size = fstatSync(fd).size
+    const n = Math.min(size, 65_557)
+    if (n < 22) return false
+    const tail = Buffer.alloc(n)
+    readSync(fd, tail, 0, n, size - n)
+    for (let i = n - 22; i >= 0; i--) {
+      if (tail[i] === 0x50 && tail[i + 1] === 0x4b && tail[i + 2] === 5 && tail[i + 3] === 6 && i + 22 + tail.readUInt16LE(i + 20) === n) return true
+    }
+    return false
+  } catch {
+    return false
+  } finally {
+    if (fd !== undefined) closeSync(fd)
+  }
+}
+
+/** Turns a reader's result into a report; content it could not open makes the file unsupported (exit 3). */
+async function torchReport(file: string, t: TorchInfo, ctx: ScanContext): Promise<FileReport> {
+  const r = report(file, t.format, t.issues, await weightFindings(t.tensors, ctx), t.stats)
+  if (t.unsupported?.length) {
+    r.status = 'unsupported'
+    r.findings.push({id: 'MS-UN001', category: 'unsupported', severity: 'info', title: 'Content not opened', message: `not fully scanned (not clean): ${t.unsupported.slice(0, 5).join('; ')}${t.unsupported.length > 5 ? ` and ${t.unsupported.length - 5} more` : ''}`, location: {}})
+  }
+  return r
+}
+
 export const zipScanner: FormatScanner = {
   format: 'pytorch-zip',
   priority: 5,
-  extensions: ['.pt', '.pth', '.ckpt', '.npz'],
-  detect(head) {
-    return head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b && head[2] === 3 && head[3] === 4
+  extensions: ['.pt', '.pth', '.ckpt', '.npz', '.zip'],
+  detect(head, file) {
+    if (head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b && head[2] === 3 && head[3] === 4) return true
+    return endsWithZip(file)
   },
   async scan(file, ctx) {
     const src = await FileSource.open(file)
@@ -116,17 +154,14 @@ export const zipScanner: FormatScanner = {
     } finally {
       await src.close()
     }
-    if (names.some((n) => /\.pkl$/i.test(n))) {
-      const t = await readTorchZip(file)
-      return report(file, t.format, t.issues, await weightFindings(t.tensors, ctx), t.stats)
-    }
     if (names.length && names.every((n) => /\.npy$/i.test(n))) {
       const z = await readNpz(file)
       return report(file, 'npz', z.issues, await weightFindings(z.tensors, ctx), z.stats)
     }
     const keras = names.includes('config.json') && names.some((n) => /\.weights\.h5$|metadata\.json$/.test(n))
-    const what = keras ? 'Keras v3 (.keras) archive' : `zip archive without pickles or arrays (${names.slice(0, 3).join(', ')}${names.length > 3 ? ', …' : ''})`
-    return unsupportedReport(file, keras ? 'keras' : 'zip', what)
+    if (keras) return unsupportedReport(file, 'keras', 'Keras v3 (.keras) archive')
+    // PyTorch checkpoints and any other zip: every member recognised and analysed by content.
+    return torchReport(file, await readTorchZip(file), ctx)
   },
 }
 
@@ -135,17 +170,44 @@ export const pickleScanner: FormatScanner = {
   priority: 3,
   // Not .bin/.dat: raw ONNX external-data files use those names and are no pickles.
   extensions: ['.pkl', '.pickle', '.joblib', '.pt', '.pth', '.ckpt'],
-  detect(head, file) {
-    if (head.length >= 2 && head[0] === 0x80 && head[1] >= 2 && head[1] <= 5) return true
-    // Protocol 0: a GLOBAL as first opcode is how the classic "cos\nsystem\n" payload starts.
-    if (/^c[A-Za-z_][\w.]{0,100}\n[A-Za-z_][\w.]{0,100}\n/.test(head.subarray(0, 220).toString('latin1'))) return true
-    return isPickleStart(head) && /\.(pkl|pickle|joblib|pt|pth|ckpt)$/.test(lower(file))
+  // By content only: CPython starts a stream at any opcode, so the walk itself decides (a file
+  // named .bin or .pt that starts with "(", "V" or "c" is a pickle when it walks like one).
+  detect(head) {
+    return looksLikePickle(head, head.length < HEAD_BYTES)
   },
   async scan(file, ctx) {
-    const t = await readPickleFile(file)
-    return report(file, t.format, t.issues, await weightFindings(t.tensors, ctx), t.stats)
+    return torchReport(file, await readPickleFile(file), ctx)
   },
 }
+
+/** Compressed wrappers and non-zip archives (gzip, zlib, tar, tar.gz; 7z/bzip2/xz/zstd/rar: unsupported). */
+export const archiveScanner: FormatScanner = {
+  format: 'archive',
+  priority: 4,
+  extensions: ['.gz', '.tgz', '.tar', '.z', '.bz2', '.xz', '.lzma', '.zst', '.7z', '.rar'],
+  detect(head) {
+    return ['gzip', 'zlib', 'tar', 'bzip2', 'xz', 'zstd', '7z', 'rar'].includes(sniffKind(head.subarray(0, 4096)))
+  },
+  async scan(file, ctx) {
+    const src = await FileSource.open(file)
+    let bytes: Uint8Array
+    try {
+      if (src.size > MAX_ARCHIVE_FILE) return errorReport(file, 'archive', 'E_ARCHIVE_TOO_LARGE', `archive of ${src.size} bytes is over the ${MAX_ARCHIVE_FILE}-byte analysis limit`)
+      bytes = await src.read(0, src.size)
+    } finally {
+      await src.close()
+    }
+    const kind = sniffKind(bytes.subarray(0, 4096), bytes.length <= 4096)
+    const out = await analyzeContent(bytes, path.basename(file), 0, newBudget(), emptyResult())
+    const t: TorchInfo = {format: 'zip', tensors: out.tensors, issues: out.issues, unsupported: out.unsupported, stats: {container: kind, members: out.members, pickles: out.pickles}}
+    const r = await torchReport(file, t, ctx)
+    r.format = kind === 'unknown' ? 'archive' : kind
+    return r
+  },
+}
+
+/** Largest archive/compressed file read into memory for analysis. */
+export const MAX_ARCHIVE_FILE = 256 << 20
 
 export const numpyScanner: FormatScanner = {
   format: 'numpy',
@@ -192,9 +254,6 @@ const UNSUPPORTED: Array<[(h: Buffer, f: string) => boolean, string, string]> = 
   [(h) => h.subarray(4, 8).toString('latin1') === 'TFL3', 'tflite', 'TensorFlow Lite flatbuffer'],
   [(_h, f) => path.basename(f) === 'saved_model.pb' || path.basename(f) === 'saved_model.pbtxt', 'tf-savedmodel', 'TensorFlow SavedModel graph (can call ReadFile/WriteFile ops)'],
   [(h) => ['lmgg', 'fmgg', 'tjgg', 'algg', 'asgg'].includes(h.subarray(0, 4).toString('latin1')), 'ggml-legacy', 'legacy GGML/GGMF/GGJT model (pre-GGUF)'],
-  [(h) => h.subarray(0, 6).equals(Buffer.from([0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c])), '7z', '7z archive (may wrap pickles)'],
-  [(h) => h.length > 262 && h.subarray(257, 262).toString('latin1') === 'ustar', 'tar', 'tar archive (legacy torch.save or a wrapper)'],
-  [(h) => h[0] === 0x1f && h[1] === 0x8b, 'gzip', 'gzip-compressed file'],
   [(_h, f) => /\.(mlmodel|msgpack|pdparams|caffemodel|nemo|mar|engine|plan|keras|h5|hdf5|tflite)$/.test(lower(f)), 'unknown', 'model file in a format modelseal does not analyse'],
 ]
 
@@ -224,4 +283,4 @@ function executableKind(h: Buffer): string | null {
   return null
 }
 
-export const WEIGHT_SCANNERS: FormatScanner[] = [safetensorsScanner, ggufScanner, numpyScanner, zipScanner, pickleScanner, unsupportedScanner]
+export const WEIGHT_SCANNERS: FormatScanner[] = [safetensorsScanner, ggufScanner, numpyScanner, zipScanner, archiveScanner, pickleScanner, unsupportedScanner]
