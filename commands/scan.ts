@@ -25,6 +25,7 @@ export default class Scan extends ModelsealCommand {
     baseline: Flags.string({description: 'Trusted reference ONNX export to diff against (added/removed/rewired nodes, changed weights)'}),
     'min-severity': Flags.string({description: 'Lowest severity shown in the text report', options: [...SEVERITIES], default: 'info'}),
     'no-weights': Flags.boolean({description: 'Skip tensor/weight checks (graph and format rules only)', default: false}),
+    strict: Flags.boolean({description: 'Deploy gate: any pickle import outside the allowlist (PyTorch weights-only, NumPy reconstruction) is high', default: false}),
   }
 
   public async run(): Promise<ScanReport> {
@@ -34,6 +35,7 @@ export default class Scan extends ModelsealCommand {
       failOn: flags['fail-on'] as Severity,
       baseline: flags.baseline,
       skipWeights: flags['no-weights'],
+      strict: flags.strict,
       toolVersion: this.config.version,
       progress: !json,
     })
