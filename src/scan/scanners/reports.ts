@@ -9,6 +9,7 @@ import type {FormatIssue, TensorView} from '../../formats/tensor.js'
 import {createProgress} from '../../util/progress.js'
 import type {ScanContext} from '../format-scanner.js'
 import type {FileReport, Finding} from '../types.js'
+import {crossTensorFindings} from '../weights/cross-tensor.js'
 import {scanTensors} from '../weights/pool.js'
 import {findSignatures} from '../weights/signatures.js'
 import {walkPickle} from '../../formats/pickle/walker.js'
@@ -25,7 +26,8 @@ export async function weightFindings(tensors: TensorView[], ctx: ScanContext): P
   const progress = total >= 64 << 20 ? createProgress('checking weights') : undefined
   progress?.setTotal(total)
   try {
-    return await scanTensors(tensors, {onProgress: (n) => progress?.advance(n)})
+    const per = await scanTensors(tensors, {onProgress: (n) => progress?.advance(n)})
+    return tensors.length > 1 ? [...per, ...(await crossTensorFindings(tensors))] : per
   } finally {
     progress?.done()
   }
