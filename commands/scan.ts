@@ -14,7 +14,9 @@ function explainReport(report: ScanReport): string {
   for (const file of report.files) {
     if (file.format !== 'onnx' || !file.findings.some((f) => f.category === 'graph-backdoor' && f.severity !== 'info')) continue
     try {
-      out.push(`\n${file.path}: graph with trigger paths highlighted (Mermaid)\n\n\`\`\`mermaid\n${renderOnnxGraph(file.path, {format: 'mermaid'}).text}\n\`\`\`\n`)
+      out.push(
+        `\n${file.path}: graph with trigger paths highlighted (Mermaid)\n\n\`\`\`mermaid\n${renderOnnxGraph(file.path, {format: 'mermaid'}).text}\n\`\`\`\n`,
+      )
     } catch {
       // the scan report already says why this file could not be read
     }
@@ -24,7 +26,8 @@ function explainReport(report: ScanReport): string {
 
 export default class Scan extends ModelsealCommand {
   static override summary = 'Scan model files for graph backdoors, unsafe operators, payloads and format attacks'
-  static override description = `PATH may be files or directories; files are recognised by content (magic bytes), not only by extension. ONNX graphs get the data-flow backdoor analysis (triggers on raw input that override learned output), custom-op, external-data, structure and metadata rules; weight files get the weight scanners. Exit codes: 0 no finding at or above --fail-on, 1 some finding is, 3 some input could not be scanned (error or unsupported model file, or nothing to scan), 2 usage. The report goes to stdout (or --output); progress and diagnostics to stderr. See docs/scan.md for rules and the JSON/SARIF shapes.`
+  static override description =
+    `PATH may be files or directories; files are recognised by content (magic bytes), not only by extension. ONNX graphs get the data-flow backdoor analysis (triggers on raw input that override learned output), custom-op, external-data, structure and metadata rules; weight files get the weight scanners. Exit codes: 0 no finding at or above --fail-on, 1 some finding is, 3 some input could not be scanned (error or unsupported model file, or nothing to scan), 2 usage. The report goes to stdout (or --output); progress and diagnostics to stderr. See docs/scan.md for rules and the JSON/SARIF shapes.`
   static override examples = [
     '<%= config.bin %> <%= command.id %> model.onnx',
     '<%= config.bin %> <%= command.id %> ./models --format sarif --output modelseal.sarif',
@@ -40,7 +43,15 @@ export default class Scan extends ModelsealCommand {
     baseline: Flags.string({description: 'Trusted reference ONNX export to diff against (added/removed/rewired nodes, changed weights)'}),
     'min-severity': Flags.string({description: 'Lowest severity shown in the text report', options: [...SEVERITIES], default: 'info'}),
     'no-weights': Flags.boolean({description: 'Skip tensor/weight checks (graph and format rules only)', default: false}),
-    explain: Flags.boolean({description: 'After the text report, draw each ONNX file with graph-backdoor findings as a Mermaid graph, trigger paths highlighted (DOT: `inspect --graph dot`)', default: false}),
+    explain: Flags.boolean({
+      description:
+        'After the text report, draw each ONNX file with graph-backdoor findings as a Mermaid graph, trigger paths highlighted (DOT: `inspect --graph dot`)',
+      default: false,
+    }),
+    strict: Flags.boolean({
+      description: 'Deploy gate: any pickle import outside the allowlist (PyTorch weights-only, NumPy reconstruction) is high',
+      default: false,
+    }),
   }
 
   public async run(): Promise<ScanReport> {
@@ -50,6 +61,7 @@ export default class Scan extends ModelsealCommand {
       failOn: flags['fail-on'] as Severity,
       baseline: flags.baseline,
       skipWeights: flags['no-weights'],
+      strict: flags.strict,
       toolVersion: this.config.version,
       progress: !json,
     })
@@ -60,13 +72,15 @@ export default class Scan extends ModelsealCommand {
         ? JSON.stringify(renderSarif(report), null, 2)
         : format === 'html'
           ? renderScanHtml(report, collectGraphViews(report))
-        : format === 'json'
-          ? renderJson(report)
-          : renderText(report, {color, minSeverity: flags['min-severity'] as Severity})
+          : format === 'json'
+            ? renderJson(report)
+            : renderText(report, {color, minSeverity: flags['min-severity'] as Severity})
     if (flags.output) {
       writeFileSync(flags.output, `${body}\n`)
       const s = report.summary
-      process.stderr.write(`modelseal: wrote ${format} report to ${flags.output} (${s.files} files, max severity ${s.maxSeverity ?? 'none'}, exit ${exitCode})\n`)
+      process.stderr.write(
+        `modelseal: wrote ${format} report to ${flags.output} (${s.files} files, max severity ${s.maxSeverity ?? 'none'}, exit ${exitCode})\n`,
+      )
     } else if (!json) {
       process.stdout.write(`${body}\n`)
       if (flags.explain && format === 'text') process.stdout.write(explainReport(report))

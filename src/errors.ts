@@ -9,6 +9,7 @@
  * compares the two), so a caller can switch over `ErrorCode` exhaustively.
  */
 export const ERROR_CODES = [
+  'E_ARCHIVE_TOO_LARGE',
   'E_ATTESTATION_MALFORMED',
   'E_BAD_CURVE',
   'E_BAD_DIGEST',

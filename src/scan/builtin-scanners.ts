@@ -4,6 +4,7 @@
  * file under src/scan/scanners/ and one entry below; its rules go into rule-catalogue.ts.
  */
 import type {FormatScanner, ScanContext, TensorCheck} from './format-scanner.js'
+import {archiveScanner} from './scanners/archive.js'
 import {ggufScanner} from './scanners/gguf.js'
 import {numpyScanner} from './scanners/numpy.js'
 import {onnxScanner} from './scanners/onnx.js'
@@ -27,6 +28,7 @@ export const BUILTIN_SCANNERS: readonly FormatScanner[] = [
   ggufScanner,
   numpyScanner,
   zipScanner,
+  archiveScanner,
   pickleScanner,
   onnxScanner,
   unsupportedScanner,

@@ -71,8 +71,10 @@ export interface ScanSummary {
   scanned: number
   errors: number
   unsupported: number
-  /** Files a directory walk passed over (no scanner recognised them and no model extension). */
+  /** Entries in `report.skipped`: what the scan did not analyse, each with its reason. */
   skipped?: number
+  /** Set when `--strict` judged imports outside the allowlist high. */
+  strict?: boolean
   findings: Record<Severity, number>
   /** Highest severity found, or null when there are no findings. */
   maxSeverity: Severity | null

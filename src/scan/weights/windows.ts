@@ -98,6 +98,9 @@ function printable(h: Uint32Array): number {
 const WINDOW_ENTROPY_MAX = 6.5
 const WINDOW_PRINTABLE_MIN = 0.55
 const WINDOW_ZERO_MIN = 0.3
+/** Lowest-byte entropy that no trained fp32 window comes near (clean minimum 7.45 bits). */
+const XOR_ENTROPY_MAX = 5.5
+const XOR_NEXT_BYTE_MIN = 7
 
 /** Evaluates the window made of halves a (may be null) and b; records it when structured. */
 const W0 = new Uint32Array(256)
@@ -138,7 +141,21 @@ export function evalWindow(p: Partial, a: HalfStats | null, b: HalfStats): void 
   const z0 = ((a ? a.h0[0] : 0) + b.h0[0] - zeros) / eff
   const maxP = Math.max(p0, p1)
   if (maxP > p.maxPrintable) p.maxPrintable = maxP
-  const candidate = maxP > WINDOW_PRINTABLE_MIN || z0 > WINDOW_ZERO_MIN
+  let candidate = maxP > WINDOW_PRINTABLE_MIN || z0 > WINDOW_ZERO_MIN
+  // XOR-style obfuscation keeps a payload's low entropy but not its printable or zero bytes. An
+  // entropy below XOR_ENTROPY_MAX needs some byte value above 2^-XOR_ENTROPY_MAX of the window,
+  // so the most frequent b0 value is an exact pre-filter for the entropy test below.
+  let xorCandidate = false
+  if (!candidate && useH1) {
+    let top = 0
+    for (let v = 1; v < 256; v++) {
+      const c = (a ? a.h0[v] : 0) + b.h0[v]
+      if (c > top) top = c
+    }
+    top = Math.max(top, (a ? a.h0[0] : 0) + b.h0[0] - zeros)
+    xorCandidate = top > eff * 2 ** -XOR_ENTROPY_MAX
+    candidate = xorCandidate
+  }
   if (!candidate && p.windowsEvaluated % ENTROPY_SAMPLE !== 1) return
   const h0 = W0
   const h1 = W1
@@ -150,7 +167,9 @@ export function evalWindow(p: Partial, a: HalfStats | null, b: HalfStats): void 
   const e1 = useH1 ? entropy(h1, eff) : e0
   const minH = Math.min(e0, e1)
   if (minH < p.minEntropy) p.minEntropy = minH
-  if (candidate && minH < WINDOW_ENTROPY_MAX) {
+  // Obfuscated: the lowest byte far below trained-weight entropy while the next byte is natural.
+  const xorHit = xorCandidate && e0 < XOR_ENTROPY_MAX && e1 > XOR_NEXT_BYTE_MIN
+  if ((candidate && !xorCandidate && minH < WINDOW_ENTROPY_MAX) || xorHit) {
     if (p.flagged.length < MAX_RECORDED_WINDOWS) {
       p.flagged.push({start: (a ? a.index : b.index) * HALF, n, h0: e0, h1: e1, printable: maxP, zeroByte: z0})
     } else p.overflow = true
