@@ -2,6 +2,8 @@
  * Typed errors with stable codes. Every failure modelseal reports carries a `code` (stable,
  * machine-readable, documented in docs/exit-codes.md) and the process exit code it maps to.
  */
+import {redactSecrets} from './util/redact.js'
+
 export const ExitCode = {
   /** success, clean, allowed */
   OK: 0,
@@ -52,6 +54,11 @@ export class InputError extends ModelsealError {
 
 /** Turns anything thrown into a one-line message with a code and exit code; never a stack trace. */
 export function describeError(err: unknown): {code: string; message: string; exitCode: ExitCodeValue} {
+  const d = describeUnredacted(err)
+  return {...d, message: redactSecrets(d.message)}
+}
+
+function describeUnredacted(err: unknown): {code: string; message: string; exitCode: ExitCodeValue} {
   if (err instanceof ModelsealError) return {code: err.code, message: oneLine(err.message), exitCode: err.exitCode}
   const e = err as {code?: unknown; message?: unknown} | undefined
   const sysCode = typeof e?.code === 'string' ? e.code : undefined
