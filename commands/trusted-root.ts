@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 
-import {writeAtomically} from '../src/oms/sign.js'
+import {writeAtomically} from '../src/io/index.js'
 import {loadTrustedRoot, type TrustSource} from '../src/signing/keyless/trust-root.js'
 import {ModelsealCommand} from './_lib/base-command.js'
 
