@@ -5,11 +5,11 @@
  */
 import assert from 'node:assert/strict'
 import {execFileSync, spawnSync} from 'node:child_process'
-import {mkdirSync, writeFileSync} from 'node:fs'
+import {mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {after, before, test} from 'node:test'
 
-import {parseJson, runCli, tempDir} from '../helpers/cli.js'
+import {parseJson, repoRoot, runCli, tempDir} from '../helpers/cli.js'
 
 const tmp = tempDir('modelseal-dropin-')
 const d = tmp.dir
@@ -118,7 +118,10 @@ test('shell completion: bash completes commands, methods, flags and option value
   assert.deepEqual(complete(['modelseal', 'veri']), ['verify'])
   assert.ok(complete(['modelseal', 'verify', 'k']).includes('key'))
   assert.deepEqual(complete(['modelseal', 'verify', 'key', '--public-']), ['--public-key'])
-  assert.deepEqual(complete(['modelseal', 'scan', '--format', '']).sort(), ['json', 'sarif', 'text'])
+  const manifest = JSON.parse(readFileSync(path.join(repoRoot, 'oclif.manifest.json'), 'utf8'))
+  const formats = [...manifest.commands.scan.flags.format.options].sort()
+  assert.ok(formats.includes('sarif'))
+  assert.deepEqual(complete(['modelseal', 'scan', '--format', '']).sort(), formats)
   const fish = await runCli(['completion', 'fish'])
   assert.match(fish.stdout, /complete -c modelseal -n '__fish_seen_subcommand_from verify; and __fish_seen_subcommand_from key' -l public-key -r -F/)
   const zsh = await runCli(['completion', 'zsh'])
