@@ -23,7 +23,8 @@ function fastPath(argv) {
   if (os.platform() === 'linux' && /microsoft/i.test(os.release())) return false
   try {
     const pj = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
-    if (pj.oclif?.hooks) return false
+    // Only `init` hooks run before oclif prints the version or the root help.
+    if (pj.oclif?.hooks?.init) return false
     const arch = os.arch() === 'ia32' ? 'x86' : os.arch()
     const userAgent = `${pj.name}/${pj.version} ${os.platform()}-${arch} node-${process.version}`
     if (argv[0] === '--version' && !pj.oclif?.additionalVersionFlags) {

@@ -3,6 +3,7 @@
  * machine-readable, one of ERROR_CODES, each documented in docs/exit-codes.md), the process
  * exit code it maps to, and, when it wraps another failure, that failure as `cause`.
  */
+import {redactSecrets} from './util/redact.js'
 
 /**
  * Every error code modelseal reports. A new code is added here and to docs/exit-codes.md (a test
@@ -137,6 +138,7 @@ export const ERROR_CODES = [
   'E_TOO_MANY_FILES',
   'E_TOO_MANY_RESOURCES',
   'E_TOO_MUCH_EVIDENCE',
+  'E_UNKNOWN_COMMAND',
   'E_UNSAFE_FILE_NAME',
   'E_UNSAFE_RESOURCE_NAME',
   'E_UNSAFE_SIGNED_PATH',
@@ -212,6 +214,12 @@ export class InputError extends ModelsealError {
 
 /** Turns anything thrown into a one-line message with a code and exit code; never a stack trace. */
 export function describeError(err: unknown): {code: ErrorCode; message: string; exitCode: ExitCodeValue} {
+  const d = describeUnredacted(err)
+  // Library messages can quote what they were given (an identity token, a password): never print it.
+  return {...d, message: redactSecrets(d.message)}
+}
+
+function describeUnredacted(err: unknown): {code: ErrorCode; message: string; exitCode: ExitCodeValue} {
   if (err instanceof ModelsealError) return {code: err.code, message: oneLine(err.message), exitCode: err.exitCode}
   const e = err as {code?: unknown; message?: unknown} | undefined
   const sysCode = typeof e?.code === 'string' ? e.code : undefined

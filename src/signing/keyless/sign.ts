@@ -4,6 +4,7 @@
  * in the shape sigstore-python writes (what `model_signing verify sigstore` reads).
  */
 import {InputError, ModelsealError, UsageError} from '../../errors.js'
+import {redactSecrets} from '../../util/redact.js'
 import type {BundleJson, KeylessSignOptions} from '../types.js'
 import {resolveSigningEndpoints, type SigningEndpoints} from './endpoints.js'
 import {resolveIdentityToken, type ResolvedToken} from './token.js'
@@ -84,8 +85,11 @@ function serviceError(err: unknown, ep: SigningEndpoints): ModelsealError {
     case 'CA_CREATE_SIGNING_CERTIFICATE_ERROR':
       return new InputError('E_SIGSTORE_FULCIO', `Fulcio (${ep.fulcioUrl}) refused to issue a certificate: ${msg}`)
     case 'IDENTITY_TOKEN_PARSE_ERROR':
-    case 'IDENTITY_TOKEN_READ_ERROR':
-      return new InputError('E_SIGSTORE_TOKEN_MALFORMED', `identity token rejected: ${msg}`)
+    case 'IDENTITY_TOKEN_READ_ERROR': {
+      // @sigstore/sign quotes the whole token in this message; only its cause is safe to show.
+      const cause = (err as {cause?: {message?: string}}).cause?.message ?? 'not a usable OIDC token'
+      return new InputError('E_SIGSTORE_TOKEN_MALFORMED', `identity token rejected: ${redactSecrets(cause)}`)
+    }
     case 'TLOG_CREATE_ENTRY_ERROR':
     case 'TLOG_FETCH_ENTRY_ERROR':
       return new InputError('E_SIGSTORE_REKOR', `Rekor (${ep.rekorUrl}) did not log the signature: ${msg}`)

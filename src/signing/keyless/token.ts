@@ -80,6 +80,15 @@ function checked(token: string, source: TokenSource): ResolvedToken {
   if (typeof exp === 'number' && exp * 1000 < Date.now()) {
     throw new InputError('E_SIGSTORE_TOKEN_EXPIRED', `the identity token (from ${source}) expired at ${new Date(exp * 1000).toISOString()}`)
   }
+  // Fulcio's challenge is the email (only when the issuer verified it) or else the subject;
+  // say so here rather than after hashing the model.
+  if (typeof claims.email === 'string' && claims.email !== '') {
+    if (claims.email_verified !== true) {
+      throw new InputError('E_SIGSTORE_TOKEN_MALFORMED', `the identity token (from ${source}) carries an email its issuer has not verified (email_verified is not true)`)
+    }
+  } else if (typeof claims.sub !== 'string' || claims.sub === '') {
+    throw new InputError('E_SIGSTORE_TOKEN_MALFORMED', `the identity token (from ${source}) has neither an email nor a subject (sub)`)
+  }
   return {token, source, claims}
 }
 
