@@ -240,8 +240,9 @@ export async function* bodyChunks(res: Response): AsyncGenerator<Uint8Array> {
             next,
             new Promise<never>((_, reject) => {
               timer = setTimeout(() => {
-                d.ac.abort()
+                // Reject before aborting, so the race settles with the timeout, not the abort.
                 reject(new InputError('E_OCI_TIMEOUT', `the registry stopped sending for ${d.ms} ms`))
+                d.ac.abort()
               }, d.ms)
             }),
           ]).finally(() => clearTimeout(timer))

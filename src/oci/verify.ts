@@ -11,7 +11,7 @@ import {readBundleFile} from '../signing/bundle.js'
 import {IN_TOTO_PAYLOAD_TYPE} from '../signing/dsse.js'
 import {verifyBundle} from '../signing/index.js'
 import type {SignerIdentity, VerifierSpec} from '../signing/types.js'
-import {CONFIG_RESOURCE_NAME, manifestToOms} from './model.js'
+import {CONFIG_RESOURCE_NAME, manifestToOms, modelFiles} from './model.js'
 import {SIGSTORE_BUNDLE_TYPE} from './media-types.js'
 import {resolveModel, type RegistryOptions, type ResolvedModel} from './resolve.js'
 import {ociModelName} from './sign.js'
@@ -59,6 +59,8 @@ export interface VerifiedOciModel {
 
 export async function verifyOciModel(reference: string, opts: VerifyOciOptions): Promise<VerifiedOciModel> {
   const resolved = await resolveModel(reference, opts)
+  // Unsafe or duplicate titles are refused before anything else is fetched.
+  modelFiles(resolved.manifest)
   const report: VerifyOciResult = {
     verified: false,
     method: opts.verifier.method,
@@ -95,17 +97,21 @@ export async function verifyOciModel(reference: string, opts: VerifyOciOptions):
     report.problems.push(`no signature is attached to ${resolved.pinned} (looked up via the referrers ${report.signaturesVia === 'api' ? 'API' : 'tag schema'})`)
     fail('E_OCI_NO_SIGNATURE')
   }
+  let firstLoadError: Error | undefined
+  let checked = 0
   for (const c of candidates) {
     let bundle: Buffer
     try {
       bundle = await c.load()
     } catch (err) {
       if (err instanceof InputError || err instanceof VerificationError) {
+        firstLoadError ??= err
         report.problems.push(`${c.label}: ${err.message}`)
         continue
       }
       throw err
     }
+    checked++
     const outcome = await checkOne(bundle, resolved, opts)
     if ('problems' in outcome) {
       report.problems.push(...outcome.problems.map((p) => `${c.label}: ${p}`))
@@ -121,6 +127,8 @@ export async function verifyOciModel(reference: string, opts: VerifyOciOptions):
     report.coversConfig = outcome.coversConfig
     return {report, resolved, bundle, signed: outcome.signed}
   }
+  // No signature could even be read (registry errors): that is the registry's failure, not the model's.
+  if (checked === 0 && firstLoadError) throw firstLoadError
   return fail('E_MODEL_MISMATCH')
 }
 
