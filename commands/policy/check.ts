@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 
-import {writeDecisionStatement} from '../../src/attest/sign-statement.js'
+import {writeDecisionStatement} from '../../src/policy/decision-statement.js'
 import {runModelScan} from '../../src/attest/run-scan.js'
 import {UsageError} from '../../src/errors.js'
 import {evaluatePolicy} from '../../src/policy/evaluate.js'

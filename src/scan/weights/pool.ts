@@ -9,7 +9,7 @@ import {Worker} from 'node:worker_threads'
 import type {TensorView} from '../../formats/tensor.js'
 import type {Finding} from '../types.js'
 import {HALF, type Partial} from './accumulate.js'
-import {floatFindings, mergePartials} from './rules.js'
+import {floatFindings, mergePartials} from './tensor-findings.js'
 import {byteFindings, floatKind, scanTensor, tensorElements, type ByteScanResult} from './scan-tensor.js'
 import type {WorkerJob} from './worker.js'
 
