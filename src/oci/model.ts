@@ -11,9 +11,7 @@
  * `../x` or a duplicate would let a pull write outside its directory or shadow a file).
  */
 import {InputError, UsageError} from '../errors.js'
-import {assertSafeResourceName} from '../oms/names.js'
-import {sortResources} from '../oms/ordering.js'
-import {computeRootDigest} from '../oms/root-digest.js'
+import {assertSafeResourceName, computeRootDigest, sortResources} from '../oms/resource-name.js'
 import type {Manifest, ResourceDescriptor, SerializationParams} from '../oms/types.js'
 import type {Descriptor, ImageIndex, ImageManifest} from './manifest.js'
 import {ANNOTATION_TITLE} from './media-types.js'

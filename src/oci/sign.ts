@@ -5,7 +5,7 @@
  */
 import {createHash} from 'node:crypto'
 
-import {writeAtomically} from '../oms/sign.js'
+import {writeAtomically} from '../io/write.js'
 import {PREDICATE_TYPE, statementPayload} from '../oms/statement.js'
 import type {Manifest} from '../oms/types.js'
 import {serializeBundle} from '../signing/bundle.js'
