@@ -8,12 +8,14 @@ import {Flags} from '@oclif/core'
 import {UsageError, VerificationError} from '../../src/errors.js'
 import type {RegistryOptions} from '../../src/oci/resolve.js'
 import {signOciModel} from '../../src/oci/sign.js'
+import {withVerifiedPull} from '../../src/oci/temp-pull.js'
+import {isOciReference} from '../../src/oci/reference.js'
 import {verifyOciModel, type VerifyOciResult} from '../../src/oci/verify.js'
 import type {SignerSpec, VerifierSpec} from '../../src/signing/types.js'
 import type {ModelsealCommand} from './base-command.js'
 import {keylessVerifyFlags, keylessVerifyOptions} from './sigstore-flags.js'
 
-export {isOciReference} from '../../src/oci/reference.js'
+export {isOciReference}
 
 /** How to reach a registry (every command that accepts oci://). */
 export const registryFlags = {
@@ -184,4 +186,21 @@ export async function runVerifyOci(
     if (!json) for (const p of report.problems) process.stderr.write(`Verification failed: ${p}\n`)
     return {report: {...report, code: err.code}, failed: true}
   }
+}
+
+/** Replaces a temporary directory in a report's `model.path` with the registry reference it came from. */
+export function labelWithReference<T>(report: T, reference: string): T {
+  const model = (report as {model?: {path?: unknown}}).model
+  if (model && typeof model.path === 'string') model.path = reference
+  return report
+}
+
+/** Runs `work` with every oci:// path replaced by a verified pull of it (removed afterwards). */
+export async function withVerifiedOciPaths<T>(paths: string[], flags: RegistryFlagValues & VerifyFlagValues & {signature?: string}, work: (paths: string[]) => Promise<T>): Promise<T> {
+  const i = paths.findIndex((p) => isOciReference(p))
+  if (i < 0) return work(paths)
+  const verifier = verifierFromFlags(flags)
+  return withVerifiedPull(paths[i], {...registryOptions(flags), verifier, signaturePath: flags.signature}, (dir) =>
+    withVerifiedOciPaths([...paths.slice(0, i), dir, ...paths.slice(i + 1)], flags, work),
+  )
 }

@@ -6,4 +6,5 @@ export {verifyOciModel, type VerifyOciOptions, type VerifyOciResult} from './ver
 export {resolveModel, type RegistryOptions, type ResolvedModel} from './resolve.js'
 export {isOciReference, parseOciReference, formatOciReference, type OciReference} from './reference.js'
 export {manifestToOms, modelFiles, CONFIG_RESOURCE_NAME} from './model.js'
-export {withVerifiedPull} from './temp-pull.js'
+export {withModelEvidence, withVerifiedPull} from './temp-pull.js'
+export {fetchModelEvidence, type FetchedEvidence} from './pull.js'

@@ -10,11 +10,13 @@ import {mkdir, mkdtemp, open, readdir, rename, rm, rmdir, stat, writeFile} from 
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
-import {InputError, UsageError} from '../errors.js'
+import {InputError, UsageError, VerificationError} from '../errors.js'
 import {verifyModel} from '../oms/verify.js'
 import type {Descriptor} from './manifest.js'
 import {CONFIG_RESOURCE_NAME, modelFiles} from './model.js'
-import {verifyOciModel, type VerifyOciOptions, type VerifyOciResult} from './verify.js'
+import {SIGSTORE_BUNDLE_TYPE} from './media-types.js'
+import {resolveModel, type RegistryOptions, type ResolvedModel} from './resolve.js'
+import {MAX_SIGNATURE_BYTES, MAX_SIGNATURES_TRIED, verifyOciModel, type VerifyOciOptions, type VerifyOciResult} from './verify.js'
 
 export interface PullOptions extends VerifyOciOptions {
   onProgress?: (bytes: number) => void
@@ -43,20 +45,7 @@ export async function pullModel(reference: string, output: string, opts: PullOpt
   const sigDir = await mkdtemp(path.join(tmpdir(), 'modelseal-pull-sig-'))
   let landed = false
   try {
-    let bytes = 0
-    for (const f of toFetch) {
-      const file = path.join(staging, ...f.name.split('/'))
-      // Titles were checked (no `..`, not absolute); this is the belt to those braces.
-      if (!file.startsWith(staging + path.sep)) throw new InputError('E_OCI_UNSAFE_TITLE', `title ${JSON.stringify(f.name)} leaves the output directory`)
-      await mkdir(path.dirname(file), {recursive: true})
-      const fh = await open(file, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o644)
-      try {
-        await resolved.client.downloadBlob(f.blob, fh, opts.onProgress)
-      } finally {
-        await fh.close()
-      }
-      bytes += f.blob.size
-    }
+    const bytes = await downloadFiles(resolved, toFetch, staging, opts.onProgress)
     // End to end: the files on disk, hashed again, against the same signature.
     const sigFile = path.join(sigDir, 'model.sig')
     await writeFile(sigFile, verified.bundle)
@@ -77,6 +66,73 @@ export async function pullModel(reference: string, output: string, opts: PullOpt
     if (!landed) await rm(staging, {recursive: true, force: true})
     await rm(sigDir, {recursive: true, force: true})
   }
+}
+
+/** Streams each blob into `staging` under its (already checked) name; returns the bytes written. */
+async function downloadFiles(resolved: ResolvedModel, files: {name: string; blob: Descriptor}[], staging: string, onProgress?: (n: number) => void): Promise<number> {
+  let bytes = 0
+  for (const f of files) {
+    const file = path.join(staging, ...f.name.split('/'))
+    // Titles were checked (no `..`, not absolute); this is the belt to those braces.
+    if (!file.startsWith(staging + path.sep)) throw new InputError('E_OCI_UNSAFE_TITLE', `title ${JSON.stringify(f.name)} leaves the output directory`)
+    await mkdir(path.dirname(file), {recursive: true})
+    const fh = await open(file, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o644)
+    try {
+      await resolved.client.downloadBlob(f.blob, fh, onProgress)
+    } finally {
+      await fh.close()
+    }
+    bytes += f.blob.size
+  }
+  return bytes
+}
+
+export interface FetchedEvidence {
+  reference: string
+  manifestDigest: string
+  /** The model's files, each checked against the manifest digest as it arrived. */
+  dir: string
+  /** Every signature bundle attached to the manifest, unverified (for audit and policy to judge). */
+  signatureFiles: string[]
+}
+
+/**
+ * For `audit` and `policy check`: the model's files (digest-checked against the manifest, into
+ * `dir`, which must not exist) and the signature bundles attached to it, written under
+ * `sigDir`. Nothing here says the model is trusted: those commands verify the signatures against
+ * the files with their own trust material and policy.
+ */
+export async function fetchModelEvidence(reference: string, dir: string, sigDir: string, opts: RegistryOptions & {onProgress?: (n: number) => void}): Promise<FetchedEvidence> {
+  const resolved = await resolveModel(reference, opts)
+  const files = modelFiles(resolved.manifest).map((f) => ({name: f.name, blob: f.layer}))
+  const {referrers} = await resolved.client.referrers(resolved.digest, SIGSTORE_BUNDLE_TYPE)
+  const signatureFiles: string[] = []
+  for (const r of referrers.slice(0, MAX_SIGNATURES_TRIED)) {
+    try {
+      const m = await resolved.client.getManifest(r.digest)
+      const layer = m?.parsed.kind === 'manifest' ? m.parsed.layers.find((l) => l.mediaType === SIGSTORE_BUNDLE_TYPE) : undefined
+      if (!layer) continue
+      const bytes = await resolved.client.fetchBlobBytes(layer, MAX_SIGNATURE_BYTES)
+      const file = path.join(sigDir, `${r.digest.replace(':', '-')}.sig`)
+      await writeFile(file, bytes, {flag: 'wx'})
+      signatureFiles.push(file)
+    } catch (err) {
+      // A referrer that cannot be read is no evidence; the others still count.
+      if (!(err instanceof InputError || err instanceof VerificationError)) throw err
+    }
+  }
+  await mkdir(path.dirname(dir), {recursive: true})
+  const staging = await mkdtemp(path.join(path.dirname(dir), `.${path.basename(dir)}.modelseal-pull-`))
+  try {
+    await downloadFiles(resolved, files, staging, opts.onProgress)
+    await checkDestination(dir)
+    await rmdir(dir).catch(() => {})
+    await rename(staging, dir)
+  } catch (err) {
+    await rm(staging, {recursive: true, force: true})
+    throw err
+  }
+  return {reference: resolved.pinned, manifestDigest: resolved.digest, dir, signatureFiles}
 }
 
 /** The destination must not exist, or be an empty directory (never merged into). */
