@@ -7,6 +7,7 @@ import {collectGraphViews, renderJson, renderSarif, renderScanHtml, renderText} 
 import {SEVERITIES, type ScanReport, type Severity} from '../src/scan/types.js'
 import {renderOnnxGraph} from '../src/scan/graph/render.js'
 import {ModelsealCommand} from './_lib/base-command.js'
+import {ociVerifyFlags, withVerifiedOciPaths} from './_lib/oci.js'
 
 /** Mermaid drawings of the ONNX files whose graph-backdoor findings are above info. */
 function explainReport(report: ScanReport): string {
@@ -27,7 +28,7 @@ function explainReport(report: ScanReport): string {
 export default class Scan extends ModelsealCommand {
   static override summary = 'Scan model files for graph backdoors, unsafe operators, payloads and format attacks'
   static override description =
-    `PATH may be files or directories; files are recognised by content (magic bytes), not only by extension. ONNX graphs get the data-flow backdoor analysis (triggers on raw input that override learned output), custom-op, external-data, structure and metadata rules; weight files get the weight scanners. Exit codes: 0 no finding at or above --fail-on, 1 some finding is, 3 some input could not be scanned (error or unsupported model file, or nothing to scan), 2 usage. The report goes to stdout (or --output); progress and diagnostics to stderr. See docs/scan.md for rules and the JSON/SARIF shapes.`
+    `PATH may be files, directories, or oci://REGISTRY/REPOSITORY[:TAG][@DIGEST] references (pulled and verified first: --verify and its flags, see docs/oci.md); files are recognised by content (magic bytes), not only by extension. ONNX graphs get the data-flow backdoor analysis (triggers on raw input that override learned output), custom-op, external-data, structure and metadata rules; weight files get the weight scanners. Exit codes: 0 no finding at or above --fail-on, 1 some finding is, 3 some input could not be scanned (error or unsupported model file, or nothing to scan), 2 usage. The report goes to stdout (or --output); progress and diagnostics to stderr. See docs/scan.md for rules and the JSON/SARIF shapes.`
   static override examples = [
     '<%= config.bin %> <%= command.id %> model.onnx',
     '<%= config.bin %> <%= command.id %> ./models --format sarif --output modelseal.sarif',
@@ -52,19 +53,23 @@ export default class Scan extends ModelsealCommand {
       description: 'Deploy gate: any pickle import outside the allowlist (PyTorch weights-only, NumPy reconstruction) is high',
       default: false,
     }),
+    ...ociVerifyFlags,
   }
 
   public async run(): Promise<ScanReport> {
     const {argv, flags} = await this.parse(Scan)
     const json = this.jsonEnabled()
-    const {report, exitCode} = await scanPaths(argv as string[], {
-      failOn: flags['fail-on'] as Severity,
-      baseline: flags.baseline,
-      skipWeights: flags['no-weights'],
-      strict: flags.strict,
-      toolVersion: this.config.version,
-      progress: !json,
-    })
+    // oci:// paths are scanned after a verified pull into a temporary directory.
+    const {report, exitCode} = await withVerifiedOciPaths(argv as string[], flags, (paths) =>
+      scanPaths(paths, {
+        failOn: flags['fail-on'] as Severity,
+        baseline: flags.baseline,
+        skipWeights: flags['no-weights'],
+        strict: flags.strict,
+        toolVersion: this.config.version,
+        progress: !json,
+      }),
+    )
     const format = json ? 'json' : flags.format
     const color = !flags.output && process.stdout.isTTY === true && !process.env.NO_COLOR
     const body =

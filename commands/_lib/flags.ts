@@ -6,6 +6,7 @@
 import {Flags} from '@oclif/core'
 
 import type {HashAlgorithm, SerializationMethod} from '../../src/oms/types.js'
+import {ociSignFlags, registryFlags} from './oci.js'
 
 /** How the model is enumerated (signing, digest and verifying). */
 export const enumerationFlags = {
@@ -54,8 +55,10 @@ export const signFlags = {
   ...hashingFlags,
   signature: Flags.string({
     default: 'model.sig',
-    description: 'Where to write the signature bundle (relative to the current directory); excluded from the model',
+    description:
+      'Where to write the signature bundle (relative to the current directory); excluded from the model. For oci:// the bundle is pushed as a referrer and written here only when this flag is given',
   }),
+  ...ociSignFlags,
 }
 
 /** Flags common to every `verify …` command. */
@@ -67,12 +70,16 @@ export const verifyFlags = {
     allowNo: true,
     description: 'Also exclude .git, .gitattributes, .github and .gitignore at the top of the model (default: exclude only what the signature records)',
   }),
-  signature: Flags.string({required: true, description: 'The signature bundle to verify (e.g. model.sig)'}),
+  signature: Flags.string({
+    description:
+      'The signature bundle to verify (e.g. model.sig); required for a directory, optional for oci:// (default: the signatures attached in the registry)',
+  }),
   'ignore-unsigned-files': Flags.boolean({
     default: false,
     allowNo: true,
     description: 'Do not fail on files that exist in the model but are not listed in the signature',
   }),
+  ...registryFlags,
 }
 
 /** Maps parsed hashing flags to the library's options. */

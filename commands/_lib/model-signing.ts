@@ -5,7 +5,8 @@
  */
 import {Args} from '@oclif/core'
 
-import {VerificationError} from '../../src/errors.js'
+import {UsageError, VerificationError} from '../../src/errors.js'
+import type {VerifyOciResult} from '../../src/oci/verify.js'
 import {signModel} from '../../src/oms/sign.js'
 import {verifyModel, type VerifyModelResult} from '../../src/oms/verify.js'
 import type {SerializationParams} from '../../src/oms/types.js'
@@ -13,9 +14,10 @@ import type {SignerSpec, VerifierSpec} from '../../src/signing/types.js'
 import {escapeName} from '../../src/util/escape.js'
 import type {ModelsealCommand} from './base-command.js'
 import {hashingOptions, printWarnings} from './flags.js'
+import {isOciReference, runSignOci, runVerifyOci, type OciSignReport, type RegistryFlagValues} from './oci.js'
 
 export const modelArg = {
-  model_path: Args.string({required: true, description: 'Model directory or single model file'}),
+  model_path: Args.string({required: true, description: 'Model directory, single model file, or oci://REGISTRY/REPOSITORY[:TAG][@DIGEST]'}),
 }
 
 /** `sign … --json` shape. */
@@ -31,7 +33,7 @@ export interface SignReport {
   warnings: string[]
 }
 
-type SignFlags = Parameters<typeof hashingOptions>[0] & {signature: string}
+type SignFlags = Parameters<typeof hashingOptions>[0] & {signature: string; 'include-config': boolean} & RegistryFlagValues
 
 export async function runSign(
   cmd: ModelsealCommand,
@@ -39,7 +41,8 @@ export async function runSign(
   flags: SignFlags,
   signer: SignerSpec,
   json: boolean,
-): Promise<SignReport> {
+): Promise<SignReport | OciSignReport> {
+  if (isOciReference(modelPath)) return runSignOci(cmd, modelPath, flags, signer, json)
   const r = await signModel(modelPath, {...hashingOptions(flags), signer, signaturePath: flags.signature, progress: !json})
   printWarnings(json, r.warnings)
   if (!json) {
@@ -59,8 +62,8 @@ export async function runSign(
   }
 }
 
-type VerifyFlags = {
-  signature: string
+type VerifyFlags = RegistryFlagValues & {
+  signature?: string
   'ignore-paths'?: string[]
   'ignore-git-paths'?: boolean
   'allow-symlinks': boolean
@@ -77,7 +80,9 @@ export async function runVerify(
   flags: VerifyFlags,
   verifier: VerifierSpec,
   json: boolean,
-): Promise<{report: VerifyModelResult & {code?: string}; failed: boolean}> {
+): Promise<{report: (VerifyModelResult | VerifyOciResult) & {code?: string}; failed: boolean}> {
+  if (isOciReference(modelPath)) return runVerifyOci(cmd, modelPath, flags, verifier, json)
+  if (!flags.signature) throw new UsageError('E_USAGE', 'Missing required flag signature')
   try {
     const r = await verifyModel(modelPath, {
       signaturePath: flags.signature,

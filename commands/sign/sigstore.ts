@@ -6,10 +6,11 @@ import {resolveIdentityToken, tokenSubject, type TokenSource} from '../../src/si
 import {ModelsealCommand} from '../_lib/base-command.js'
 import {signFlags} from '../_lib/flags.js'
 import {modelArg, runSign, type SignReport} from '../_lib/model-signing.js'
+import {bundleOfReport, type OciSignReport} from '../_lib/oci.js'
 import {keylessSignFlags, keylessSignOptions, tokenEnvironment} from '../_lib/sigstore-flags.js'
 
 /** `sign sigstore --json`: the common sign report plus what Sigstore recorded. */
-export interface SigstoreSignReport extends SignReport {
+export type SigstoreSignReport = (SignReport | OciSignReport) & {
   sigstore: {
     tokenSource: TokenSource
     endpoints: SigningEndpoints
@@ -43,7 +44,7 @@ export default class SignSigstore extends ModelsealCommand {
     const json = this.jsonEnabled()
     if (!json) this.log(`Signing as ${tokenSubject(token.claims) ?? 'unknown identity'} (token from ${token.source}) via ${endpoints.fulcioUrl}`)
     const report = await runSign(this, args.model_path, flags, {method: 'sigstore', ...options, identityToken: token.token}, json)
-    const summary = await describeKeylessBundle(JSON.parse(readFileSync(report.signaturePath, 'utf8')))
+    const summary = await describeKeylessBundle(bundleOfReport(report) ?? JSON.parse(readFileSync(report.signaturePath as string, 'utf8')))
     if (!json) {
       const log = summary.tlog.map((t) => `${t.logIndex}${t.integratedTime ? ` at ${t.integratedTime}` : ''}`).join(', ')
       this.log(`  identity ${summary.subjectAlternativeNames.join(', ')} (issuer ${summary.oidcIssuer ?? 'unknown'})`)
