@@ -35,7 +35,8 @@ export const LAYERS: Record<string, number> = {
   'src/workers': 35,
   'src/html': 30,
   'src/io': 20,
-  'src/util': 20,
+  // Leaf helpers with no internal imports (progress, redaction, identity regexes): errors uses redaction.
+  'src/util': 10,
   'src/errors': 10,
 }
 
