@@ -43,7 +43,7 @@ describe('real trained weights (Silero VAD via @ricky0123/vad-web)', {skip}, () 
       }
       assert.deepEqual(bad, [])
       assert.ok(windows >= 50, `only ${windows} windows evaluated`)
-      // The detection notes' calibration: clean windows stay >= 7.45 bits and <= 0.40 printable.
+      // The calibration of docs/design-notes.md §5: clean windows stay >= 7.45 bits and <= 0.40 printable.
       assert.ok(minEntropy > 7.2, `min window entropy ${minEntropy}`)
       assert.ok(maxPrintable < 0.45, `max printable ${maxPrintable}`)
     })

@@ -1,6 +1,6 @@
 /**
  * Turns merge events of the data-flow analysis into graph-backdoor findings, scored as in the
- * detection.md §1.5 prototype: base 2 (1 for a weak seed) + 1 compare vs constant + 3 reduced to a
+ * docs/design-notes.md §2: base 2 (1 for a weak seed) + 1 compare vs constant + 3 reduced to a
  * flag + 3 head region + 2 override; -3 when both If branches carry learned compute; index-typed
  * use capped at 3. high >= 8, medium >= 6, low >= 4, else info. One finding per seed (its best event).
  */

@@ -1,5 +1,5 @@
 /**
- * The value lattice of detection.md §1.4 over a flattened model: every value is CONST, SHAPE or
+ * The value lattice of docs/design-notes.md §1 over a flattened model: every value is CONST, SHAPE or
  * DATA; DATA carries learned-ness, parameter mass, raw-input ancestry, and whether it passed a
  * threshold-like op or a reduction while still raw. Trigger seeds (comparisons on raw input, or
  * thresholded-then-reduced raw data) taint forward; where a raw tainted value meets a learned one

@@ -1,4 +1,4 @@
-/** Operator classes used by the data-flow analysis (detection.md §1.4). */
+/** Operator classes used by the data-flow analysis (docs/design-notes.md §1). */
 
 /** Ops that mix a weight into data; with a constant operand of >= LEARNED_MIN elements their output is "learned". */
 export const MIXING_OPS = new Set([
