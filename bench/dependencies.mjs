@@ -91,7 +91,7 @@ try {
   const b = h.digest('hex')
   const wasm = performance.now() - t2
   if (a !== b) throw new Error('BLAKE3 digests differ')
-  const mbs = (t) => `${((data.length / (1 << 20)) / (t / 1000)).toFixed(0)} MiB/s`
+  const mbs = (t) => `${(data.length / (1 << 20) / (t / 1000)).toFixed(0)} MiB/s`
   console.log(`   openssl dgst -sha256 (process)        ${ms(openssl)}  ${o.status === 0 ? mbs(openssl) : '(openssl not available)'}`)
   console.log(`   @noble/hashes blake3                  ${ms(noble)}  ${mbs(noble)}`)
   console.log(`   hash-wasm blake3                      ${ms(wasm)}  ${mbs(wasm)}`)

@@ -129,7 +129,10 @@ describe('packed package', () => {
       names.set(m[2], set)
     }
     const header = [...names].map(([from, set]) => `import {${[...set].join(', ')}} from '${from}'`).join('\n')
-    const source = header + `\nconsole.assert = (ok, ...m) => { if (!ok) throw new Error('assertion failed ' + m.join(' ')) }\nprocess.chdir(${JSON.stringify(dir)})\n` + bodies.join('\n')
+    const source =
+      header +
+      `\nconsole.assert = (ok, ...m) => { if (!ok) throw new Error('assertion failed ' + m.join(' ')) }\nprocess.chdir(${JSON.stringify(dir)})\n` +
+      bodies.join('\n')
     const r = runModule(source)
     assert.equal(r.code, 0, `${r.stderr}\n${r.stdout}`)
   })
