@@ -4,7 +4,7 @@
  * under src/ must be placed in LAYERS (and on the map in docs/architecture.md) before it passes.
  */
 import assert from 'node:assert/strict'
-import {readFileSync} from 'node:fs'
+import {existsSync, readdirSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 import {describe, test} from 'node:test'
 import {fileURLToPath, pathToFileURL} from 'node:url'
@@ -85,6 +85,22 @@ describe('architecture', () => {
     const {map} = await importMap()
     const offenders = [...map.graph.keys()].filter((f) => f.startsWith('src/') && /from\s+['"]@oclif\//.test(readFileSync(path.join(ROOT, f), 'utf8')))
     assert.deepEqual(offenders, [])
+  })
+
+  test('test/ mirrors src/: every test folder names a source folder (or a cross-cutting concern)', () => {
+    const CROSS_CUTTING = new Set(['helpers', 'fuzz', 'hostile', 'startup'])
+    const misplaced: string[] = []
+    const walk = (rel: string) => {
+      for (const e of readdirSync(path.join(ROOT, 'test', rel), {withFileTypes: true})) {
+        if (!e.isDirectory()) continue
+        const sub = rel ? `${rel}/${e.name}` : e.name
+        if (!rel && CROSS_CUTTING.has(e.name)) continue
+        if (!existsSync(path.join(ROOT, 'src', sub))) misplaced.push(`test/${sub}`)
+        else walk(sub)
+      }
+    }
+    walk('')
+    assert.deepEqual(misplaced, [], 'test folders without a src/ folder of the same name')
   })
 
   test('the checker itself sees a cycle and an upward import', async () => {

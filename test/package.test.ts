@@ -104,6 +104,39 @@ describe('packed package', () => {
     assert.equal(out.lint, 'function')
   })
 
+  test('every example in docs/library.md runs, in order, against the packed package', () => {
+    const doc = readFileSync(path.join(repoRoot, 'docs', 'library.md'), 'utf8')
+    const blocks = [...doc.matchAll(/```js\n([^]*?)```/g)].map((m) => m[1])
+    assert.ok(blocks.length >= 8, `only ${blocks.length} examples in docs/library.md`)
+    // One module: hoist the imports, run the bodies in order; a failed console.assert throws.
+    const imports: string[] = []
+    const bodies: string[] = []
+    for (const b of blocks) {
+      const lines = b.split('\n')
+      let i = 0
+      while (i < lines.length && (lines[i].startsWith('import ') || lines[i] === '')) imports.push(lines[i++])
+      bodies.push(`{\n${lines.slice(i).join('\n')}\n}`)
+    }
+    const dir = path.join(tmp.dir, 'docs-run')
+    mkdirSync(dir)
+    cpSync(path.join(repoRoot, 'testdata', 'demo-model'), path.join(dir, 'model'), {recursive: true})
+    const names = new Map<string, Set<string>>()
+    for (const line of imports.filter(Boolean)) {
+      const m = /^import \{([^}]*)\} from '([^']+)'$/.exec(line)
+      assert.ok(m, `example imports must be of the form import {…} from '…': ${line}`)
+      const set = names.get(m[2]) ?? new Set<string>()
+      for (const n of m[1].split(',')) set.add(n.trim())
+      names.set(m[2], set)
+    }
+    const header = [...names].map(([from, set]) => `import {${[...set].join(', ')}} from '${from}'`).join('\n')
+    const source =
+      header +
+      `\nconsole.assert = (ok, ...m) => { if (!ok) throw new Error('assertion failed ' + m.join(' ')) }\nprocess.chdir(${JSON.stringify(dir)})\n` +
+      bodies.join('\n')
+    const r = runModule(source)
+    assert.equal(r.code, 0, `${r.stderr}\n${r.stdout}`)
+  })
+
   test('internals are not importable through the exports map', () => {
     const r = runModule(`
       try {

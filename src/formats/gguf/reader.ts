@@ -1,6 +1,6 @@
 /**
  * GGUF (llama.cpp / ggml): header, metadata key/values and tensor infos validated the way ggml's
- * own reader (`gguf.cpp`) does (detection notes §4.2, rules GGF-001…011), plus chat-template checks.
+ * own reader (`gguf.cpp`) does (docs/design-notes.md §6, rules MS-GG001…011), plus chat-template checks.
  * The header region is parsed from memory (bounded); tensor data stays in the file.
  */
 import {FileSource, type FormatIssue, type TensorDType, type TensorView} from '../tensor.js'

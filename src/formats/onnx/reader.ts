@@ -1,5 +1,5 @@
 /**
- * A hand-written, bounded ONNX (proto2) reader over the field table of detection.md §5.1.
+ * A hand-written, bounded ONNX (proto2) reader over the field table of docs/design-notes.md §3.
  * Why not a generated codec: protobufjs 7+/8 rejects lengths >= 2^31 and every codec copies or
  * holds the whole file; this reader keeps tensor payloads as (offset, length) spans, reads big
  * files through a window, mirrors protobuf merge semantics and records the encoding anomalies

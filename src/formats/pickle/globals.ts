@@ -2,7 +2,7 @@
  * Which pickle globals are dangerous, and which are known-safe. The blocklist is the union of
  * modelscan (settings.py CRITICAL+HIGH), picklescan (`_unsafe_globals`, with parent-module
  * inheritance), fickling (`UNSAFE_IMPORTS`, `UnsafeImportsML`, scanner deactivation); the allowlist
- * is PyTorch's `weights_only` unpickler plus fickling's ML allowlist basics (detection notes §2, §4.3).
+ * is PyTorch's `weights_only` unpickler plus fickling's ML allowlist basics (docs/design-notes.md §4).
  * Entries match a dotted "module.name" exactly or as a dot-boundary prefix (`os` covers
  * `os.system` and `os.path.join`).
  */

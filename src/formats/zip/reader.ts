@@ -1,6 +1,6 @@
 /**
  * A bounded zip reader for model archives (PyTorch checkpoints, .npz) that tolerates the quirks
- * attackers use against strict readers (detection notes §4.3: CRC errors, odd flag bits, local vs
+ * attackers use against strict readers (docs/design-notes.md §6: CRC errors, odd flag bits, local vs
  * central name mismatch, missing central directory) — it reads what a relaxed loader would load,
  * and reports every quirk as an issue instead of refusing the file. Members are never extracted
  * to disk; STORED members are addressed in place, deflated ones inflated with a hard size cap.

@@ -1,7 +1,6 @@
 /**
- * Rule catalogue of the weight-level scanners (docs/weights.md). Ids map to the detection notes'
- * rule table: MS-WG = WGT, MS-ST = STS, MS-PK = PKL, MS-PT = PTZ, MS-GG = GGF, MS-NP = NumPy,
- * MS-UN = unsupported/generic.
+ * Rule catalogue of the weight-level scanners (docs/weights.md). Id families are listed in
+ * docs/design-notes.md §7.
  */
 import type {Category, RuleInfo, Severity} from '../types.js'
 

@@ -1,6 +1,6 @@
 /**
  * Window statistics shared by the weight accumulator and the partial merge: the Partial record
- * (mergeable per-range statistics) and the structured-window rule of detection notes §3.3.
+ * (mergeable per-range statistics) and the structured-window rule of docs/design-notes.md §5.
  */
 export const HALF = 2048
 export const BLOCK = 1024

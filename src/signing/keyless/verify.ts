@@ -46,7 +46,7 @@ export async function verifyKeyless(
   } catch (err) {
     throw new InputError('E_SIGSTORE_BUNDLE_MALFORMED', `bundle is malformed: ${(err as Error).message}`)
   }
-  // Default options on purpose: see ../shared/docs/sigstore-oclif-onnx-notes.md §1c.
+  // Default options on purpose (tlog, SCT and timestamp thresholds never lowered): docs/design-notes.md §8.
   const verifier = new Verifier(toTrustMaterial(trust.root))
   try {
     verifier.verify(entity)

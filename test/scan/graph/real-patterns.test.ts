@@ -12,9 +12,9 @@ import {after, describe, it} from 'node:test'
 
 import onnxProto from 'onnx-proto'
 
-import {detectOnnx} from '../../src/formats/onnx/index.js'
-import {scanPaths} from '../../src/scan/engine.js'
-import {severityRank, type FileReport, type Severity} from '../../src/scan/types.js'
+import {detectOnnx} from '../../../src/formats/onnx/index.js'
+import {scanPaths} from '../../../src/scan/engine.js'
+import {severityRank, type FileReport, type Severity} from '../../../src/scan/types.js'
 
 const {onnx} = onnxProto
 const DT = onnx.TensorProto.DataType

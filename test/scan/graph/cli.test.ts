@@ -3,7 +3,7 @@ import {copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync} from 
 import path from 'node:path'
 import {describe, it} from 'node:test'
 
-import {assertCleanFailure, parseJson, repoRoot, runCli, tempDir} from '../helpers/cli.js'
+import {assertCleanFailure, parseJson, repoRoot, runCli, tempDir} from '../../helpers/cli.js'
 
 const fx = (name: string) => path.join(repoRoot, 'testdata', 'onnx', name)
 

@@ -3,11 +3,11 @@ import {existsSync} from 'node:fs'
 import path from 'node:path'
 import {describe, it} from 'node:test'
 
-import {scanPaths} from '../../src/scan/engine.js'
-import {renderText} from '../../src/scan/report/index.js'
-import {getRule} from '../../src/scan/rule-catalogue.js'
-import {severityRank, type FileReport, type Severity} from '../../src/scan/types.js'
-import {repoRoot} from '../helpers/cli.js'
+import {scanPaths} from '../../../src/scan/engine.js'
+import {renderText} from '../../../src/scan/report/index.js'
+import {getRule} from '../../../src/scan/rule-catalogue.js'
+import {severityRank, type FileReport, type Severity} from '../../../src/scan/types.js'
+import {repoRoot} from '../../helpers/cli.js'
 
 const fx = (name: string) => path.join(repoRoot, 'testdata', 'onnx', name)
 const vadDir = path.join(repoRoot, 'node_modules', '@ricky0123', 'vad-web', 'dist')

@@ -7,8 +7,8 @@
 import assert from 'node:assert/strict'
 import {after, before, test} from 'node:test'
 
-import {ModelsealError} from '../../src/errors.js'
-import {loadTrustedRoot, signKeyless, verifyKeyless, type LoadedTrust} from '../../src/signing/keyless/index.js'
+import {ModelsealError} from '../../../src/errors.js'
+import {loadTrustedRoot, signKeyless, verifyKeyless, type LoadedTrust} from '../../../src/signing/keyless/index.js'
 import {MOCK_IDENTITY, MOCK_ISSUER, startSigstoreMock, tempDir, type SigstoreMock} from './keyless-helpers.js'
 
 const ITERATIONS = 150

@@ -6,15 +6,15 @@ import {describe, it} from 'node:test'
 
 import fc from 'fast-check'
 
-import {InputError} from '../../src/errors.js'
+import {InputError} from '../../../src/errors.js'
 import {
   decodeValues, inspectOnnx, iterateOnnxTensors, lexicalLocationProblem, MemorySource, openOnnx, parseModelSource,
   parseOnnxBuffer, resolveExternal, walkTensors,
-} from '../../src/formats/onnx/index.js'
-import {repoRoot, tempDir} from '../helpers/cli.js'
+} from '../../../src/formats/onnx/index.js'
+import {repoRoot, tempDir} from '../../helpers/cli.js'
 
 // Resolved from the repository root: the test runs compiled from dist/test, the writer stays in testdata/.
-const {len, varint} = (await import(pathToFileURL(path.join(repoRoot, 'testdata', 'lib', 'protobuf-wire.mjs')).href)) as typeof import('../../testdata/lib/protobuf-wire.mjs')
+const {len, varint} = (await import(pathToFileURL(path.join(repoRoot, 'testdata', 'lib', 'protobuf-wire.mjs')).href)) as typeof import('../../../testdata/lib/protobuf-wire.mjs')
 
 const fx = (name: string) => path.join(repoRoot, 'testdata', 'onnx', name)
 

@@ -4,9 +4,9 @@ import {readdirSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 import {describe, it} from 'node:test'
 
-import {scanPaths} from '../../src/scan/engine.js'
-import type {FileReport} from '../../src/scan/types.js'
-import {repoRoot, tempDir} from '../helpers/cli.js'
+import {scanPaths} from '../../../src/scan/engine.js'
+import type {FileReport} from '../../../src/scan/types.js'
+import {repoRoot, tempDir} from '../../helpers/cli.js'
 
 const dir = path.join(repoRoot, 'testdata', 'weights')
 

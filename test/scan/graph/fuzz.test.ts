@@ -5,10 +5,10 @@ import {describe, it} from 'node:test'
 
 import fc from 'fast-check'
 
-import {InputError} from '../../src/errors.js'
-import {MemorySource, parseModelSource} from '../../src/formats/onnx/index.js'
-import {analyzeOnnxGraph} from '../../src/scan/graph/index.js'
-import {repoRoot} from '../helpers/cli.js'
+import {InputError} from '../../../src/errors.js'
+import {MemorySource, parseModelSource} from '../../../src/formats/onnx/index.js'
+import {analyzeOnnxGraph} from '../../../src/scan/graph/index.js'
+import {repoRoot} from '../../helpers/cli.js'
 
 const fx = (name: string) => path.join(repoRoot, 'testdata', 'onnx', name)
 

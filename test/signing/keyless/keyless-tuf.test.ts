@@ -11,8 +11,8 @@ import type {AddressInfo} from 'node:net'
 import path from 'node:path'
 import {after, before, test} from 'node:test'
 
-import {ModelsealError} from '../../src/errors.js'
-import {loadTrustedRoot, signKeyless, verifyKeyless} from '../../src/signing/keyless/index.js'
+import {ModelsealError} from '../../../src/errors.js'
+import {loadTrustedRoot, signKeyless, verifyKeyless} from '../../../src/signing/keyless/index.js'
 import {MOCK_IDENTITY, MOCK_ISSUER, startSigstoreMock, tempDir, type SigstoreMock} from './keyless-helpers.js'
 
 /** TUF's canonical JSON for the plain objects used here (strings, integers, sorted keys). */

@@ -3,11 +3,11 @@ import {existsSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 import {describe, it} from 'node:test'
 
-import {iterateOnnxTensors, openOnnx} from '../../src/formats/onnx/index.js'
-import type {TensorView} from '../../src/formats/tensor.js'
-import {floatTensorStats, scanTensor} from '../../src/scan/weights/scan-tensor.js'
-import {severityRank} from '../../src/scan/types.js'
-import {repoRoot} from '../helpers/cli.js'
+import {iterateOnnxTensors, openOnnx} from '../../../src/formats/onnx/index.js'
+import type {TensorView} from '../../../src/formats/tensor.js'
+import {floatTensorStats, scanTensor} from '../../../src/scan/weights/scan-tensor.js'
+import {severityRank} from '../../../src/scan/types.js'
+import {repoRoot} from '../../helpers/cli.js'
 
 // Real trained weights nobody here wrote: the Silero VAD models shipped in @ricky0123/vad-web.
 const distDir = path.join(repoRoot, 'node_modules', '@ricky0123', 'vad-web', 'dist')
@@ -43,7 +43,7 @@ describe('real trained weights (Silero VAD via @ricky0123/vad-web)', {skip}, () 
       }
       assert.deepEqual(bad, [])
       assert.ok(windows >= 50, `only ${windows} windows evaluated`)
-      // The detection notes' calibration: clean windows stay >= 7.45 bits and <= 0.40 printable.
+      // The calibration of docs/design-notes.md §5: clean windows stay >= 7.45 bits and <= 0.40 printable.
       assert.ok(minEntropy > 7.2, `min window entropy ${minEntropy}`)
       assert.ok(maxPrintable < 0.45, `max printable ${maxPrintable}`)
     })

@@ -3,9 +3,9 @@ import {readdirSync} from 'node:fs'
 import path from 'node:path'
 import {describe, it} from 'node:test'
 
-import {scanPaths} from '../../src/scan/engine.js'
-import {severityRank} from '../../src/scan/types.js'
-import {repoRoot} from '../helpers/cli.js'
+import {scanPaths} from '../../../src/scan/engine.js'
+import {severityRank} from '../../../src/scan/types.js'
+import {repoRoot} from '../../helpers/cli.js'
 
 // Files written by the real producers (testdata/make-real-weights.py: Debian's torch and numpy,
 // torch's own C++ zip writer for the 2.x layout, the published chat templates). A scanner that

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import path from 'node:path'
 import {describe, it} from 'node:test'
 
-import {assertCleanFailure, parseJson, repoRoot, runCli} from '../helpers/cli.js'
+import {assertCleanFailure, parseJson, repoRoot, runCli} from '../../helpers/cli.js'
 
 const fx = (n: string) => path.join(repoRoot, 'testdata', 'weights', n)
 

@@ -3,11 +3,11 @@ import {readFileSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {describe, it} from 'node:test'
 
-import type {TensorView} from '../../src/formats/tensor.js'
-import {accumulateRange, floatTensorStats, scanTensor} from '../../src/scan/weights/scan-tensor.js'
-import {floatFindings, mergePartials} from '../../src/scan/weights/tensor-findings.js'
-import {scanTensors} from '../../src/scan/weights/pool.js'
-import {repoRoot, tempDir} from '../helpers/cli.js'
+import type {TensorView} from '../../../src/formats/tensor.js'
+import {accumulateRange, floatTensorStats, scanTensor} from '../../../src/scan/weights/scan-tensor.js'
+import {floatFindings, mergePartials} from '../../../src/scan/weights/tensor-findings.js'
+import {scanTensors} from '../../../src/scan/weights/pool.js'
+import {repoRoot, tempDir} from '../../helpers/cli.js'
 
 const fx = (n: string) => path.join(repoRoot, 'testdata', 'weights', n)
 const ELF = readFileSync(fx('tiny.elf'))

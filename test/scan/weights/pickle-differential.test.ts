@@ -3,10 +3,10 @@ import {spawnSync} from 'node:child_process'
 import path from 'node:path'
 import {describe, it} from 'node:test'
 
-import {analyzePickle} from '../../src/formats/pickle/analyze.js'
-import {fixImports} from '../../src/formats/pickle/compat.js'
-import {repoRoot} from '../helpers/cli.js'
-import {generateCase} from '../helpers/pickle-gen.js'
+import {analyzePickle} from '../../../src/formats/pickle/analyze.js'
+import {fixImports} from '../../../src/formats/pickle/compat.js'
+import {repoRoot} from '../../helpers/cli.js'
+import {generateCase} from '../../helpers/pickle-gen.js'
 
 // The walker's imports must be exactly the ones CPython's Unpickler would perform, as computed by
 // pickletools.genops plus a small reference resolver (testdata/pickle-reference.py). Nothing is

@@ -10,10 +10,10 @@ import {cpSync, existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:f
 import path from 'node:path'
 import {after, before, describe, test} from 'node:test'
 
-import {assertCleanFailure, omsVectorsDir, omsVectorsSkip, parseJson, repoRoot, runCli, type CliResult} from '../helpers/cli.js'
+import {assertCleanFailure, omsVectorsDir, omsVectorsSkip, parseJson, repoRoot, runCli, type CliResult} from '../../helpers/cli.js'
 import {MOCK_IDENTITY, MOCK_ISSUER, startSigstoreMock, tempDir, type SigstoreMock} from './keyless-helpers.js'
 
-const STUB = path.join(repoRoot, 'test', 'keyless', 'no-network.mjs')
+const STUB = path.join(repoRoot, 'test', 'signing', 'keyless', 'no-network.mjs')
 const VECTORS = path.join(omsVectorsDir, 'model-transparency', 'scripts', 'tests')
 const PUBLIC_GOOD_ROOT = path.join(omsVectorsDir, 'sigstore-public-good', 'trusted_root.json')
 /** Spawned commands are slow on a loaded 2-core machine; never let a timeout look like a failure. */

@@ -9,7 +9,7 @@ import {createRequire} from 'node:module'
 import path from 'node:path'
 import {after, before, describe, test} from 'node:test'
 
-import {ModelsealError} from '../../src/errors.js'
+import {ModelsealError} from '../../../src/errors.js'
 import {
   loadTrustedRoot,
   PUBLIC_GOOD,
@@ -18,7 +18,7 @@ import {
   signKeyless,
   STAGING,
   verifyKeyless,
-} from '../../src/signing/keyless/index.js'
+} from '../../../src/signing/keyless/index.js'
 import {githubClaims, mintJwt, MOCK_IDENTITY, MOCK_ISSUER, startSigstoreMock, tempDir, type SigstoreMock} from './keyless-helpers.js'
 
 let mock: SigstoreMock
