@@ -97,7 +97,8 @@ export class LocalModel {
     // Loaded on demand: the scanners cost start-up time that signature-only policies do not need.
     const {pickScanner} = await import('../scan/engine.js')
     const {HEAD_BYTES} = await import('../scan/format-scanner.js')
-    const onnx = this.files.filter((f) => !f.symlink && pickScanner(readHead(this.abs(f.path), f.path, HEAD_BYTES), f.path)?.format === 'onnx')
+    // A symlinked file is read through the link, like a loader would.
+    const onnx = this.files.filter((f) => pickScanner(readHead(this.abs(f.path), f.path, HEAD_BYTES), f.path)?.format === 'onnx')
     if (onnx.length > MAX_ONNX_FILES) return [{file: '(model)', error: `more than ${MAX_ONNX_FILES} ONNX files`, operators: [], externalData: []}]
     return onnx.map((f) => onnxFileFacts(this.abs(f.path), f.path))
   }
