@@ -126,12 +126,18 @@ function uncovered(r: ScanRequirement, report: ScanReport, ev: Evidence, att?: S
   const byPath = new Map(report.files.map((f) => [f.path, f]))
   // Skipped entries name a file, or a directory the walk did not enter (its whole subtree).
   const skippedFiles = new Map<string, string>()
-  const skippedDirs: {dir: string; reason: string}[] = []
-  for (const s of report.skipped ?? []) {
-    if (s.kind === 'directory') skippedDirs.push({dir: s.path, reason: s.reason})
-    else skippedFiles.set(s.path, s.reason)
+  const skippedDirs = new Map<string, string>()
+  for (const s of report.skipped ?? []) (s.kind === 'directory' ? skippedDirs : skippedFiles).set(s.path, s.reason)
+  const skipReason = (f: string): string | undefined => {
+    const direct = skippedFiles.get(f)
+    if (direct !== undefined || skippedDirs.size === 0) return direct
+    // The nearest skipped ancestor directory, if any (one lookup per path component).
+    for (let i = f.lastIndexOf('/'); i > 0; i = f.lastIndexOf('/', i - 1)) {
+      const why = skippedDirs.get(f.slice(0, i))
+      if (why !== undefined) return why
+    }
+    return undefined
   }
-  const skipReason = (f: string) => skippedFiles.get(f) ?? skippedDirs.find((d) => f.startsWith(`${d.dir}/`))?.reason
   const unbound = att ? new IgnoreMatcher(att.serialization.ignorePaths) : undefined
   const out: string[] = []
   for (const file of ev.model.files) {
