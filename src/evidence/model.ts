@@ -12,7 +12,7 @@ import {openOnnx} from '../formats/onnx/reader.js'
 import {isExternal} from '../formats/onnx/tensors.js'
 import {walkNodes, walkTensors} from '../formats/onnx/walk.js'
 import {enumerateModel} from '../oms/enumerate.js'
-import {IgnoreMatcher} from '../oms/ignore.js'
+import {IgnoreMatcher, normalizeRelativeIgnore} from '../oms/ignore.js'
 import {serializeModel} from '../oms/serialize.js'
 import type {Manifest, SerializationParams} from '../oms/types.js'
 import type {LocalFile, OnnxFileFacts} from './types.js'
@@ -70,16 +70,21 @@ export class LocalModel {
    * as a statement records them) are the only files left out besides the excluded evidence.
    */
   manifest(params: HashParams, recordedIgnores: string[] = []): Promise<Manifest> {
-    const key = JSON.stringify([params.method, params.hashType, params.shardSize ?? null, params.allowSymlinks, [...recordedIgnores].sort()])
+    // Parameters that cannot change the result are dropped from the cache key, so the usual check
+    // (signature, identity and scan attestation all files/sha256) hashes the model once: symlink
+    // permission when there is no symlink, and ignore paths that match nothing on disk.
+    const allowSymlinks = params.allowSymlinks || !this.files.some((f) => f.symlink)
+    const ignores = recordedIgnores.map(normalizeRelativeIgnore).filter((ig) => this.files.some((f) => f.path === ig || f.path.startsWith(`${ig}/`)))
+    const key = JSON.stringify([params.method, params.hashType, params.shardSize ?? null, allowSymlinks, [...new Set(ignores)].sort()])
     let m = this.digests.get(key)
     if (!m) {
       m = serializeModel(this.path, {
         method: params.method,
         hashType: params.hashType,
         shardSize: params.shardSize,
-        recordedIgnorePaths: [...this.excluded, ...recordedIgnores],
+        recordedIgnorePaths: [...this.excluded, ...ignores],
         ignoreGitPaths: false,
-        allowSymlinks: params.allowSymlinks,
+        allowSymlinks,
         allowBlake3Shards: true,
       }).then((r) => r.manifest)
       this.digests.set(key, m)
