@@ -271,9 +271,13 @@ test('10. integrity counts only signatures from the identities the signature req
 
 test('crash: a 63 MiB bundle that does not verify is denied, in bounded memory', async () => {
   const model = makeModel(path.join(tmp.dir, 'm11'))
+  // The real key's hint, so verification goes all the way to the signature check and its
+  // legacy-encoding fallback (which must refuse a payload this size before encoding it).
+  const {sig} = await signModelWith(model, release, path.join(tmp.dir, 'm11.sig'))
+  const hint = JSON.parse(readFileSync(sig, 'utf8')).verificationMaterial.publicKey.hint
   const big = path.join(tmp.dir, 'big.sig')
   const payload = Buffer.alloc(47 * 1024 * 1024, 0xff)
-  writeFileSync(big, JSON.stringify({mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json', verificationMaterial: {publicKey: {hint: 'a'.repeat(64)}, tlogEntries: []}, dsseEnvelope: {payload: payload.toString('base64'), payloadType: IN_TOTO_PAYLOAD_TYPE, signatures: [{sig: Buffer.alloc(70, 1).toString('base64'), keyid: ''}]}}))
+  writeFileSync(big, JSON.stringify({mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json', verificationMaterial: {publicKey: {hint}, tlogEntries: []}, dsseEnvelope: {payload: payload.toString('base64'), payloadType: IN_TOTO_PAYLOAD_TYPE, signatures: [{sig: Buffer.alloc(70, 1).toString('base64'), keyid: ''}]}}))
   const r = await runCli(['policy', 'check', model, '--policy', policy(SIGNED), '--signature', big, '--at', AT, '--format', 'json'], {env: {NODE_OPTIONS: '--max-old-space-size=1536'}, timeoutMs: 240_000})
   assertCleanFailure(r)
   assert.equal(r.code, 1, r.stderr)
