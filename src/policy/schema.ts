@@ -5,10 +5,9 @@
  */
 import path from 'node:path'
 
-import {CATEGORIES, SEVERITIES, type Category} from '../scan/types.js'
 import {EXTENSION_NAMES} from '../signing/keyless/certificate.js'
 import {Checker, type Path} from './checker.js'
-import {MODES, regexOk, parseSignedBy, UNBOUNDED_SIDES, type SchemaContext} from './schema-fields.js'
+import {MODES, regexOk, UNBOUNDED_SIDES, type SchemaContext} from './schema-fields.js'
 import {parseRequirement} from './schema-requirements.js'
 import {
   POLICY_API_VERSION,
@@ -18,7 +17,6 @@ import {
   type NamedIdentity,
   type Policy,
   type Requirement,
-  type SignedBy,
   type StringMatcher,
   type Waiver,
 } from './types.js'
