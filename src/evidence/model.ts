@@ -54,7 +54,8 @@ export class LocalModel {
     this.excluded = this.isFile ? [] : exclude.map((p) => path.relative(this.path, path.resolve(p)).split(path.sep).join('/')).filter((r) => r !== '' && !r.startsWith('..') && !path.isAbsolute(r))
     const listing = enumerateModel(this.path, {ignore: new IgnoreMatcher(this.excluded), allowSymlinks: true})
     this.files = listing.files.map((f) => ({path: f.name === '.' ? path.basename(this.path) : f.name, size: f.size, symlink: f.symlink}))
-    this.totalBytes = this.files.filter((f) => !f.symlink).reduce((a, f) => a + f.size, 0)
+    // A symlinked file counts with its target's size (what a loader reads).
+    this.totalBytes = this.files.reduce((a, f) => a + f.size, 0)
   }
 
   /** Model-relative name of a path given on the command line or found in a report. */

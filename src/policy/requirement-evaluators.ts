@@ -283,7 +283,8 @@ function datasets(r: DatasetsRequirement, ev: Evidence, at: Date): RuleOutcome {
 
 function limits(r: LimitsRequirement, ev: Evidence): RuleOutcome {
   const problems: string[] = []
-  const files = ev.model.files.filter((f) => !f.symlink)
+  // A symlinked file counts with its target's size: it is what a loader reads.
+  const files = ev.model.files
   if (r.maxFiles !== undefined && files.length > r.maxFiles) problems.push(`${files.length} files, limit ${r.maxFiles}`)
   if (r.maxTotalBytes !== undefined && ev.model.totalBytes > r.maxTotalBytes) problems.push(`${ev.model.totalBytes} bytes in total, limit ${r.maxTotalBytes}`)
   if (r.maxFileBytes !== undefined) {
