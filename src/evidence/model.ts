@@ -36,6 +36,11 @@ export class LocalModel {
   readonly isFile: boolean
   readonly files: LocalFile[]
   readonly totalBytes: number
+  /**
+   * Symlinks to directories inside the model: never followed or hashed, but a loader that opens
+   * `link/weights.bin` reads whatever they point to, so rules must see them.
+   */
+  readonly linkedDirectories: string[]
   /** Model-relative names of the excluded evidence files. */
   readonly excluded: string[]
   private readonly digests = new Map<string, Promise<Manifest>>()
@@ -54,6 +59,8 @@ export class LocalModel {
     this.excluded = this.isFile ? [] : exclude.map((p) => path.relative(this.path, path.resolve(p)).split(path.sep).join('/')).filter((r) => r !== '' && !r.startsWith('..') && !path.isAbsolute(r))
     const listing = enumerateModel(this.path, {ignore: new IgnoreMatcher(this.excluded), allowSymlinks: true})
     this.files = listing.files.map((f) => ({path: f.name === '.' ? path.basename(this.path) : f.name, size: f.size, symlink: f.symlink}))
+    const structured = (listing as {linkedDirectories?: string[]}).linkedDirectories
+    this.linkedDirectories = structured ?? listing.warnings.map((w) => /^symlink (.+) points to a directory; /.exec(w)?.[1]).filter((d): d is string => d !== undefined)
     // A symlinked file counts with its target's size (what a loader reads).
     this.totalBytes = this.files.reduce((a, f) => a + f.size, 0)
   }

@@ -14,6 +14,7 @@ import {signModel} from '../../src/oms/sign.js'
 import {serializeBundle, signPayload} from '../../src/signing/index.js'
 import {IN_TOTO_PAYLOAD_TYPE} from '../../src/signing/dsse.js'
 import {assertCleanFailure, parseJson, repoRoot, runCli, tempDir} from '../helpers/cli.js'
+import {cleanOnnx} from './onnx-fixtures.js'
 import {check, dataset, keySigner, makeKey, makeModel, policyYaml, provenance, req, scanAttestation, scanReport, signModelWith, writePolicy, type KeyPair} from './fixtures.js'
 
 const tmp = tempDir('modelseal-failclosed-')
@@ -267,6 +268,19 @@ test('10. integrity counts only signatures from the identities the signature req
   assert.equal(r.r.code, 1, JSON.stringify(r.d))
   assert.equal(req(r.d, 'integrity').code, 'SIGNATURE_MISSING')
   assert.match(req(r.d, 'integrity').reason, /not from \[release\]/)
+})
+
+test('a symlink to a directory (never hashed, never walked) is neither signed nor scanned', async () => {
+  const model = path.join(tmp.dir, 'm13')
+  mkdirSync(model)
+  cleanOnnx(path.join(model, 'model.onnx'))
+  const {sig} = await signModelWith(model, release, path.join(tmp.dir, 'm13.sig'))
+  const outside = makeModel(path.join(tmp.dir, 'm13-outside'), {'pytorch_model.bin': PICKLE})
+  symlinkSync(outside, path.join(model, 'extras'))
+  const r = await check(model, policy(`${SIGNED}\n${INTEGRITY()}\n    - id: scan\n      type: scan\n      source: inline\n      maxSeverity: {default: low}\n      skippable: ['**/*.json']`), ['--signature', sig])
+  assert.equal(r.r.code, 1, JSON.stringify(r.d))
+  assert.match(req(r.d, 'integrity').reason, /extras\//)
+  assert.match(req(r.d, 'scan').reason, /extras\/ \(symlink to a directory/)
 })
 
 test('crash: a 63 MiB bundle that does not verify is denied, in bounded memory', async () => {
