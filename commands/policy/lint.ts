@@ -6,7 +6,7 @@ import {ModelsealCommand} from '../_lib/base-command.js'
 
 export default class PolicyLint extends ModelsealCommand {
   static override summary = 'Check a policy file: schema, unknown keys, regular expressions, expiry, waivers'
-  static override description = `Validates the policy against its schema (every error names the line and the key) and looks for what makes a policy weaker than it reads: unknown keys (typos), regular expressions that cannot be anchored or backtrack catastrophically, an expired policy, waivers without an expiry or already expired, identities nobody uses or that name the same key twice.
+  static override description = `Validates the policy against its schema (every error names the line and the key) and looks for what makes a policy weaker than it reads: unknown keys (typos), regular expressions that do not parse on their own, leave the RE2 subset or are unbounded at either end, an expired policy, waivers without an expiry or already expired, identities nobody uses, two identities for one key (an error), a private key where a public key belongs.
 
 Exit 0 when there are no errors (warnings are printed), 3 when the policy has errors or cannot be parsed.`
   static override examples = [

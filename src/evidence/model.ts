@@ -12,7 +12,7 @@ import {openOnnx} from '../formats/onnx/reader.js'
 import {isExternal} from '../formats/onnx/tensors.js'
 import {walkNodes, walkTensors} from '../formats/onnx/walk.js'
 import {enumerateModel} from '../oms/enumerate.js'
-import {IgnoreMatcher} from '../oms/ignore.js'
+import {IgnoreMatcher, normalizeRelativeIgnore} from '../oms/ignore.js'
 import {serializeModel} from '../oms/serialize.js'
 import type {Manifest, SerializationParams} from '../oms/types.js'
 import type {LocalFile, OnnxFileFacts} from './types.js'
@@ -36,6 +36,11 @@ export class LocalModel {
   readonly isFile: boolean
   readonly files: LocalFile[]
   readonly totalBytes: number
+  /**
+   * Symlinks to directories inside the model: never followed or hashed, but a loader that opens
+   * `link/weights.bin` reads whatever they point to, so rules must see them.
+   */
+  readonly linkedDirectories: string[]
   /** Model-relative names of the excluded evidence files. */
   readonly excluded: string[]
   private readonly digests = new Map<string, Promise<Manifest>>()
@@ -54,7 +59,10 @@ export class LocalModel {
     this.excluded = this.isFile ? [] : exclude.map((p) => path.relative(this.path, path.resolve(p)).split(path.sep).join('/')).filter((r) => r !== '' && !r.startsWith('..') && !path.isAbsolute(r))
     const listing = enumerateModel(this.path, {ignore: new IgnoreMatcher(this.excluded), allowSymlinks: true})
     this.files = listing.files.map((f) => ({path: f.name === '.' ? path.basename(this.path) : f.name, size: f.size, symlink: f.symlink}))
-    this.totalBytes = this.files.filter((f) => !f.symlink).reduce((a, f) => a + f.size, 0)
+    const structured = (listing as {linkedDirectories?: string[]}).linkedDirectories
+    this.linkedDirectories = structured ?? listing.warnings.map((w) => /^symlink (.+) points to a directory; /.exec(w)?.[1]).filter((d): d is string => d !== undefined)
+    // A symlinked file counts with its target's size (what a loader reads).
+    this.totalBytes = this.files.reduce((a, f) => a + f.size, 0)
   }
 
   /** Model-relative name of a path given on the command line or found in a report. */
@@ -70,16 +78,21 @@ export class LocalModel {
    * as a statement records them) are the only files left out besides the excluded evidence.
    */
   manifest(params: HashParams, recordedIgnores: string[] = []): Promise<Manifest> {
-    const key = JSON.stringify([params.method, params.hashType, params.shardSize ?? null, params.allowSymlinks, [...recordedIgnores].sort()])
+    // Parameters that cannot change the result are dropped from the cache key, so the usual check
+    // (signature, identity and scan attestation all files/sha256) hashes the model once: symlink
+    // permission when there is no symlink, and ignore paths that match nothing on disk.
+    const allowSymlinks = params.allowSymlinks || !this.files.some((f) => f.symlink)
+    const ignores = recordedIgnores.map(normalizeRelativeIgnore).filter((ig) => this.files.some((f) => f.path === ig || f.path.startsWith(`${ig}/`)))
+    const key = JSON.stringify([params.method, params.hashType, params.shardSize ?? null, allowSymlinks, [...new Set(ignores)].sort()])
     let m = this.digests.get(key)
     if (!m) {
       m = serializeModel(this.path, {
         method: params.method,
         hashType: params.hashType,
         shardSize: params.shardSize,
-        recordedIgnorePaths: [...this.excluded, ...recordedIgnores],
+        recordedIgnorePaths: [...this.excluded, ...ignores],
         ignoreGitPaths: false,
-        allowSymlinks: params.allowSymlinks,
+        allowSymlinks,
         allowBlake3Shards: true,
       }).then((r) => r.manifest)
       this.digests.set(key, m)
@@ -97,7 +110,8 @@ export class LocalModel {
     // Loaded on demand: the scanners cost start-up time that signature-only policies do not need.
     const {pickScanner} = await import('../scan/engine.js')
     const {HEAD_BYTES} = await import('../scan/format-scanner.js')
-    const onnx = this.files.filter((f) => !f.symlink && pickScanner(readHead(this.abs(f.path), f.path, HEAD_BYTES), f.path)?.format === 'onnx')
+    // A symlinked file is read through the link, like a loader would.
+    const onnx = this.files.filter((f) => pickScanner(readHead(this.abs(f.path), f.path, HEAD_BYTES), f.path)?.format === 'onnx')
     if (onnx.length > MAX_ONNX_FILES) return [{file: '(model)', error: `more than ${MAX_ONNX_FILES} ONNX files`, operators: [], externalData: []}]
     return onnx.map((f) => onnxFileFacts(this.abs(f.path), f.path))
   }

@@ -76,10 +76,12 @@ export async function compareWithModel(v: VerifiedModelSignature, model: LocalMo
     throw err
   }
   out.contentProblems = compareResources(signed.resources, local.resources, {method: s.method, ignoreUnsignedFiles: true, singleFileLabel: label('.')})
-  const signedFiles = new Set(signed.resources.map((r) => fileOf(r.name, s.method)))
-  const unsigned = [...new Set(local.resources.map((r) => fileOf(r.name, s.method)))].filter((f) => !signedFiles.has(f)).sort()
+  // Unsigned = on disk (the listing, not the hashed resources) and not signed. Shards mode has
+  // no resource for an empty file, signed or not (the OMS rule), so those cannot count against it.
+  const signedFiles = new Set(signed.resources.map((r) => label(fileOf(r.name, s.method))))
+  const unsigned = model.files.filter((f) => !signedFiles.has(f.path) && !(s.method === 'shards' && f.size === 0)).map((f) => f.path).sort()
   const ignoredBySigner = new IgnoreMatcher(s.ignorePaths)
-  out.unsignedFiles = unsigned.map(label)
-  out.signerIgnored = unsigned.filter((f) => ignoredBySigner.ignores(f)).map(label)
+  out.unsignedFiles = unsigned
+  out.signerIgnored = model.isFile ? [] : unsigned.filter((f) => ignoredBySigner.ignores(f))
   return out
 }

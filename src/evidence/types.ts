@@ -138,6 +138,8 @@ export interface Evidence {
     rootDigest?: string
     /** Model-relative names of verified evidence files excluded from the model (policy permitting). */
     excludedEvidence: string[]
+    /** Symlinks to directories (not followed, not hashed: what they hold is neither signed nor scanned). */
+    linkedDirectories: string[]
   }
   signatures: ModelSignatureEvidence[]
   scanAttestations: ScanAttestationEvidence[]

@@ -104,7 +104,7 @@ export function evaluatePolicy(policy: Policy, evidence: Evidence, at: Date = ne
       sha256: policy.source.sha256,
       expires: policy.expires.toISOString(),
     },
-    model: {path: evidence.model.path, digest: modelDigest ? {sha256: modelDigest} : null},
+    model: {path: evidence.model.path, digest: modelDigest ? {sha256: modelDigest} : null, excludedEvidence: evidence.model.excludedEvidence},
     evaluatedAt: at.toISOString(),
     requirements: reports,
     summary,

@@ -71,7 +71,7 @@ export async function gatherEvidence(policy: Policy, opts: GatherOptions): Promi
   const verifiedFiles = [...sigs.map((s) => s.source), ...statements.map((s) => s.source), ...datasetFiles].map((f) => path.resolve(f))
   const model = new LocalModel(opts.modelPath, policy.excludeVerifiedEvidence ? verifiedFiles : [])
   const ev: Evidence = {
-    model: {path: model.path, files: model.files, totalBytes: model.totalBytes, excludedEvidence: model.excluded},
+    model: {path: model.path, files: model.files, totalBytes: model.totalBytes, excludedEvidence: model.excluded, linkedDirectories: model.linkedDirectories},
     signatures: [],
     scanAttestations: [],
     provenance: [],

@@ -1,30 +1,14 @@
 /**
- * Identity matching primitives. Exact strings compare as strings; regular expressions follow the
- * dialect of src/util/identity-regex.ts: parsed on their own (an unbalanced `A)|(B` is an error,
- * never a way out of the anchoring), RE2 subset, not unbounded at either end unless the policy
- * says so, and matched against the whole value in linear time.
+ * Policy field values: identity patterns (checked with the dialect of src/util/identity-regex.ts;
+ * matching lives with the evidence that is matched, src/evidence/trust.ts), durations and sizes.
  */
-import {checkPattern, fullMatch, MAX_MATCH_INPUT, MAX_PATTERN_LENGTH, type PatternProblem} from '../util/identity-regex.js'
-import type {StringMatcher} from './types.js'
+import {checkPattern, type PatternProblem} from '../util/identity-regex.js'
 
-export {MAX_MATCH_INPUT}
-export const MAX_REGEX_LENGTH = MAX_PATTERN_LENGTH
-
-export type RegexProblem = PatternProblem
+export {matches} from '../evidence/trust.js'
 
 /** Static checks of a user pattern; errors make the policy unusable. */
-export function checkRegex(re: string, unbounded?: 'start' | 'end' | 'both'): RegexProblem[] {
+export function checkRegex(re: string, unbounded?: 'start' | 'end' | 'both'): PatternProblem[] {
   return checkPattern(re, unbounded)
-}
-
-export function matches(m: StringMatcher, value: string | undefined): boolean {
-  if (value === undefined || value.length > MAX_MATCH_INPUT) return false
-  if ('exact' in m) return m.exact === value
-  return fullMatch(m.regExp, value)
-}
-
-export function describeMatcher(m: StringMatcher): string {
-  return 'exact' in m ? JSON.stringify(m.exact) : `/${m.regExp}/ (whole value)`
 }
 
 const UNITS: Record<string, number> = {s: 1e3, m: 60e3, h: 3600e3, d: 86400e3, w: 7 * 86400e3}

@@ -97,7 +97,9 @@ function integrity(r: IntegrityRequirement, ev: Evidence): RuleOutcome {
     if (r.unsignedFiles === 'forbid') {
       // Every file on disk that the signature does not cover is unsigned — including the ones the
       // signer listed in ignore_paths; only the policy's allowUnsigned globs let one through.
-      const unsigned = s.unsignedFiles.filter((f) => !matchingGlob(r.allowUnsigned, f))
+      // A symlinked directory's contents are neither listed nor signed: unsigned as a whole.
+      const linked = ev.model.linkedDirectories.map((d) => `${d}/`)
+      const unsigned = [...s.unsignedFiles, ...linked].filter((f) => !matchingGlob(r.allowUnsigned, f))
       if (unsigned.length) {
         const ignored = unsigned.filter((f) => s.signerIgnored.includes(f))
         problems.push(`files not covered by ${s.source}: ${list(unsigned)}${ignored.length ? ` (${ignored.length} of them ignored by the signer: ${list(ignored, 3)})` : ''}`)
@@ -105,7 +107,7 @@ function integrity(r: IntegrityRequirement, ev: Evidence): RuleOutcome {
     }
     if (r.symlinks === 'forbid' && ser.allowSymlinks) problems.push(`${s.source} was made with symlinks allowed`)
   }
-  const links = ev.model.files.filter((f) => f.symlink).map((f) => f.path)
+  const links = [...ev.model.files.filter((f) => f.symlink).map((f) => f.path), ...ev.model.linkedDirectories.map((d) => `${d}/`)]
   if (r.symlinks === 'forbid' && links.length) problems.push(`model contains symlinks: ${list(links)}`)
   const facts = {signatures: intact.map((s) => ({source: s.source, claimedRootDigest: s.claimedRootDigest, serialization: s.serialization, unsignedFiles: s.unsignedFiles, signerIgnored: s.signerIgnored}))}
   if (problems.length) return fail('INTEGRITY_VIOLATION', problems.join('; '), facts)
@@ -126,14 +128,22 @@ function uncovered(r: ScanRequirement, report: ScanReport, ev: Evidence, att?: S
   const byPath = new Map(report.files.map((f) => [f.path, f]))
   // Skipped entries name a file, or a directory the walk did not enter (its whole subtree).
   const skippedFiles = new Map<string, string>()
-  const skippedDirs: {dir: string; reason: string}[] = []
-  for (const s of report.skipped ?? []) {
-    if (s.kind === 'directory') skippedDirs.push({dir: s.path, reason: s.reason})
-    else skippedFiles.set(s.path, s.reason)
+  const skippedDirs = new Map<string, string>()
+  for (const s of report.skipped ?? []) (s.kind === 'directory' ? skippedDirs : skippedFiles).set(s.path, s.reason)
+  const skipReason = (f: string): string | undefined => {
+    const direct = skippedFiles.get(f)
+    if (direct !== undefined || skippedDirs.size === 0) return direct
+    // The nearest skipped ancestor directory, if any (one lookup per path component).
+    for (let i = f.lastIndexOf('/'); i > 0; i = f.lastIndexOf('/', i - 1)) {
+      const why = skippedDirs.get(f.slice(0, i))
+      if (why !== undefined) return why
+    }
+    return undefined
   }
-  const skipReason = (f: string) => skippedFiles.get(f) ?? skippedDirs.find((d) => f.startsWith(`${d.dir}/`))?.reason
   const unbound = att ? new IgnoreMatcher(att.serialization.ignorePaths) : undefined
   const out: string[] = []
+  // A symlinked directory was not walked: what it holds is covered only if the policy says so.
+  for (const d of ev.model.linkedDirectories) if (!matchingGlob(r.skippable, `${d}/`)) out.push(`${d}/ (symlink to a directory: its contents were not scanned)`)
   for (const file of ev.model.files) {
     const entry = byPath.get(file.path)
     const skippable = matchingGlob(r.skippable, file.path) !== undefined
@@ -277,7 +287,8 @@ function datasets(r: DatasetsRequirement, ev: Evidence, at: Date): RuleOutcome {
 
 function limits(r: LimitsRequirement, ev: Evidence): RuleOutcome {
   const problems: string[] = []
-  const files = ev.model.files.filter((f) => !f.symlink)
+  // A symlinked file counts with its target's size: it is what a loader reads.
+  const files = ev.model.files
   if (r.maxFiles !== undefined && files.length > r.maxFiles) problems.push(`${files.length} files, limit ${r.maxFiles}`)
   if (r.maxTotalBytes !== undefined && ev.model.totalBytes > r.maxTotalBytes) problems.push(`${ev.model.totalBytes} bytes in total, limit ${r.maxTotalBytes}`)
   if (r.maxFileBytes !== undefined) {

@@ -159,7 +159,11 @@ export interface PolicyDecision {
   decisionVersion: '1'
   decision: DecisionValue
   policy: {name: string; version?: string; mode: Mode; path: string; sha256: string; expires: string}
-  model: {path: string; digest: {sha256: string} | null}
+  /**
+   * digest: the model's identity, computed from every file on disk (never taken from evidence).
+   * excludedEvidence: verified evidence files inside the model left out (excludeVerifiedEvidence).
+   */
+  model: {path: string; digest: {sha256: string} | null; excludedEvidence: string[]}
   evaluatedAt: string
   requirements: RequirementReport[]
   summary: {total: number; pass: number; fail: number; warn: number; waived: number; error: number}

@@ -38,28 +38,32 @@ export function paeCompat(payloadType: string, payload: Buffer): Buffer {
   return Buffer.concat([Buffer.from(`DSSEV1 ${Buffer.byteLength(payloadType)} ${payloadType} ${payload.length} `, 'utf8'), pythonBytesRepr(payload)])
 }
 
-const HEX = '0123456789abcdef'
+/** Escape of each byte value for one quote character: what repr() writes for it. */
+function reprTable(quote: number): Uint8Array[] {
+  const hex = '0123456789abcdef'
+  return Array.from({length: 256}, (_, c) => {
+    if (c === 0x5c || c === quote) return Uint8Array.of(0x5c, c)
+    if (c === 0x09) return Uint8Array.of(0x5c, 0x74)
+    if (c === 0x0a) return Uint8Array.of(0x5c, 0x6e)
+    if (c === 0x0d) return Uint8Array.of(0x5c, 0x72)
+    if (c < 0x20 || c >= 0x7f) return Uint8Array.of(0x5c, 0x78, hex.charCodeAt(c >> 4), hex.charCodeAt(c & 15))
+    return Uint8Array.of(c)
+  })
+}
+const TABLES = new Map<number, Uint8Array[]>()
 
 /** Python's `repr()` of a bytes object, as bytes: one pass, at most 4 output bytes per input byte. */
 export function pythonBytesRepr(b: Buffer): Buffer {
   const quote = b.includes(0x27) && !b.includes(0x22) ? 0x22 : 0x27
+  let table = TABLES.get(quote)
+  if (!table) TABLES.set(quote, (table = reprTable(quote)))
   const out = Buffer.allocUnsafe(b.length * 4 + 3)
   let o = 0
   out[o++] = 0x62 // b
   out[o++] = quote
-  for (const c of b) {
-    if (c === 0x5c || c === quote) {
-      out[o++] = 0x5c
-      out[o++] = c
-    } else if (c === 0x09 || c === 0x0a || c === 0x0d) {
-      out[o++] = 0x5c
-      out[o++] = c === 0x09 ? 0x74 : c === 0x0a ? 0x6e : 0x72
-    } else if (c < 0x20 || c >= 0x7f) {
-      out[o++] = 0x5c
-      out[o++] = 0x78
-      out[o++] = HEX.charCodeAt(c >> 4)
-      out[o++] = HEX.charCodeAt(c & 15)
-    } else out[o++] = c
+  for (let i = 0; i < b.length; i++) {
+    const e = table[b[i]]
+    for (let k = 0; k < e.length; k++) out[o++] = e[k]
   }
   out[o++] = quote
   return out.subarray(0, o)

@@ -81,7 +81,7 @@ function hostileDecision(): PolicyDecision {
     decisionVersion: '1',
     decision: 'deny',
     policy: {name: HOSTILE[0], version: HOSTILE[1], mode: 'enforce', path: HOSTILE[2], sha256: '0'.repeat(64), expires: '2027-01-01T00:00:00Z'},
-    model: {path: HOSTILE[5], digest: null},
+    model: {path: HOSTILE[5], digest: null, excludedEvidence: [HOSTILE[0]]},
     evaluatedAt: '2026-12-01T00:00:00Z',
     requirements: HOSTILE.map((h, i) => ({
       id: h, type: 'signature', result: i % 2 ? 'fail' : 'waived', reason: i === 0 ? HUGE : h, code: h, outcome: 'fail', mode: 'enforce',

@@ -66,7 +66,7 @@ function policy(requirements: Requirement[], extra: Partial<Policy> = {}): Polic
 }
 
 const evidence = (): Evidence => ({
-  model: {path: '/m', files: [{path: 'a', size: 10, symlink: false}], totalBytes: 10, rootDigest: 'ab'.repeat(32), excludedEvidence: []},
+  model: {path: '/m', files: [{path: 'a', size: 10, symlink: false}], totalBytes: 10, rootDigest: 'ab'.repeat(32), excludedEvidence: [], linkedDirectories: []},
   signatures: [],
   scanAttestations: [],
   provenance: [],

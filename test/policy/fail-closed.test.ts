@@ -14,6 +14,7 @@ import {signModel} from '../../src/oms/sign.js'
 import {serializeBundle, signPayload} from '../../src/signing/index.js'
 import {IN_TOTO_PAYLOAD_TYPE} from '../../src/signing/dsse.js'
 import {assertCleanFailure, parseJson, repoRoot, runCli, tempDir} from '../helpers/cli.js'
+import {cleanOnnx} from './onnx-fixtures.js'
 import {check, dataset, keySigner, makeKey, makeModel, policyYaml, provenance, req, scanAttestation, scanReport, signModelWith, writePolicy, type KeyPair} from './fixtures.js'
 
 const tmp = tempDir('modelseal-failclosed-')
@@ -269,11 +270,28 @@ test('10. integrity counts only signatures from the identities the signature req
   assert.match(req(r.d, 'integrity').reason, /not from \[release\]/)
 })
 
+test('a symlink to a directory (never hashed, never walked) is neither signed nor scanned', async () => {
+  const model = path.join(tmp.dir, 'm13')
+  mkdirSync(model)
+  cleanOnnx(path.join(model, 'model.onnx'))
+  const {sig} = await signModelWith(model, release, path.join(tmp.dir, 'm13.sig'))
+  const outside = makeModel(path.join(tmp.dir, 'm13-outside'), {'pytorch_model.bin': PICKLE})
+  symlinkSync(outside, path.join(model, 'extras'))
+  const r = await check(model, policy(`${SIGNED}\n${INTEGRITY()}\n    - id: scan\n      type: scan\n      source: inline\n      maxSeverity: {default: low}\n      skippable: ['**/*.json']`), ['--signature', sig])
+  assert.equal(r.r.code, 1, JSON.stringify(r.d))
+  assert.match(req(r.d, 'integrity').reason, /extras\//)
+  assert.match(req(r.d, 'scan').reason, /extras\/ \(symlink to a directory/)
+})
+
 test('crash: a 63 MiB bundle that does not verify is denied, in bounded memory', async () => {
   const model = makeModel(path.join(tmp.dir, 'm11'))
+  // The real key's hint, so verification goes all the way to the signature check and its
+  // legacy-encoding fallback (which must refuse a payload this size before encoding it).
+  const {sig} = await signModelWith(model, release, path.join(tmp.dir, 'm11.sig'))
+  const hint = JSON.parse(readFileSync(sig, 'utf8')).verificationMaterial.publicKey.hint
   const big = path.join(tmp.dir, 'big.sig')
   const payload = Buffer.alloc(47 * 1024 * 1024, 0xff)
-  writeFileSync(big, JSON.stringify({mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json', verificationMaterial: {publicKey: {hint: 'a'.repeat(64)}, tlogEntries: []}, dsseEnvelope: {payload: payload.toString('base64'), payloadType: IN_TOTO_PAYLOAD_TYPE, signatures: [{sig: Buffer.alloc(70, 1).toString('base64'), keyid: ''}]}}))
+  writeFileSync(big, JSON.stringify({mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json', verificationMaterial: {publicKey: {hint}, tlogEntries: []}, dsseEnvelope: {payload: payload.toString('base64'), payloadType: IN_TOTO_PAYLOAD_TYPE, signatures: [{sig: Buffer.alloc(70, 1).toString('base64'), keyid: ''}]}}))
   const r = await runCli(['policy', 'check', model, '--policy', policy(SIGNED), '--signature', big, '--at', AT, '--format', 'json'], {env: {NODE_OPTIONS: '--max-old-space-size=1536'}, timeoutMs: 240_000})
   assertCleanFailure(r)
   assert.equal(r.code, 1, r.stderr)

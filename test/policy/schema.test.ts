@@ -4,6 +4,7 @@
  * library loader (fast); the CLI paths are covered by a few spawned runs.
  */
 import assert from 'node:assert/strict'
+import {compilePolicy} from '../../src/signing/keyless/policy.js'
 import {writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {after, test} from 'node:test'
@@ -110,6 +111,9 @@ test('regexes: parsed alone, RE2 subset, bounded at both ends unless allowed, ma
   assert.equal(matches({regExp: 'https://github\\.com/acme'}, 'https://github.com/acme-evil'), false)
   assert.equal(matches({regExp: 'https://github\\.com/acme/.+'}, 'https://github.com/acme/x'), true)
   assert.equal(matches({regExp: 'A|B'}, 'AB'), false, 'alternation is anchored as a whole')
+  // The verify sigstore flags share the dialect: no escape from the anchors there either.
+  assert.throws(() => compilePolicy({identityRegexp: 'https://github\\.com/acme/x)|(.*', issuer: 'i'}), /not a usable regular expression/)
+  assert.equal(compilePolicy({identityRegexp: 'refs/tags/.*', issuer: 'i'}).identity.regexp?.test('refs/tags/v1'), true)
   // Catastrophic backtracking in a JS engine (2^5000 steps: the test would never end); linear here.
   assert.equal(matches({regExp: '(?:[a-z]|[a-z0-9])*'}, `${'a'.repeat(5000)}!`), false)
   assert.equal(matches({regExp: '(a+)+b'}, 'a'.repeat(5000)), false)
