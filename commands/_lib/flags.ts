@@ -7,6 +7,7 @@ import {Flags} from '@oclif/core'
 
 import type {HashAlgorithm, SerializationMethod} from '../../src/oms/types.js'
 import {ociSignFlags, registryFlags} from './oci.js'
+import {escapeName} from '../../src/util/escape.js'
 
 /** How the model is enumerated (signing, digest and verifying). */
 export const enumerationFlags = {
@@ -104,5 +105,6 @@ export function hashingOptions(flags: {
 /** Non-fatal remarks on stderr (never on stdout, which may carry --json). */
 export function printWarnings(json: boolean, warnings: string[] | undefined): void {
   if (json) return
-  for (const w of warnings ?? []) process.stderr.write(`modelseal: warning: ${w}\n`)
+  // Warnings quote file names: escaped, so a name cannot start a line of its own.
+  for (const w of warnings ?? []) process.stderr.write(`modelseal: warning: ${escapeName(w)}\n`)
 }

@@ -96,7 +96,7 @@ export async function runVerify(
     printWarnings(json, r.warnings)
     if (!json) {
       cmd.log(`Verification succeeded: ${escapeName(r.modelPath)}`)
-      cmd.log(`  model sha256:${r.rootDigest} (${r.resources} resources), signed by ${describeSigner(r)}`)
+      cmd.log(`  model sha256:${r.rootDigest} (${r.resources} resources), signed by ${escapeName(describeSigner(r))}`)
     }
     return {report: r, failed: false}
   } catch (err) {

@@ -12,6 +12,7 @@ import {escapeName} from '../util/escape.js'
 import type {Progress} from '../util/progress.js'
 import {FileHashPool, hashBatchesInOrder} from './file-hasher.js'
 import {ProblemList} from './problems.js'
+import {MAX_TAR_DIRECTORIES} from './limits.js'
 import {EntrySorter} from './sorter.js'
 import {isGzipFile, readTar, type MemberKind} from './tar.js'
 import type {DatasetEntry, DatasetHashAlgorithm, PartitionInfo, SourceFormat} from './types.js'
@@ -183,6 +184,9 @@ class NameCollisions {
       const dir = name.slice(0, i)
       if (this.parents.has(dir)) break
       this.parents.add(dir)
+    }
+    if (this.parents.size + this.nonFiles.size > MAX_TAR_DIRECTORIES) {
+      throw new InputError('E_DATASET_TOO_MANY_FILES', `more than ${MAX_TAR_DIRECTORIES} directories and links in the tar archives`)
     }
     if (kind === 'file') return
     const before = this.nonFiles.get(name)

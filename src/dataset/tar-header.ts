@@ -46,15 +46,14 @@ export function isZeroBlock(b: Buffer, at = 0): boolean {
   return true
 }
 
-function field(b: Buffer, at: number, len: number): Buffer {
-  return b.subarray(at, at + len)
+/** Bytes of a string field up to the first NUL (what both GNU tar and Python keep). */
+function cString(b: Buffer, at: number, len: number): Buffer {
+  let z = at
+  while (z < at + len && b[z] !== 0) z++
+  return b.subarray(at, z)
 }
 
-/** Bytes up to the first NUL (what both GNU tar and Python keep of a string field). */
-function cString(f: Buffer): Buffer {
-  const z = f.indexOf(0)
-  return z < 0 ? f : f.subarray(0, z)
-}
+const SLASH = Buffer.from('/')
 
 /**
  * A numeric field in the one form every reader decodes to the same value: optional leading
@@ -62,35 +61,36 @@ function cString(f: Buffer): Buffer {
  * field of NULs only (zero for everyone). Base-256 (first byte 0x80) is accepted for
  * non-negative values; 0xFF (negative) is refused. `what` names the field in messages.
  */
-export function parseNumber(f: Buffer, what: string): number {
-  if (f[0] === 0x80) {
+export function parseNumber(b: Buffer, at: number, len: number, what: string): number {
+  const end = at + len
+  if (b[at] === 0x80) {
     let n = 0
-    for (let i = 1; i < f.length; i++) n = n * 256 + f[i]
+    for (let i = at + 1; i < end; i++) n = n * 256 + b[i]
     if (!Number.isSafeInteger(n)) throw unsupported(`${what} field too large`)
     return n
   }
-  if (f[0] === 0xff) throw unsupported(`negative ${what} field (base-256)`)
-  let i = 0
-  while (i < f.length && f[i] === 0x20) i++
-  if (i === 0 && f[0] === 0) {
+  if (b[at] === 0xff) throw unsupported(`negative ${what} field (base-256)`)
+  let i = at
+  while (i < end && b[i] === 0x20) i++
+  if (i === at && b[at] === 0) {
     // All NULs: zero for every reader. A NUL followed by anything else is read differently by
     // GNU tar (it skips one leading NUL) and Python (which stops at it): refused.
-    for (let j = 0; j < f.length; j++) if (f[j] !== 0) throw malformed(`${what} field starts with NUL followed by data`)
+    for (let j = at; j < end; j++) if (b[j] !== 0) throw malformed(`${what} field starts with NUL followed by data`)
     return 0
   }
   const start = i
   let n = 0
-  while (i < f.length && f[i] >= 0x30 && f[i] <= 0x37) n = n * 8 + (f[i++] - 0x30)
+  while (i < end && b[i] >= 0x30 && b[i] <= 0x37) n = n * 8 + (b[i++] - 0x30)
   if (i === start) throw malformed(`${what} field is not an octal number`)
-  for (; i < f.length; i++) if (f[i] !== 0 && f[i] !== 0x20) throw malformed(`${what} field has bytes other than spaces and NULs after its digits`)
+  for (; i < end; i++) if (b[i] !== 0 && b[i] !== 0x20) throw malformed(`${what} field has bytes other than spaces and NULs after its digits`)
   if (!Number.isSafeInteger(n)) throw unsupported(`${what} field too large`)
   return n
 }
 
-function checksumOf(b: Buffer): number {
+function checksumOf(b: Buffer, at: number): number {
   let sum = 8 * 0x20
-  for (let i = 0; i < 148; i++) sum += b[i]
-  for (let i = 156; i < BLOCK; i++) sum += b[i]
+  for (let i = at; i < at + 148; i++) sum += b[i]
+  for (let i = at + 156; i < at + BLOCK; i++) sum += b[i]
   return sum
 }
 
@@ -99,36 +99,32 @@ const GNU_MAGIC = Buffer.from('ustar  \x00', 'latin1')
 
 /** Parses one (non-zero) header block. Throws TarFormatError for anything not canonical. */
 export function parseHeader(b: Buffer, at = 0): RawHeader {
-  const h = b.subarray(at, at + BLOCK)
-  const magic = field(h, 257, 8)
   let format: TarFormat
-  if (magic.equals(USTAR_MAGIC)) format = 'ustar'
-  else if (magic.equals(GNU_MAGIC)) format = 'gnu'
+  if (b.compare(USTAR_MAGIC, 0, 8, at + 257, at + 265) === 0) format = 'ustar'
+  else if (b.compare(GNU_MAGIC, 0, 8, at + 257, at + 265) === 0) format = 'gnu'
   else throw unsupported('not a ustar, pax or GNU header (pre-POSIX v7 headers and unknown magic are not accepted)')
-  const chk = field(h, 148, 8)
-  if (chk[0] === 0) throw malformed('checksum field starts with NUL')
-  if (parseNumber(chk, 'checksum') !== checksumOf(h)) throw malformed('header checksum mismatch')
+  if (b[at + 148] === 0) throw malformed('checksum field starts with NUL')
+  if (parseNumber(b, at + 148, 8, 'checksum') !== checksumOf(b, at)) throw malformed('header checksum mismatch')
   // Every numeric field is parsed: Python's tarfile stops reading silently at the first header
   // it cannot parse (after the first member), where GNU tar would go on.
-  parseNumber(field(h, 100, 8), 'mode')
-  parseNumber(field(h, 108, 8), 'uid')
-  parseNumber(field(h, 116, 8), 'gid')
-  const size = parseNumber(field(h, 124, 12), 'size')
-  parseNumber(field(h, 136, 12), 'mtime')
-  parseNumber(field(h, 329, 8), 'devmajor')
-  parseNumber(field(h, 337, 8), 'devminor')
-  const typeByte = h[156]
+  parseNumber(b, at + 100, 8, 'mode')
+  parseNumber(b, at + 108, 8, 'uid')
+  parseNumber(b, at + 116, 8, 'gid')
+  const size = parseNumber(b, at + 124, 12, 'size')
+  parseNumber(b, at + 136, 12, 'mtime')
+  parseNumber(b, at + 329, 8, 'devmajor')
+  parseNumber(b, at + 337, 8, 'devminor')
+  const typeByte = b[at + 156]
   const type = typeByte === 0 ? '0' : String.fromCharCode(typeByte)
-  let name = cString(field(h, 0, 100))
-  const prefix = cString(field(h, 345, 155))
+  let name = cString(b, at, 100)
   if (format === 'gnu') {
     // Python prepends the prefix field whatever the magic; GNU tar reads it only under POSIX
     // magic (the GNU format keeps atime/ctime there). Any byte there would split them.
-    if (h[345] !== 0) throw unsupported('GNU-format header with data in the ustar prefix field')
-  } else if (prefix.length > 0 && type !== 'L' && type !== 'K') {
-    name = Buffer.concat([prefix, Buffer.from('/'), name])
+    if (b[at + 345] !== 0) throw unsupported('GNU-format header with data in the ustar prefix field')
+  } else if (b[at + 345] !== 0 && type !== 'L' && type !== 'K') {
+    name = Buffer.concat([cString(b, at + 345, 155), SLASH, name])
   }
-  return {name, linkname: cString(field(h, 157, 100)), type, size, format}
+  return {name, linkname: cString(b, at + 157, 100), type, size, format}
 }
 
 /** pax keys that change neither the bytes, the name, the size nor the type of a member. */

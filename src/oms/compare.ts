@@ -114,10 +114,10 @@ export function compareListing(expected: ResourceDescriptor[], listing: readonly
     seen.add(f.name)
     const want = sizes.get(f.name)
     if (want === undefined) {
-      // An empty file has no shards: shards mode cannot cover it, and hashing would not list it either.
-      if (opts.method !== 'files' && f.size === 0) continue
+      // An empty file has no shards: shards mode cannot list it, signed or not.
+      if (opts.method === 'shards' && f.size === 0) continue
       if (!opts.ignoreUnsignedFiles) bad.set(f.name, `extra file: ${label(f.name)} (not covered by the signature)`)
-    } else if (want >= 0 && want !== f.size) bad.set(f.name, `changed file: ${label(f.name)}: size ${f.size}, signed ${want}`)
+    } else if (want >= 0 && want !== f.size) bad.set(f.name, `changed file: ${label(f.name)}: size differs (${f.size} bytes, signed ${want})`)
   }
   for (const name of sizes.keys()) if (!seen.has(name)) bad.set(name, `missing file: ${label(name)}`)
   const problems = sortedByBytes(bad.keys()).map((k) => bad.get(k) as string)
