@@ -447,7 +447,9 @@ export function analyzeDataflow(fg: FlatGraph, src: ByteSource): Facts {
         const consts = ins.filter((i, pos) => i >= 0 && f.kind[i] === KIND_CONST && !isIndexOperand(op, pos))
         const sums = consts.map((i) => summaries.get(i))
         if (op === 'Mul' || op === 'MatMul' || op === 'Gemm' || op === 'Conv' || op === 'Einsum' || mixing) {
-          const c = Math.max(0, ...sums.map((s) => s?.absMax ?? 1))
+          // Element-wise: the constant's magnitude; a weight: its largest row or column L1 norm
+          // (what a flag spread over its inputs can add up to).
+          const c = Math.max(0, ...consts.map((i) => (op === 'Mul' ? absMax(i) : summaries.lineGain(i)) ?? 1))
           if (consts.length) amp *= c
           if (sums.some((s) => nonUniform(s))) sparse = true
           if (op !== 'Mul') reduced = true
@@ -479,7 +481,7 @@ export function analyzeDataflow(fg: FlatGraph, src: ByteSource): Facts {
       }
 
       // Merges: an unmerged trigger meets learned data that does not already carry it.
-      if (taint && kind === KIND_DATA && (isOp || node.kind === 'if') && !seeded) {
+      if (kind === KIND_DATA && (isOp || node.kind === 'if') && !seeded && ins.some((i) => i >= 0 && f.taint[i] && !f.taint[i]!.merged)) {
         for (let pos = 0; pos < ins.length; pos++) {
           const i = ins[pos]
           const t = i >= 0 ? f.taint[i] : undefined
@@ -514,7 +516,8 @@ export function analyzeDataflow(fg: FlatGraph, src: ByteSource): Facts {
         }
         if (events.length > 0) {
           const best = events[events.length - 1]
-          taint = {...(f.taint[best.trigger] ?? taint), merged: true, mixed: false}
+          const from = f.taint[best.trigger] ?? {seed: best.seed, reduced: best.reduced, amp: best.amp, sparse: best.sparse, merged: true, viaIndex: false, mixed: false}
+          taint = {...from, merged: true, mixed: false}
           tprev = best.trigger
         }
       }
