@@ -262,6 +262,7 @@ export function analyzeDataflow(fg: FlatGraph, src: ByteSource): Facts {
       let allLred = 1
       let cn = 0
       let dprev = -1
+      let anyRaw = -1 // for the evidence walk: index operands count too (an embedding lookup's ids)
       for (let pos = 0; pos < ins.length; pos++) {
         const i = ins[pos]
         if (i < 0) continue
@@ -271,6 +272,7 @@ export function analyzeDataflow(fg: FlatGraph, src: ByteSource): Facts {
           if (f.mass[i] > mass) mass = f.mass[i]
           if (f.depth[i] > depth) depth = f.depth[i]
           rawMask |= f.rawMask[i]
+          if (f.rawMask[i] !== 0 && anyRaw < 0) anyRaw = i
           if (isOp && isIndexOperand(op, pos)) continue
           if (slope[i] > sl) sl = slope[i]
           if (kinked[i]) kink = 1
@@ -540,7 +542,7 @@ export function analyzeDataflow(fg: FlatGraph, src: ByteSource): Facts {
         f.rawMask[o] = kind === KIND_DATA ? rawMask : 0
         f.taint[o] = kind === KIND_DATA ? taint : undefined
         f.tprev[o] = tprev
-        f.dprev[o] = dprev
+        f.dprev[o] = dprev >= 0 ? dprev : anyRaw
         slope[o] = outSlope
         kinked[o] = outKink
         mono[o] = outMono
