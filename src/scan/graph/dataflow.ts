@@ -441,6 +441,11 @@ export function analyzeDataflow(fg: FlatGraph, src: ByteSource): Facts {
         seeded = true
       }
 
+      // An ordinary activation feeding a learned layer is the network itself, not a trigger.
+      if (taint && !taint.merged && !seeded && mixing && taint.seed.kind === 'saturating') {
+        taint = undefined
+        tprev = -1
+      }
       // Amplitude and shape of the trigger through this op.
       if (taint && !taint.merged && !seeded && kind === KIND_DATA && isOp) {
         let amp = taint.amp
@@ -475,11 +480,6 @@ export function analyzeDataflow(fg: FlatGraph, src: ByteSource): Facts {
         if (reduced && op === 'Mul' && ins.some((i) => i >= 0 && f.kind[i] === KIND_DATA && f.mass[i] < f.learnedMin && !red[i] &&
           ((!f.taint[i] && taint!.seed.operands.includes(i)) || (f.taint[i]?.seed === taint!.seed && !f.taint[i]!.reduced)))) reduced = false
         if (amp !== taint.amp || sparse !== taint.sparse || reduced !== taint.reduced) taint = {...taint, amp, sparse, reduced}
-        // An ordinary activation feeding a learned layer is the network itself, not a trigger.
-        if (mixing && taint.seed.kind === 'saturating') {
-          taint = undefined
-          tprev = -1
-        }
       }
 
       // Merges: an unmerged trigger meets learned data that does not already carry it.
