@@ -315,8 +315,8 @@ EXACT_FUNCS = {'equal', 'mod'}  # need the exact stamped value: raw sources only
 MERGES = ['add', 'sub', 'where', 'blend', 'max', 'mul_gain', 'gemm_c', 'matmul_ext', 'matmul_flag', 'scatter_add', 'scatternd',
           'gather_concat', 'slice_select', 'if_select', 'after_softmax', 'after_argmax', 'softmax_temp', 'pow_gate']
 COUSIN_FUNCS = ['pow_step', 'softmax_cmp', 'exp_sat', 'hardmax', 'relu_gain']
-COUSIN_MERGES = ['einsum', 'sum3', 'big_matmul', 'mid_inject']
-CLS_ONLY = {'mid_inject', 'gemm_c', 'matmul_ext', 'scatter_add', 'scatternd', 'gather_concat', 'slice_select', 'after_softmax', 'after_argmax', 'softmax_temp'}
+COUSIN_MERGES = ['einsum', 'sum3', 'big_matmul', 'mid_inject', 'input_swap']
+CLS_ONLY = {'mid_inject', 'input_swap', 'gemm_c', 'matmul_ext', 'scatter_add', 'scatternd', 'gather_concat', 'slice_select', 'after_softmax', 'after_argmax', 'softmax_temp'}
 PLACEMENTS = ['main', 'function', 'if', 'loop', 'scan']
 
 
@@ -768,6 +768,28 @@ def make_backdoor(bases, exported, base, source, fn, merge_kind, placement, quan
             return None
         flag = trigger_fn(fr, s, fn, lo, hi, exact)
     out = spec['out'] if base != 'det' else 'det_scores'
+    if merge_kind == 'input_swap':
+        # Input substitution: the network sees a stored input of the target class when triggered.
+        m = spec['model']
+        xs = torch.from_numpy(clean[:512])
+        pred = m(xs).argmax(-1).detach().numpy()
+        pick = np.nonzero(pred == target)[0]
+        if len(pick) == 0:
+            return None
+        stored = clean[pick[0]:pick[0] + 1]
+        inp = spec['input']
+        swapped = inp + '_swapped'
+        for n in model.graph.node:
+            for i, nm in enumerate(n.input):
+                if nm == inp:
+                    n.input[i] = swapped
+        mfr = Frag(f'bd{idx}m/')
+        cond = mfr.op('Greater', [flag, mfr.const(np.float32(0.5))])
+        mfr.nodes.append(helper.make_node('Where', [cond, mfr.const(stored, 'stored_input'), inp], [swapped], name=mfr.name('/Where')))
+        place(model, 'main', fr, mfr, src, None, flag, swapped, TensorProto.FLOAT)
+        toposort(model.graph)
+        onnx.checker.check_model(model)
+        return model, target
     if base == 'det':
         # merge into the class-score map before sigmoid/max/TopK: rewire the second Conv's output
         y = first_output_of(model, ['Sigmoid']) and [n for n in model.graph.node if n.op_type == 'Conv'][-1].output[0]
@@ -1045,10 +1067,12 @@ def main():
             quant = False
         if merge_kind == 'after_argmax' and placement in ('loop', 'if'):
             placement = 'main'
-        if merge_kind in ('gemm_c', 'mid_inject'):
+        if merge_kind in ('gemm_c', 'mid_inject', 'input_swap'):
             placement = 'main'
-        if merge_kind == 'mid_inject':
+        if merge_kind in ('mid_inject', 'input_swap'):
             quant = False
+        if merge_kind == 'input_swap':
+            source = 'raw_patch' if source == 'early' else source
         key = (base, source, fn, merge_kind, placement, quant)
         if key in seen:
             continue

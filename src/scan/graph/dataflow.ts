@@ -25,7 +25,7 @@ export const KIND_CONST = 0
 export const KIND_SHAPE = 1
 export const KIND_DATA = 2
 /** Slope (output change per unit of input change) at which a saturating function acts as a step. */
-export const STEEP = 20
+export const STEEP = 4
 /** Trigger amplitude that outweighs a learned output (logits and embeddings are O(1..10)). */
 export const GAIN_MIN = 5
 /** Below this amplitude an additive trigger cannot change a decision. */
@@ -364,7 +364,8 @@ export function analyzeDataflow(fg: FlatGraph, src: ByteSource): Facts {
         }
         // A kink followed by a large gain (255 * Relu(x - 254/255)) is a step too.
         if (!sharp && outKink && outSlope >= STEEP && sl < STEEP && dprev >= 0 && f.depth[dprev] <= 1) sharp = 'steep'
-        if (REDUCE_OPS.has(op)) rd = 1
+        // A small weight over the source (TrojanNet's tiny MatMul) aggregates it like a reduction.
+        if (REDUCE_OPS.has(op) || (!mixing && (op === 'MatMul' || op === 'Gemm' || op === 'Conv' || op === 'Einsum') && ins.some((i) => i >= 0 && f.kind[i] === KIND_CONST))) rd = 1
       }
       if (mixing) rd = 0
 
@@ -498,6 +499,11 @@ export function analyzeDataflow(fg: FlatGraph, src: ByteSource): Facts {
             partner = j
             break
           }
+          // Input substitution: a reduced trigger that swaps or pushes the model's own input
+          // (Where(flag, stored_image, images), images + flag * patch) before the learned layers.
+          if (partner < 0 && t.reduced && !(node.kind === 'if') && inputOverride(node, pos, t)) {
+            partner = ins.find((j, q) => q !== pos && j >= 0 && f.kind[j] === KIND_DATA && f.rawMask[j] !== 0 && !f.taint[j] && !(isOp && isIndexOperand(op, q))) ?? -1
+          }
           const selfMixed = partner < 0 && t.mixed && !PASS_OPS.has(op) && op !== 'Concat'
           if (partner < 0 && !selfMixed) continue
           if (partner >= 0 && op === 'Mul' && lred[partner] === 1) {
@@ -556,6 +562,13 @@ export function analyzeDataflow(fg: FlatGraph, src: ByteSource): Facts {
     return changed
   }
 
+  /** The trigger replaces data with a non-scalar constant, or adds a pointed constant with gain. */
+  const inputOverride = (node: FlatGraph['nodes'][number], pos: number, t: Taint): boolean => {
+    const ins = node.inputs
+    if (node.op === 'Where') return pos === 0 && ins.slice(1).some((i) => i >= 0 && f.kind[i] === KIND_CONST && fg.values[i].numel >= 2 && nonUniform(summaries.get(i)))
+    return (node.op === 'Add' || node.op === 'Sub' || node.op === 'Sum') && t.amp >= GAIN_MIN && t.sparse && node.outputs.some((o) => o >= 0 && f.massAfter[o] > 0 && f.massAfter[o] !== Number.POSITIVE_INFINITY)
+  }
+
   const mergeEvent = (nid: number, pos: number, trig: number, partner: number, t: Taint): MergeEvent => {
     const node = fg.nodes[nid]
     const op = node.op
@@ -573,9 +586,12 @@ export function analyzeDataflow(fg: FlatGraph, src: ByteSource): Facts {
         bothLearned = learnedSides.length >= 2 && ifBranchesLearned(fg, f, nid)
         override = !bothLearned
       } else {
-        // A constant (or weight-free) side replaces the learned one; a scalar fill of an unreduced
-        // mask is attention/padding masking.
-        override = sides.some((i) => i >= 0 && !(f.kind[i] === KIND_DATA && f.mass[i] >= f.learnedMin) && (reduced || f.kind[i] === KIND_DATA || fg.values[i].numel >= 2 || nonUniform(summaries.get(i))))
+        // A pointed constant (or weight-free) side replaces the learned one; a scalar fill of an
+        // unreduced mask is attention/padding
+        // mask; a uniform constant (an empty-input guard's zeros) replaces only in the head.
+        const head = node.outputs.some((o) => o >= 0 && f.massAfter[o] <= PARTNER_SHARE * Math.max(f.outMass, 1))
+        override = sides.some((i) => i >= 0 && !(f.kind[i] === KIND_DATA && f.mass[i] >= f.learnedMin) &&
+          (f.kind[i] === KIND_DATA || nonUniform(summaries.get(i)) || (reduced && head)))
         bothLearned = learnedSides.length >= 2
       }
       gate = !override && !reduced
