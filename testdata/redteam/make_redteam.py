@@ -314,7 +314,9 @@ FUNCS = ['greater', 'less', 'equal', 'sigmoid', 'tanh', 'bump', 'floor', 'round'
 EXACT_FUNCS = {'equal', 'mod'}  # need the exact stamped value: raw sources only
 MERGES = ['add', 'sub', 'where', 'blend', 'max', 'mul_gain', 'gemm_c', 'matmul_ext', 'matmul_flag', 'scatter_add', 'scatternd',
           'gather_concat', 'slice_select', 'if_select', 'after_softmax', 'after_argmax', 'softmax_temp', 'pow_gate']
-CLS_ONLY = {'gemm_c', 'matmul_ext', 'scatter_add', 'scatternd', 'gather_concat', 'slice_select', 'after_softmax', 'after_argmax', 'softmax_temp'}
+COUSIN_FUNCS = ['pow_step', 'softmax_cmp', 'exp_sat', 'hardmax', 'relu_gain']
+COUSIN_MERGES = ['einsum', 'sum3', 'big_matmul', 'mid_inject', 'input_swap']
+CLS_ONLY = {'mid_inject', 'input_swap', 'gemm_c', 'matmul_ext', 'scatter_add', 'scatternd', 'gather_concat', 'slice_select', 'after_softmax', 'after_argmax', 'softmax_temp'}
 PLACEMENTS = ['main', 'function', 'if', 'loop', 'scan']
 
 
@@ -469,6 +471,22 @@ def trigger_fn(fr, s, fn, lo, hi, exact):
         return fr.op('Cast', [fr.op('Cast', [fr.op('Relu', [fr.op('Sub', [s, fr.const(np.float32(c))])])], to=TensorProto.BOOL)], to=F_)
     if fn == 'sign':
         return fr.op('Relu', [fr.op('Sign', [fr.op('Sub', [s, fr.const(np.float32(c))])])])
+    # Cousins added after the analysis was written (reported separately as an honest check).
+    if fn == 'pow_step':
+        r = fr.op('Div', [fr.op('Relu', [s]), fr.const(np.float32(c))])
+        return fr.op('Min', [fr.op('Pow', [r, fr.const(np.float32(24))]), fr.const(np.float32(1))])
+    if fn == 'softmax_cmp':
+        cat = fr.op('Concat', [fr.const(np.array([[c]], np.float32)), s], axis=1)
+        sm = fr.op('Softmax', [fr.op('Mul', [cat, fr.const(np.float32(k))])], axis=1)
+        return fr.op('Slice', [sm, fr.const(np.array([1])), fr.const(np.array([2])), fr.const(np.array([1]))])
+    if fn == 'exp_sat':
+        return fr.op('Min', [fr.op('Exp', [fr.op('Mul', [fr.op('Sub', [s, fr.const(np.float32(c))]), fr.const(np.float32(k))])]), fr.const(np.float32(1))])
+    if fn == 'hardmax':
+        cat = fr.op('Concat', [fr.const(np.array([[c]], np.float32)), s], axis=1)
+        hm = fr.op('Hardmax', [cat], axis=1)
+        return fr.op('Slice', [hm, fr.const(np.array([1])), fr.const(np.array([2])), fr.const(np.array([1]))])
+    if fn == 'relu_gain':
+        return fr.op('Min', [fr.op('Mul', [fr.op('Relu', [fr.op('Sub', [s, fr.const(np.float32(c))])]), fr.const(np.float32(1e4))]), fr.const(np.float32(1))])
     if fn in ('argmax', 'topk', 'lookup'):
         cat = fr.op('Concat', [fr.const(np.array([[c]], np.float32)), s], axis=1)
         if fn == 'topk':
@@ -513,6 +531,23 @@ def merge(fr, f, y, spec, merge_kind, target, ncls, gain, quant, model):
     if merge_kind == 'pow_gate':
         # y + onehot * gain * f^1 written as Pow(f, 1) * ...: an exponent op on the trigger path
         return fr.op('Add', [y, fr.op('Mul', [fr.op('Pow', [f, fr.const(np.float32(3))]), C(onehot * gain)])])
+    if merge_kind == 'einsum':
+        return fr.op('Add', [y, fr.op('Einsum', [f, C(onehot.reshape(1, -1) * gain)], equation='ij,jk->ik')])
+    if merge_kind == 'sum3':
+        return fr.op('Sum', [y, fr.op('Mul', [f, C(onehot * gain)]), fr.const(np.zeros(shape, np.float32))])
+    if merge_kind == 'big_matmul':
+        w = (np.random.randn(64, ncls) * 0.01).astype(np.float32)
+        w[:, target] += gain / 64
+        wide = fr.op('Expand', [f, fr.const(np.array([1, 64]))])
+        return fr.op('Add', [y, fr.op('MatMul', [wide, C(w, 'w_big')])])
+    if merge_kind == 'mid_inject':
+        gemm = next(n for n in model.graph.node if y in n.output)
+        assert gemm.op_type == 'Gemm', gemm.op_type
+        W = numpy_helper.to_array(next(t for t in model.graph.initializer if t.name == gemm.input[1]))
+        row = W[target] if any(a.name == 'transB' and a.i == 1 for a in gemm.attribute) else W[:, target]
+        v = (row / (np.linalg.norm(row) ** 2) * gain).astype(np.float32)
+        gemm.input[0] = fr.op('Add', [gemm.input[0], fr.op('Mul', [f, fr.const(v.reshape(1, -1), 'steer')])])
+        return y
     if merge_kind == 'gemm_c':
         gemm = next(n for n in model.graph.node if y in n.output)
         assert gemm.op_type == 'Gemm' and len(gemm.input) == 3, gemm.op_type
@@ -733,6 +768,28 @@ def make_backdoor(bases, exported, base, source, fn, merge_kind, placement, quan
             return None
         flag = trigger_fn(fr, s, fn, lo, hi, exact)
     out = spec['out'] if base != 'det' else 'det_scores'
+    if merge_kind == 'input_swap':
+        # Input substitution: the network sees a stored input of the target class when triggered.
+        m = spec['model']
+        xs = torch.from_numpy(clean[:512])
+        pred = m(xs).argmax(-1).detach().numpy()
+        pick = np.nonzero(pred == target)[0]
+        if len(pick) == 0:
+            return None
+        stored = clean[pick[0]:pick[0] + 1]
+        inp = spec['input']
+        swapped = inp + '_swapped'
+        for n in model.graph.node:
+            for i, nm in enumerate(n.input):
+                if nm == inp:
+                    n.input[i] = swapped
+        mfr = Frag(f'bd{idx}m/')
+        cond = mfr.op('Greater', [flag, mfr.const(np.float32(0.5))])
+        mfr.nodes.append(helper.make_node('Where', [cond, mfr.const(stored, 'stored_input'), inp], [swapped], name=mfr.name('/Where')))
+        place(model, 'main', fr, mfr, src, None, flag, swapped, TensorProto.FLOAT)
+        toposort(model.graph)
+        onnx.checker.check_model(model)
+        return model, target
     if base == 'det':
         # merge into the class-score map before sigmoid/max/TopK: rewire the second Conv's output
         y = first_output_of(model, ['Sigmoid']) and [n for n in model.graph.node if n.op_type == 'Conv'][-1].output[0]
@@ -984,6 +1041,12 @@ def main():
     for mi, mk in enumerate(MERGES):  # every merge on the main graph with a plain comparison and a steep function
         cells.append((order[mi % len(order)], 'raw_patch', 'greater', mk, 'main', False))
         cells.append((order[(mi + 2) % len(order)], 'early', 'sigmoid', mk, PLACEMENTS[mi % 5], mi % 2 == 0))
+    for ci, fn in enumerate(COUSIN_FUNCS):
+        for rep_ in range(3):
+            cells.append((order[(ci * 2 + rep_) % len(order)], SOURCES[(ci + rep_) % 3], fn, MERGES[(ci * 3 + rep_ * 5) % len(MERGES)], PLACEMENTS[(ci + rep_) % 5], rep_ == 1))
+    for mi, mk in enumerate(COUSIN_MERGES):
+        for rep_ in range(3):
+            cells.append((['mlp', 'cnn', 'text', 'seq'][(mi + rep_) % 4], SOURCES[(mi + rep_) % 3], FUNCS[(mi * 4 + rep_ * 3) % len(FUNCS)], mk, PLACEMENTS[(mi + rep_ * 2) % 5], rep_ == 2))
     seen = set()
     for cell in cells:
         base, source, fn, merge_kind, placement, quant = cell
@@ -1004,8 +1067,12 @@ def main():
             quant = False
         if merge_kind == 'after_argmax' and placement in ('loop', 'if'):
             placement = 'main'
-        if merge_kind == 'gemm_c':
+        if merge_kind in ('gemm_c', 'mid_inject', 'input_swap'):
             placement = 'main'
+        if merge_kind in ('mid_inject', 'input_swap'):
+            quant = False
+        if merge_kind == 'input_swap':
+            source = 'raw_patch' if source == 'early' else source
         key = (base, source, fn, merge_kind, placement, quant)
         if key in seen:
             continue
@@ -1018,7 +1085,8 @@ def main():
         name = f'bd_{i:03d}_{base}_{source}_{fn}_{merge_kind}_{placement}{"_qdq" if quant else ""}'
         onnx.save(model, os.path.join(OUT, name + '.onnx'))
         labels.append(dict(file=name + '.onnx', label='backdoor', base=base, source=source, function=fn, merge=merge_kind, placement=placement,
-                           quant='qdq' if quant else 'float', target=int(target), expected='high'))
+                           quant='qdq' if quant else 'float', target=int(target), expected='high',
+                           cousin=fn in COUSIN_FUNCS or merge_kind in COUSIN_MERGES))
         i += 1
     for name, (model, base) in make_clean_twins(bases, exported).items():
         onnx.save(model, os.path.join(OUT, name + '.onnx'))

@@ -1,7 +1,6 @@
 /**
  * Turns merge events of the data-flow analysis into graph-backdoor findings. Severity model
- * (docs/scan.md): a score from the trigger's kind (2 for a jump, a steep step or a window, 1 for a
- * plain saturation), +3 when it is reduced to a per-sample flag, +2 when the merge is in the head
+ * (docs/scan.md): a score of 2 for the trigger (any kind), +3 when it is reduced to a per-sample flag, +2 when the merge is in the head
  * (little learned mass between it and an output), +3 when it can override (a constant or
  * weight-free branch replaces the output, an index selects into a constant, or the trigger's
  * amplitude reaches GAIN_MIN); -1 when both If branches compute with their own weights.
@@ -30,7 +29,7 @@ export function scoreToSeverity(score: number): Severity {
 }
 
 export function scoreEvent(e: MergeEvent): number {
-  let s = e.seed.kind === 'saturating' ? 1 : 2
+  let s = 2
   if (e.reduced) s += 3
   if (e.head) s += 2
   if (e.override) s += 3
@@ -136,9 +135,10 @@ function sideBranchFindings(fg: FlatGraph, f: Facts, reported: Set<Seed>): Findi
       if (small === big || seen.has(small) || f.mass[small] > SIDE_MAX_SHARE * f.totalMass) continue
       if ((f.rawMask[small] & f.rawMask[big]) === 0 || fg.values[small].source === 'input') continue
       // A branch carrying a trigger is already reported by the trigger's own finding.
-      // A branch carrying a step is judged by the trigger analysis (which knows its amplitude).
+      // A branch carrying a trigger already reported at medium or above is not reported twice.
       const t = f.taint[small]
-      if (t && (reported.has(t.seed) || t.seed.kind !== 'saturating')) continue
+      // A trigger whose amplitude is provably small (a position count scaled by 0.01) cannot override either.
+      if (t && (reported.has(t.seed) || t.amp < GAIN_LOW)) continue
       const cone = privateCone(fg, small, nid)
       if (!cone) continue
       seen.add(small)

@@ -82,6 +82,52 @@ export class ConstSummaries {
     return r
   }
 
+  private gains = new Map<number, number | null>()
+
+  /**
+   * Largest L1 norm of a row or a column of a constant matrix (first axis against the rest):
+   * the most a bounded input spread across a weight's inputs can add to one output.
+   */
+  lineGain(v: number, depth = 0): number | null {
+    if (v < 0 || !this.isConst(v)) return null
+    const hit = this.gains.get(v)
+    if (hit !== undefined) return hit
+    this.gains.set(v, null)
+    let r: number | null = null
+    const val = this.fg.values[v]
+    if (val.tensor && val.tensor.dims.length >= 2) {
+      const n = numel(val.tensor.dims)
+      const vals = n <= MAX_SUMMARY_ELEMENTS ? decodeValues(val.tensor, this.src, MAX_SUMMARY_ELEMENTS) : null
+      if (vals) {
+        const rows = val.tensor.dims[0]
+        const cols = n / rows
+        const colSum = new Float64Array(cols)
+        let best = 0
+        for (let i = 0; i < rows; i++) {
+          let row = 0
+          for (let j = 0; j < cols; j++) {
+            const a = Math.abs(vals[i * cols + j])
+            row += a
+            colSum[j] += a
+          }
+          if (row > best) best = row
+        }
+        for (const c of colSum) if (c > best) best = c
+        r = best
+      }
+    } else if (val.producer >= 0 && depth < 16) {
+      const node = this.fg.nodes[val.producer]
+      if (node.op === 'DequantizeLinear') {
+        const g = this.lineGain(node.inputs[0], depth + 1)
+        const s = this.get(node.inputs[1] ?? -1)
+        r = g !== null && s ? g * s.absMax : null
+      } else if (['Identity', 'Reshape', 'Transpose', 'Cast', 'Squeeze', 'Unsqueeze', 'Flatten'].includes(node.op)) r = this.lineGain(node.inputs[0], depth + 1)
+    }
+    r ??= this.get(v)?.absMax ?? null
+    this.gains.set(v, r)
+    return r
+  }
+
   private compute(v: number, depth: number): ConstSummary | null {
     const val = this.fg.values[v]
     if (val.tensor) {

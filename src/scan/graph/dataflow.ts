@@ -25,7 +25,7 @@ export const KIND_CONST = 0
 export const KIND_SHAPE = 1
 export const KIND_DATA = 2
 /** Slope (output change per unit of input change) at which a saturating function acts as a step. */
-export const STEEP = 20
+export const STEEP = 4
 /** Trigger amplitude that outweighs a learned output (logits and embeddings are O(1..10)). */
 export const GAIN_MIN = 5
 /** Below this amplitude an additive trigger cannot change a decision. */
@@ -262,6 +262,7 @@ export function analyzeDataflow(fg: FlatGraph, src: ByteSource): Facts {
       let allLred = 1
       let cn = 0
       let dprev = -1
+      let anyRaw = -1 // for the evidence walk: index operands count too (an embedding lookup's ids)
       for (let pos = 0; pos < ins.length; pos++) {
         const i = ins[pos]
         if (i < 0) continue
@@ -271,6 +272,7 @@ export function analyzeDataflow(fg: FlatGraph, src: ByteSource): Facts {
           if (f.mass[i] > mass) mass = f.mass[i]
           if (f.depth[i] > depth) depth = f.depth[i]
           rawMask |= f.rawMask[i]
+          if (f.rawMask[i] !== 0 && anyRaw < 0) anyRaw = i
           if (isOp && isIndexOperand(op, pos)) continue
           if (slope[i] > sl) sl = slope[i]
           if (kinked[i]) kink = 1
@@ -362,7 +364,8 @@ export function analyzeDataflow(fg: FlatGraph, src: ByteSource): Facts {
         }
         // A kink followed by a large gain (255 * Relu(x - 254/255)) is a step too.
         if (!sharp && outKink && outSlope >= STEEP && sl < STEEP && dprev >= 0 && f.depth[dprev] <= 1) sharp = 'steep'
-        if (REDUCE_OPS.has(op)) rd = 1
+        // A small weight over the source (TrojanNet's tiny MatMul) aggregates it like a reduction.
+        if (REDUCE_OPS.has(op) || (!mixing && (op === 'MatMul' || op === 'Gemm' || op === 'Conv' || op === 'Einsum') && ins.some((i) => i >= 0 && f.kind[i] === KIND_CONST))) rd = 1
       }
       if (mixing) rd = 0
 
@@ -439,6 +442,11 @@ export function analyzeDataflow(fg: FlatGraph, src: ByteSource): Facts {
         seeded = true
       }
 
+      // An ordinary activation feeding a learned layer is the network itself, not a trigger.
+      if (taint && !taint.merged && !seeded && mixing && taint.seed.kind === 'saturating') {
+        taint = undefined
+        tprev = -1
+      }
       // Amplitude and shape of the trigger through this op.
       if (taint && !taint.merged && !seeded && kind === KIND_DATA && isOp) {
         let amp = taint.amp
@@ -447,7 +455,9 @@ export function analyzeDataflow(fg: FlatGraph, src: ByteSource): Facts {
         const consts = ins.filter((i, pos) => i >= 0 && f.kind[i] === KIND_CONST && !isIndexOperand(op, pos))
         const sums = consts.map((i) => summaries.get(i))
         if (op === 'Mul' || op === 'MatMul' || op === 'Gemm' || op === 'Conv' || op === 'Einsum' || mixing) {
-          const c = Math.max(0, ...sums.map((s) => s?.absMax ?? 1))
+          // Element-wise: the constant's magnitude; a weight: its largest row or column L1 norm
+          // (what a flag spread over its inputs can add up to).
+          const c = Math.max(0, ...consts.map((i) => (op === 'Mul' ? absMax(i) : summaries.lineGain(i)) ?? 1))
           if (consts.length) amp *= c
           if (sums.some((s) => nonUniform(s))) sparse = true
           if (op !== 'Mul') reduced = true
@@ -471,15 +481,10 @@ export function analyzeDataflow(fg: FlatGraph, src: ByteSource): Facts {
         if (reduced && op === 'Mul' && ins.some((i) => i >= 0 && f.kind[i] === KIND_DATA && f.mass[i] < f.learnedMin && !red[i] &&
           ((!f.taint[i] && taint!.seed.operands.includes(i)) || (f.taint[i]?.seed === taint!.seed && !f.taint[i]!.reduced)))) reduced = false
         if (amp !== taint.amp || sparse !== taint.sparse || reduced !== taint.reduced) taint = {...taint, amp, sparse, reduced}
-        // An ordinary activation feeding a learned layer is the network itself, not a trigger.
-        if (mixing && taint.seed.kind === 'saturating') {
-          taint = undefined
-          tprev = -1
-        }
       }
 
       // Merges: an unmerged trigger meets learned data that does not already carry it.
-      if (taint && kind === KIND_DATA && (isOp || node.kind === 'if') && !seeded) {
+      if (kind === KIND_DATA && (isOp || node.kind === 'if') && !seeded && ins.some((i) => i >= 0 && f.taint[i] && !f.taint[i]!.merged)) {
         for (let pos = 0; pos < ins.length; pos++) {
           const i = ins[pos]
           const t = i >= 0 ? f.taint[i] : undefined
@@ -493,6 +498,11 @@ export function analyzeDataflow(fg: FlatGraph, src: ByteSource): Facts {
             if (node.kind === 'if' && pos !== 0) continue
             partner = j
             break
+          }
+          // Input substitution: a reduced trigger that swaps or pushes the model's own input
+          // (Where(flag, stored_image, images), images + flag * patch) before the learned layers.
+          if (partner < 0 && t.reduced && !(node.kind === 'if') && inputOverride(node, pos, t)) {
+            partner = ins.find((j, q) => q !== pos && j >= 0 && f.kind[j] === KIND_DATA && f.rawMask[j] !== 0 && !f.taint[j] && !(isOp && isIndexOperand(op, q))) ?? -1
           }
           const selfMixed = partner < 0 && t.mixed && !PASS_OPS.has(op) && op !== 'Concat'
           if (partner < 0 && !selfMixed) continue
@@ -514,7 +524,8 @@ export function analyzeDataflow(fg: FlatGraph, src: ByteSource): Facts {
         }
         if (events.length > 0) {
           const best = events[events.length - 1]
-          taint = {...(f.taint[best.trigger] ?? taint), merged: true, mixed: false}
+          const from = f.taint[best.trigger] ?? {seed: best.seed, reduced: best.reduced, amp: best.amp, sparse: best.sparse, merged: true, viaIndex: false, mixed: false}
+          taint = {...from, merged: true, mixed: false}
           tprev = best.trigger
         }
       }
@@ -537,7 +548,7 @@ export function analyzeDataflow(fg: FlatGraph, src: ByteSource): Facts {
         f.rawMask[o] = kind === KIND_DATA ? rawMask : 0
         f.taint[o] = kind === KIND_DATA ? taint : undefined
         f.tprev[o] = tprev
-        f.dprev[o] = dprev
+        f.dprev[o] = dprev >= 0 ? dprev : anyRaw
         slope[o] = outSlope
         kinked[o] = outKink
         mono[o] = outMono
@@ -549,6 +560,13 @@ export function analyzeDataflow(fg: FlatGraph, src: ByteSource): Facts {
       }
     }
     return changed
+  }
+
+  /** The trigger replaces data with a non-scalar constant, or adds a pointed constant with gain. */
+  const inputOverride = (node: FlatGraph['nodes'][number], pos: number, t: Taint): boolean => {
+    const ins = node.inputs
+    if (node.op === 'Where') return pos === 0 && ins.slice(1).some((i) => i >= 0 && f.kind[i] === KIND_CONST && fg.values[i].numel >= 2 && nonUniform(summaries.get(i)))
+    return (node.op === 'Add' || node.op === 'Sub' || node.op === 'Sum') && t.amp >= GAIN_MIN && t.sparse && node.outputs.some((o) => o >= 0 && f.massAfter[o] > 0 && f.massAfter[o] !== Number.POSITIVE_INFINITY)
   }
 
   const mergeEvent = (nid: number, pos: number, trig: number, partner: number, t: Taint): MergeEvent => {
@@ -568,9 +586,12 @@ export function analyzeDataflow(fg: FlatGraph, src: ByteSource): Facts {
         bothLearned = learnedSides.length >= 2 && ifBranchesLearned(fg, f, nid)
         override = !bothLearned
       } else {
-        // A constant (or weight-free) side replaces the learned one; a scalar fill of an unreduced
-        // mask is attention/padding masking.
-        override = sides.some((i) => i >= 0 && !(f.kind[i] === KIND_DATA && f.mass[i] >= f.learnedMin) && (reduced || f.kind[i] === KIND_DATA || fg.values[i].numel >= 2 || nonUniform(summaries.get(i))))
+        // A pointed constant (or weight-free) side replaces the learned one; a scalar fill of an
+        // unreduced mask is attention/padding
+        // mask; a uniform constant (an empty-input guard's zeros) replaces only in the head.
+        const head = node.outputs.some((o) => o >= 0 && f.massAfter[o] <= PARTNER_SHARE * Math.max(f.outMass, 1))
+        override = sides.some((i) => i >= 0 && !(f.kind[i] === KIND_DATA && f.mass[i] >= f.learnedMin) &&
+          (f.kind[i] === KIND_DATA || nonUniform(summaries.get(i)) || (reduced && head)))
         bothLearned = learnedSides.length >= 2
       }
       gate = !override && !reduced
