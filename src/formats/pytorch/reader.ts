@@ -76,7 +76,6 @@ export async function readTorchZip(path: string): Promise<TorchInfo> {
       }
     }
     const torch = !!dataPkl
-    if (!pickles && !zip.entries.some((e) => /\.npy$/i.test(e.name))) issues.push(issue('MS-PT003', 'info', 'No pickle in the archive', 'no member of this zip is a pickle (every member was checked by content)'))
     if (zip.entries.some((e) => /(^|\/)code\//.test(e.name))) {
       issues.push(issue('MS-PT003', 'info', 'TorchScript archive', 'the archive carries TorchScript code/ (runs when loaded with torch.jit.load)'))
     }
@@ -125,6 +124,7 @@ export async function readTorchZip(path: string): Promise<TorchInfo> {
     for (const key of storages.keys()) {
       if (!used.has(key)) issues.push(issue('MS-PK010', 'medium', 'Missing storage', `data.pkl references storage "${key}" but the archive has no data/${key}`))
     }
+    if (!pickles && !nested.pickles && !zip.entries.some((e) => /\.npy$/i.test(e.name))) issues.push(issue('MS-PT003', 'info', 'No pickle in the archive', 'no member of this zip is a pickle (every member was checked by content)'))
     issues.push(...nested.issues)
     return {
       format: torch ? 'pytorch-zip' : 'zip',
