@@ -81,10 +81,17 @@ write('model.tar', tar([{name: 'model/config.json', data: enc('{"a": 1}\n')}, {n
 write('model.tar.gz', gzipSync(tar([{name: 'checkpoint/weights.pt', data: zip([{name: 'archive/data.pkl', data: osSystem}])}]), {level: 9, mtime: 0}))
 // Content modelseal cannot open: never reported clean.
 write('wrapped.7z', cat([0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c, 0, 4], Buffer.alloc(56, 0x11)))
-const encrypted = zip(torchMembers)
-encrypted.writeUInt16LE(encrypted.readUInt16LE(6) | 1, 6) // local header of data.pkl
-encrypted.writeUInt16LE(encrypted.readUInt16LE(encrypted.indexOf(Buffer.from([0x50, 0x4b, 1, 2])) + 8) | 1, encrypted.indexOf(Buffer.from([0x50, 0x4b, 1, 2])) + 8)
-write('encrypted-member.pt', encrypted)
+/** Sets the "encrypted" flag bit of the first member (local header and central directory). */
+function flagEncrypted(z) {
+  const cd = z.indexOf(Buffer.from([0x50, 0x4b, 1, 2]))
+  z.writeUInt16LE(z.readUInt16LE(6) | 1, 6)
+  z.writeUInt16LE(z.readUInt16LE(cd + 8) | 1, cd + 8)
+  return z
+}
+// CVE-2025-1945: the flag bit alone hides a plain pickle from scanners that skip "encrypted" members.
+write('encrypted-flag-pickle.pt', flagEncrypted(zip([{name: 'archive/data.pkl', data: osSystem}, torchMembers[2]])))
+// Really unreadable content behind the flag: not scanned, so never clean.
+write('encrypted-member.zip', flagEncrypted(zip([{name: 'secret.bin', data: Buffer.from(Array.from({length: 256}, (_, i) => (i * 167 + 13) & 0xff))}])))
 // Data descriptor (bit 3) whose sizes disagree with the central directory: readers disagree on the member.
 const desc = zip([{name: 'archive/data.pkl', data: osSystem}, torchMembers[2]])
 const cdAt = desc.indexOf(Buffer.from([0x50, 0x4b, 1, 2]))

@@ -172,10 +172,6 @@ async function analyzeZipBytes(bytes: Uint8Array, name: string, depth: number, b
     if (budget.members <= 0) break
     const member = `${name}/${e.name}`
     if (e.name.endsWith('/') && e.uncompressedSize === 0) continue
-    if (e.flags & 1) {
-      out.unsupported.push(`${member}: encrypted`)
-      continue
-    }
     if (e.method !== 0 && e.method !== 8) {
       out.unsupported.push(`${member}: compression method ${e.method}`)
       out.issues.push(issue('MS-AR002', 'info', 'Archive content not opened', `${member} uses zip compression method ${e.method}, which modelseal cannot open (not clean)`, member, 'unsupported'))
@@ -189,6 +185,12 @@ async function analyzeZipBytes(bytes: Uint8Array, name: string, depth: number, b
     } catch (err) {
       out.issues.push(issue('MS-AR003', 'medium', 'Unreadable archive member', `${member}: ${(err as Error).message}`, member))
       out.unsupported.push(`${member}: unreadable`)
+      continue
+    }
+    // A set "encrypted" bit proves nothing (CVE-2025-1945): judge the bytes; unrecognised ones of a
+    // flagged member are reported as not scanned.
+    if (e.flags & 1 && sniffKind(data.subarray(0, 4096), data.length <= 4096) === 'unknown') {
+      out.unsupported.push(`${member}: encrypted`)
       continue
     }
     await analyzeContent(data, member, depth + 1, budget, out)

@@ -276,6 +276,8 @@ function parse(b: Uint8Array, fileSize: number, path: string): GgufInfo {
     }
     if (type === 8) {
       const s = str()
+      // Named templates may also come as string arrays: every element is a template.
+      if (inArray && key.startsWith('tokenizer.chat_template')) info.issues.push(...checkChatTemplate(key, s))
       if (!inArray) {
         // Kept (bounded) for the scanner's metadata checks (GGF-011).
         info.metadata.set(key, s.length > MAX_KEPT_STRING ? s.slice(0, MAX_KEPT_STRING) : s)

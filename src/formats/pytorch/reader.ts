@@ -43,10 +43,9 @@ export async function readTorchZip(path: string): Promise<TorchInfo> {
     const kinds = new Map<ZipEntry, ContentKind>()
     for (const e of zip.entries) {
       if (e.dataOffset < 0 || (e.name.endsWith('/') && e.uncompressedSize === 0)) continue
-      if (e.flags & 1) {
-        nested.unsupported.push(`${e.name}: encrypted`)
-        continue
-      }
+      // An "encrypted" flag is no proof of encryption (CVE-2025-1945: flip the bit, loaders still
+      // read the member): the content is sniffed like any other and only unrecognised bytes of a
+      // flagged member count as not scanned.
       if (e.method === 0) {
         const n = Math.max(0, Math.min(e.compressedSize, src.size - e.dataOffset))
         kinds.set(e, sniffKind(await src.read(e.dataOffset, Math.min(n, 4096)), n <= 4096))
@@ -82,7 +81,11 @@ export async function readTorchZip(path: string): Promise<TorchInfo> {
     const prefix = dataPkl ? dataPkl.name.slice(0, dataPkl.name.length - 'data.pkl'.length) : ''
     const used = new Set<string>()
     for (const e of zip.entries) {
-      if (done.has(e) || e.dataOffset < 0 || (e.name.endsWith('/') && e.uncompressedSize === 0) || e.flags & 1) continue
+      if (done.has(e) || e.dataOffset < 0 || (e.name.endsWith('/') && e.uncompressedSize === 0)) continue
+      if (e.flags & 1 && (kinds.get(e) ?? 'unknown') === 'unknown' && e.method === 0) {
+        nested.unsupported.push(`${e.name}: encrypted`)
+        continue
+      }
       const m = torch ? /(^|\/)data\/([^/]+)$/.exec(e.name) : null
       const ref = m && e.name.startsWith(prefix) ? storages.get(m[2]) : undefined
       const kind = kinds.get(e) ?? 'unknown'

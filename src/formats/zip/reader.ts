@@ -227,6 +227,7 @@ function checkEntries(entries: ZipEntry[], issues: FormatIssue[], size: number):
       issues.push(ptz('high', 'Unsafe zip member path', `member name "${e.name}" is absolute or climbs out with ".."`, at))
     }
     if (e.flags & 1) issues.push(ptz('high', 'Encrypted zip member', `member "${e.name}" is flagged encrypted`, at))
+    if (e.method === 0 && e.compressedSize !== e.uncompressedSize) issues.push(ptz('high', 'Stored member size mismatch', `member "${e.name}" is STORED with ${e.compressedSize} stored and ${e.uncompressedSize} declared bytes (readers disagree on its length)`, at))
     if (e.flags & 0xf7f0) issues.push(ptz('medium', 'Unusual zip flag bits', `member "${e.name}" sets general-purpose flags 0x${e.flags.toString(16)} (beyond data descriptor, UTF-8 names and deflate level)`, at))
     if (e.dataOffset >= 0 && e.dataOffset + e.compressedSize > size) {
       issues.push(ptz('high', 'Zip member past end of file', `member "${e.name}" data ends at ${e.dataOffset + e.compressedSize}, past the ${size}-byte file`, at))
