@@ -7,7 +7,7 @@
 import {InputError} from '../../errors.js'
 import {analyzePickle, torchStorages, type PickleReport, type TorchStorageRef} from '../pickle/analyze.js'
 import {analyzeContent, emptyResult, newBudget} from '../archive/reader.js'
-import {sniffKind, type ContentKind} from '../sniff.js'
+import {endsWithZipRecord, sniffKind, ZIP_TAIL, type ContentKind} from '../sniff.js'
 import {MAX_INFLATE, readMember, readZip, type ZipEntry} from '../zip/reader.js'
 import {FileSource, type FormatIssue, type TensorView} from '../tensor.js'
 
@@ -48,7 +48,10 @@ export async function readTorchZip(path: string): Promise<TorchInfo> {
       // flagged member count as not scanned.
       if (e.method === 0) {
         const n = Math.max(0, Math.min(e.compressedSize, src.size - e.dataOffset))
-        kinds.set(e, sniffKind(await src.read(e.dataOffset, Math.min(n, 4096)), n <= 4096))
+        let kind = sniffKind(await src.read(e.dataOffset, Math.min(n, 4096)), n <= 4096)
+        // A member that ends like a zip is one (whatever precedes it), as for whole files.
+        if (kind === 'unknown' && n > 4096 && endsWithZipRecord(await src.read(e.dataOffset + n - Math.min(n, ZIP_TAIL), Math.min(n, ZIP_TAIL)))) kind = 'zip'
+        kinds.set(e, kind)
       } else kinds.set(e, 'unknown') // deflated members are read whole below
     }
     const pkls = zip.entries.filter((e) => KNOWN_PKL.test(e.name) || KNOWN_PKL.test(e.localName ?? '') || kinds.get(e) === 'pickle' || (/\.pkl$/i.test(e.name) && kinds.has(e)))
@@ -63,10 +66,16 @@ export async function readTorchZip(path: string): Promise<TorchInfo> {
     for (const e of pkls) {
       if (!KNOWN_PKL.test(e.name)) issues.push(issue('MS-PT003', 'medium', 'Unexpected pickle member', `member "${e.name}" is a pickle (found by content; analysed too)`, {member: e.name}))
       const bytes = await readMember(src, e, issues, MAX_PICKLE_BYTES)
+      done.add(e)
+      const actual = sniffKind(bytes.subarray(0, 4096), bytes.length <= 4096)
+      if ((actual !== 'pickle' && actual !== 'unknown') || (bytes.length > 22 && endsWithZipRecord(bytes.subarray(Math.max(0, bytes.length - ZIP_TAIL))))) {
+        // Named like a pickle, but an archive or array inside (or a pickle+zip polyglot): judged by what it is.
+        await analyzeContent(bytes, e.name, 1, budget, nested)
+        continue
+      }
       const rep = analyzePickle(bytes, {context: 'torch-zip', member: e.name, baseOffset: e.method === 0 ? e.dataOffset : 0})
       issues.push(...rep.issues)
       pickles++
-      done.add(e)
       if (!dataPkl && /(^|\/)data\.pkl$/.test(e.name)) {
         dataPkl = e
         const st = torchStorages(rep.walks, e.name, e.dataOffset)
