@@ -99,6 +99,21 @@ desc.writeUInt16LE(8, 6)
 desc.writeUInt16LE(8, cdAt + 8)
 write('descriptor-mismatch.pt', desc)
 
+// A local entry the central directory does not list: streaming readers see it, zipfile does not.
+{
+  const z = zip([...torchMembers, {name: 'archive/hidden.pkl', data: osSystem}])
+  const eocd = z.length - 22
+  const cdSize = z.readUInt32LE(eocd + 12)
+  const cdStart = z.readUInt32LE(eocd + 16)
+  const last = z.lastIndexOf(Buffer.from([0x50, 0x4b, 1, 2]), eocd)
+  const end = Buffer.from(z.subarray(eocd))
+  end.writeUInt16LE(torchMembers.length, 8)
+  end.writeUInt16LE(torchMembers.length, 10)
+  end.writeUInt32LE(cdSize - (eocd - last), 12)
+  end.writeUInt32LE(cdStart, 16)
+  write('zip-hidden-local-entry.pt', Buffer.concat([z.subarray(0, last), end]))
+}
+
 // ---------- NumPy headers with Python-literal semantics ----------
 function npyRaw(header, data) {
   let h = header

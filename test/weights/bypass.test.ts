@@ -36,6 +36,7 @@ const EXPECTED: Record<string, ['scanned' | 'unsupported', Severity, string[]]> 
   'encrypted-flag-pickle.pt': ['scanned', 'critical', ['MS-PK001', 'MS-PT001']],
   'encrypted-member.zip': ['unsupported', 'high', ['MS-PT001', 'MS-UN001']],
   'descriptor-mismatch.pt': ['scanned', 'critical', ['MS-PT001']],
+  'zip-hidden-local-entry.pt': ['scanned', 'critical', ['MS-PT001', 'MS-PK001']],
   'npy-double-quotes-object.npy': ['scanned', 'critical', ['MS-NP002', 'MS-PK001']],
   'npy-duplicate-descr.npy': ['scanned', 'critical', ['MS-NP002', 'MS-PK001']],
   'npy-nested-object-field.npy': ['scanned', 'critical', ['MS-NP002', 'MS-PK001']],

@@ -39,6 +39,11 @@ export async function readTorchZip(path: string): Promise<TorchInfo> {
       // A loader that looks at the first bytes (torch.load: "is it PK?") reads this part instead.
       await analyzeContent(await src.read(0, Math.min(zip.prefix, MAX_PICKLE_BYTES)), '(data before the zip)', 1, budget, nested)
     }
+    // Bytes no member accounts for (a hidden local entry, a stash) are content too.
+    for (const [a, b] of (zip.gaps ?? []).slice(0, 64)) {
+      if (budget.bytes <= 0) break
+      await analyzeContent(await src.read(a, Math.min(b - a, MAX_PICKLE_BYTES)), `(bytes ${a}-${b} outside any member)`, 1, budget, nested)
+    }
     // Every member is recognised by content: a pickle named notes.txt is a pickle.
     const kinds = new Map<ZipEntry, ContentKind>()
     for (const e of zip.entries) {
