@@ -53,7 +53,21 @@ function isTar(b: Uint8Array): boolean {
   return /^[0-7]+$/.test(field) && Number.parseInt(field, 8) === sum
 }
 
-/** What the first bytes say this is (`head` may be a prefix of the content). */
+/** Bytes at the end of a file that can hold a zip end record and its comment. */
+export const ZIP_TAIL = 65_535 + 22
+
+/**
+ * True when `tail` (the last bytes of some content) ends with a zip end-of-central-directory
+ * record and its comment: how Python's zipfile finds a zip whatever precedes it.
+ */
+export function endsWithZipRecord(tail: Uint8Array): boolean {
+  for (let i = tail.length - 22; i >= 0; i--) {
+    if (tail[i] === 0x50 && tail[i + 1] === 0x4b && tail[i + 2] === 5 && tail[i + 3] === 6 && i + 22 + (tail[i + 20] | (tail[i + 21] << 8)) === tail.length) return true
+  }
+  return false
+}
+
+/** What the first bytes say this is (`head` may be a prefix of the content; `whole`: it is all of it). */
 export function sniffKind(head: Uint8Array, whole = false): ContentKind {
   const b = head
   const at = (i: number, ...xs: number[]) => xs.every((x, k) => b[i + k] === x)
@@ -69,5 +83,6 @@ export function sniffKind(head: Uint8Array, whole = false): ContentKind {
   if (at(0, 0x47, 0x47, 0x55, 0x46)) return 'gguf'
   if (isTar(b)) return 'tar'
   if (looksLikePickle(b, whole)) return 'pickle'
+  if (whole && b.length >= 22 && endsWithZipRecord(b.subarray(Math.max(0, b.length - ZIP_TAIL)))) return 'zip'
   return 'unknown'
 }

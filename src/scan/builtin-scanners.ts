@@ -5,6 +5,7 @@
  */
 import type {FormatScanner, ScanContext, TensorCheck} from './format-scanner.js'
 import {archiveScanner} from './scanners/archive.js'
+import {chatTemplateScanner} from './scanners/chat-template.js'
 import {ggufScanner} from './scanners/gguf.js'
 import {numpyScanner} from './scanners/numpy.js'
 import {onnxScanner} from './scanners/onnx.js'
@@ -31,6 +32,7 @@ export const BUILTIN_SCANNERS: readonly FormatScanner[] = [
   archiveScanner,
   pickleScanner,
   onnxScanner,
+  chatTemplateScanner,
   unsupportedScanner,
 ].sort((a, b) => (b.priority ?? 0) - (a.priority ?? 0))
 

@@ -217,3 +217,60 @@ export function generateCase(seed: number): GenCase {
   for (let s = 0; s < streams; s++) writeStream(w, r, imports, dangerous)
   return {bytes: Uint8Array.from(w.parts), imports, dangerous: dangerous.v, note: `seed ${seed}, ${streams} stream(s)`}
 }
+
+/** A STORED zip (local headers, central directory, end record) around the given members. */
+export function zipOf(members: Array<{name: string; data: Uint8Array}>, crc: (b: Uint8Array) => number): Uint8Array {
+  const parts: Buffer[] = []
+  const central: Buffer[] = []
+  let off = 0
+  for (const m of members) {
+    const name = Buffer.from(m.name)
+    const lh = Buffer.alloc(30)
+    lh.writeUInt32LE(0x04034b50, 0)
+    lh.writeUInt16LE(20, 4)
+    lh.writeUInt32LE(crc(m.data), 14)
+    lh.writeUInt32LE(m.data.length, 18)
+    lh.writeUInt32LE(m.data.length, 22)
+    lh.writeUInt16LE(name.length, 26)
+    parts.push(lh, name, Buffer.from(m.data))
+    const ch = Buffer.alloc(46)
+    ch.writeUInt32LE(0x02014b50, 0)
+    ch.writeUInt16LE(20, 4)
+    ch.writeUInt16LE(20, 6)
+    ch.writeUInt32LE(crc(m.data), 16)
+    ch.writeUInt32LE(m.data.length, 20)
+    ch.writeUInt32LE(m.data.length, 24)
+    ch.writeUInt16LE(name.length, 28)
+    ch.writeUInt32LE(off, 42)
+    central.push(ch, name)
+    off += 30 + name.length + m.data.length
+  }
+  const cd = Buffer.concat(central)
+  const end = Buffer.alloc(22)
+  end.writeUInt32LE(0x06054b50, 0)
+  end.writeUInt16LE(members.length, 8)
+  end.writeUInt16LE(members.length, 10)
+  end.writeUInt32LE(cd.length, 12)
+  end.writeUInt32LE(off, 16)
+  return Buffer.concat([...parts, cd, end])
+}
+
+/** A ustar archive of the given members (checksummed headers). */
+export function tarOf(members: Array<{name: string; data: Uint8Array}>): Uint8Array {
+  const blocks: Buffer[] = []
+  for (const m of members) {
+    const h = Buffer.alloc(512)
+    h.write(m.name.slice(0, 99), 0)
+    h.write('0000644\0', 100)
+    h.write(`${m.data.length.toString(8).padStart(11, '0')}\0`, 124)
+    h.write('        ', 148)
+    h.write('0', 156)
+    h.write('ustar\0', 257)
+    h.write('00', 263)
+    let sum = 0
+    for (const x of h) sum += x
+    h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148)
+    blocks.push(h, Buffer.from(m.data), Buffer.alloc((512 - (m.data.length % 512)) % 512))
+  }
+  return Buffer.concat([...blocks, Buffer.alloc(1024)])
+}

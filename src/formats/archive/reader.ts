@@ -6,11 +6,11 @@
  * member count and depth; what cannot be opened (7z, rar, bzip2, xz, zstd, encrypted members) is
  * reported as unsupported — never as clean.
  */
-import {gunzipSync, inflateSync} from 'node:zlib'
+import {inflateRawSync} from 'node:zlib'
 
 import {analyzePickle} from '../pickle/analyze.js'
 import {parseNpyHeader} from '../numpy/reader.js'
-import {sniffKind, type ContentKind} from '../sniff.js'
+import {endsWithZipRecord, sniffKind, ZIP_TAIL, type ContentKind} from '../sniff.js'
 import type {FormatIssue, TensorView} from '../tensor.js'
 import {MAX_INFLATE, readMember, readZip, type ZipSource} from '../zip/reader.js'
 
@@ -83,7 +83,11 @@ export async function analyzeContent(bytes: Uint8Array, name: string, depth: num
     out.unsupported.push(`${name}: member limit`)
     return out
   }
-  const kind = sniffKind(bytes.subarray(0, 4096), bytes.length <= 4096)
+  let kind = sniffKind(bytes.subarray(0, 4096), bytes.length <= 4096)
+  // Data glued in front of a zip: zip readers still open it from its end record (a pickle in
+  // front is both: torch.load reads the pickle, zipfile the archive).
+  const zipEnd = kind !== 'zip' && endsWithZipRecord(bytes.subarray(Math.max(0, bytes.length - ZIP_TAIL)))
+  if (kind === 'unknown' && zipEnd) kind = 'zip'
   const nested = kind === 'zip' || kind === 'gzip' || kind === 'zlib' || kind === 'tar'
   if (nested && depth >= MAX_ARCHIVE_DEPTH) {
     out.issues.push(issue('MS-AR001', 'high', 'Archive nesting too deep', `${name}: archives nested more than ${MAX_ARCHIVE_DEPTH} deep (not opened)`, name))
@@ -100,9 +104,14 @@ export async function analyzeContent(bytes: Uint8Array, name: string, depth: num
     case 'gzip':
     case 'zlib': {
       let inner: Uint8Array
+      let consumed = bytes.length
       try {
         const opts = {maxOutputLength: Math.max(1, Math.min(budget.bytes + 1, MAX_INFLATE + 1))}
-        inner = kind === 'gzip' ? gunzipSync(bytes, opts) : inflateSync(bytes, opts)
+        // The first member decoded on its own, as stream readers do; what follows it is content too.
+        const first = firstStream(bytes, kind)
+        const r = inflateRawSync(bytes.subarray(first), {...opts, info: true}) as unknown as {buffer: Buffer; engine: {bytesWritten: number}}
+        inner = r.buffer
+        consumed = first + r.engine.bytesWritten + (kind === 'gzip' ? 8 : 4)
       } catch (err) {
         const msg = (err as Error).message
         if (/maxOutputLength|larger than|buffer/i.test(msg)) spend(budget, Number.POSITIVE_INFINITY, name, out)
@@ -116,7 +125,12 @@ export async function analyzeContent(bytes: Uint8Array, name: string, depth: num
       if (inner.length > RATIO_MIN_BYTES && inner.length > MAX_RATIO * bytes.length) {
         out.issues.push(issue('MS-AR001', 'high', 'Compression bomb', `${name}: ${bytes.length} bytes expand to ${inner.length} (ratio over ${MAX_RATIO})`, name))
       }
-      return analyzeContent(inner, `${name}!${kind === 'gzip' ? 'gunzip' : 'inflate'}`, depth + 1, budget, out)
+      await analyzeContent(inner, `${name}!${kind === 'gzip' ? 'gunzip' : 'inflate'}`, depth + 1, budget, out)
+      if (consumed < bytes.length && bytes.subarray(consumed).some((x) => x !== 0)) {
+        out.issues.push(issue('MS-AR003', 'medium', 'Data after compressed stream', `${name}: ${bytes.length - consumed} bytes follow the ${kind} stream (analysed as content of their own)`, name))
+        await analyzeContent(bytes.subarray(consumed), `${name} (after the ${kind} stream)`, depth + 1, budget, out)
+      }
+      return out
     }
     case 'tar':
       for (const m of readTar(bytes, name, out)) {
@@ -131,7 +145,8 @@ export async function analyzeContent(bytes: Uint8Array, name: string, depth: num
       out.pickles++
       const rep = analyzePickle(bytes, {context: 'pickle', member: name})
       out.issues.push(...rep.issues)
-      if (rep.end > 0 && rep.end < bytes.length) out.tensors.push(rawView(`${name} (after the pickle)`, bytes.subarray(rep.end), name))
+      if (zipEnd) await analyzeZipBytes(bytes, name, depth, budget, out, false)
+      else if (rep.end > 0 && rep.end < bytes.length) out.tensors.push(rawView(`${name} (after the pickle)`, bytes.subarray(rep.end), name))
       return out
     }
     case 'npy': {
@@ -155,6 +170,22 @@ export async function analyzeContent(bytes: Uint8Array, name: string, depth: num
   }
 }
 
+/** Offset of the raw deflate data: after the gzip header (RFC 1952 optional fields) or the 2-byte zlib header. */
+function firstStream(b: Uint8Array, kind: 'gzip' | 'zlib'): number {
+  if (kind === 'zlib') {
+    if (b[1] & 0x20) throw new Error('zlib preset dictionary')
+    return 2
+  }
+  const flags = b[3]
+  let p = 10
+  if (flags & 4) p += 2 + (b[p] | (b[p + 1] << 8))
+  if (flags & 8) while (p < b.length && b[p++] !== 0);
+  if (flags & 16) while (p < b.length && b[p++] !== 0);
+  if (flags & 2) p += 2
+  if (p >= b.length) throw new Error('truncated gzip header')
+  return p
+}
+
 export function emptyResult(): ArchiveResult {
   return {issues: [], tensors: [], unsupported: [], pickles: 0, members: 0}
 }
@@ -163,19 +194,15 @@ function rawView(name: string, data: Uint8Array, member: string): TensorView {
   return {name, dtype: 'u8', shape: [data.length], byteOffset: 0, byteLength: data.length, data, member}
 }
 
-async function analyzeZipBytes(bytes: Uint8Array, name: string, depth: number, budget: ArchiveBudget, out: ArchiveResult): Promise<void> {
+async function analyzeZipBytes(bytes: Uint8Array, name: string, depth: number, budget: ArchiveBudget, out: ArchiveResult, withPrefix = true): Promise<void> {
   const src = memorySource(bytes, name)
   const zip = await readZip(src)
   for (const i of zip.issues) out.issues.push({...i, location: {...i.location, member: `${name}${i.location?.member ? `/${i.location.member}` : ''}`}})
-  if (zip.prefix > 0) await analyzeContent(bytes.subarray(0, zip.prefix), `${name} (data before the zip)`, depth + 1, budget, out)
+  if (zip.prefix > 0 && withPrefix) await analyzeContent(bytes.subarray(0, zip.prefix), `${name} (data before the zip)`, depth + 1, budget, out)
   for (const e of zip.entries) {
     if (budget.members <= 0) break
     const member = `${name}/${e.name}`
     if (e.name.endsWith('/') && e.uncompressedSize === 0) continue
-    if (e.flags & 1) {
-      out.unsupported.push(`${member}: encrypted`)
-      continue
-    }
     if (e.method !== 0 && e.method !== 8) {
       out.unsupported.push(`${member}: compression method ${e.method}`)
       out.issues.push(issue('MS-AR002', 'info', 'Archive content not opened', `${member} uses zip compression method ${e.method}, which modelseal cannot open (not clean)`, member, 'unsupported'))
@@ -189,6 +216,12 @@ async function analyzeZipBytes(bytes: Uint8Array, name: string, depth: number, b
     } catch (err) {
       out.issues.push(issue('MS-AR003', 'medium', 'Unreadable archive member', `${member}: ${(err as Error).message}`, member))
       out.unsupported.push(`${member}: unreadable`)
+      continue
+    }
+    // A set "encrypted" bit proves nothing (CVE-2025-1945): judge the bytes; unrecognised ones of a
+    // flagged member are reported as not scanned.
+    if (e.flags & 1 && sniffKind(data.subarray(0, 4096), data.length <= 4096) === 'unknown') {
+      out.unsupported.push(`${member}: encrypted`)
       continue
     }
     await analyzeContent(data, member, depth + 1, budget, out)

@@ -59,7 +59,7 @@ async function checkPadding(src: FileSource, head: Uint8Array, info: GgufInfo): 
     }
   }
   if (nonZero) {
-    info.issues.push(issue('MS-GG012', 'medium', 'Non-zero GGUF alignment padding', `${nonZero} non-zero bytes in alignment padding (the writer zero-fills it; loaders never read it): stashed data (searched for payloads)`, {byteStart: first}))
+    info.issues.push(issue('MS-GG012', nonZero >= 16 ? 'high' : 'medium', 'Non-zero GGUF alignment padding', `${nonZero} non-zero bytes in alignment padding (the writer zero-fills it; loaders never read it): stashed data (searched for payloads)`, {byteStart: first}))
     const joined = new Uint8Array(keptBytes)
     let o = 0
     for (const k of kept) joined.set(k, o), (o += k.length)
@@ -72,7 +72,8 @@ async function checkPadding(src: FileSource, head: Uint8Array, info: GgufInfo): 
       const chunk = await src.read(pos, Math.min(1 << 20, c - pos))
       for (const x of chunk) if (x !== 0) nz++
     }
-    if (nz || c - a > 4096) info.issues.push(issue('MS-GG008', 'medium', 'Data after the last tensor', `${c - a} bytes follow the tensor data${nz ? '' : ' (all zero)'}; scanned as raw bytes`, {byteStart: a, byteEnd: c}))
+    // Non-zero bytes no loader reads are stashed data (high); a zero tail is only unusual.
+    if (nz || c - a > 4096) info.issues.push(issue('MS-GG008', nz ? 'high' : 'medium', 'Data after the last tensor', `${c - a} bytes follow the tensor data${nz ? '' : ' (all zero)'}; scanned as raw bytes`, {byteStart: a, byteEnd: c}))
   }
 }
 
@@ -275,6 +276,8 @@ function parse(b: Uint8Array, fileSize: number, path: string): GgufInfo {
     }
     if (type === 8) {
       const s = str()
+      // Named templates may also come as string arrays: every element is a template.
+      if (inArray && key.startsWith('tokenizer.chat_template')) info.issues.push(...checkChatTemplate(key, s))
       if (!inArray) {
         // Kept (bounded) for the scanner's metadata checks (GGF-011).
         info.metadata.set(key, s.length > MAX_KEPT_STRING ? s.slice(0, MAX_KEPT_STRING) : s)

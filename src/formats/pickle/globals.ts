@@ -25,6 +25,9 @@ torch.jit.unsupported_tensor_ops.execWrapper torch.utils.cpp_extension torch.pac
 _io.FileIO io.FileIO io.open _io.open io.open_code _io.open_code
 fickling picklescan modelscan modelaudit model_unpickler saferpickle
 _sitebuiltins jinja2 mako cgi cgitb wsgiref builtins.__build_class__ builtins.__loader__ builtins.__spec__
+typing._eval_type typing.ForwardRef dataclasses._create_fn pandas.eval pandas.core.computation numexpr sympy.sympify
+sympy.parsing yaml ruamel httpx pycurl paramiko fabric invoke sh plumbum tkinter _tkinter smtpd codecs.open
+torch.distributed.rpc torch.multiprocessing ctypes.util _ctypes pkg_resources
 `
 
 /** Dangerous members of otherwise harmless modules. */

@@ -7,7 +7,7 @@
 import {InputError} from '../../errors.js'
 import {analyzePickle, torchStorages, type PickleReport, type TorchStorageRef} from '../pickle/analyze.js'
 import {analyzeContent, emptyResult, newBudget} from '../archive/reader.js'
-import {sniffKind, type ContentKind} from '../sniff.js'
+import {endsWithZipRecord, sniffKind, ZIP_TAIL, type ContentKind} from '../sniff.js'
 import {MAX_INFLATE, readMember, readZip, type ZipEntry} from '../zip/reader.js'
 import {FileSource, type FormatIssue, type TensorView} from '../tensor.js'
 
@@ -39,17 +39,24 @@ export async function readTorchZip(path: string): Promise<TorchInfo> {
       // A loader that looks at the first bytes (torch.load: "is it PK?") reads this part instead.
       await analyzeContent(await src.read(0, Math.min(zip.prefix, MAX_PICKLE_BYTES)), '(data before the zip)', 1, budget, nested)
     }
+    // Bytes no member accounts for (a hidden local entry, a stash) are content too.
+    for (const [a, b] of (zip.gaps ?? []).slice(0, 64)) {
+      if (budget.bytes <= 0) break
+      await analyzeContent(await src.read(a, Math.min(b - a, MAX_PICKLE_BYTES)), `(bytes ${a}-${b} outside any member)`, 1, budget, nested)
+    }
     // Every member is recognised by content: a pickle named notes.txt is a pickle.
     const kinds = new Map<ZipEntry, ContentKind>()
     for (const e of zip.entries) {
       if (e.dataOffset < 0 || (e.name.endsWith('/') && e.uncompressedSize === 0)) continue
-      if (e.flags & 1) {
-        nested.unsupported.push(`${e.name}: encrypted`)
-        continue
-      }
+      // An "encrypted" flag is no proof of encryption (CVE-2025-1945: flip the bit, loaders still
+      // read the member): the content is sniffed like any other and only unrecognised bytes of a
+      // flagged member count as not scanned.
       if (e.method === 0) {
         const n = Math.max(0, Math.min(e.compressedSize, src.size - e.dataOffset))
-        kinds.set(e, sniffKind(await src.read(e.dataOffset, Math.min(n, 4096)), n <= 4096))
+        let kind = sniffKind(await src.read(e.dataOffset, Math.min(n, 4096)), n <= 4096)
+        // A member that ends like a zip is one (whatever precedes it), as for whole files.
+        if (kind === 'unknown' && n > 4096 && endsWithZipRecord(await src.read(e.dataOffset + n - Math.min(n, ZIP_TAIL), Math.min(n, ZIP_TAIL)))) kind = 'zip'
+        kinds.set(e, kind)
       } else kinds.set(e, 'unknown') // deflated members are read whole below
     }
     const pkls = zip.entries.filter((e) => KNOWN_PKL.test(e.name) || KNOWN_PKL.test(e.localName ?? '') || kinds.get(e) === 'pickle' || (/\.pkl$/i.test(e.name) && kinds.has(e)))
@@ -64,10 +71,16 @@ export async function readTorchZip(path: string): Promise<TorchInfo> {
     for (const e of pkls) {
       if (!KNOWN_PKL.test(e.name)) issues.push(issue('MS-PT003', 'medium', 'Unexpected pickle member', `member "${e.name}" is a pickle (found by content; analysed too)`, {member: e.name}))
       const bytes = await readMember(src, e, issues, MAX_PICKLE_BYTES)
+      done.add(e)
+      const actual = sniffKind(bytes.subarray(0, 4096), bytes.length <= 4096)
+      if ((actual !== 'pickle' && actual !== 'unknown') || (bytes.length > 22 && endsWithZipRecord(bytes.subarray(Math.max(0, bytes.length - ZIP_TAIL))))) {
+        // Named like a pickle, but an archive or array inside (or a pickle+zip polyglot): judged by what it is.
+        await analyzeContent(bytes, e.name, 1, budget, nested)
+        continue
+      }
       const rep = analyzePickle(bytes, {context: 'torch-zip', member: e.name, baseOffset: e.method === 0 ? e.dataOffset : 0})
       issues.push(...rep.issues)
       pickles++
-      done.add(e)
       if (!dataPkl && /(^|\/)data\.pkl$/.test(e.name)) {
         dataPkl = e
         const st = torchStorages(rep.walks, e.name, e.dataOffset)
@@ -76,14 +89,17 @@ export async function readTorchZip(path: string): Promise<TorchInfo> {
       }
     }
     const torch = !!dataPkl
-    if (!pickles && !zip.entries.some((e) => /\.npy$/i.test(e.name))) issues.push(issue('MS-PT003', 'info', 'No pickle in the archive', 'no member of this zip is a pickle (every member was checked by content)'))
     if (zip.entries.some((e) => /(^|\/)code\//.test(e.name))) {
       issues.push(issue('MS-PT003', 'info', 'TorchScript archive', 'the archive carries TorchScript code/ (runs when loaded with torch.jit.load)'))
     }
     const prefix = dataPkl ? dataPkl.name.slice(0, dataPkl.name.length - 'data.pkl'.length) : ''
     const used = new Set<string>()
     for (const e of zip.entries) {
-      if (done.has(e) || e.dataOffset < 0 || (e.name.endsWith('/') && e.uncompressedSize === 0) || e.flags & 1) continue
+      if (done.has(e) || e.dataOffset < 0 || (e.name.endsWith('/') && e.uncompressedSize === 0)) continue
+      if (e.flags & 1 && (kinds.get(e) ?? 'unknown') === 'unknown' && e.method === 0) {
+        nested.unsupported.push(`${e.name}: encrypted`)
+        continue
+      }
       const m = torch ? /(^|\/)data\/([^/]+)$/.exec(e.name) : null
       const ref = m && e.name.startsWith(prefix) ? storages.get(m[2]) : undefined
       const kind = kinds.get(e) ?? 'unknown'
@@ -125,6 +141,7 @@ export async function readTorchZip(path: string): Promise<TorchInfo> {
     for (const key of storages.keys()) {
       if (!used.has(key)) issues.push(issue('MS-PK010', 'medium', 'Missing storage', `data.pkl references storage "${key}" but the archive has no data/${key}`))
     }
+    if (!pickles && !nested.pickles && !zip.entries.some((e) => /\.npy$/i.test(e.name))) issues.push(issue('MS-PT003', 'info', 'No pickle in the archive', 'no member of this zip is a pickle (every member was checked by content)'))
     issues.push(...nested.issues)
     return {
       format: torch ? 'pytorch-zip' : 'zip',

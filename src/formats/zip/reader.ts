@@ -35,6 +35,8 @@ export interface ZipEntry {
   localHeaderOffset: number
   /** Absolute offset of the member's data. */
   dataOffset: number
+  /** Bytes of the data descriptor after the data (0 without one). */
+  descriptorLength?: number
 }
 
 export interface ZipArchive {
@@ -47,6 +49,8 @@ export interface ZipArchive {
    * directory's size and offset). Offsets above already include it, as zipfile adds it.
    */
   prefix: number
+  /** Byte ranges inside the archive no member, descriptor or directory accounts for. */
+  gaps?: Array<[number, number]>
 }
 
 const ptz = (severity: FormatIssue['severity'], title: string, message: string, location?: FormatIssue['location']): FormatIssue => ({
@@ -157,7 +161,37 @@ export async function readZip(src: ZipSource): Promise<ZipArchive> {
   }
   await resolveLocal(src, entries, issues)
   checkEntries(entries, issues, src.size)
-  return {entries, issues, central: true, prefix: Math.max(0, prefix)}
+  const gaps = uncovered(entries, Math.max(0, prefix), cdOffset)
+  if (gaps.length) {
+    const bytes = gaps.reduce((n, [a, b]) => n + b - a, 0)
+    let hidden = false
+    for (const [a, b] of gaps.slice(0, 64)) {
+      const g = await src.read(a, Math.min(b - a, 1 << 20))
+      for (let i = 0; i + 4 <= g.length && !hidden; i++) hidden = g[i] === 0x50 && g[i + 1] === 0x4b && g[i + 2] === 3 && g[i + 3] === 4
+    }
+    issues.push(
+      hidden
+        ? ptz('high', 'Hidden zip entry', `a local file header sits in ${bytes} bytes the central directory does not reference: streaming readers see a member random-access readers do not`, {byteStart: gaps[0][0], byteEnd: gaps[0][1]})
+        : ptz('medium', 'Unreferenced bytes in the zip', `${bytes} bytes between members are not part of any member (analysed as content)`, {byteStart: gaps[0][0], byteEnd: gaps[0][1]}),
+    )
+  }
+  return {entries, issues, central: true, prefix: Math.max(0, prefix), gaps}
+}
+
+/** Ranges of [start, end) between the prefix and the central directory that no member covers. */
+function uncovered(entries: ZipEntry[], start: number, cdStart: number): Array<[number, number]> {
+  const spans = entries
+    .filter((e) => e.dataOffset >= 0)
+    .map((e) => [e.localHeaderOffset, e.dataOffset + e.compressedSize + (e.descriptorLength ?? 0)] as [number, number])
+    .sort((a, b) => a[0] - b[0])
+  const gaps: Array<[number, number]> = []
+  let pos = start
+  for (const [a, b] of spans) {
+    if (a > pos) gaps.push([pos, Math.min(a, cdStart)])
+    pos = Math.max(pos, b)
+  }
+  if (cdStart > pos) gaps.push([pos, cdStart])
+  return gaps.filter(([a, b]) => b > a)
 }
 
 /** Reads each local header: data offset, and the name the local header claims. */
@@ -209,6 +243,7 @@ async function checkSizes(src: ZipSource, e: ZipEntry, h: Uint8Array, issues: Fo
     const wide = d.length >= o + 16 && (e.compressedSize > 0xfffffffe || r32(d, o) !== e.compressedSize)
     const dcs = wide ? r64(d, o) : r32(d, o)
     const dus = wide ? r64(d, o + 8) : r32(d, o + 4)
+    e.descriptorLength = o + (wide ? 16 : 8)
     if (dcrc !== e.crc || dcs !== e.compressedSize || dus !== e.uncompressedSize) {
       issues.push(ptz('high', 'Zip data descriptor disagrees', `member "${e.name}": the data descriptor after the data says CRC ${dcrc.toString(16)}, ${dcs}/${dus} bytes; the central directory says ${e.crc.toString(16)}, ${e.compressedSize}/${e.uncompressedSize}`, at))
     }
@@ -227,6 +262,7 @@ function checkEntries(entries: ZipEntry[], issues: FormatIssue[], size: number):
       issues.push(ptz('high', 'Unsafe zip member path', `member name "${e.name}" is absolute or climbs out with ".."`, at))
     }
     if (e.flags & 1) issues.push(ptz('high', 'Encrypted zip member', `member "${e.name}" is flagged encrypted`, at))
+    if (e.method === 0 && e.compressedSize !== e.uncompressedSize) issues.push(ptz('high', 'Stored member size mismatch', `member "${e.name}" is STORED with ${e.compressedSize} stored and ${e.uncompressedSize} declared bytes (readers disagree on its length)`, at))
     if (e.flags & 0xf7f0) issues.push(ptz('medium', 'Unusual zip flag bits', `member "${e.name}" sets general-purpose flags 0x${e.flags.toString(16)} (beyond data descriptor, UTF-8 names and deflate level)`, at))
     if (e.dataOffset >= 0 && e.dataOffset + e.compressedSize > size) {
       issues.push(ptz('high', 'Zip member past end of file', `member "${e.name}" data ends at ${e.dataOffset + e.compressedSize}, past the ${size}-byte file`, at))

@@ -7,6 +7,7 @@ import {closeSync, fstatSync, openSync, readSync} from 'node:fs'
 
 import {readNpz} from '../../formats/numpy/reader.js'
 import {readTorchZip} from '../../formats/pytorch/reader.js'
+import {endsWithZipRecord, ZIP_TAIL} from '../../formats/sniff.js'
 import {FileSource} from '../../formats/tensor.js'
 import {readZip} from '../../formats/zip/reader.js'
 import type {FormatScanner} from '../format-scanner.js'
@@ -18,14 +19,11 @@ function endsWithZip(file: string): boolean {
   try {
     fd = openSync(file, 'r')
     const size = fstatSync(fd).size
-    const n = Math.min(size, 65_557)
+    const n = Math.min(size, ZIP_TAIL)
     if (n < 22) return false
     const tail = Buffer.alloc(n)
     readSync(fd, tail, 0, n, size - n)
-    for (let i = n - 22; i >= 0; i--) {
-      if (tail[i] === 0x50 && tail[i + 1] === 0x4b && tail[i + 2] === 5 && tail[i + 3] === 6 && i + 22 + tail.readUInt16LE(i + 20) === n) return true
-    }
-    return false
+    return endsWithZipRecord(tail)
   } catch {
     return false
   } finally {

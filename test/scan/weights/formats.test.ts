@@ -232,3 +232,43 @@ describe('numpy and gguf', () => {
     ])
   })
 })
+
+describe('hostile input to the new readers', () => {
+  it('archives, NumPy literal headers and templates: corrupted variants fail cleanly, never crash', async () => {
+    const {scanPaths} = await import('../../../src/scan/engine.js')
+    const bypass = (n: string) => path.join(repoRoot, 'testdata', 'bypass', n)
+    for (const n of ['model.tar.gz', 'model.tar', 'zip-in-zip.zip', 'torch-junk-prepended.pt', 'npy-nested-object-field.npy', 'gguf-ssti-setvar.gguf', 'pickle.z']) {
+      await fuzz(readFileSync(bypass(n)), async (f) => {
+        const {report} = await scanPaths([f], {failOn: 'high'})
+        assert.equal(report.files.length, 1)
+      }, 24)
+    }
+  })
+
+  it('parses Python literals like ast.literal_eval and finds object fields at any depth', async () => {
+    const {parsePyLiteral, descrHasObject} = await import('../../../src/formats/numpy/literal.js')
+    const d = parsePyLiteral(`{'a': 1, "b": ('x' "y",), 'a': [True, None, -0x1_0], # note\n}`) as Map<string, unknown>
+    assert.deepEqual([...d.keys()], ['b', 'a'])
+    assert.deepEqual(d.get('a'), [true, null, -16])
+    assert.deepEqual(d.get('b'), {tuple: ['xy']})
+    assert.equal(descrHasObject(parsePyLiteral("[('a', '<f4'), ('b', [('c', '|O8')])]")), true)
+    assert.equal(descrHasObject(parsePyLiteral("[('a', '<f4'), ('b', '<i8', (3,))]")), false)
+    assert.throws(() => parsePyLiteral("{'a': __import__('os')}"))
+    assert.throws(() => parsePyLiteral('['.repeat(200)))
+  })
+
+  it('reads protocol-0 arguments the way CPython does', async () => {
+    const {pyInt, escapeDecode, rawUnicodeEscape} = await import('../../../src/formats/pickle/pyscalar.js')
+    const b = (s: string) => Buffer.from(s, 'latin1')
+    assert.equal(pyInt(b(' +0_1\t'), 10), 1n)
+    assert.equal(pyInt(b('007'), 10), 7n)
+    assert.equal(pyInt(b('007'), 0), null) // int('007', 0) raises
+    assert.equal(pyInt(b('0x_1f'), 0), 31n)
+    assert.equal(pyInt(b('1__0'), 10), null)
+    assert.equal(pyInt(b('_1'), 10), null)
+    assert.equal(Buffer.from(escapeDecode(b('\\x6fs\\163\\q\\\n'))!).toString('latin1'), 'oss\\q')
+    assert.equal(escapeDecode(b('\\x6')), null)
+    assert.equal(rawUnicodeEscape(b('\\u006fs \\\\u006f')), 'os \\\\u006f')
+    assert.equal(rawUnicodeEscape(b('\\u00')), null)
+  })
+})
