@@ -95,7 +95,7 @@ async function codeFlow(o: InteractiveOptions, config: Discovery, clientId: stri
     redirectUri = OOB_REDIRECT
     const url = `${authz}?${params(redirectUri)}`
     o.print(`Sign in to get a Sigstore certificate: open this URL in a browser, then paste the code it shows.\n  ${url}`)
-    if (!o.readLine) throw new UsageError('E_OIDC', 'the out-of-band flow needs a terminal to paste the code into')
+    if (!o.readLine) throw new UsageError('E_USAGE', 'the out-of-band flow needs a terminal to paste the code into')
     code = (await withDeadline(o.readLine(), deadline, 'no code was entered')).trim()
     if (!/^[\x21-\x7e]{1,2048}$/.test(code)) throw new InputError('E_OIDC', 'the pasted code is empty or not printable')
   } else {

@@ -145,7 +145,7 @@ async function tufRoot(cachePath: string, mirror: string, rootPath: string | und
   } catch (err) {
     if (err instanceof InputError) throw err
     const down = networkCause(err)
-    if (down) throw new InputError('E_SIGSTORE_UNREACHABLE', `the Sigstore TUF repository (${mirror}) is unreachable: ${down}; use --offline or --trusted-root FILE when there is no network`)
+    if (down) throw new InputError('E_SIGSTORE_TUF', `the Sigstore TUF repository (${mirror}) is unreachable: ${down}; use --offline or --trusted-root FILE when there is no network`)
     const cause = (err as {cause?: {message?: string}}).cause?.message
     throw new InputError(
       'E_SIGSTORE_TUF',
