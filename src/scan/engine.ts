@@ -14,6 +14,7 @@ import {BUILTIN_SCANNERS, BUILTIN_TENSOR_CHECKS} from './builtin-scanners.js'
 import {HEAD_BYTES, type FormatScanner, type ScanContext, type ScanOptions} from './format-scanner.js'
 import {makeFinding} from './rule-catalogue.js'
 import {SEVERITIES, severityRank, type FileReport, type ScanReport, type Severity} from './types.js'
+import {optionalObject, requirePaths} from '../util/args.js'
 
 /** Files visited per directory walk before giving up (symlink loops are impossible: links are not followed). */
 export const MAX_FILES = 1_000_000
@@ -188,7 +189,9 @@ function foldExternalData(files: FileReport[]): void {
   }
 }
 
-export async function scanPaths(paths: string[], opts: ScanPathsOptions = {}): Promise<ScanResult> {
+export async function scanPaths(paths: string[], scanOptions?: ScanPathsOptions): Promise<ScanResult> {
+  requirePaths('scanPaths', 'paths', paths)
+  const opts: ScanPathsOptions = optionalObject<ScanPathsOptions>('scanPaths', 'options', scanOptions) ?? {}
   if (paths.length === 0) throw new UsageError('E_USAGE', 'give at least one file or directory to scan')
   const failOn: Severity = opts.failOn ?? 'high'
   if (!SEVERITIES.includes(failOn)) throw new UsageError('E_USAGE', `--fail-on must be one of ${SEVERITIES.join(', ')}`)
