@@ -15,6 +15,7 @@ import {HEAD_BYTES, type FormatScanner, type ScanContext, type ScanOptions} from
 import {makeFinding} from './rule-catalogue.js'
 import {SEVERITIES, severityRank, type FileReport, type ScanReport, type Severity} from './types.js'
 import {optionalObject, requirePaths} from '../util/args.js'
+import {excludeFilter} from './exclude.js'
 
 /** Files visited per directory walk before giving up (symlink loops are impossible: links are not followed). */
 export const MAX_FILES = 1_000_000
@@ -28,6 +29,8 @@ export const MODEL_EXTENSIONS = new Set([
 ])
 
 export interface ScanPathsOptions extends Partial<ScanOptions> {
+  /** Globs of files not to scan (see src/scan/exclude.ts); each one excluded counts as skipped. */
+  exclude?: string[]
   toolVersion?: string
   progress?: boolean
 }
@@ -202,8 +205,9 @@ export async function scanPaths(paths: string[], scanOptions?: ScanPathsOptions)
   }
   const options: ScanOptions = {failOn, baseline: opts.baseline, skipWeights: opts.skipWeights}
   const collected = collect(paths)
-  const targets = collected.targets
-  let skipped = collected.skipped
+  const excluded = excludeFilter(opts.exclude)
+  const targets = collected.targets.filter((t) => !excluded(t.file, t.root))
+  let skipped = collected.skipped + (collected.targets.length - targets.length)
   const progress = createProgress('scanning', {unit: 'files', enabled: opts.progress === false ? false : undefined})
   progress.setTotal(targets.length)
   const files: FileReport[] = []
