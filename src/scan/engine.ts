@@ -15,6 +15,7 @@ import {HEAD_BYTES, type FormatScanner, type ScanContext, type ScanOptions} from
 import {makeFinding} from './rule-catalogue.js'
 import {SEVERITIES, severityRank, type FileReport, type ScanReport, type Severity} from './types.js'
 import {optionalObject, requirePaths} from '../util/args.js'
+import {dedupeFindings} from './dedupe.js'
 import {excludeFilter} from './exclude.js'
 
 /** Files visited per directory walk before giving up (symlink loops are impossible: links are not followed). */
@@ -223,6 +224,7 @@ export async function scanPaths(paths: string[], scanOptions?: ScanPathsOptions)
   }
   progress.done()
   foldExternalData(files)
+  dedupeFindings(files)
   const findings = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>
   let max: Severity | null = null
   for (const f of files) for (const x of f.findings) {
