@@ -1,11 +1,31 @@
 import {Args, Flags} from '@oclif/core'
 
+import {InputError} from '../src/errors.js'
 import {inspectOnnx, type OnnxInspection} from '../src/formats/onnx/index.js'
 import {renderOnnxGraph, type GraphFormat} from '../src/scan/graph/render.js'
+import {readFileHead} from '../src/io/index.js'
+import {pickScanner} from '../src/scan/engine.js'
 import {ModelsealCommand} from './_lib/base-command.js'
 
 function shape(s: (number | string | null)[] | undefined): string {
   return s ? `[${s.map((d) => (d === null ? '?' : String(d))).join(', ')}]` : '[?]'
+}
+
+/**
+ * When a file fails to parse as ONNX, say what it is instead (by content, as `scan` recognises
+ * formats): "x.pkl is a pickle, not ONNX" is actionable, "field number 0 at 4" is not.
+ */
+function notOnnx(file: string): InputError | undefined {
+  let head: Buffer
+  try {
+    head = readFileHead(file, 4096, {code: 'E_NOT_REGULAR_FILE', followSymlinks: true}).head
+  } catch {
+    return undefined
+  }
+  const format = pickScanner(head, file)?.format
+  if (!format || format === 'onnx' || format === 'unsupported' || format === 'unknown') return undefined
+  const article = /^[aeiou]/i.test(format) ? 'an' : 'a'
+  return new InputError('E_NOT_ONNX', `${file} is ${article} ${format} file, not ONNX: \`modelseal inspect\` reads ONNX models; use \`modelseal scan ${file}\` for ${format}`)
 }
 
 export default class Inspect extends ModelsealCommand {
@@ -23,11 +43,21 @@ export default class Inspect extends ModelsealCommand {
   public async run(): Promise<OnnxInspection | {graph: string; format: string}> {
     const {args, flags} = await this.parse(Inspect)
     if (flags.graph) {
-      const {text} = renderOnnxGraph(args.model, {format: flags.graph as GraphFormat})
+      let text: string
+      try {
+        text = renderOnnxGraph(args.model, {format: flags.graph as GraphFormat}).text
+      } catch (err) {
+        throw notOnnx(args.model) ?? err
+      }
       if (!this.jsonEnabled()) this.log(text)
       return {format: flags.graph, graph: text}
     }
-    const r = inspectOnnx(args.model)
+    let r: OnnxInspection
+    try {
+      r = inspectOnnx(args.model)
+    } catch (err) {
+      throw notOnnx(args.model) ?? err
+    }
     this.log(`${r.path}: ONNX IR ${r.irVersion}, ${r.fileSize} bytes`)
     this.log(`producer: ${r.producer.name || '-'} ${r.producer.version}`.trimEnd())
     this.log(`opsets: ${r.opsets.map((o) => `${o.domain}=${o.version}`).join(', ') || '-'}`)

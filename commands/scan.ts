@@ -1,6 +1,6 @@
 import {writeFileSync} from 'node:fs'
 
-import {Flags} from '@oclif/core'
+import {Args, Flags} from '@oclif/core'
 
 import {scanPaths} from '../src/scan/engine.js'
 import {collectGraphViews, renderJson, renderSarif, renderScanHtml, renderText} from '../src/scan/report/index.js'
@@ -34,15 +34,20 @@ export default class Scan extends ModelsealCommand {
     '<%= config.bin %> <%= command.id %> ./models --format sarif --output modelseal.sarif',
     '<%= config.bin %> <%= command.id %> model.onnx --format html --output scan.html',
     '<%= config.bin %> <%= command.id %> model.onnx --baseline upstream.onnx --fail-on medium --json',
+    {description: 'A Hugging Face snapshot: skip what is not a model file modelseal reads', command: '<%= config.bin %> <%= command.id %> ./snapshot --exclude "*.json" --exclude "*.md" --exclude "*.msgpack" --exclude "*.h5" --exclude .gitattributes'},
   ]
   static override strict = false
-  static override args = {}
+  static override args = {path: Args.string({required: true, description: 'Model files or directories to scan (one or more)'})}
   static override flags = {
     format: Flags.string({description: 'Report format', options: ['text', 'json', 'sarif', 'html'], default: 'text'}),
     output: Flags.string({char: 'o', description: 'Write the report to FILE instead of stdout'}),
     'fail-on': Flags.string({description: 'Lowest severity that makes the scan fail (exit 1)', options: [...SEVERITIES], default: 'high'}),
     baseline: Flags.string({description: 'Trusted reference ONNX export to diff against (added/removed/rewired nodes, changed weights)'}),
     'min-severity': Flags.string({description: 'Lowest severity shown in the text report', options: [...SEVERITIES], default: 'info'}),
+    exclude: Flags.string({
+      multiple: true,
+      description: 'Do not scan files matching GLOB (repeatable): a name glob matches at any depth (*.msgpack), a path glob is relative to PATH (onnx/*.onnx)',
+    }),
     'no-weights': Flags.boolean({description: 'Skip tensor/weight checks (graph and format rules only)', default: false}),
     explain: Flags.boolean({
       description:
@@ -66,6 +71,7 @@ export default class Scan extends ModelsealCommand {
         baseline: flags.baseline,
         skipWeights: flags['no-weights'],
         strict: flags.strict,
+        exclude: flags.exclude,
         toolVersion: this.config.version,
         progress: !json,
       }),
@@ -90,7 +96,11 @@ export default class Scan extends ModelsealCommand {
       process.stdout.write(`${body}\n`)
       if (flags.explain && format === 'text') process.stdout.write(explainReport(report))
     }
-    this.setExitCode(exitCode)
+    if (report.summary.files === 0) {
+      // An empty directory is not "clean": nothing was checked (exit 3, docs/scan.md).
+      process.stderr.write(`modelseal: E_NOTHING_TO_SCAN: nothing to scan: no files in ${(argv as string[]).join(', ')}\n`)
+    }
+    this.setExitCode(report.summary.files === 0 ? 3 : exitCode)
     return report
   }
 }

@@ -5,6 +5,7 @@
  */
 import {Flags} from '@oclif/core'
 
+import {DEFAULT_SHARD_SIZE} from '../../src/oms/resource-name.js'
 import type {HashAlgorithm, SerializationMethod} from '../../src/oms/types.js'
 import {ociSignFlags, registryFlags} from './oci.js'
 import {escapeName} from '../../src/util/escape.js'
@@ -33,10 +34,10 @@ export const hashingFlags = {
     default: 'files' as const,
     description: 'Serialization: one digest per file, or per shard of --shard-size bytes',
   })(),
+  // No oclif default: `--shard-size` with `--method files` must be an error, not ignored.
   'shard-size': Flags.integer({
     min: 1,
-    default: 1_000_000_000,
-    description: 'Shard size in bytes for --method shards',
+    description: 'Shard size in bytes for --method shards [default: 1000000000]; an error with --method files',
   }),
   hash: Flags.option({
     options: ['sha256', 'blake2b', 'blake3'] as const,
@@ -86,7 +87,7 @@ export const verifyFlags = {
 /** Maps parsed hashing flags to the library's options. */
 export function hashingOptions(flags: {
   method: SerializationMethod
-  'shard-size': number
+  'shard-size'?: number
   hash: HashAlgorithm
   'ignore-paths'?: string[]
   'ignore-git-paths': boolean
@@ -95,7 +96,7 @@ export function hashingOptions(flags: {
   return {
     method: flags.method,
     hashType: flags.hash,
-    shardSize: flags.method === 'shards' ? flags['shard-size'] : undefined,
+    shardSize: flags['shard-size'] ?? (flags.method === 'shards' ? DEFAULT_SHARD_SIZE : undefined),
     ignorePaths: flags['ignore-paths'] ?? [],
     ignoreGitPaths: flags['ignore-git-paths'],
     allowSymlinks: flags['allow-symlinks'],

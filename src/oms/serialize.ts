@@ -24,6 +24,7 @@ import {
   sortResources,
 } from './resource-name.js'
 import type {Manifest, ResourceDescriptor, SerializationMethod, SerializationParams} from './types.js'
+import {optionalObject, requirePath} from '../util/args.js'
 
 export interface SerializeOptions {
   method: SerializationMethod
@@ -106,7 +107,10 @@ function checkParams(opts: SerializeOptions): number | undefined {
   return shardSize
 }
 
-export async function serializeModel(modelPath: string, opts: SerializeOptions): Promise<SerializeResult> {
+export async function serializeModel(modelPath: string, options?: Partial<SerializeOptions>): Promise<SerializeResult> {
+  requirePath('digestModel', 'modelPath', modelPath)
+  // model_signing's defaults: one digest per file, SHA-256.
+  const opts: SerializeOptions = {...optionalObject<Partial<SerializeOptions>>('digestModel', 'options', options), method: options?.method ?? 'files', hashType: options?.hashType ?? 'sha256'}
   const shardSize = checkParams(opts)
   const allowSymlinks = opts.allowSymlinks ?? false
   const ignores = resolveIgnores(modelPath, {

@@ -13,6 +13,7 @@ import type {BundleJson, SignerSpec} from '../signing/types.js'
 import {serializeModel} from './serialize.js'
 import {statementPayload} from './statement.js'
 import type {HashAlgorithm, Manifest, SerializationMethod} from './types.js'
+import {requireObject, requireOneOf, requirePath} from '../util/args.js'
 
 export const DEFAULT_SIGNATURE_PATH = 'model.sig'
 
@@ -47,6 +48,9 @@ export interface SignModelResult {
 }
 
 export async function signModel(modelPath: string, opts: SignModelOptions): Promise<SignModelResult> {
+  requirePath('signModel', 'modelPath', modelPath)
+  requireObject('signModel', 'options.signer', requireObject<SignModelOptions>('signModel', 'options', opts).signer)
+  requireOneOf('signModel', 'options.signer.method', opts.signer.method, ['key', 'certificate', 'sigstore'] as const)
   const signaturePath = path.resolve(opts.signaturePath ?? DEFAULT_SIGNATURE_PATH)
   const prepared: PreparedSigner | undefined = opts.signer.method === 'sigstore' ? undefined : prepareSigner(opts.signer)
   const {manifest, warnings} = await serializeModel(modelPath, {

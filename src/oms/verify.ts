@@ -16,6 +16,7 @@ import {serializeModel} from './serialize.js'
 import {parseShardName} from './resource-name.js'
 import {parseStatement, type SignedManifest} from './statement.js'
 import type {SerializationParams} from './types.js'
+import {requireObject, requireOneOf, requirePath} from '../util/args.js'
 
 const MODEL_SHAPE_ERRORS = new Set(['E_SYMLINK', 'E_NOT_FILE_OR_DIR'])
 
@@ -56,6 +57,9 @@ export interface VerifyModelResult {
 }
 
 export async function verifyModel(modelPath: string, opts: VerifyModelOptions): Promise<VerifyModelResult> {
+  requirePath('verifyModel', 'modelPath', modelPath)
+  requirePath('verifyModel', 'options.signaturePath', requireObject<VerifyModelOptions>('verifyModel', 'options', opts).signaturePath)
+  requireOneOf('verifyModel', 'options.verifier.method', requireObject<VerifyModelOptions['verifier']>('verifyModel', 'options.verifier', opts.verifier).method, ['key', 'certificate', 'sigstore'] as const)
   const signaturePath = path.resolve(opts.signaturePath)
   const parsed = parseBundle(readBundleFile(signaturePath))
   const report: VerifyModelResult = {

@@ -6,6 +6,7 @@
 import type {Evidence} from '../evidence/types.js'
 import {evaluateRequirement, type RuleOutcome} from './requirement-evaluators.js'
 import type {Mode, Policy, PolicyDecision, Requirement, RequirementReport, RequirementResult, Waiver} from './types.js'
+import {requireDate, requireObject} from '../util/args.js'
 
 export function effectiveMode(policy: Policy, r?: Requirement): Mode {
   // An audit policy never blocks, whatever its requirements say.
@@ -66,6 +67,9 @@ function applyModeAndWaiver(policy: Policy, r: Requirement, raw: RuleOutcome, mo
 }
 
 export function evaluatePolicy(policy: Policy, evidence: Evidence, at: Date = new Date()): PolicyDecision {
+  requireObject('evaluatePolicy', 'policy', policy)
+  requireObject('evaluatePolicy', 'evidence.model', requireObject<Evidence>('evaluatePolicy', 'evidence', evidence).model)
+  requireDate('evaluatePolicy', 'at', at)
   // The model's identity is what was computed from its files; a signature's claim never stands in.
   const modelDigest = evidence.model.rootDigest
   const reports: RequirementReport[] = []

@@ -14,6 +14,9 @@ import {BUILTIN_SCANNERS, BUILTIN_TENSOR_CHECKS} from './builtin-scanners.js'
 import {HEAD_BYTES, type FormatScanner, type ScanContext, type ScanOptions} from './format-scanner.js'
 import {makeFinding} from './rule-catalogue.js'
 import {SEVERITIES, severityRank, type FileReport, type ScanReport, type Severity, type SkippedEntry} from './types.js'
+import {optionalObject, requirePaths} from '../util/args.js'
+import {dedupeFindings} from './dedupe.js'
+import {excludeFilter} from './exclude.js'
 
 /** Files visited per directory walk before giving up (symlink loops are impossible: links are not followed). */
 export const MAX_FILES = 1_000_000
@@ -27,6 +30,8 @@ export const MODEL_EXTENSIONS = new Set([
 ])
 
 export interface ScanPathsOptions extends Partial<ScanOptions> {
+  /** Globs of files not to scan (see src/scan/exclude.ts); each one excluded counts as skipped. */
+  exclude?: string[]
   toolVersion?: string
   progress?: boolean
 }
@@ -220,7 +225,9 @@ function foldExternalData(files: FileReport[]): void {
   }
 }
 
-export async function scanPaths(paths: string[], opts: ScanPathsOptions = {}): Promise<ScanResult> {
+export async function scanPaths(paths: string[], scanOptions?: ScanPathsOptions): Promise<ScanResult> {
+  requirePaths('scanPaths', 'paths', paths)
+  const opts: ScanPathsOptions = optionalObject<ScanPathsOptions>('scanPaths', 'options', scanOptions) ?? {}
   if (paths.length === 0) throw new UsageError('E_USAGE', 'give at least one file or directory to scan')
   const failOn: Severity = opts.failOn ?? 'high'
   if (!SEVERITIES.includes(failOn)) throw new UsageError('E_USAGE', `--fail-on must be one of ${SEVERITIES.join(', ')}`)
@@ -231,8 +238,13 @@ export async function scanPaths(paths: string[], opts: ScanPathsOptions = {}): P
   }
   const options: ScanOptions = {failOn, baseline: opts.baseline, skipWeights: opts.skipWeights, strict: opts.strict}
   const collected = collect(paths)
-  const targets = collected.targets
+  const excluded = excludeFilter(opts.exclude)
+  const targets: typeof collected.targets = []
   const skipped = collected.skipped
+  for (const t of collected.targets) {
+    if (excluded(t.file, t.root)) skipped.push({path: t.file, kind: 'file', reason: 'excluded by --exclude'})
+    else targets.push(t)
+  }
   const progress = createProgress('scanning', {unit: 'files', enabled: opts.progress === false ? false : undefined})
   progress.setTotal(targets.length)
   const files: FileReport[] = []
@@ -249,6 +261,7 @@ export async function scanPaths(paths: string[], opts: ScanPathsOptions = {}): P
   }
   progress.done()
   foldExternalData(files)
+  dedupeFindings(files)
   const findings = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>
   let max: Severity | null = null
   for (const f of files) for (const x of f.findings) {

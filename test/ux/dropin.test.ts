@@ -129,3 +129,20 @@ test('shell completion: bash completes commands, methods, flags and option value
   const bad = await runCli(['completion', 'tcsh'])
   assert.equal(bad.code, 2)
 })
+
+test('verify sigstore on a certificate- or key-signed bundle names the method to use (exit 1)', {skip: !hasOpenssl && 'openssl not installed'}, async () => {
+  let r = await runCli(['verify', 'sigstore', 'm', '--signature', 'cert.sig', '--identity', 'a', '--identity-provider', 'b'], {cwd: d})
+  assert.equal(r.code, 1, r.stderr)
+  assert.match(r.stderr, /signed with a certificate, not keylessly: use `verify certificate`/)
+  r = await runCli(['verify', 'sigstore', 'm', '--signature', 'm/model.sig', '--identity', 'a', '--identity-provider', 'b', '--json'], {cwd: d})
+  assert.equal(r.code, 1)
+  assert.match(JSON.stringify(parseJson(r)), /use `verify key`/)
+})
+
+test('--shard-size with --method files is a usage error (E_BAD_SHARD_SIZE), not ignored', async () => {
+  const r = await runCli(['digest', 'm', '--shard-size', '100'], {cwd: d})
+  assert.equal(r.code, 2)
+  assert.match(r.stderr, /E_BAD_SHARD_SIZE/)
+  const ok = await runCli(['digest', 'm', '--method', 'shards', '--shard-size', '100'], {cwd: d})
+  assert.equal(ok.code, 0, ok.stderr)
+})

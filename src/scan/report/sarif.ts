@@ -2,9 +2,11 @@
  * SARIF 2.1.0 for GitHub code scanning: one rule per id with `security-severity`, results with
  * a physical location (the file; byte ranges in the location's properties) and logical graph locations.
  */
+import {createHash} from 'node:crypto'
 import path from 'node:path'
 import {pathToFileURL} from 'node:url'
 
+import {stableJson} from '../dedupe.js'
 import {allRules, getRule} from '../rule-catalogue.js'
 import type {TriggerPath} from '../graph/evidence.js'
 import type {Finding, ScanReport, Severity} from '../types.js'
@@ -55,6 +57,15 @@ export function renderSarif(report: ScanReport): object {
   const used = new Set(report.files.flatMap((f) => f.findings.map((x) => x.id)))
   const rules = allRules().filter((r) => used.has(r.id) || r.id.startsWith('MS-'))
   const ruleIndex = new Map(rules.map((r, i) => [r.id, i]))
+  // Stable and unique per result: rule, file, location and message hashed (a long location can
+  // no longer be cut into a collision), with an ordinal for an identical repeat.
+  const seen = new Map<string, number>()
+  const fingerprint = (f: Finding, file: string): string => {
+    const base = `${f.id}:${createHash('sha256').update(`${uri(file)}\u0000${stableJson(f.location)}\u0000${f.message}`).digest('hex').slice(0, 32)}`
+    const n = seen.get(base) ?? 0
+    seen.set(base, n + 1)
+    return n === 0 ? base : `${base}:${n}`
+  }
   const results = report.files.flatMap((file) =>
     file.findings.map((f) => {
       // GitHub requires region.startLine (validator rule GH1003); model files have no lines, so the
@@ -74,7 +85,7 @@ export function renderSarif(report: ScanReport): object {
         message: {text: `${f.title}: ${f.message}`},
         locations: [loc],
         ...(flow ? {codeFlows: [flow]} : {}),
-        partialFingerprints: {modelsealFinding: `${f.id}:${uri(file.path)}:${JSON.stringify(f.location)}`.slice(0, 512)},
+        partialFingerprints: {modelsealFinding: fingerprint(f, file.path)},
         properties: {severity: f.severity, category: f.category, 'security-severity': SECURITY_SEVERITY[f.severity], ...(f.evidence ? {evidence: f.evidence} : {})},
       }
     }),
@@ -115,3 +126,4 @@ export function renderSarif(report: ScanReport): object {
 }
 
 export {getRule}
+

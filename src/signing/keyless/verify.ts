@@ -91,9 +91,26 @@ interface ParsedKeyless {
   payloadType: string
 }
 
+/**
+ * Bundles made by `sign key` / `sign certificate` (model_signing's key and certificate methods)
+ * are well-formed, just not keyless: say which verify method reads them, before the Sigstore
+ * bundle parser calls them malformed (a v0.3 bundle with a certificate chain is not valid Sigstore).
+ */
+function refuseOtherMethods(json: Record<string, unknown>): void {
+  const vm = json.verificationMaterial as Record<string, unknown> | undefined
+  if (!vm || typeof vm !== 'object') return
+  if (vm.publicKey !== undefined) {
+    throw new VerificationError('E_SIGSTORE_NOT_KEYLESS', 'this bundle was signed with a public key, not keylessly: use `verify key`')
+  }
+  if (vm.x509CertificateChain !== undefined) {
+    throw new VerificationError('E_SIGSTORE_NOT_KEYLESS', 'this bundle was signed with a certificate, not keylessly: use `verify certificate`')
+  }
+}
+
 async function parseKeylessBundle(json: unknown): Promise<ParsedKeyless> {
   const bad = (why: string) => new InputError('E_SIGSTORE_BUNDLE_MALFORMED', `bundle is malformed: ${why}`)
   if (json === null || typeof json !== 'object' || Array.isArray(json)) throw bad('not a JSON object')
+  refuseOtherMethods(json as Record<string, unknown>)
   const {bundleFromJSON} = await import('@sigstore/bundle')
   let bundle
   try {
