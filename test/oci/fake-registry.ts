@@ -52,7 +52,7 @@ export async function startFakeRegistry(): Promise<FakeRegistry> {
     },
     close: () => new Promise((r) => server.close(() => r())),
   }
-  const server = http.createServer(async (req, res) => {
+  const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<unknown> => {
     reg.requests.push({method: req.method ?? '', url: req.url ?? '', authorization: req.headers.authorization})
     const url = new URL(req.url ?? '/', `http://${reg.host}`)
     const body = await readBody(req)
@@ -122,8 +122,9 @@ export async function startFakeRegistry(): Promise<FakeRegistry> {
       }
       return send(res, 200, JSON.stringify({schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests}), {'content-type': 'application/vnd.oci.image.index.v1+json'})
     }
-    send(res, 404, '{}')
-  })
+    return send(res, 404, '{}')
+  }
+  const server = http.createServer((req, res) => void handle(req, res))
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
   reg.host = `127.0.0.1:${(server.address() as AddressInfo).port}`
   return reg

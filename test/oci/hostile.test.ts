@@ -71,7 +71,7 @@ const noStaging = () => assert.deepEqual(readdirSync(tmp.dir).filter((n) => n.in
 describe('hostile registries', {concurrency: false}, () => {
   test('a manifest whose bytes do not match the digest asked for: exit 1', async () => {
     const d = await signed('m/digest')
-    reg.hook = (req, res, m) => m.kind === 'manifests' && m.ref === d && send(res, 200, JSON.stringify({schemaVersion: 2, layers: [], config: {}}), {'content-type': 'application/vnd.oci.image.manifest.v1+json'})
+    reg.hook = (_req, res, m) => m.kind === 'manifests' && m.ref === d && send(res, 200, JSON.stringify({schemaVersion: 2, layers: [], config: {}}), {'content-type': 'application/vnd.oci.image.manifest.v1+json'})
     const r = await cli(['verify', 'key', `oci://${reg.host}/m/digest@${d}`, '--public-key', at('k.pub'), ...P])
     assert.equal(r.code, 1, r.stderr)
     assert.match(r.stderr, /E_OCI_DIGEST_MISMATCH/)
@@ -80,7 +80,7 @@ describe('hostile registries', {concurrency: false}, () => {
 
   test('a tag answer whose Docker-Content-Digest disagrees with its bytes: exit 1', async () => {
     await signed('m/header')
-    reg.hook = (req, res, m) => {
+    reg.hook = (_req, res, m) => {
       if (m.kind !== 'manifests' || m.ref !== 'v1') return false
       const e = reg.manifests.get('m/header:v1')
       return !!e && send(res, 200, e.bytes, {'content-type': e.mediaType, 'docker-content-digest': sha256('something else')})
@@ -92,17 +92,22 @@ describe('hostile registries', {concurrency: false}, () => {
 
   test('oversized manifests are refused without reading them whole (declared and undeclared length): exit 3', async () => {
     const big = Buffer.alloc(5 * 1024 * 1024, 0x20)
-    reg.hook = (req, res, m) => m.kind === 'manifests' && send(res, 200, big, {'content-type': 'application/vnd.oci.image.manifest.v1+json', 'content-length': String(big.length)})
+    reg.hook = (_req, res, m) => m.kind === 'manifests' && send(res, 200, big, {'content-type': 'application/vnd.oci.image.manifest.v1+json', 'content-length': String(big.length)})
     const r = await cli(['verify', 'key', ref('m/big'), '--public-key', at('k.pub'), ...P])
     assert.equal(r.code, 3, r.stderr)
     assert.match(r.stderr, /E_OCI_TOO_LARGE/)
-    reg.hook = (req, res, m) => {
+    reg.hook = (_req, res, m) => {
       if (m.kind !== 'manifests') return false
       res.writeHead(200, {'content-type': 'application/vnd.oci.image.manifest.v1+json'}) // chunked, no length
       const chunk = Buffer.alloc(1024 * 1024, 0x20)
       let n = 0
-      const pump = () => {
-        while (n++ < 64) if (!res.write(chunk)) return res.once('drain', pump)
+      const pump = (): void => {
+        while (n++ < 64) {
+          if (!res.write(chunk)) {
+            res.once('drain', pump)
+            return
+          }
+        }
         res.end()
       }
       pump()
@@ -198,8 +203,8 @@ describe('hostile registries', {concurrency: false}, () => {
       cdnAuth.push(req.headers.authorization)
       const d = decodeURIComponent((req.url ?? '').slice(1))
       const b = reg.blobs.get(d)
-      if (!b) return send(res, 404, '')
-      send(res, 200, cdnContent === 'good' ? b : Buffer.from(b.map((x) => x ^ 0xff)))
+      if (!b) send(res, 404, '')
+      else send(res, 200, cdnContent === 'good' ? b : Buffer.from(b.map((x) => x ^ 0xff)))
     })
     await new Promise<void>((r) => cdn.listen(0, '127.0.0.1', r))
     const cdnHost = `127.0.0.1:${(cdn.address() as AddressInfo).port}`
@@ -256,7 +261,7 @@ describe('hostile registries', {concurrency: false}, () => {
     const recorded = readFileSync(path.join(repoRoot, 'testdata', 'oci', 'referrers-response.json'), 'utf8')
       .replace('@SIGNATURE_DIGEST@', sig.digest)
       .replace('@SIGNATURE_SIZE@', String(sig.size))
-    reg.hook = (req, res, m) => m.kind === 'referrers' && m.ref === digest && send(res, 200, recorded, {'content-type': 'application/vnd.oci.image.index.v1+json'})
+    reg.hook = (_req, res, m) => m.kind === 'referrers' && m.ref === digest && send(res, 200, recorded, {'content-type': 'application/vnd.oci.image.index.v1+json'})
     const v = await cli(['verify', 'key', ref('api/recorded'), '--public-key', at('k.pub'), ...P, '--json'])
     assert.equal(v.code, 0, v.stderr)
     const j = parseJson(v)
@@ -268,7 +273,7 @@ describe('hostile registries', {concurrency: false}, () => {
   test('endless referrer pages are bounded (exit 3), not followed forever', async () => {
     const digest = await signed('api/endless')
     let pages = 0
-    reg.hook = (req, res, m) => {
+    reg.hook = (_req, res, m) => {
       if (m.kind !== 'referrers') return false
       pages++
       return send(res, 200, JSON.stringify({schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: []}), {

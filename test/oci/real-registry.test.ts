@@ -54,7 +54,8 @@ describe('push → sign → verify → pull against a real registry', {skip: reg
   let pinned = ''
 
   test('push: one layer per file with ModelPack types and titles; the pinned digest is stable', async () => {
-    const r = await cli(['push', at('model'), ref('models/tiny'), ...P, '--json'])
+    // 1 MiB chunks: the 3 MiB weights go up as PATCH, PATCH, PATCH + closing PUT.
+    const r = await cli(['push', at('model'), ref('models/tiny'), ...P, '--json'], {MODELSEAL_OCI_CHUNK_BYTES: String(1 << 20)})
     assert.equal(r.code, 0, r.stderr)
     const j = parseJson(r)
     assert.match(j.digest, /^sha256:[a-f0-9]{64}$/)
