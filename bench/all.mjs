@@ -28,6 +28,7 @@ const BENCHES = [
   {name: 'scan', script: 'scan.mjs', parse: parseScan},
   {name: 'dataset', script: 'dataset.mjs', parse: parseDataset},
   {name: 'startup', script: 'startup.mjs', parse: () => []},
+  {name: 'oci', script: 'oci.mjs', parse: () => []},
 ]
 
 const started = new Date()

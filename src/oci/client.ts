@@ -5,21 +5,20 @@
  * where the registry has one, otherwise through the referrers tag schema (`sha256-<hex>`).
  */
 import {createHash} from 'node:crypto'
-import {createReadStream} from 'node:fs'
 import type {FileHandle} from 'node:fs/promises'
-import {Readable} from 'node:stream'
 
 import {InputError, VerificationError} from '../errors.js'
 import {type Descriptor, type ImageIndex, type ImageManifest, MAX_MANIFEST_BYTES, parseManifestOrIndex, referrersTag} from './manifest.js'
 import {MANIFEST_ACCEPT, OCI_INDEX} from './media-types.js'
 import type {OciReference} from './reference.js'
-import {bodyChunks, discard, errorSummary, readBounded, Transport, type TransportOptions} from './transport.js'
+import {bodyChunks, type BodyFactory, discard, errorSummary, readBounded, Transport, type TransportOptions} from './transport.js'
 
 /** Bytes per PATCH of a chunked upload (each chunk is streamed from disk, never buffered). */
-export const UPLOAD_CHUNK_BYTES = 64 * 1024 * 1024
+export const UPLOAD_CHUNK_BYTES = 256 * 1024 * 1024
 /** Pages of referrers followed (Link: rel="next"), and referrers kept in all. */
 export const MAX_REFERRER_PAGES = 16
 export const MAX_REFERRERS = 1_000
+const WRITE_BATCH_BYTES = 1 << 20
 
 export interface FetchedManifest {
   digest: string
@@ -38,9 +37,12 @@ export class RegistryClient {
   readonly ref: OciReference
   private readonly t: Transport
 
-  constructor(ref: OciReference, opts: TransportOptions = {}) {
+  private readonly chunkBytes: number
+
+  constructor(ref: OciReference, opts: TransportOptions & {uploadChunkBytes?: number} = {}) {
     this.ref = ref
     this.t = new Transport(ref.apiHost, opts)
+    this.chunkBytes = opts.uploadChunkBytes ?? UPLOAD_CHUNK_BYTES
   }
 
   private get repo(): string {
@@ -116,7 +118,8 @@ export class RegistryClient {
 
   /**
    * Uploads a file whose digest is already known: skipped when the registry has it, else a
-   * chunked upload (POST, PATCH per chunk streamed from disk with Content-Range, PUT ?digest=).
+   * chunked upload: POST, a PATCH per chunk but the last (streamed from disk, Content-Range),
+   * then the closing PUT ?digest= carrying the last chunk.
    */
   async pushBlobFile(file: string, digest: string, size: number, onBytes?: (n: number) => void): Promise<boolean> {
     if (await this.blobExists(digest)) return false
@@ -125,22 +128,19 @@ export class RegistryClient {
       await this.finishUpload(location, digest, () => Buffer.alloc(0), 0)
       return true
     }
-    for (let start = 0; start < size; start += UPLOAD_CHUNK_BYTES) {
-      const end = Math.min(start + UPLOAD_CHUNK_BYTES, size) // exclusive
-      const body = () => Readable.toWeb(createReadStream(file, {start, end: end - 1, highWaterMark: 1 << 20})) as unknown as ReadableStream<Uint8Array>
-      const res = await this.t.request({
-        method: 'PATCH',
-        url: location,
-        headers: {'content-type': 'application/octet-stream', 'content-range': `${start}-${end - 1}`, 'content-length': String(end - start)},
-        body,
-        scope: this.scope(true),
-      })
-      if (res.status !== 202) throw new InputError('E_OCI_PUSH', `${this.where()}: uploading ${file} failed at byte ${start}: ${await errorSummary(res)}`)
-      location = this.nextLocation(res, location)
-      await discard(res)
+    for (let start = 0; start < size; start += this.chunkBytes) {
+      const end = Math.min(start + this.chunkBytes, size) // exclusive
+      const last = end === size
+      // The last (often only) chunk travels with the closing PUT: one request fewer per blob.
+      const url = last ? withDigest(location, digest) : location
+      const headers: Record<string, string> = {'content-type': 'application/octet-stream'}
+      if (!last) headers['content-range'] = `${start}-${end - 1}`
+      const r = await this.t.uploadRange({method: last ? 'PUT' : 'PATCH', url, headers, file, start, end, scope: this.scope(true)})
+      const ok = last ? r.status === 201 || r.status === 204 || r.status === 200 : r.status === 202
+      if (!ok) throw new InputError('E_OCI_PUSH', `${this.where()}: uploading ${file} failed at byte ${start}: ${r.summary}`)
+      if (!last) location = this.resolveLocation(r.location, location)
       onBytes?.(end - start)
     }
-    await this.finishUpload(location, digest, undefined, 0)
     return true
   }
 
@@ -153,19 +153,20 @@ export class RegistryClient {
   }
 
   private nextLocation(res: Response, current: string): string {
-    const loc = res.headers.get('location')
+    return this.resolveLocation(res.headers.get('location'), current)
+  }
+
+  private resolveLocation(loc: string | null, current: string): string {
     if (!loc) throw new InputError('E_OCI_PUSH', `${this.where()}: upload response without a Location`)
     const url = new URL(loc, current.startsWith('/') ? this.t.base + current : current)
     if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new InputError('E_OCI_PUSH', `upload location with scheme ${url.protocol}`)
     return url.toString()
   }
 
-  private async finishUpload(location: string, digest: string, body: (() => Buffer) | undefined, size: number): Promise<void> {
-    const url = new URL(location)
-    url.searchParams.set('digest', digest)
+  private async finishUpload(location: string, digest: string, body: BodyFactory | undefined, size: number): Promise<void> {
     const res = await this.t.request({
       method: 'PUT',
-      url: url.toString(),
+      url: withDigest(location, digest),
       headers: {'content-type': 'application/octet-stream', 'content-length': String(size)},
       body,
       scope: this.scope(true),
@@ -191,6 +192,16 @@ export class RegistryClient {
     }
     const h = createHash('sha256')
     let n = 0
+    // Network chunks are small (16-64 KiB); writes are batched to ~1 MiB (bounded memory).
+    let pending: Uint8Array[] = []
+    let pendingBytes = 0
+    const flush = async () => {
+      if (pendingBytes === 0) return
+      await out.write(pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingBytes))
+      onBytes?.(pendingBytes)
+      pending = []
+      pendingBytes = 0
+    }
     for await (const chunk of bodyChunks(res)) {
       n += chunk.byteLength
       if (n > expected.size) {
@@ -198,9 +209,11 @@ export class RegistryClient {
         throw new VerificationError('E_OCI_BLOB_MISMATCH', `blob ${expected.digest}: more than the ${expected.size} bytes the manifest declares`)
       }
       h.update(chunk)
-      await out.write(chunk)
-      onBytes?.(chunk.byteLength)
+      pending.push(chunk)
+      pendingBytes += chunk.byteLength
+      if (pendingBytes >= WRITE_BATCH_BYTES) await flush()
     }
+    await flush()
     if (n !== expected.size) throw new VerificationError('E_OCI_BLOB_MISMATCH', `blob ${expected.digest}: received ${n} bytes, the manifest declares ${expected.size}`)
     const got = `sha256:${h.digest('hex')}`
     if (got !== expected.digest) throw new VerificationError('E_OCI_BLOB_MISMATCH', `blob ${expected.digest}: received bytes hash to ${got}`)
@@ -280,6 +293,12 @@ export class RegistryClient {
     await this.putManifest(tag, Buffer.from(JSON.stringify(index)), OCI_INDEX)
     return 'tag'
   }
+}
+
+function withDigest(location: string, digest: string): string {
+  const url = new URL(location)
+  url.searchParams.set('digest', digest)
+  return url.toString()
 }
 
 /** The rel="next" target of a Link header, resolved; only same-origin links are followed. */

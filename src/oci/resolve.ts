@@ -32,11 +32,17 @@ export interface ResolvedModel {
 export async function connect(reference: string, opts: RegistryOptions = {}): Promise<RegistryClient> {
   const ref = parseOciReference(reference)
   const credentials = await resolveCredentials(ref.registry, opts)
-  return new RegistryClient(ref, {plainHttp: opts.plainHttp, credentials, timeoutMs: opts.timeoutMs ?? timeoutFromEnv()})
+  return new RegistryClient(ref, {
+    plainHttp: opts.plainHttp,
+    credentials,
+    timeoutMs: opts.timeoutMs ?? positiveIntFromEnv('MODELSEAL_OCI_TIMEOUT_MS'),
+    uploadChunkBytes: positiveIntFromEnv('MODELSEAL_OCI_CHUNK_BYTES'),
+  })
 }
 
-function timeoutFromEnv(): number | undefined {
-  const v = Number(process.env.MODELSEAL_OCI_TIMEOUT_MS)
+/** Tuning knobs (documented in docs/oci.md): idle timeout and upload chunk size. */
+function positiveIntFromEnv(name: string): number | undefined {
+  const v = Number(process.env[name])
   return Number.isSafeInteger(v) && v > 0 ? v : undefined
 }
 

@@ -5,6 +5,11 @@
  * origin), a deadline on every response's headers and on every stall of its body, and bounded
  * reads of anything that is parsed.
  */
+import {createReadStream} from 'node:fs'
+import http from 'node:http'
+import https from 'node:https'
+import {pipeline} from 'node:stream/promises'
+
 import {InputError} from '../errors.js'
 import type {RegistryCredentials} from './credentials.js'
 
@@ -87,6 +92,61 @@ export class Transport {
       throw new InputError('E_OCI_DENIED', `${this.base}: access denied for ${spec.scope}`)
     }
     return res
+  }
+
+  /**
+   * PATCH/PUT of a byte range of a file, streamed with node:http so the socket's backpressure
+   * paces the disk reads (fetch buffered whole request bodies here: memory grew with the chunk).
+   * Answers one auth challenge by re-sending the range. Redirects are not followed for uploads.
+   */
+  async uploadRange(spec: {method: 'PATCH' | 'PUT'; url: string; headers: Record<string, string>; file: string; start: number; end: number; scope: string}): Promise<{status: number; location: string | null; summary: string}> {
+    let answer = await this.sendRange(spec, this.authorizationFor(spec.scope))
+    if (answer.status === 401) {
+      const authz = await this.answerChallenge(answer.challenge ?? '', spec.scope)
+      answer = await this.sendRange(spec, authz)
+      if (answer.status === 401) throw new InputError('E_OCI_AUTH', `${this.base}: authentication failed for ${spec.scope}`)
+    }
+    if (answer.status === 403) throw new InputError('E_OCI_DENIED', `${this.base}: access denied for ${spec.scope}`)
+    return answer
+  }
+
+  private sendRange(
+    spec: {method: 'PATCH' | 'PUT'; url: string; headers: Record<string, string>; file: string; start: number; end: number},
+    authorization: string | undefined,
+  ): Promise<{status: number; location: string | null; summary: string; challenge?: string}> {
+    const url = new URL(spec.url)
+    const headers: Record<string, string> = {'user-agent': USER_AGENT, ...spec.headers, 'content-length': String(spec.end - spec.start)}
+    if (authorization && url.origin === new URL(this.base).origin) headers.authorization = authorization
+    const mod = url.protocol === 'https:' ? https : http
+    return new Promise((resolve, reject) => {
+      const req = mod.request(url, {method: spec.method, headers})
+      req.setTimeout(this.timeoutMs, () => req.destroy(new InputError('E_OCI_TIMEOUT', `${url.origin}: no progress for ${this.timeoutMs} ms`)))
+      req.on('response', (res) => {
+        let body = ''
+        res.setEncoding('utf8')
+        res.on('data', (d: string) => {
+          if (body.length < MAX_ERROR_BODY) body += d
+        })
+        res.on('end', () => {
+          let summary = `HTTP ${res.statusCode}`
+          try {
+            const e = (JSON.parse(body) as {errors?: {code?: string; message?: string}[]}).errors?.[0]
+            if (e) summary += `: ${String(e.code ?? '')} ${String(e.message ?? '')}`.slice(0, 300)
+          } catch {
+            /* not a registry error document */
+          }
+          const challenge = res.headers['www-authenticate']
+          resolve({status: res.statusCode ?? 0, location: res.headers.location ?? null, summary, challenge: Array.isArray(challenge) ? challenge[0] : challenge})
+        })
+        res.on('error', reject)
+      })
+      req.on('error', (err) => reject(err instanceof InputError ? err : new InputError('E_OCI_UNREACHABLE', `${url.origin}: ${describeFetchError(err)}`)))
+      const source = spec.end > spec.start ? createReadStream(spec.file, {start: spec.start, end: spec.end - 1, highWaterMark: 1 << 20}) : undefined
+      if (source) {
+        // A registry that answers early (e.g. 401) closes the request; the answer is what matters.
+        pipeline(source, req).catch(() => {})
+      } else req.end()
+    })
   }
 
   private authorizationFor(scope: string): string | undefined {
@@ -231,29 +291,27 @@ export async function* bodyChunks(res: Response): AsyncGenerator<Uint8Array> {
   if (!res.body) return
   const d = DEADLINES.get(res)
   const reader = res.body.getReader()
+  // One idle timer, re-armed per chunk (cheaper than a timer per read on multi-GB bodies).
+  let stalled = false
+  const timer = d
+    ? setTimeout(() => {
+        stalled = true
+        d.ac.abort()
+      }, d.ms)
+    : undefined
   try {
     for (;;) {
-      let timer: NodeJS.Timeout | undefined
-      const next = reader.read()
-      const r = d
-        ? await Promise.race([
-            next,
-            new Promise<never>((_, reject) => {
-              timer = setTimeout(() => {
-                // Reject before aborting, so the race settles with the timeout, not the abort.
-                reject(new InputError('E_OCI_TIMEOUT', `the registry stopped sending for ${d.ms} ms`))
-                d.ac.abort()
-              }, d.ms)
-            }),
-          ]).finally(() => clearTimeout(timer))
-        : await next
+      const r = await reader.read()
       if (r.done) return
+      timer?.refresh()
       yield r.value
     }
   } catch (err) {
+    if (stalled) throw new InputError('E_OCI_TIMEOUT', `the registry stopped sending for ${d?.ms} ms`)
     if (err instanceof InputError) throw err
     throw new InputError('E_OCI_UNREACHABLE', `reading from the registry failed: ${describeFetchError(err)}`)
   } finally {
+    clearTimeout(timer)
     reader.releaseLock()
     if (res.body && !res.bodyUsed) await res.body.cancel().catch(() => {})
   }

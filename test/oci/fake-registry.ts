@@ -52,7 +52,7 @@ export async function startFakeRegistry(): Promise<FakeRegistry> {
     },
     close: () => new Promise((r) => server.close(() => r())),
   }
-  const server = http.createServer(async (req, res) => {
+  const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<unknown> => {
     reg.requests.push({method: req.method ?? '', url: req.url ?? '', authorization: req.headers.authorization})
     const url = new URL(req.url ?? '/', `http://${reg.host}`)
     const body = await readBody(req)
@@ -70,7 +70,7 @@ export async function startFakeRegistry(): Promise<FakeRegistry> {
     const up = /^\/v2\/(.+)\/blobs\/uploads\/([^/]*)$/.exec(url.pathname)
     const m = /^\/v2\/(.+)\/(manifests|blobs|referrers)\/([^/]+)$/.exec(url.pathname)
     const info = up ? {repo: up[1], kind: 'uploads', ref: up[2]} : m ? {repo: m[1], kind: m[2], ref: m[3]} : {repo: '', kind: '', ref: ''}
-    if (reg.hook && (await reg.hook(req, res, info))) return undefined
+    if (reg.hook && (await reg.hook(req, res, info))) return
     if (up) {
       const [, repo, id] = up
       if (req.method === 'POST') {
@@ -123,7 +123,8 @@ export async function startFakeRegistry(): Promise<FakeRegistry> {
       return send(res, 200, JSON.stringify({schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests}), {'content-type': 'application/vnd.oci.image.index.v1+json'})
     }
     return send(res, 404, '{}')
-  })
+  }
+  const server = http.createServer((req, res) => void handle(req, res))
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
   reg.host = `127.0.0.1:${(server.address() as AddressInfo).port}`
   return reg

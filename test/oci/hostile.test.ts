@@ -101,10 +101,12 @@ describe('hostile registries', {concurrency: false}, () => {
       res.writeHead(200, {'content-type': 'application/vnd.oci.image.manifest.v1+json'}) // chunked, no length
       const chunk = Buffer.alloc(1024 * 1024, 0x20)
       let n = 0
-      const pump = () => {
-        while (n++ < 64) if (!res.write(chunk)) {
-          res.once('drain', pump)
-          return
+      const pump = (): void => {
+        while (n++ < 64) {
+          if (!res.write(chunk)) {
+            res.once('drain', pump)
+            return
+          }
         }
         res.end()
       }
@@ -201,8 +203,8 @@ describe('hostile registries', {concurrency: false}, () => {
       cdnAuth.push(req.headers.authorization)
       const d = decodeURIComponent((req.url ?? '').slice(1))
       const b = reg.blobs.get(d)
-      if (!b) return send(res, 404, '')
-      return send(res, 200, cdnContent === 'good' ? b : Buffer.from(b.map((x) => x ^ 0xff)))
+      if (!b) send(res, 404, '')
+      else send(res, 200, cdnContent === 'good' ? b : Buffer.from(b.map((x) => x ^ 0xff)))
     })
     await new Promise<void>((r) => cdn.listen(0, '127.0.0.1', r))
     const cdnHost = `127.0.0.1:${(cdn.address() as AddressInfo).port}`

@@ -13,6 +13,7 @@ import {after, before, describe, test} from 'node:test'
 
 import {assertCleanFailure, parseJson, runCli, tempDir, type CliResult} from '../helpers/cli.js'
 import {MOCK_IDENTITY, MOCK_ISSUER, startSigstoreMock, type SigstoreMock} from '../helpers/sigstore-mock.js'
+import {makePki} from '../oms/pki.js'
 import {canMakeHtpasswd, registrySkip, startRegistry, type RealRegistry} from './registry.js'
 
 const T = 180_000
@@ -54,7 +55,8 @@ describe('push → sign → verify → pull against a real registry', {skip: reg
   let pinned = ''
 
   test('push: one layer per file with ModelPack types and titles; the pinned digest is stable', async () => {
-    const r = await cli(['push', at('model'), ref('models/tiny'), ...P, '--json'])
+    // 1 MiB chunks: the 3 MiB weights go up as PATCH, PATCH, PATCH + closing PUT.
+    const r = await cli(['push', at('model'), ref('models/tiny'), ...P, '--json'], {MODELSEAL_OCI_CHUNK_BYTES: String(1 << 20)})
     assert.equal(r.code, 0, r.stderr)
     const j = parseJson(r)
     assert.match(j.digest, /^sha256:[a-f0-9]{64}$/)
@@ -199,6 +201,23 @@ describe('push → sign → verify → pull against a real registry', {skip: reg
     assert.equal(p.code, 0, p.stderr)
     const missing = await cli(['pull', ref('models/keyless'), '-o', at('m3-x'), '--verify', 'sigstore', '--trusted-root', root, ...P])
     assert.equal(missing.code, 2, missing.stderr)
+  })
+
+  test('certificate method: sign certificate oci://, verify certificate oci:// against the root, pull --verify certificate', async () => {
+    mkdirSync(at('pki'))
+    const pki = makePki(at('pki'))
+    mkdirSync(at('m4'))
+    writeFileSync(at('m4', 'model.pt'), Buffer.alloc(2048, 4))
+    assert.equal((await cli(['push', at('m4'), ref('models/cert'), ...P])).code, 0)
+    const s = await cli(['sign', 'certificate', ref('models/cert'), '--private-key', pki.leafKey, '--signing-certificate', pki.leafCert, '--certificate-chain', pki.intCert, ...P])
+    assert.equal(s.code, 0, s.stderr)
+    const v = await cli(['verify', 'certificate', ref('models/cert'), '--certificate-chain', pki.rootCert, ...P, '--json'])
+    assert.equal(v.code, 0, v.stderr)
+    assert.equal(parseJson(v).signer.method, 'certificate')
+    const other = await cli(['verify', 'certificate', ref('models/cert'), '--certificate-chain', pki.otherRootCert, ...P])
+    assert.equal(other.code, 1, other.stderr)
+    const p = await cli(['pull', ref('models/cert'), '-o', at('m4-pulled'), '--verify', 'certificate', '--certificate-chain', pki.rootCert, ...P])
+    assert.equal(p.code, 0, p.stderr)
   })
 
   test('two signatures attached: a wrong-key referrer does not stop the right one from verifying', async () => {

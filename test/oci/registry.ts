@@ -1,8 +1,8 @@
 /**
  * A real registry for tests: Debian's docker-registry (CNCF distribution 2.8), started on a
  * free port on 127.0.0.1 with a temporary storage directory, optionally behind htpasswd basic
- * auth, and stopped afterwards. Absent binary: the tests skip saying so, except when
- * MODELSEAL_REQUIRE_REGISTRY=1 (set by .ci/run, which installs the package), where they fail.
+ * auth, and stopped afterwards. Absent binary: the tests skip saying so, except in CI (CI set,
+ * or MODELSEAL_REQUIRE_REGISTRY=1 as .ci/run sets it after installing the package): they fail.
  */
 import {spawn, spawnSync, type ChildProcess} from 'node:child_process'
 import {existsSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
@@ -12,7 +12,7 @@ import path from 'node:path'
 
 export const REGISTRY_BIN = process.env.MODELSEAL_REGISTRY_BIN ?? '/usr/bin/docker-registry'
 export const hasRegistry = existsSync(REGISTRY_BIN)
-const required = process.env.MODELSEAL_REQUIRE_REGISTRY === '1'
+const required = process.env.MODELSEAL_REQUIRE_REGISTRY === '1' || !!process.env.CI
 
 /** `{skip}` value for tests that need the real registry. */
 export const registrySkip: string | false = hasRegistry
