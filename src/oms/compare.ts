@@ -98,7 +98,17 @@ function sortedByBytes(names: Iterable<string>): string[] {
  * signed ranges give each file's size) files whose size differs. Empty when hashing is needed to
  * tell; the full comparison still runs after hashing.
  */
-export function compareListing(expected: ResourceDescriptor[], listing: readonly {name: string; size: number}[], opts: CompareOptions): string[] {
+/**
+ * Names and sizes against the signature, before hashing. Every file it finds a problem with (extra,
+ * resized, missing) is added to `flagged`, so the caller hashes only the rest and still reports
+ * every problem, without reading a file whose size already proves it is not what was signed.
+ */
+export function compareListing(
+  expected: ResourceDescriptor[],
+  listing: readonly {name: string; size: number}[],
+  opts: CompareOptions,
+  flagged: Set<string> = new Set(),
+): string[] {
   const sizes = new Map<string, number>()
   for (const r of expected) {
     if (opts.method === 'files') sizes.set(r.name, -1)
@@ -120,6 +130,7 @@ export function compareListing(expected: ResourceDescriptor[], listing: readonly
     } else if (want >= 0 && want !== f.size) bad.set(f.name, `changed file: ${label(f.name)}: size differs (${f.size} bytes, signed ${want})`)
   }
   for (const name of sizes.keys()) if (!seen.has(name)) bad.set(name, `missing file: ${label(name)}`)
+  for (const name of bad.keys()) flagged.add(name)
   const problems = sortedByBytes(bad.keys()).map((k) => bad.get(k) as string)
   if (problems.length > MAX_PROBLEMS) {
     const more = problems.length - MAX_PROBLEMS

@@ -62,10 +62,11 @@ export interface SerializeOptions {
   /** Worker threads when no pool is given (default: available cores). */
   workers?: number
   /**
-   * Called with the listing (names and sizes) before anything is hashed; may throw. A verifier
-   * compares names and sizes here, so a huge extra or resized file is refused without reading it.
+   * Called with the listing (names and sizes) before anything is hashed; may throw, or return the
+   * names not to hash. A verifier compares names and sizes here, so a huge extra or resized file is
+   * reported without being read.
    */
-  beforeHashing?: (files: readonly {name: string; size: number}[]) => void
+  beforeHashing?: (files: readonly {name: string; size: number}[]) => ReadonlySet<string> | void
 }
 
 export interface SerializeResult {
@@ -127,12 +128,13 @@ export async function serializeModel(modelPath: string, options?: Partial<Serial
   })
 
   if (listing.files.length > MAX_RESOURCES) throw new InputError('E_TOO_MANY_RESOURCES', `the model has more than ${MAX_RESOURCES} files (the most a signature may list)`)
-  opts.beforeHashing?.(listing.files)
+  const notToHash = opts.beforeHashing?.(listing.files)
   const names: string[] = []
   const tasks: HashTask[] = []
   let totalBytes = 0
   const algorithm = shardSize === undefined ? opts.hashType : shardAlgorithm(opts.hashType, shardSize)
   for (const f of listing.files) {
+    if (notToHash?.has(f.name)) continue
     const base = {path: f.absPath, alg: opts.hashType, expectedSize: f.size, noFollow: !f.symlink}
     if (shardSize === undefined) {
       names.push(f.name)

@@ -107,6 +107,8 @@ export async function verifyModel(modelPath: string, opts: VerifyModelOptions): 
   const s = signed.serialization
   const onlyResources = opts.ignoreUnsignedFiles ? signedFiles(signed) : undefined
   let serialized
+  let early: string[] = []
+  const flagged = new Set<string>()
   try {
     serialized = await serializeModel(modelPath, {
       method: s.method,
@@ -121,11 +123,12 @@ export async function verifyModel(modelPath: string, opts: VerifyModelOptions): 
       // The spec allows blake3 shards; only signing refuses them (Python cannot verify them).
       allowBlake3Shards: true,
       progress: opts.progress,
-      // Names and sizes first: a missing, extra or resized file fails before a byte is hashed
-      // (an extra 15 TiB sparse file would otherwise be read for hours).
+      // Names and sizes first: a missing, extra or resized file is a problem before a byte is
+      // hashed, and is never read (an extra 15 TiB sparse file would otherwise take hours); the
+      // other files are still hashed, so every problem is reported at once.
       beforeHashing: (files) => {
-        const early = compareListing(signed.resources, files, {method: s.method, ignoreUnsignedFiles: opts.ignoreUnsignedFiles, singleFileLabel: path.basename(modelPath)})
-        if (early.length > 0) fail('E_MODEL_MISMATCH', early)
+        early = compareListing(signed.resources, files, {method: s.method, ignoreUnsignedFiles: opts.ignoreUnsignedFiles, singleFileLabel: path.basename(modelPath)}, flagged)
+        return flagged
       },
     })
   } catch (err) {
@@ -136,11 +139,16 @@ export async function verifyModel(modelPath: string, opts: VerifyModelOptions): 
   }
   const {manifest, warnings} = serialized
   report.warnings.push(...warnings)
-  const problems = compareResources(signed.resources, manifest.resources, {
+  const fileOf = (r: {name: string}) => (s.method === 'files' ? r.name : (parseShardName(r.name)?.path ?? r.name))
+  const hashed = flagged.size > 0 ? signed.resources.filter((r) => !flagged.has(fileOf(r))) : signed.resources
+  const compared = compareResources(hashed, manifest.resources, {
     method: s.method,
     ignoreUnsignedFiles: opts.ignoreUnsignedFiles,
     singleFileLabel: path.basename(modelPath),
   })
+  // Content problems first, then what the listing showed (missing and resized files, then extras).
+  const isExtra = (p: string) => p.startsWith('extra ')
+  const problems = [...compared, ...early.filter((p) => !isExtra(p)), ...early.filter(isExtra)]
   // A symlinked directory is never hashed: an entry the signature does not cover, like any
   // other extra file (the signer, too, could not have covered it).
   if (!opts.ignoreUnsignedFiles) for (const d of serialized.linkedDirectories) problems.push(`extra entry: ${d} (symlink to a directory, not covered by the signature)`)
