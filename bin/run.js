@@ -4,17 +4,84 @@
 // - `--version` needs only package.json and prints what oclif prints (config.userAgent);
 // - a bare `--help` written to a pipe without colours prints the root help that the build rendered
 //   with oclif itself (scripts/oclif-manifest.mjs stores it in oclif.manifest.json);
+// - a command (not help) runs through dist/cli.cjs, one file holding oclif, the commands and the
+//   library (scripts/bundle.mjs), compiled from V8's code cache; the same oclif code runs, only
+//   loaded faster;
 // - everything else goes through oclif, which reads the manifest instead of importing every command.
-import {readFileSync} from 'node:fs'
+import {readFileSync, statSync, writeFileSync} from 'node:fs'
 import module from 'node:module'
 import os from 'node:os'
+import {fileURLToPath} from 'node:url'
 
 module.enableCompileCache?.()
 
 const args = process.argv.slice(2)
 if (!fastPath(args)) {
-  const {execute} = await import('@oclif/core/execute')
-  await execute({dir: import.meta.url})
+  const bundle = runsAsCommand(args) ? loadBundle() : undefined
+  if (!(await bundle?.main(args, fileURLToPath(new URL('..', import.meta.url))))) {
+    const {execute} = await import('@oclif/core/execute')
+    await execute({dir: import.meta.url})
+  }
+}
+
+/** package.json's engines (>= 20.17): older Node goes the long way, where oclif warns about it. */
+function nodeAtLeast(major, minor) {
+  const [ma, mi] = process.versions.node.split('.').map(Number)
+  return ma > major || (ma === major && mi >= minor)
+}
+
+/** A command invocation (not help, not a global flag): what the bundle's fast start is for. */
+function runsAsCommand(argv) {
+  if (process.env.MODELSEAL_NO_BUNDLE === '1' || !nodeAtLeast(20, 17) || argv.length === 0 || argv[0] === 'help' || argv[0].startsWith('-')) return false
+  for (const a of argv) {
+    if (a === '--') break
+    if (a === '--help') return false
+  }
+  return true
+}
+
+/**
+ * dist/cli.cjs as a CommonJS module. Node >= 22.1 caches its compiled code itself (above); older
+ * Node compiles it from the code cache the build wrote beside it (V8 checks that the cache matches
+ * this V8 and this source, and compiles normally when it does not).
+ */
+function loadBundle() {
+  const file = fileURLToPath(new URL('../dist/cli.cjs', import.meta.url))
+  // The bundle is made from dist/ after tsc (npm run build). A later tsc alone rewrites every file
+  // of dist/ and leaves the bundle behind: then it is stale and the compiled files run instead.
+  const bundled = statSync(file, {throwIfNoEntry: false})
+  const compiled = statSync(fileURLToPath(new URL('../dist/src/errors.js', import.meta.url)), {throwIfNoEntry: false})
+  if (!bundled || (compiled && compiled.mtimeMs > bundled.mtimeMs)) return undefined
+  const require = module.createRequire(import.meta.url)
+  const writeCache = process.env.MODELSEAL_WRITE_CODE_CACHE === '1'
+  // @oclif/core checks, as it loads, that this Node satisfies the engines of the package.json
+  // above it — ours inside the bundle, which runsAsCommand() has already checked: skip the
+  // second check (it loads and runs semver) while the bundle loads.
+  const engineWarning = process.env.OCLIF_DISABLE_ENGINE_WARNING
+  process.env.OCLIF_DISABLE_ENGINE_WARNING = '1'
+  try {
+    return module.enableCompileCache && !writeCache ? require(file) : compileWithCache(file, require, writeCache)
+  } finally {
+    if (engineWarning === undefined) delete process.env.OCLIF_DISABLE_ENGINE_WARNING
+    else process.env.OCLIF_DISABLE_ENGINE_WARNING = engineWarning
+  }
+}
+
+function compileWithCache(file, require, writeCache) {
+  const vm = require('node:vm')
+  const cacheFile = `${file}.cache`
+  let cachedData
+  try {
+    cachedData = writeCache ? undefined : readFileSync(cacheFile)
+  } catch {
+    // no cache: compile as usual
+  }
+  const script = new vm.Script(module.wrap(readFileSync(file, 'utf8')), {filename: file, cachedData})
+  const mod = {exports: {}}
+  script.runInThisContext()(mod.exports, module.createRequire(file), mod, file, fileURLToPath(new URL('../dist', import.meta.url)))
+  // The build runs one command with this set: the cache then holds what that run compiled.
+  if (writeCache) process.on('exit', () => writeFileSync(cacheFile, script.createCachedData()))
+  return mod.exports
 }
 
 function fastPath(argv) {
