@@ -6,13 +6,16 @@ import {registerScanner, registerTensorCheck, type ScanContext, type TensorView}
 import {registerRules} from './rules.js'
 import type {Finding} from './types.js'
 import {WEIGHT_RULES} from './weights/catalogue.js'
-import {scanTensor} from './weights/scan-tensor.js'
+import {scanTensors} from './weights/pool.js'
 import {WEIGHT_SCANNERS} from './weights/scanners.js'
 
-/** The weight checks on one tensor (ONNX initializers, Constant nodes, external data). */
+/**
+ * The weight checks on one tensor (ONNX initializers, Constant nodes, external data): a large
+ * file-backed tensor is cut into ranges checked on every core (scanTensors), a small one here.
+ */
 export async function weightTensorCheck(t: TensorView, ctx: ScanContext): Promise<Finding[]> {
   if (ctx.options.skipWeights) return []
-  return scanTensor(t)
+  return scanTensors([t])
 }
 
 registerRules(WEIGHT_RULES)
