@@ -2,6 +2,8 @@ import {Args, Flags} from '@oclif/core'
 
 import {collectAudit, type AuditReport} from '../src/audit/collect.js'
 import {auditMarkdown, auditText} from '../src/audit/render.js'
+import {auditHtml} from '../src/audit/render-html.js'
+import {writeReport} from './_lib/write-report.js'
 import {ModelsealCommand} from './_lib/base-command.js'
 
 export default class Audit extends ModelsealCommand {
@@ -13,6 +15,7 @@ Keyless bundles are verified offline against --trusted-root (default: the Sigsto
     '<%= config.bin %> <%= command.id %> ./model --signature model.sig --public-key release.pub',
     '<%= config.bin %> <%= command.id %> ./model --signature model.sig --attestation scan.sig.json --trusted-root trusted_root.json --format markdown > audit.md',
     '<%= config.bin %> <%= command.id %> ./model --signature model.sig --json',
+    '<%= config.bin %> <%= command.id %> ./model --signature model.sig --public-key release.pub --format html --output audit.html',
   ]
   static override args = {model_path: Args.string({required: true, description: 'Model directory or single model file'})}
   static override flags = {
@@ -21,7 +24,8 @@ Keyless bundles are verified offline against --trusted-root (default: the Sigsto
     'public-key': Flags.string({multiple: true, description: 'Public key(s) to verify key-signed bundles with'}),
     'certificate-chain': Flags.string({multiple: true, description: 'Trusted CA certificate(s) for certificate-signed bundles'}),
     'trusted-root': Flags.string({description: 'Sigstore trusted_root.json for keyless bundles (no network I/O either way)'}),
-    format: Flags.option({options: ['text', 'json', 'markdown'] as const, default: 'text' as const, description: 'Output format (--json implies json)'})(),
+    format: Flags.option({options: ['text', 'json', 'markdown', 'html'] as const, default: 'text' as const, description: 'Output format (--json implies json)'})(),
+    output: Flags.string({char: 'o', description: 'Write the report to FILE instead of stdout'}),
   }
 
   public async run(): Promise<AuditReport> {
@@ -34,9 +38,14 @@ Keyless bundles are verified offline against --trusted-root (default: the Sigsto
       certificateChains: flags['certificate-chain'],
       trustedRoot: flags['trusted-root'],
     })
-    if (!this.jsonEnabled()) {
-      if (flags.format === 'json') this.log(JSON.stringify(report, null, 2))
-      else this.log(flags.format === 'markdown' ? auditMarkdown(report) : auditText(report))
+    if (!this.jsonEnabled() || flags.output) {
+      const format = this.jsonEnabled() ? 'json' : flags.format
+      const body =
+        format === 'json' ? JSON.stringify(report, null, 2)
+        : format === 'markdown' ? auditMarkdown(report)
+        : format === 'html' ? auditHtml(report, this.config.version)
+        : auditText(report)
+      writeReport(body, flags.output, (line) => this.log(line))
     }
     return report
   }

@@ -3,7 +3,7 @@ import {writeFileSync} from 'node:fs'
 import {Flags} from '@oclif/core'
 
 import {scanPaths} from '../src/scan/engine.js'
-import {renderJson, renderSarif, renderText} from '../src/scan/report/index.js'
+import {collectGraphViews, renderJson, renderSarif, renderScanHtml, renderText} from '../src/scan/report/index.js'
 import {SEVERITIES, type ScanReport, type Severity} from '../src/scan/types.js'
 import {ModelsealCommand} from './_lib/base-command.js'
 
@@ -13,12 +13,13 @@ export default class Scan extends ModelsealCommand {
   static override examples = [
     '<%= config.bin %> <%= command.id %> model.onnx',
     '<%= config.bin %> <%= command.id %> ./models --format sarif --output modelseal.sarif',
+    '<%= config.bin %> <%= command.id %> model.onnx --format html --output scan.html',
     '<%= config.bin %> <%= command.id %> model.onnx --baseline upstream.onnx --fail-on medium --json',
   ]
   static override strict = false
   static override args = {}
   static override flags = {
-    format: Flags.string({description: 'Report format', options: ['text', 'json', 'sarif'], default: 'text'}),
+    format: Flags.string({description: 'Report format', options: ['text', 'json', 'sarif', 'html'], default: 'text'}),
     output: Flags.string({char: 'o', description: 'Write the report to FILE instead of stdout'}),
     'fail-on': Flags.string({description: 'Lowest severity that makes the scan fail (exit 1)', options: [...SEVERITIES], default: 'high'}),
     baseline: Flags.string({description: 'Trusted reference ONNX export to diff against (added/removed/rewired nodes, changed weights)'}),
@@ -41,6 +42,8 @@ export default class Scan extends ModelsealCommand {
     const body =
       format === 'sarif'
         ? JSON.stringify(renderSarif(report), null, 2)
+        : format === 'html'
+          ? renderScanHtml(report, collectGraphViews(report))
         : format === 'json'
           ? renderJson(report)
           : renderText(report, {color, minSeverity: flags['min-severity'] as Severity})

@@ -7,26 +7,27 @@ export type {HashAlgorithm, Manifest, ResourceDescriptor, SerializationMethod, S
 
 // Hashing engine and model serialization (docs/hashing.md).
 export * from './hashing/index.js'
-export {
-  computeRootDigest,
-  isEmptyManifest,
-  modelNameOf,
-  serializeModel,
-  serializeModel as digestModel,
-  MAX_RESOURCES,
-} from './oms/serialize.js'
+export {isEmptyManifest, modelNameOf, serializeModel, serializeModel as digestModel} from './oms/serialize.js'
 export type {SerializeOptions, SerializeResult, SerializeOptions as DigestModelOptions} from './oms/serialize.js'
-export {sortResources, comparePaths, pathSortKey} from './oms/ordering.js'
 export {DEFAULT_GIT_IGNORES, normalizeIgnorePaths, resolveIgnores} from './oms/ignore.js'
 export {
   assertSafeResourceName,
+  comparePaths,
+  compareResourceKeys,
+  computeRootDigest,
   DEFAULT_SHARD_SIZE,
+  formatResourceName,
   isSafeResourceName,
+  MAX_RESOURCES,
+  parseResourceName,
   parseShardName,
+  pathSortKey,
   shardAlgorithm,
   shardName,
   shardRanges,
-} from './oms/names.js'
+  sortResources,
+} from './oms/resource-name.js'
+export type {ResourceKey} from './oms/resource-name.js'
 
 // ONNX reader and model scanning (docs/scan.md).
 export {
@@ -42,9 +43,9 @@ export type {OnnxInspection, OnnxModel, OnnxGraph, OnnxNode, OnnxTensor, OnnxTen
 export {scanPaths, MODEL_EXTENSIONS} from './scan/engine.js'
 export type {ScanPathsOptions, ScanResult} from './scan/engine.js'
 export {analyzeOnnxGraph} from './scan/graph/index.js'
-export {registerScanner, registerTensorCheck, getScanners} from './scan/registry.js'
-export type {FormatScanner, ScanContext, ScanOptions, TensorCheck} from './scan/registry.js'
-export {allRules, getRule, registerRules} from './scan/rules.js'
+export {BUILTIN_SCANNERS, BUILTIN_TENSOR_CHECKS} from './scan/builtin-scanners.js'
+export type {FormatScanner, ScanContext, ScanOptions, TensorCheck} from './scan/format-scanner.js'
+export {allRules, getRule} from './scan/rule-catalogue.js'
 export {renderJson, renderSarif, renderText} from './scan/report/index.js'
 export * from './scan/types.js'
 
@@ -90,11 +91,11 @@ export type {KeylessBundleSummary, LoadedTrust, SigningEndpoints, TrustOptions} 
 export type {KeylessSignOptions, KeylessVerifyOptions} from './signing/types.js'
 
 // Weight-level scanning core: tensor readers for safetensors, PyTorch/pickle, NumPy, GGUF, and
-// the weight checks (docs/weights.md). Registered with `scanPaths` via src/scan/scanners.ts.
+// the weight checks (docs/weights.md). Listed for `scanPaths` in src/scan/builtin-scanners.ts.
 export {scanTensor, floatTensorStats} from './scan/weights/scan-tensor.js'
 export {scanTensors, defaultWorkers} from './scan/weights/pool.js'
 export type {WeightScanOptions} from './scan/weights/pool.js'
-export {weightTensorCheck} from './scan/format-scanners.js'
+export {weightTensorCheck} from './scan/builtin-scanners.js'
 export {WEIGHT_RULES} from './scan/weights/catalogue.js'
 export {matchSignature, findSignatures} from './scan/weights/signatures.js'
 export {FileSource, elementCount, isFloatDType} from './formats/tensor.js'
@@ -137,9 +138,9 @@ export type {
 } from './policy/types.js'
 export type {Evidence, VerifiedSigner, ModelSignatureEvidence, ScanAttestationEvidence, DatasetManifestEvidence, ProvenanceEvidence} from './policy/evidence.js'
 export {SCAN_PREDICATE_TYPE, buildScanStatement, parseScanStatement} from './attest/scan-predicate.js'
-export {DECISION_PREDICATE_TYPE, buildDecisionStatement, parseDecisionStatement} from './attest/decision.js'
+export {DECISION_PREDICATE_TYPE, buildDecisionStatement, parseDecisionStatement, writeDecisionStatement} from './policy/decision-statement.js'
 export {buildStatement as buildInTotoStatement, parseStatement as parseInTotoStatement} from './attest/statement.js'
-export {attestScan, signStatement, writeDecisionStatement} from './attest/sign-statement.js'
+export {attestScan, signStatement} from './attest/sign-statement.js'
 export {runModelScan} from './attest/run-scan.js'
 export {collectAudit} from './audit/collect.js'
 export type {AuditReport, AuditSignature, AuditAttestation} from './audit/collect.js'

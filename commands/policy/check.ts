@@ -1,12 +1,14 @@
 import {Args, Flags} from '@oclif/core'
 
-import {writeDecisionStatement} from '../../src/attest/sign-statement.js'
+import {writeDecisionStatement} from '../../src/policy/decision-statement.js'
 import {runModelScan} from '../../src/attest/run-scan.js'
 import {UsageError} from '../../src/errors.js'
 import {evaluatePolicy} from '../../src/policy/evaluate.js'
 import {gatherEvidence} from '../../src/policy/gather.js'
 import {loadPolicy} from '../../src/policy/load.js'
 import {decisionSarif, decisionText} from '../../src/policy/report.js'
+import {decisionHtml} from '../../src/policy/report-html.js'
+import {writeReport} from '../_lib/write-report.js'
 import type {PolicyDecision} from '../../src/policy/types.js'
 import {attestSignerFlags, attestSignerSpec} from '../_lib/attest-signer.js'
 import {ModelsealCommand} from '../_lib/base-command.js'
@@ -22,6 +24,7 @@ Exit codes: 0 allow (also with warnings or waivers), 1 deny, 2 usage, 3 malforme
     '<%= config.bin %> <%= command.id %> ./model --policy staging.yaml --signature a.sig --signature b.sig --format json',
     '<%= config.bin %> <%= command.id %> ./model --policy prod.yaml --signature model.sig --dataset-manifest data/manifest --decision-out decision.sig.json --private-key gate.pem',
     '<%= config.bin %> <%= command.id %> ./model --policy prod.yaml --signature model.sig --at 2026-12-01T00:00:00Z --format sarif > policy.sarif',
+    '<%= config.bin %> <%= command.id %> ./model --policy prod.yaml --signature model.sig --format html --output decision.html',
   ]
   static override args = {model_path: Args.string({required: true, description: 'Model directory or single model file'})}
   static override flags = {
@@ -30,7 +33,8 @@ Exit codes: 0 allow (also with warnings or waivers), 1 deny, 2 usage, 3 malforme
     attestation: Flags.string({multiple: true, description: 'Signed attestation about the model: scan (modelseal attest scan) or SLSA provenance; repeatable'}),
     'dataset-manifest': Flags.string({multiple: true, description: 'Signed dataset manifest: its bundle, or the manifest directory with manifest.sigstore.json; repeatable'}),
     'public-key': Flags.string({multiple: true, description: 'Public key(s) for identities the policy pins by fingerprint only'}),
-    format: Flags.option({options: ['text', 'json', 'sarif'] as const, default: 'text' as const, description: 'Output format (--json implies json)'})(),
+    format: Flags.option({options: ['text', 'json', 'sarif', 'html'] as const, default: 'text' as const, description: 'Output format (--json implies json)'})(),
+    output: Flags.string({char: 'o', description: 'Write the decision report to FILE instead of stdout'}),
     at: Flags.string({description: 'Evaluate expiries and ages at this RFC 3339 time instead of now (reproducible runs)'}),
     'decision-out': Flags.string({description: 'Write the decision as a signed statement here (needs signing flags)'}),
     ...attestSignerFlags,
@@ -63,13 +67,15 @@ Exit codes: 0 allow (also with warnings or waivers), 1 deny, 2 usage, 3 malforme
         toolVersion: this.config.version,
       })
     }
-    if (!this.jsonEnabled()) {
-      if (flags.format === 'json') this.log(JSON.stringify(decision, null, 2))
-      else if (flags.format === 'sarif') this.log(JSON.stringify(decisionSarif(decision, this.config.version), null, 2))
-      else {
-        this.log(decisionText(decision))
-        if (flags['decision-out']) this.log(`Decision statement written to ${flags['decision-out']}`)
-      }
+    if (!this.jsonEnabled() || flags.output) {
+      const format = this.jsonEnabled() ? 'json' : flags.format
+      const body =
+        format === 'json' ? JSON.stringify(decision, null, 2)
+        : format === 'sarif' ? JSON.stringify(decisionSarif(decision, this.config.version), null, 2)
+        : format === 'html' ? decisionHtml(decision, this.config.version)
+        : decisionText(decision)
+      writeReport(body, flags.output, (line) => this.log(line))
+      if (format === 'text' && flags['decision-out'] && !flags.output) this.log(`Decision statement written to ${flags['decision-out']}`)
     }
     if (decision.decision === 'deny') this.setExitCode(1)
     return decision

@@ -1,21 +1,18 @@
 /**
- * Producing modelseal's signed statements: the scan attestation and the decision statement.
+ * Producing modelseal's signed statements (the scan attestation here; the policy decision in
+ * src/policy/decision-statement.ts).
  * Signing goes through the one signing module; files are written atomically.
  */
-import {createHash} from 'node:crypto'
-import {readFileSync} from 'node:fs'
 import path from 'node:path'
 
 import {InputError} from '../errors.js'
-import {writeAtomically} from '../oms/sign.js'
+import {writeAtomically} from '../io/index.js'
 import {modelNameOf, serializeModel} from '../oms/serialize.js'
 import type {SerializationParams} from '../oms/types.js'
-import type {PolicyDecision} from '../policy/types.js'
 import type {ScanReport} from '../scan/types.js'
 import {serializeBundle, signPayload} from '../signing/index.js'
 import {IN_TOTO_PAYLOAD_TYPE} from '../signing/dsse.js'
 import type {BundleJson, SignerSpec} from '../signing/types.js'
-import {buildDecisionStatement} from './decision.js'
 import {buildScanStatement} from './scan-predicate.js'
 import {statementBytes, type Statement} from './statement.js'
 
@@ -63,23 +60,4 @@ export async function attestScan(opts: {
 
 function isOutput(modelPath: string, out: string, rel: string): boolean {
   return path.resolve(modelPath, rel) === path.resolve(out)
-}
-
-export async function writeDecisionStatement(
-  d: PolicyDecision,
-  opts: {out: string; signer: SignerSpec; modelPath: string; inputs: string[]; toolVersion: string},
-): Promise<Statement> {
-  const inputs = opts.inputs.map((f) => ({uri: `file:${path.resolve(f)}`, sha256: sha256File(f)}))
-  const st = buildDecisionStatement(d, {modelName: modelNameOf(opts.modelPath), toolVersion: opts.toolVersion, inputs})
-  await signStatement(st, opts.signer, opts.out)
-  return st
-}
-
-function sha256File(f: string): string {
-  try {
-    return createHash('sha256').update(readFileSync(f)).digest('hex')
-  } catch {
-    // A directory (dataset manifest dir): digest its path; the bundle inside was verified by content.
-    return createHash('sha256').update(path.resolve(f)).digest('hex')
-  }
 }

@@ -9,7 +9,7 @@ import {X509Certificate} from 'node:crypto'
 import path from 'node:path'
 
 import {parseScanStatement, SCAN_PREDICATE_TYPE} from '../attest/scan-predicate.js'
-import {DECISION_PREDICATE_TYPE, parseDecisionStatement} from '../attest/decision.js'
+import {DECISION_PREDICATE_TYPE, parseDecisionStatement} from '../policy/decision-statement.js'
 import {parseStatement, subjectDigests, type Statement} from '../attest/statement.js'
 import {parseStatement as parseDatasetStatement} from '../dataset/statement.js'
 import {DATASET_PREDICATE_TYPE, ROOT_DIGEST_KEY} from '../dataset/types.js'

@@ -1,23 +1,10 @@
-/** JSON.parse for untrusted text with a nesting bound (checked before parsing). */
-import {InputError} from '../errors.js'
+/** JSON.parse for untrusted dataset-manifest text: the shared bounded parser with the dataset's code and limits. */
+import {parseBoundedJson as parseJson} from '../io/index.js'
 import {MAX_JSON_DEPTH} from './limits.js'
 
+/** Dataset headers and statements are small; the largest accepted one is far above any real one. */
+const MAX_JSON_BYTES = 64 * 1024 * 1024
+
 export function parseBoundedJson(text: string, what: string, maxDepth = MAX_JSON_DEPTH): unknown {
-  let depth = 0
-  let inString = false
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i)
-    if (inString) {
-      if (c === 0x5c) i++
-      else if (c === 0x22) inString = false
-    } else if (c === 0x22) inString = true
-    else if (c === 0x7b || c === 0x5b) {
-      if (++depth > maxDepth) throw new InputError('E_DATASET_MANIFEST_MALFORMED', `${what}: JSON nests deeper than ${maxDepth}`)
-    } else if (c === 0x7d || c === 0x5d) depth--
-  }
-  try {
-    return JSON.parse(text)
-  } catch (err) {
-    throw new InputError('E_DATASET_MANIFEST_MALFORMED', `${what}: not valid JSON (${(err as Error).message})`)
-  }
+  return parseJson(text, what, {code: 'E_DATASET_MANIFEST_MALFORMED', maxBytes: MAX_JSON_BYTES, maxDepth})
 }

@@ -121,16 +121,6 @@ export class FileSource {
   }
 }
 
-/** Reads the first bytes of a file for magic-byte detection. */
-export async function readHead(path: string, len = 512): Promise<Uint8Array> {
-  const src = await FileSource.open(path)
-  try {
-    return await src.read(0, Math.min(len, src.size))
-  } finally {
-    await src.close()
-  }
-}
-
 /**
  * A problem a format reader found, in scan-neutral terms (formats never import the scan layer;
  * src/scan/weights turns these into Findings). Category defaults to format-violation.

@@ -2,7 +2,7 @@
  * Compares the manifest a signature describes with the one just computed from disk, and says
  * in one line per file what differs: missing, extra (unsigned) or changed.
  */
-import {parseShardName} from './statement.js'
+import {parseShardName} from './resource-name.js'
 import type {ResourceDescriptor, SerializationMethod} from './types.js'
 
 /** Problem lines kept in a report; a summary line stands for the rest. */
@@ -26,11 +26,10 @@ function byFile(resources: ResourceDescriptor[], method: SerializationMethod): E
     let file = r.name
     let part = ''
     if (method === 'shards') {
+      // Both sides were parsed already (statement) or built canonically (serialize).
       const sh = parseShardName(r.name)
-      if (sh) {
-        file = sh.path
-        part = `${sh.start}:${sh.end}`
-      }
+      file = sh.path
+      part = `${sh.start}:${sh.end}`
     }
     let m = out.get(file)
     if (!m) out.set(file, (m = new Map()))

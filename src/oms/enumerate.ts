@@ -11,10 +11,11 @@ import path from 'node:path'
 import {InputError} from '../errors.js'
 import type {IgnoreMatcher} from './ignore.js'
 import {resolveLenient} from './ignore.js'
-import {assertSafeResourceName} from './names.js'
+import {assertSafeResourceName, MAX_RESOURCES} from './resource-name.js'
 
 /** Upper bound on files in one model: keeps a hostile tree from exhausting memory. */
-export const MAX_MODEL_FILES = 10_000_000
+/** Files in one model: each is at least one resource, so the resource cap bounds them. */
+export const MAX_MODEL_FILES = MAX_RESOURCES
 
 export interface ModelFile {
   /** Resource name: '/'-separated path relative to the model, or '.' for a single-file model. */

@@ -9,7 +9,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 
 import {InputError, UsageError} from '../errors.js'
-import {comparePaths} from './ordering.js'
+import {comparePaths} from './resource-name.js'
 
 /** Ignored by default (ignore_git_paths), top level only; `.gitmodules` is deliberately not here. */
 export const DEFAULT_GIT_IGNORES: readonly string[] = ['.git', '.gitattributes', '.github', '.gitignore']

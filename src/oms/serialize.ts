@@ -11,11 +11,18 @@ import {hashMany} from '../hashing/batch.js'
 import type {HashTask} from '../hashing/file.js'
 import type {HashPool} from '../hashing/pool.js'
 import {createProgress} from '../util/progress.js'
-import {enumerateModel, MAX_MODEL_FILES} from './enumerate.js'
+import {enumerateModel} from './enumerate.js'
 import {IgnoreMatcher, resolveIgnores} from './ignore.js'
-import {assertShardSize, DEFAULT_SHARD_SIZE, shardAlgorithm, shardName, shardRanges} from './names.js'
-import {sortResources} from './ordering.js'
-import {computeRootDigest} from './root-digest.js'
+import {
+  assertShardSize,
+  computeRootDigest,
+  DEFAULT_SHARD_SIZE,
+  MAX_RESOURCES,
+  shardAlgorithm,
+  shardName,
+  shardRanges,
+  sortResources,
+} from './resource-name.js'
 import type {Manifest, ResourceDescriptor, SerializationMethod, SerializationParams} from './types.js'
 
 export interface SerializeOptions {
@@ -64,9 +71,6 @@ export interface SerializeResult {
   /** Bytes hashed. */
   totalBytes: number
 }
-
-/** Upper bound on resources (files × shards): a tiny shard size must not exhaust memory. */
-export const MAX_RESOURCES = MAX_MODEL_FILES
 
 /** Name of the model as model_signing records it in the subject (informational). */
 export function modelNameOf(modelPath: string): string {
@@ -168,7 +172,4 @@ export function isEmptyManifest(m: Pick<Manifest, 'resources'>): boolean {
   return m.resources.length === 0
 }
 
-export {computeRootDigest} from './root-digest.js'
-export {sortResources, comparePaths} from './ordering.js'
 export {normalizeIgnorePaths, DEFAULT_GIT_IGNORES} from './ignore.js'
-export {assertSafeResourceName, parseShardName, shardRanges, DEFAULT_SHARD_SIZE} from './names.js'

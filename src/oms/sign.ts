@@ -2,11 +2,10 @@
  * Signing a model: hash it (after the signing key has been loaded, so a bad key fails fast),
  * refuse an empty model, build the statement, sign, and write the bundle atomically.
  */
-import {randomBytes} from 'node:crypto'
-import {renameSync, rmSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
 import {InputError} from '../errors.js'
+import {writeAtomically} from '../io/index.js'
 import {prepareSigner, signPayload, type PreparedSigner} from '../signing/index.js'
 import {serializeBundle} from '../signing/bundle.js'
 import {IN_TOTO_PAYLOAD_TYPE} from '../signing/dsse.js'
@@ -67,16 +66,4 @@ export async function signModel(modelPath: string, opts: SignModelOptions): Prom
   const bundle = prepared ? prepared.sign(payload, IN_TOTO_PAYLOAD_TYPE) : await signPayload(payload, IN_TOTO_PAYLOAD_TYPE, opts.signer)
   writeAtomically(signaturePath, serializeBundle(bundle))
   return {signaturePath, manifest, bundle, warnings, method: opts.signer.method, keyHint: prepared?.hint}
-}
-
-/** Write-then-rename, so a crash never leaves a truncated signature behind. */
-export function writeAtomically(file: string, text: string): void {
-  const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`
-  try {
-    writeFileSync(tmp, text, {flag: 'wx'})
-    renameSync(tmp, file)
-  } catch (err) {
-    rmSync(tmp, {force: true})
-    throw new InputError('E_IO', `cannot write ${file}: ${(err as Error).message}`)
-  }
 }

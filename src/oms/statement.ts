@@ -3,18 +3,15 @@
  * one back into the expected manifest — every historical model_signing form included
  * (Digests/v0.1 predicate, float shard_size, either shard algorithm spelling, any order).
  */
-import {createHash} from 'node:crypto'
-
-import {VerificationError} from '../errors.js'
+import {InputError, VerificationError} from '../errors.js'
 import {parseBoundedJson} from '../signing/bundle.js'
-import type {HashAlgorithm, Manifest, ResourceDescriptor, SerializationParams} from './types.js'
+import {canonicalDigestHex, computeRootDigest, MAX_RESOURCES, parseResourceName, shardAlgorithm, unsafePathReason} from './resource-name.js'
+import type {HashAlgorithm, Manifest, ResourceDescriptor, SerializationMethod, SerializationParams} from './types.js'
 
 export const STATEMENT_TYPE = 'https://in-toto.io/Statement/v1'
 export const PREDICATE_TYPE = 'https://model_signing/signature/v1.0'
 export const PREDICATE_TYPE_COMPAT = 'https://model_signing/Digests/v0.1'
 export const DIGEST_BYTES: Record<HashAlgorithm, number> = {sha256: 32, blake2b: 64, blake3: 32}
-/** A statement listing more resources than this is refused (the bundle size limit bounds it too). */
-export const MAX_RESOURCES = 1_000_000
 
 /** The statement for a manifest, as a JS object (compact JSON is what gets signed). */
 export function buildStatement(m: Manifest): Record<string, unknown> {
@@ -36,13 +33,6 @@ export function statementPayload(m: Manifest): Buffer {
   return Buffer.from(JSON.stringify(buildStatement(m)), 'utf8')
 }
 
-/** SHA-256 over the raw resource digests in the given order, lowercase hex. */
-export function rootDigestOf(resources: ResourceDescriptor[]): string {
-  const h = createHash('sha256')
-  for (const r of resources) h.update(Buffer.from(r.digest, 'hex'))
-  return h.digest('hex')
-}
-
 /** The manifest a signed statement describes, plus facts about its form. */
 export interface SignedManifest extends Manifest {
   predicateType: string
@@ -59,37 +49,21 @@ function isObj(v: unknown): v is Record<string, unknown> {
 }
 
 /**
- * A resource name must stay inside the model: relative, '/'-separated, no '..', '.', or empty
- * components, no backslash or NUL. `.` alone names a single-file model.
+ * Checks a signed resource name with the signer's own rules (resource-name.ts): an unsafe path is
+ * E_UNSAFE_SIGNED_PATH, a non-canonical shard name (`w.bin:00:1000`) E_STATEMENT_INVALID.
  */
-export function unsafeNameReason(name: string): string | undefined {
-  if (name === '.') return undefined
-  if (name === '') return 'empty name'
-  if (name.includes('\0')) return 'contains NUL'
-  if (name.includes('\\')) return 'contains a backslash'
-  if (name.startsWith('/') || /^[A-Za-z]:\//.test(name)) return 'absolute path'
-  for (const part of name.split('/')) {
-    if (part === '..') return "contains '..'"
-    if (part === '' || part === '.') return "contains an empty or '.' component"
+function checkSignedName(name: string, method: SerializationMethod): void {
+  try {
+    parseResourceName(name, method)
+  } catch (err) {
+    if (!(err instanceof InputError)) throw err
+    if (err.code === 'E_BAD_SHARD_NAME') throw invalid(`shard name ${JSON.stringify(name.slice(0, 200))} is not path:start:end`)
+    const path = method === 'shards' ? name.replace(/:\d+:\d+$/, '') : name
+    throw new VerificationError(
+      'E_UNSAFE_SIGNED_PATH',
+      `signed statement names an unsafe path ${JSON.stringify(path.slice(0, 200))}: ${unsafePathReason(path) ?? 'invalid'}`,
+    )
   }
-  return undefined
-}
-
-export function assertSafeName(name: string): void {
-  const why = unsafeNameReason(name)
-  if (why) {
-    throw new VerificationError('E_UNSAFE_SIGNED_PATH', `signed statement names an unsafe path ${JSON.stringify(name.slice(0, 200))}: ${why}`)
-  }
-}
-
-/** Splits a shard name `path:start:end` on its last two colons (the OMS rule; paths may hold ':'). */
-export function parseShardName(name: string): {path: string; start: number; end: number} | undefined {
-  const m = /^(.*):(\d{1,16}):(\d{1,16})$/s.exec(name)
-  if (!m) return undefined
-  const start = Number(m[2])
-  const end = Number(m[3])
-  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || end <= start) return undefined
-  return {path: m[1], start, end}
 }
 
 function readHash(v: unknown): HashAlgorithm {
@@ -120,10 +94,9 @@ function readSerialization(v: unknown): SerializationParams {
 }
 
 function readDigest(v: unknown, bytes: number, name: string): string {
-  if (typeof v !== 'string' || !/^[0-9a-fA-F]*$/.test(v) || v.length !== bytes * 2) {
-    throw invalid(`resource ${JSON.stringify(name)} has a malformed digest`)
-  }
-  return v.toLowerCase()
+  const hex = canonicalDigestHex(v, bytes)
+  if (hex === undefined) throw invalid(`resource ${JSON.stringify(name)} has a malformed digest`)
+  return hex
 }
 
 /** Checks a resource's algorithm against the serialization; returns the canonical spelling. */
@@ -132,7 +105,7 @@ function canonicalAlgorithm(alg: unknown, s: SerializationParams, name: string):
     if (alg !== s.hashType && !(alg === 'blake2' && s.hashType === 'blake2b')) throw invalid(`resource ${JSON.stringify(name)} has algorithm ${JSON.stringify(alg)}, expected ${s.hashType}`)
     return s.hashType
   }
-  const sharded = `${s.hashType}-sharded-${s.shardSize}`
+  const sharded = shardAlgorithm(s.hashType, s.shardSize as number)
   // The spec writes the bare hash name; model_signing writes `<hash>-sharded-<N>`.
   if (alg !== sharded && alg !== s.hashType) throw invalid(`resource ${JSON.stringify(name)} has algorithm ${JSON.stringify(alg)}, expected ${sharded}`)
   return sharded
@@ -163,16 +136,10 @@ export function parseStatement(payload: Buffer): SignedManifest {
     const name = r.name
     if (seen.has(name)) throw invalid(`resource ${JSON.stringify(name)} is listed twice`)
     seen.add(name)
-    if (serialization.method === 'shards') {
-      const sh = parseShardName(name)
-      if (!sh) throw invalid(`shard name ${JSON.stringify(name)} is not path:start:end`)
-      assertSafeName(sh.path)
-    } else {
-      assertSafeName(name)
-    }
+    checkSignedName(name, serialization.method)
     return {name, algorithm: canonicalAlgorithm(r.algorithm, serialization, name), digest: readDigest(r.digest, bytes, name)}
   })
-  const recomputed = rootDigestOf(resources)
+  const recomputed = computeRootDigest(resources)
   if (recomputed !== root.toLowerCase()) {
     throw invalid(`root digest ${root.toLowerCase()} does not match the listed resources (${recomputed})`)
   }
@@ -194,14 +161,14 @@ function parseCompat(subjects: unknown[]): SignedManifest {
     if (!isObj(s) || typeof s.name !== 'string' || !isObj(s.digest)) throw invalid('a v0.1 subject has no name or digest')
     if (seen.has(s.name)) throw invalid(`resource ${JSON.stringify(s.name)} is listed twice`)
     seen.add(s.name)
-    assertSafeName(s.name)
+    checkSignedName(s.name, 'files')
     return {name: s.name, algorithm: 'sha256', digest: readDigest(s.digest.sha256, 32, s.name)}
   })
   return {
     modelName: 'compat-undefined-not-present',
     serialization: {method: 'files', hashType: 'sha256', allowSymlinks: false, ignorePaths: []},
     resources,
-    rootDigest: rootDigestOf(resources),
+    rootDigest: computeRootDigest(resources),
     predicateType: PREDICATE_TYPE_COMPAT,
     legacy: true,
   }

@@ -13,7 +13,8 @@ import {IN_TOTO_PAYLOAD_TYPE} from '../signing/dsse.js'
 import type {SignerIdentity, VerifierSpec} from '../signing/types.js'
 import {compareResources} from './compare.js'
 import {serializeModel} from './serialize.js'
-import {parseShardName, parseStatement, type SignedManifest} from './statement.js'
+import {parseShardName} from './resource-name.js'
+import {parseStatement, type SignedManifest} from './statement.js'
 import type {SerializationParams} from './types.js'
 
 const MODEL_SHAPE_ERRORS = new Set(['E_SYMLINK', 'E_NOT_FILE_OR_DIR'])
@@ -134,6 +135,6 @@ export async function verifyModel(modelPath: string, opts: VerifyModelOptions): 
 /** The distinct file paths a statement lists (shard names reduced to their file). */
 function signedFiles(m: SignedManifest): string[] {
   const out = new Set<string>()
-  for (const r of m.resources) out.add(m.serialization.method === 'shards' ? (parseShardName(r.name)?.path ?? r.name) : r.name)
+  for (const r of m.resources) out.add(m.serialization.method === 'shards' ? parseShardName(r.name).path : r.name)
   return [...out]
 }

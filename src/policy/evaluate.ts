@@ -4,7 +4,7 @@
  * `at` always give the same decision.
  */
 import type {Evidence} from './evidence.js'
-import {evaluateRequirement, type RuleOutcome} from './rules.js'
+import {evaluateRequirement, type RuleOutcome} from './requirement-evaluators.js'
 import type {Mode, Policy, PolicyDecision, Requirement, RequirementReport, RequirementResult, Waiver} from './types.js'
 
 export function effectiveMode(policy: Policy, r?: Requirement): Mode {

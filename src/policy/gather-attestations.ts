@@ -6,7 +6,7 @@
 import {existsSync, statSync} from 'node:fs'
 import path from 'node:path'
 
-import {parseDecisionStatement, DECISION_PREDICATE_TYPE} from '../attest/decision.js'
+import {parseDecisionStatement, DECISION_PREDICATE_TYPE} from './decision-statement.js'
 import {parseScanStatement, SCAN_PREDICATE_TYPE} from '../attest/scan-predicate.js'
 import {parseStatement, parseTime, subjectDigests, type Statement} from '../attest/statement.js'
 import {loadManifest} from '../dataset/header.js'

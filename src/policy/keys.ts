@@ -2,7 +2,7 @@
 import {createHash, createPublicKey} from 'node:crypto'
 
 import {InputError} from '../errors.js'
-import {readBounded} from './load.js'
+import {readBoundedFile} from '../io/index.js'
 import type {KeyIdentity} from './types.js'
 
 export const MAX_KEY_BYTES = 64 * 1024
@@ -21,7 +21,7 @@ export function fingerprintOfPem(pem: string | Buffer, source: string): string {
 /** The fingerprint a key identity stands for; a path and a fingerprint that disagree are an error. */
 export function keyIdentityFingerprint(id: KeyIdentity, name: string): string {
   if (!id.path) return id.fingerprint!
-  const fp = fingerprintOfPem(readBounded(id.path, MAX_KEY_BYTES, 'E_POLICY_KEY', `public key of identity ${name}`), id.path)
+  const fp = fingerprintOfPem(readBoundedFile(id.path, {maxBytes: MAX_KEY_BYTES, code: 'E_POLICY_KEY', what: `public key of identity ${name}`, followSymlinks: true}), id.path)
   if (id.fingerprint && id.fingerprint !== fp) {
     throw new InputError('E_POLICY_KEY', `identity ${name}: key file ${id.path} has fingerprint sha256:${fp}, not the pinned sha256:${id.fingerprint}`)
   }

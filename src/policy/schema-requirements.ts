@@ -8,7 +8,7 @@ import {
   parseSizeAt,
   SEVERITY_CEILINGS,
   type SchemaContext,
-} from './schema.js'
+} from './schema-fields.js'
 import type {Category} from '../scan/types.js'
 import type {Mode, Requirement, RequirementType, ScanRequirement, SeverityCeiling} from './types.js'
 

@@ -8,7 +8,7 @@ import {parseBundle, verifyBundle, type VerifiedEnvelope, type VerifierSpec} fro
 import type {ParsedBundle} from '../signing/bundle.js'
 import type {SignerIdentity} from '../signing/types.js'
 import {fingerprintOfPem, keyIdentityFingerprint, MAX_KEY_BYTES} from './keys.js'
-import {readBounded} from './load.js'
+import {readBoundedFile} from '../io/index.js'
 import {matches} from './matchers.js'
 import {signerKeyOf} from './signed-by.js'
 import type {KeylessIdentity, Policy} from './types.js'
@@ -33,7 +33,7 @@ export function buildTrustContext(policy: Policy, at: Date, extraKeyPaths: strin
   }
   // --public-key supplies material for identities pinned by fingerprint only.
   for (const p of extraKeyPaths) {
-    const fp = fingerprintOfPem(readBounded(p, MAX_KEY_BYTES, 'E_KEY_UNREADABLE', 'public key'), p)
+    const fp = fingerprintOfPem(readBoundedFile(p, {maxBytes: MAX_KEY_BYTES, code: 'E_KEY_UNREADABLE', what: 'public key', followSymlinks: true}), p)
     const e = byFp.get(fp)
     if (e && !e.path) e.path = p
   }
@@ -41,9 +41,9 @@ export function buildTrustContext(policy: Policy, at: Date, extraKeyPaths: strin
   for (const [fingerprint, e] of byFp) if (e.path) keys.push({path: e.path, fingerprint, identities: e.identities})
   // Certificate chains must be readable: a policy naming a missing CA is broken, not "unmatched".
   for (const [name, id] of policy.identities) {
-    if (id.spec.kind === 'certificate') for (const c of id.spec.chain) readBounded(c, 1024 * 1024, 'E_POLICY_CERT', `CA certificate of identity ${name}`)
+    if (id.spec.kind === 'certificate') for (const c of id.spec.chain) readBoundedFile(c, {maxBytes: 1024 * 1024, code: 'E_POLICY_CERT', what: `CA certificate of identity ${name}`, followSymlinks: true})
   }
-  if (policy.trustedRoot) readBounded(policy.trustedRoot, 16 * 1024 * 1024, 'E_POLICY_TRUSTED_ROOT', 'trusted root')
+  if (policy.trustedRoot) readBoundedFile(policy.trustedRoot, {maxBytes: 16 * 1024 * 1024, code: 'E_POLICY_TRUSTED_ROOT', what: 'trusted root', followSymlinks: true})
   return {policy, at, keys}
 }
 

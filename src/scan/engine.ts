@@ -1,17 +1,18 @@
 /**
  * `modelseal scan` orchestration: walk the PATH arguments (files and directories, never following
  * a symlink out of the directory given), recognise formats by content (magic bytes) with an
- * extension fallback, dispatch to the registered scanners, and build the ScanReport and verdict.
+ * extension fallback, dispatch to the built-in scanners, and build the ScanReport and verdict.
  */
 import {closeSync, lstatSync, openSync, readdirSync, readSync, realpathSync, statSync} from 'node:fs'
 import path from 'node:path'
 
 import {describeError, InputError, UsageError} from '../errors.js'
 import {openOnnx} from '../formats/onnx/index.js'
+import {readFileHead} from '../io/index.js'
 import {createProgress} from '../util/progress.js'
-import {getScanners, getTensorChecks, HEAD_BYTES, type FormatScanner, type ScanContext, type ScanOptions} from './registry.js'
-import {makeFinding} from './rules.js'
-import './scanners.js'
+import {BUILTIN_SCANNERS, BUILTIN_TENSOR_CHECKS} from './builtin-scanners.js'
+import {HEAD_BYTES, type FormatScanner, type ScanContext, type ScanOptions} from './format-scanner.js'
+import {makeFinding} from './rule-catalogue.js'
 import {SEVERITIES, severityRank, type FileReport, type ScanReport, type Severity} from './types.js'
 
 /** Files visited per directory walk before giving up (symlink loops are impossible: links are not followed). */
@@ -100,27 +101,8 @@ function collect(paths: string[]): {targets: Target[]; skipped: number} {
   return {targets: targets.reverse().sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0)), skipped}
 }
 
-function readHead(file: string): {head: Buffer; size: number} {
-  // open() of a FIFO blocks until a writer appears: refuse anything but a regular file first
-  if (!statSync(file).isFile()) throw new InputError('E_NOT_REGULAR_FILE', `${file} is not a regular file`)
-  const fd = openSync(file, 'r')
-  try {
-    const size = statSync(file).size
-    const head = Buffer.alloc(Math.min(HEAD_BYTES, size))
-    let n = 0
-    while (n < head.length) {
-      const r = readSync(fd, head, n, head.length - n, n)
-      if (r === 0) break
-      n += r
-    }
-    return {head: head.subarray(0, n), size}
-  } finally {
-    closeSync(fd)
-  }
-}
-
 export function pickScanner(head: Buffer, file: string): FormatScanner | undefined {
-  for (const s of getScanners()) {
+  for (const s of BUILTIN_SCANNERS) {
     try {
       if (s.detect(head, file)) return s
     } catch {
@@ -128,7 +110,7 @@ export function pickScanner(head: Buffer, file: string): FormatScanner | undefin
     }
   }
   const lower = file.toLowerCase()
-  return getScanners().find((s) => s.extensions?.some((e) => lower.endsWith(e)))
+  return BUILTIN_SCANNERS.find((s) => s.extensions?.some((e) => lower.endsWith(e)))
 }
 
 async function scanOne(t: Target, options: ScanOptions): Promise<FileReport | undefined> {
@@ -137,7 +119,7 @@ async function scanOne(t: Target, options: ScanOptions): Promise<FileReport | un
   }
   let head: Buffer
   try {
-    head = readHead(t.file).head
+    head = readFileHead(t.file, HEAD_BYTES, {code: 'E_NOT_REGULAR_FILE', followSymlinks: true}).head
   } catch (err) {
     const d = describeError(err)
     return {path: t.file, format: 'unknown', status: 'error', error: {code: d.code, message: d.message}, findings: []}
@@ -155,7 +137,7 @@ async function scanOne(t: Target, options: ScanOptions): Promise<FileReport | un
   const ctx: ScanContext = {
     root: realRoot,
     options,
-    tensorChecks: getTensorChecks(),
+    tensorChecks: BUILTIN_TENSOR_CHECKS,
     isInsideRoot: (p: string) => {
       try {
         return isInside(realRoot, realpathSync(p))

@@ -4,17 +4,15 @@
  * @sigstore/bundle here: its v0.3 validation rejects `x509CertificateChain`, which is what
  * certificate bundles carry, and loading it would cost start-up time on the key-only paths.
  */
-import {readFileSync, statSync} from 'node:fs'
-
 import {InputError} from '../errors.js'
+import {MAX_JSON_DEPTH, parseBoundedJson as parseJson, readBoundedFile} from '../io/index.js'
 import type {BundleJson} from './types.js'
 import type {DsseEnvelope} from './dsse.js'
 
 export const BUNDLE_MEDIA_TYPE = 'application/vnd.dev.sigstore.bundle.v0.3+json'
 /** A model's bundle lists one line per file; 64 MiB is far beyond any real one. */
 export const MAX_BUNDLE_BYTES = 64 * 1024 * 1024
-/** Bundles nest about 8 levels deep; anything much deeper is hostile. */
-export const MAX_JSON_DEPTH = 64
+export {MAX_JSON_DEPTH}
 /** A certificate chain longer than this is not a chain anyone issues. */
 export const MAX_CHAIN_CERTS = 16
 
@@ -33,49 +31,12 @@ export interface ParsedBundle {
 
 /** Reads a bundle file, bounded in size. */
 export function readBundleFile(path: string): Buffer {
-  let size: number
-  try {
-    const st = statSync(path)
-    if (!st.isFile()) throw new InputError('E_IO', `signature ${path} is not a regular file`)
-    size = st.size
-  } catch (err) {
-    if (err instanceof InputError) throw err
-    throw new InputError('E_IO', `cannot read signature ${path}: ${(err as Error).message}`)
-  }
-  if (size > MAX_BUNDLE_BYTES) throw new InputError('E_BUNDLE_TOO_LARGE', `signature ${path} is ${size} bytes (limit ${MAX_BUNDLE_BYTES})`)
-  try {
-    return readFileSync(path)
-  } catch (err) {
-    throw new InputError('E_IO', `cannot read signature ${path}: ${(err as Error).message}`)
-  }
+  return readBoundedFile(path, {maxBytes: MAX_BUNDLE_BYTES, what: 'signature', code: 'E_IO', tooLargeCode: 'E_BUNDLE_TOO_LARGE', followSymlinks: true})
 }
 
-/** JSON.parse with a size and nesting bound; any failure is an InputError with `code`. */
+/** JSON.parse with the bundle size bound and a nesting bound; any failure is an InputError with `code`. */
 export function parseBoundedJson(text: Buffer | string, what: string, code = 'E_BUNDLE_MALFORMED'): unknown {
-  const s = typeof text === 'string' ? text : text.toString('utf8')
-  if (Buffer.byteLength(s) > MAX_BUNDLE_BYTES) throw new InputError('E_BUNDLE_TOO_LARGE', `${what} exceeds ${MAX_BUNDLE_BYTES} bytes`)
-  if (s.trim() === '') throw new InputError(code, `${what} is empty`)
-  checkDepth(s, what, code)
-  try {
-    return JSON.parse(s)
-  } catch (err) {
-    throw new InputError(code, `${what} is not valid JSON: ${(err as Error).message}`)
-  }
-}
-
-function checkDepth(s: string, what: string, code: string): void {
-  let depth = 0
-  let inString = false
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i)
-    if (inString) {
-      if (c === 0x5c) i++
-      else if (c === 0x22) inString = false
-    } else if (c === 0x22) inString = true
-    else if (c === 0x7b || c === 0x5b) {
-      if (++depth > MAX_JSON_DEPTH) throw new InputError(code, `${what} nests deeper than ${MAX_JSON_DEPTH} levels`)
-    } else if (c === 0x7d || c === 0x5d) depth--
-  }
+  return parseJson(text, what, {code, maxBytes: MAX_BUNDLE_BYTES, tooLargeCode: 'E_BUNDLE_TOO_LARGE'})
 }
 
 const B64_RE = /^(?:[A-Za-z0-9+/]*={0,2}|[A-Za-z0-9_-]*={0,2})$/

@@ -9,7 +9,7 @@ import {X509Certificate} from 'node:crypto'
 import {InputError, VerificationError} from '../errors.js'
 import {keyUsage} from './der.js'
 import {assertSupportedKey} from './keys.js'
-import {pemBlocks, readBoundedFile} from './pem.js'
+import {pemBlocks, readPemFile} from './pem.js'
 
 /** Longest path considered (leaf + intermediates + anchor). */
 export const MAX_CHAIN_DEPTH = 8
@@ -27,7 +27,7 @@ export function parseCertificate(der: Buffer, what: string): X509Certificate {
 export function loadCertificates(paths: string[]): X509Certificate[] {
   const out: X509Certificate[] = []
   for (const p of paths) {
-    const blocks = pemBlocks(readBoundedFile(p, 'certificate file')).filter((b) => b.label === 'CERTIFICATE')
+    const blocks = pemBlocks(readPemFile(p, 'certificate file')).filter((b) => b.label === 'CERTIFICATE')
     if (blocks.length === 0) throw new InputError('E_CERT_MALFORMED', `no PEM CERTIFICATE block in ${p}`)
     blocks.forEach((b, i) => out.push(parseCertificate(b.der ?? Buffer.alloc(0), `certificate ${i + 1} in ${p}`)))
   }

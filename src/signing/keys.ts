@@ -6,7 +6,7 @@
 import {createHash, createPrivateKey, createPublicKey, ECDH, generateKeyPairSync, type KeyObject} from 'node:crypto'
 
 import {InputError, UsageError} from '../errors.js'
-import {pemBlocks, readBoundedFile} from './pem.js'
+import {pemBlocks, readPemFile} from './pem.js'
 
 export type Curve = 'p256' | 'p384' | 'p521'
 export const CURVES: readonly Curve[] = ['p256', 'p384', 'p521']
@@ -59,7 +59,7 @@ export function keyHint(pub: KeyObject): string {
 }
 
 export function loadPrivateKey(path: string, password?: string): KeyObject {
-  const data = readBoundedFile(path, 'private key')
+  const data = readPemFile(path, 'private key')
   const block = pemBlocks(data).find((b) => PRIVATE_LABELS.has(b.label))
   if (!block) throw new InputError('E_KEY_MALFORMED', `no PEM private key block in ${path}`)
   const encrypted = block.label === 'ENCRYPTED PRIVATE KEY' || /Proc-Type:\s*4,ENCRYPTED/.test(block.text)
@@ -79,7 +79,7 @@ export function loadPrivateKey(path: string, password?: string): KeyObject {
 
 /** Loads a public key: PEM (SPKI, leading text allowed), DER SPKI or a compressed EC point. */
 export function loadPublicKey(path: string): KeyObject {
-  const data = readBoundedFile(path, 'public key')
+  const data = readPemFile(path, 'public key')
   let key: KeyObject | undefined
   const blocks = pemBlocks(data)
   const pem = blocks.find((b) => b.label === 'PUBLIC KEY')

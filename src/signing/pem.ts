@@ -3,9 +3,8 @@
  * OMS test vectors) carry human-readable text before `-----BEGIN`, so we locate the blocks
  * instead of expecting the file to start with one.
  */
-import {readFileSync, statSync} from 'node:fs'
-
 import {InputError} from '../errors.js'
+import {readBoundedFile} from '../io/index.js'
 
 /** Key and certificate files are small; anything larger is not what the user meant. */
 export const MAX_PEM_FILE_BYTES = 1024 * 1024
@@ -24,24 +23,8 @@ export interface PemBlock {
 // files full of unterminated BEGIN lines).
 const MARKER_RE = /-----(BEGIN|END) ([A-Z0-9 ]{1,64})-----/g
 
-export function readBoundedFile(path: string, what: string): Buffer {
-  let size: number
-  try {
-    const st = statSync(path)
-    if (!st.isFile()) throw new InputError('E_IO', `${what} ${path} is not a regular file`)
-    size = st.size
-  } catch (err) {
-    if (err instanceof InputError) throw err
-    throw new InputError('E_IO', `cannot read ${what} ${path}: ${(err as Error).message}`)
-  }
-  if (size > MAX_PEM_FILE_BYTES) {
-    throw new InputError('E_FILE_TOO_LARGE', `${what} ${path} is ${size} bytes (limit ${MAX_PEM_FILE_BYTES})`)
-  }
-  try {
-    return readFileSync(path)
-  } catch (err) {
-    throw new InputError('E_IO', `cannot read ${what} ${path}: ${(err as Error).message}`)
-  }
+export function readPemFile(path: string, what: string): Buffer {
+  return readBoundedFile(path, {maxBytes: MAX_PEM_FILE_BYTES, what, code: 'E_IO', tooLargeCode: 'E_FILE_TOO_LARGE', followSymlinks: true})
 }
 
 /** Every PEM block in `data`, in file order; text outside blocks is ignored. */

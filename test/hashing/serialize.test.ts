@@ -7,9 +7,8 @@ import {after, test} from 'node:test'
 
 import fc from 'fast-check'
 
-import {computeRootDigest, isEmptyManifest, normalizeIgnorePaths, serializeModel, sortResources} from '../../src/oms/serialize.js'
-import {assertSafeResourceName, parseShardName} from '../../src/oms/names.js'
-import {comparePaths} from '../../src/oms/ordering.js'
+import {isEmptyManifest, normalizeIgnorePaths, serializeModel} from '../../src/oms/serialize.js'
+import {assertSafeResourceName, comparePaths, computeRootDigest, parseShardName, sortResources} from '../../src/oms/resource-name.js'
 import {tempDir} from '../helpers/cli.js'
 
 const tmp = tempDir('modelseal-serialize-')
@@ -205,7 +204,7 @@ test('resource name rules and shard-name parsing (last two parts)', () => {
   for (const bad of ['', '/a', '../a', 'a/..', 'a//b', 'a/', './a', 'a\\b', 'a\0b']) {
     assert.throws(() => assertSafeResourceName(bad), {code: 'E_UNSAFE_RESOURCE_NAME'}, JSON.stringify(bad))
   }
-  assert.deepEqual(parseShardName('a:b.bin:0:1'), {path: 'a:b.bin', start: 0, end: 1})
+  assert.deepEqual(parseShardName('a:b.bin:0:1'), {kind: 'shard', path: 'a:b.bin', start: 0, end: 1})
   for (const bad of ['a:1', 'a:2:1', 'a:01:2', 'a:-1:2', 'a:x:2']) assert.throws(() => parseShardName(bad), {code: 'E_BAD_SHARD_NAME'}, bad)
 })
 

@@ -3,7 +3,8 @@ import {createHash} from 'node:crypto'
 import {describe, test} from 'node:test'
 
 import {InputError, VerificationError} from '../../src/errors.js'
-import {buildStatement, parseShardName, parseStatement, rootDigestOf, statementPayload, unsafeNameReason} from '../../src/oms/statement.js'
+import {computeRootDigest as rootDigestOf, parseShardName, unsafePathReason as unsafeNameReason} from '../../src/oms/resource-name.js'
+import {buildStatement, parseStatement, statementPayload} from '../../src/oms/statement.js'
 import type {Manifest} from '../../src/oms/types.js'
 
 const d = (s: string) => createHash('sha256').update(s).digest('hex')
@@ -58,9 +59,9 @@ describe('statement', () => {
   })
 
   test("':' inside a file name in shard mode: the last two parts are the range", () => {
-    assert.deepEqual(parseShardName('a:b.bin:0:1'), {path: 'a:b.bin', start: 0, end: 1})
-    assert.equal(parseShardName('a:1:1'), undefined)
-    assert.equal(parseShardName('a:x:1'), undefined)
+    assert.deepEqual(parseShardName('a:b.bin:0:1'), {kind: 'shard', path: 'a:b.bin', start: 0, end: 1})
+    assert.throws(() => parseShardName('a:1:1'), {code: 'E_BAD_SHARD_NAME'})
+    assert.throws(() => parseShardName('a:x:1'), {code: 'E_BAD_SHARD_NAME'})
     const m = manifest({method: 'shards', shardSize: 3}, ['a:b.bin', 'c'])
     assert.equal(parseStatement(statementPayload(m)).resources[0].name, 'a:b.bin:0:3')
   })

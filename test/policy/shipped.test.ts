@@ -7,7 +7,7 @@ import {copyFileSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {after, before, test} from 'node:test'
 
-import {parseDecisionStatement} from '../../src/attest/decision.js'
+import {parseDecisionStatement} from '../../src/policy/decision-statement.js'
 import {parseStatement} from '../../src/attest/statement.js'
 import {verifyBundle} from '../../src/signing/index.js'
 import {signModel} from '../../src/oms/sign.js'

@@ -5,7 +5,7 @@ import {describe, it} from 'node:test'
 
 import {scanPaths} from '../../src/scan/engine.js'
 import {renderText} from '../../src/scan/report/index.js'
-import {getRule} from '../../src/scan/rules.js'
+import {getRule} from '../../src/scan/rule-catalogue.js'
 import {severityRank, type FileReport, type Severity} from '../../src/scan/types.js'
 import {repoRoot} from '../helpers/cli.js'
 

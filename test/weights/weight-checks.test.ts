@@ -5,7 +5,7 @@ import {describe, it} from 'node:test'
 
 import type {TensorView} from '../../src/formats/tensor.js'
 import {accumulateRange, floatTensorStats, scanTensor} from '../../src/scan/weights/scan-tensor.js'
-import {floatFindings, mergePartials} from '../../src/scan/weights/rules.js'
+import {floatFindings, mergePartials} from '../../src/scan/weights/tensor-findings.js'
 import {scanTensors} from '../../src/scan/weights/pool.js'
 import {repoRoot, tempDir} from '../helpers/cli.js'
 

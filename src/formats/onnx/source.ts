@@ -3,9 +3,10 @@
  * (and anything over the 2 GiB Buffer/readFileSync limits) are read through a sliding window by
  * positional reads, so weight payloads are never loaded just to parse the graph.
  */
-import {closeSync, fstatSync, openSync, readFileSync, readSync, statSync} from 'node:fs'
+import {closeSync, readFileSync, readSync} from 'node:fs'
 
 import {InputError} from '../../errors.js'
+import {openRegularFile} from '../../io/index.js'
 
 /** Files up to this size are read into memory in one go. */
 export const WHOLE_FILE_LIMIT = 64 * 1024 * 1024
@@ -105,12 +106,9 @@ export class WindowedFileSource implements ByteSource {
 
 /** Opens a file as a ByteSource: whole in memory when small, windowed otherwise. */
 export function openSource(filePath: string, opts: {forceWindowed?: boolean} = {}): ByteSource {
-  // open() of a FIFO blocks until a writer appears: refuse anything but a regular file first
-  if (!statSync(filePath).isFile()) throw new InputError('E_NOT_REGULAR_FILE', `${filePath} is not a regular file`)
-  const fd = openSync(filePath, 'r')
+  // A path the user (or the scan walk, which checked containment) named: symlinks are followed.
+  const {fd, stat: st} = openRegularFile(filePath, {code: 'E_NOT_REGULAR_FILE', followSymlinks: true})
   try {
-    const st = fstatSync(fd)
-    if (!st.isFile()) throw new InputError('E_NOT_A_FILE', `${filePath} is not a regular file`)
     if (st.size <= WHOLE_FILE_LIMIT && !opts.forceWindowed) {
       const buf = readFileSync(fd)
       closeSync(fd)

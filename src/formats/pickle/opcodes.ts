@@ -1,5 +1,15 @@
-/** Pickle opcode names and argument decoders shared by the opcode walker. */
-import type {PVal} from './walker.js'
+/** Pickle opcode names, argument decoders and the abstract values the opcode walker tracks. */
+
+/** What the walker knows about a stack value: enough to name globals and persistent ids, no more. */
+export type PVal =
+  | {t: 'str'; v: string}
+  | {t: 'int'; v: number}
+  | {t: 'global'; module: string; name: string}
+  | {t: 'tuple'; items: PVal[]}
+  | {t: 'unknown'}
+  | {t: 'other'}
+  | {t: 'mark'}
+
 
 export const MAX_KEPT_STR = 512
 

@@ -4,7 +4,7 @@
  * (PyTorch storages) look like, and where the stream breaks. It never unpickles, never imports,
  * never calls anything. Memo-aware: STACK_GLOBAL operands fetched through GET are resolved.
  */
-import {latin1, longValue, MAX_KEPT_STR, OPNAMES, unquote, utf8} from './opcodes.js'
+import {latin1, longValue, MAX_KEPT_STR, OPNAMES, unquote, utf8, type PVal} from './opcodes.js'
 
 export const MAX_STACK = 1_000_000
 export const MAX_MEMO = 1_000_000
@@ -13,14 +13,7 @@ export const MAX_OPS = 50_000_000
 const MAX_TUPLE_KEPT = 16
 const MAX_STRINGS = 100_000
 
-export type PVal =
-  | {t: 'str'; v: string}
-  | {t: 'int'; v: number}
-  | {t: 'global'; module: string; name: string}
-  | {t: 'tuple'; items: PVal[]}
-  | {t: 'unknown'}
-  | {t: 'other'}
-  | {t: 'mark'}
+export type {PVal}
 
 export interface GlobalRef {
   module: string

@@ -4,7 +4,7 @@
  * flag + 3 head region + 2 override; -3 when both If branches carry learned compute; index-typed
  * use capped at 3. high >= 8, medium >= 6, low >= 4, else info. One finding per seed (its best event).
  */
-import {makeFinding} from '../rules.js'
+import {makeFinding} from '../rule-catalogue.js'
 import type {Finding, Severity} from '../types.js'
 import {KIND_DATA, nodeDist, type Facts, type MergeEvent} from './dataflow.js'
 import type {FlatGraph, FlatNode} from './flatten.js'

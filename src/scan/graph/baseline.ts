@@ -6,7 +6,7 @@ import {createHash} from 'node:crypto'
 
 import type {ByteSource, OnnxModel, OnnxNode, OnnxTensor} from '../../formats/onnx/index.js'
 import {walkGraphs} from '../../formats/onnx/index.js'
-import {makeFinding} from '../rules.js'
+import {makeFinding} from '../rule-catalogue.js'
 import type {Finding} from '../types.js'
 
 /** Findings per diff kind before the rest is summarised in one finding. */

@@ -3,7 +3,7 @@
  * structure, metadata and (optionally) a baseline diff.
  */
 import type {ByteSource, OnnxModel, OnnxTensor} from '../../formats/onnx/index.js'
-import {makeFinding} from '../rules.js'
+import {makeFinding} from '../rule-catalogue.js'
 import {severityRank, type Finding} from '../types.js'
 import {backdoorFindings} from './backdoor.js'
 import {baselineFindings} from './baseline.js'

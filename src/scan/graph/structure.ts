@@ -5,7 +5,7 @@ import type {ByteSource, OnnxModel, OnnxTensor, TextField} from '../../formats/o
 import {
   expectedRawBytes, expectedTypedCount, isExternal, numel, resolveExternal, typedCount, walkGraphs, walkNodes, walkTensors,
 } from '../../formats/onnx/index.js'
-import {makeFinding} from '../rules.js'
+import {makeFinding} from '../rule-catalogue.js'
 import type {Finding, FindingLocation} from '../types.js'
 import type {FlatGraph} from './flatten.js'
 

@@ -7,3 +7,5 @@ import type {ScanReport} from '../types.js'
 export function renderJson(report: ScanReport): string {
   return JSON.stringify(report, null, 2)
 }
+
+export {renderScanHtml, collectGraphViews} from './html.js'

@@ -5,7 +5,7 @@
 import path from 'node:path'
 import {pathToFileURL} from 'node:url'
 
-import {allRules, getRule} from '../rules.js'
+import {allRules, getRule} from '../rule-catalogue.js'
 import type {Finding, ScanReport, Severity} from '../types.js'
 
 const LEVEL: Record<Severity, 'error' | 'warning' | 'note'> = {critical: 'error', high: 'error', medium: 'warning', low: 'note', info: 'note'}

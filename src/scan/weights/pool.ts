@@ -8,7 +8,7 @@ import type {TensorView} from '../../formats/tensor.js'
 import {defaultWorkerCount, sharedEngine, WorkerEngine} from '../../workers/engine.js'
 import type {Finding} from '../types.js'
 import {HALF, type Partial} from './accumulate.js'
-import {floatFindings, mergePartials} from './rules.js'
+import {floatFindings, mergePartials} from './tensor-findings.js'
 import {byteFindings, floatKind, scanTensor, tensorElements, type ByteScanResult} from './scan-tensor.js'
 import {weightJobHandler, type WeightJob, type WeightJobResult} from './worker.js'
 

@@ -3,11 +3,10 @@
  * ClientTrustConfig (trusted root + signing config, as `model_signing --trust-config` takes).
  * Both are bounded in size and fully validated before anything is trusted.
  */
-import {readFileSync, statSync} from 'node:fs'
-
 import type {ClientTrustConfig, SigningConfig, TrustedRoot} from '@sigstore/protobuf-specs'
 
 import {InputError} from '../../errors.js'
+import {readBoundedFile} from '../../io/index.js'
 
 /** The public-good trusted root is ~7 KB; anything near this is not a trust file. */
 export const MAX_TRUST_FILE_BYTES = 4 * 1024 * 1024
@@ -17,18 +16,9 @@ export const CLIENT_TRUST_CONFIG_MEDIA_TYPE = 'application/vnd.dev.sigstore.clie
 export const SIGNING_CONFIG_MEDIA_PREFIX = 'application/vnd.dev.sigstore.signingconfig'
 
 export function readJsonFile(path: string, what: string, code: string): unknown {
-  let size: number
+  const bytes = readBoundedFile(path, {maxBytes: MAX_TRUST_FILE_BYTES, what, code, followSymlinks: true})
   try {
-    const st = statSync(path)
-    if (!st.isFile()) throw new InputError(code, `${what} ${path} is not a regular file`)
-    size = st.size
-  } catch (err) {
-    if (err instanceof InputError) throw err
-    throw new InputError(code, `cannot read ${what} ${path}: ${(err as Error).message}`)
-  }
-  if (size > MAX_TRUST_FILE_BYTES) throw new InputError(code, `${what} ${path} is larger than ${MAX_TRUST_FILE_BYTES} bytes`)
-  try {
-    return JSON.parse(readFileSync(path, 'utf8'))
+    return JSON.parse(bytes.toString('utf8'))
   } catch (err) {
     throw new InputError(code, `${what} ${path} is not JSON: ${(err as Error).message}`)
   }

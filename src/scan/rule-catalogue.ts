@@ -1,22 +1,25 @@
 /**
  * The rule catalogue: every finding id modelseal can emit, with its category, default severity
- * and description (SARIF `rules[]`, docs/scan.md's table). Graph rules are listed here; other
- * scanners add theirs with registerRules() from their own module (imported via scanners.ts).
+ * and description (SARIF `rules[]`, docs/scan.md's table). Graph rules are listed here, the
+ * weight scanners' rules in weights/catalogue.ts; both lists are imported plainly.
  */
 import type {Category, Finding, FindingLocation, RuleInfo, Severity} from './types.js'
+import {WEIGHT_RULES} from './weights/catalogue.js'
 
-const catalogue = new Map<string, RuleInfo>()
+let catalogue: Map<string, RuleInfo> | undefined
 
-export function registerRules(rules: readonly RuleInfo[]): void {
-  for (const r of rules) catalogue.set(r.id, r)
+// Built on first use: GRAPH_RULES is declared further down this module.
+function rules(): Map<string, RuleInfo> {
+  catalogue ??= new Map([...GRAPH_RULES, ...WEIGHT_RULES].map((r) => [r.id, r]))
+  return catalogue
 }
 
 export function getRule(id: string): RuleInfo | undefined {
-  return catalogue.get(id)
+  return rules().get(id)
 }
 
 export function allRules(): RuleInfo[] {
-  return [...catalogue.values()].sort((a, b) => a.id.localeCompare(b.id))
+  return [...rules().values()].sort((a, b) => a.id.localeCompare(b.id))
 }
 
 /** Builds a finding from a catalogued rule (severity/title default to the rule's). */
@@ -26,7 +29,7 @@ export function makeFinding(
   location: FindingLocation,
   opts: {severity?: Severity; title?: string; evidence?: Record<string, unknown>} = {},
 ): Finding {
-  const r = catalogue.get(id)
+  const r = rules().get(id)
   if (!r) throw new Error(`unknown rule ${id}`)
   const f: Finding = {id, category: r.category, severity: opts.severity ?? r.defaultSeverity, title: opts.title ?? r.title, message, location}
   if (opts.evidence) f.evidence = opts.evidence
@@ -110,5 +113,3 @@ export const GRAPH_RULES: RuleInfo[] = [
   rule('MS-SC001', 'unsupported', 'medium', 'Model-like file not analysed',
     'A file with a model extension was not recognised by any scanner; it was not checked (fail closed: counts as an error for the exit code).'),
 ]
-
-registerRules(GRAPH_RULES)

@@ -4,9 +4,16 @@
  * model's OMS root digest, so a later stage verifies one signature instead of re-running
  * every check. Reading one back (audit, later gates) goes through parseDecisionStatement.
  */
+import {createHash} from 'node:crypto'
+import {readFileSync} from 'node:fs'
+import path from 'node:path'
+
+import {signStatement} from '../attest/sign-statement.js'
+import {buildStatement, parseTime, type Statement} from '../attest/statement.js'
 import {InputError} from '../errors.js'
-import type {PolicyDecision} from '../policy/types.js'
-import {buildStatement, parseTime, type Statement} from './statement.js'
+import {modelNameOf} from '../oms/serialize.js'
+import type {SignerSpec} from '../signing/types.js'
+import type {PolicyDecision} from './types.js'
 
 export const DECISION_PREDICATE_TYPE = 'https://slsa.dev/verification_summary/v1'
 export const MODELSEAL_VERIFIER_ID = 'https://modelseal.dev/policy-check/v1'
@@ -61,5 +68,24 @@ export function parseDecisionStatement(st: Statement, what: string): ParsedDecis
     verifierId,
     policy: {name: typeof pol.name === 'string' ? pol.name : undefined, sha256: typeof polDigest === 'string' ? polDigest : undefined},
     requirements: reqs.filter(isObj).map((r) => ({id: String(r.id), result: String(r.result), reason: typeof r.reason === 'string' ? r.reason : undefined})),
+  }
+}
+
+export async function writeDecisionStatement(
+  d: PolicyDecision,
+  opts: {out: string; signer: SignerSpec; modelPath: string; inputs: string[]; toolVersion: string},
+): Promise<Statement> {
+  const inputs = opts.inputs.map((f) => ({uri: `file:${path.resolve(f)}`, sha256: sha256File(f)}))
+  const st = buildDecisionStatement(d, {modelName: modelNameOf(opts.modelPath), toolVersion: opts.toolVersion, inputs})
+  await signStatement(st, opts.signer, opts.out)
+  return st
+}
+
+function sha256File(f: string): string {
+  try {
+    return createHash('sha256').update(readFileSync(f)).digest('hex')
+  } catch {
+    // A directory (dataset manifest dir): digest its path; the bundle inside was verified by content.
+    return createHash('sha256').update(path.resolve(f)).digest('hex')
   }
 }

@@ -1,16 +1,8 @@
 /**
- * The scanner registry: how `modelseal scan` (src/scan/engine.ts) finds the code that understands
- * a file. The engine reads the first HEAD_BYTES of each file, asks every registered scanner's
- * `detect()` (highest `priority` first), and hands the file to the first that says yes.
- *
- * HOW TO REGISTER a format scanner (e.g. safetensors):
- *   1. implement `FormatScanner` in your module (src/scan/weights/safetensors-scanner.ts ...);
- *   2. add ONE import line to src/scan/scanners.ts that calls `registerScanner(yourScanner)`
- *      (or export a `register()` and call it there). Nothing else in the engine changes.
- *
- * HOW TO REGISTER a tensor check (runs on every tensor of every format that yields tensors,
- * including ONNX initializers / Constant nodes / external data via src/formats/onnx):
- *   call `registerTensorCheck(check)` from the same place.
+ * The contract between the scan engine (src/scan/engine.ts) and a format scanner. The engine
+ * reads the first HEAD_BYTES of each file, asks every scanner of the built-in list
+ * (builtin-scanners.ts, highest `priority` first) whether it `detect()`s the content, and hands
+ * the file to the first that says yes; tensor checks run on every tensor a scanner yields.
  *
  * Contract for `scan()`: never throw for a malformed file you recognised — return
  * `{status: 'error', error: {code, message}}` (the engine also catches throws and turns any
@@ -38,7 +30,7 @@ export interface ScanContext {
   options: ScanOptions
   /** true when `p` (after resolving symlinks) stays inside `root`. */
   isInsideRoot(p: string): boolean
-  /** Tensor checks registered by weight scanners; call runTensorChecks() rather than these directly. */
+  /** The tensor checks of this scan; call runTensorChecks() rather than these directly. */
   tensorChecks: readonly TensorCheck[]
 }
 
@@ -66,28 +58,7 @@ export type {TensorView} from '../formats/tensor.js'
 
 export type TensorCheck = (t: TensorView, ctx: ScanContext) => Promise<Finding[]> | Finding[]
 
-const scanners: FormatScanner[] = []
-const tensorChecks: TensorCheck[] = []
-
-export function registerScanner(s: FormatScanner): void {
-  if (scanners.some((x) => x.format === s.format)) return
-  scanners.push(s)
-  scanners.sort((a, b) => (b.priority ?? 0) - (a.priority ?? 0))
-}
-
-export function registerTensorCheck(c: TensorCheck): void {
-  if (!tensorChecks.includes(c)) tensorChecks.push(c)
-}
-
-export function getScanners(): readonly FormatScanner[] {
-  return scanners
-}
-
-export function getTensorChecks(): readonly TensorCheck[] {
-  return tensorChecks
-}
-
-/** Runs every registered tensor check on one tensor, in registration order. */
+/** Runs the scan's tensor checks on one tensor, in list order. */
 export async function runTensorChecks(t: TensorView, ctx: ScanContext): Promise<Finding[]> {
   const out: Finding[] = []
   for (const c of ctx.tensorChecks) out.push(...(await c(t, ctx)))

@@ -1,12 +1,12 @@
-/** The ONNX format scanner: parse, graph rules, then the registered tensor checks on every tensor. */
+/** The ONNX scanner: parse, graph rules, then the scan's tensor checks on every tensor. */
 import {realpathSync} from 'node:fs'
 import path from 'node:path'
 
-import {describeError} from '../errors.js'
-import {detectOnnx, isExternal, iterateOnnxTensors, openOnnx, resolveExternal, walkTensors, type ByteSource, type OnnxModel} from '../formats/onnx/index.js'
-import {analyzeOnnxGraph} from './graph/index.js'
-import {registerScanner, runTensorChecks, type FormatScanner, type ScanContext} from './registry.js'
-import type {FileReport, Finding} from './types.js'
+import {describeError} from '../../errors.js'
+import {detectOnnx, isExternal, iterateOnnxTensors, openOnnx, resolveExternal, walkTensors, type ByteSource, type OnnxModel} from '../../formats/onnx/index.js'
+import {analyzeOnnxGraph} from '../graph/index.js'
+import {runTensorChecks, type FormatScanner, type ScanContext} from '../format-scanner.js'
+import type {FileReport, Finding} from '../types.js'
 
 async function scanOnnx(filePath: string, ctx: ScanContext): Promise<FileReport> {
   const t0 = performance.now()
@@ -73,5 +73,3 @@ export const onnxScanner: FormatScanner = {
   detect: (head) => detectOnnx(head),
   scan: scanOnnx,
 }
-
-registerScanner(onnxScanner)
