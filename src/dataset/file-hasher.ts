@@ -34,7 +34,7 @@ export class FileHashPool {
 
   constructor(size?: number) {
     this.owned = size !== undefined
-    this.engine = size === undefined ? sharedEngine() : new WorkerEngine({workers: Math.max(1, Math.min(MAX_WORKERS, size)) - 1})
+    this.engine = size === undefined ? sharedEngine() : new WorkerEngine({workers: Math.max(1, Math.min(MAX_WORKERS, size))})
   }
 
   get size(): number {
@@ -63,7 +63,8 @@ export class FileHashPool {
 
   task(root: string, paths: string[], follow: Uint8Array, alg: DatasetHashAlgorithm) {
     const payload: HashBatchRequest = {id: this.nextId++, alg, root, names: paths.join('\n'), follow}
-    return {handler: datasetBatchHandler, payload}
+    // The main thread walks, sorts and writes the manifest meanwhile: worker threads only.
+    return {handler: datasetBatchHandler, payload, mainLane: false}
   }
 
   private async run(task: ReturnType<FileHashPool['task']>, count: number): Promise<RawBatch> {

@@ -21,7 +21,7 @@ export interface HashPoolOptions {
 export const MAX_POOL_SIZE = MAX_WORKERS
 
 export function defaultPoolSize(): number {
-  return defaultWorkerCount(false)
+  return defaultWorkerCount()
 }
 
 export class HashPool {
@@ -36,7 +36,7 @@ export class HashPool {
     } else {
       const size = opts.size ?? defaultPoolSize()
       if (!Number.isInteger(size) || size < 1) throw new UsageError('E_BAD_WORKERS', `invalid worker count ${size}`)
-      this.engine = new WorkerEngine({workers: Math.min(size, MAX_POOL_SIZE) - 1, mainLane: true})
+      this.engine = new WorkerEngine({workers: Math.min(size, MAX_POOL_SIZE)})
       this.owned = true
     }
   }

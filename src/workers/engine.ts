@@ -7,10 +7,12 @@
  *   URL in the task) on first use. A handler module exports `handle(payload, ctx)` and describes
  *   itself with defineHandler(import.meta.url, handle); the engine knows nothing of hashing or
  *   scanning, and those modules depend on it, not the reverse.
- * - One scheduler: tasks queue in order and go to the first free lane. Lanes are the worker
- *   threads plus, optionally, this thread (the "main lane": one thread fewer to start, and the
- *   main thread would otherwise only wait). Each worker holds up to PREFETCH tasks so that it
- *   never idles while the main lane is busy with a synchronous task.
+ * - One scheduler: tasks queue in order and go to the first free lane. An engine of N lanes runs a
+ *   task that allows it on N − 1 worker threads plus this thread (the "main lane": one thread
+ *   fewer to start, and the main thread would otherwise only wait; a single task starts no thread
+ *   at all); a task whose caller keeps the main thread busy (dataset hashing: walking, sorting,
+ *   writing) says `mainLane: false` and gets N worker threads. Each worker holds up to PREFETCH
+ *   tasks so that it never idles while the main lane is busy with a synchronous task.
  * - `ordered()` runs a task stream with bounded work in flight (back-pressure: the producer is
  *   pulled only as results are taken), yields results in task order, and stops at the first
  *   error (nothing more is started; the error of the earliest failing task is thrown).
@@ -45,6 +47,8 @@ export function defineHandler<P, R>(url: string, fn: Handler<P, R>): HandlerRef<
 export interface Task<P, R = unknown> {
   handler: HandlerRef<P, R>
   payload: P
+  /** May run on this thread (default true); false when the caller's own work keeps it busy. */
+  mainLane?: boolean
   /** ArrayBuffers moved (not copied) to the worker with the payload. */
   transfer?: ArrayBuffer[]
 }
@@ -62,9 +66,9 @@ export interface HandlerResult<R> {
 }
 
 export interface EngineOptions {
-  /** Worker threads; default: available cores, minus one when the main lane is on. 0 = main lane only. */
+  /** Lanes (default: available cores, or MODELSEAL_WORKERS). 0 = the main lane only. */
   workers?: number
-  /** Also run tasks on this thread (default true). */
+  /** Let tasks run on this thread (default true). */
   mainLane?: boolean
 }
 
@@ -89,10 +93,10 @@ interface Lane {
   running: Map<number, Pending>
 }
 
-export function defaultWorkerCount(mainLane = true): number {
+export function defaultWorkerCount(): number {
   const env = Number(process.env.MODELSEAL_WORKERS)
   const lanes = Number.isInteger(env) && env > 0 ? env : os.availableParallelism()
-  return Math.max(0, Math.min(MAX_WORKERS, lanes - (mainLane ? 1 : 0)))
+  return Math.max(1, Math.min(MAX_WORKERS, lanes))
 }
 
 /**
@@ -123,16 +127,16 @@ export class WorkerEngine {
 
   constructor(opts: EngineOptions = {}) {
     const mainLane = opts.mainLane ?? true
-    const workers = opts.workers ?? defaultWorkerCount(mainLane)
+    const workers = opts.workers ?? defaultWorkerCount()
     if (!Number.isInteger(workers) || workers < 0) throw new UsageError('E_BAD_WORKERS', `invalid worker count ${workers}`)
     if (workers === 0 && !mainLane) throw new UsageError('E_BAD_WORKERS', 'an engine needs a worker or the main lane')
     this.workers = Math.min(workers, MAX_WORKERS)
     this.mainLane = mainLane
   }
 
-  /** Lanes that run tasks at once (worker threads, plus this thread when the main lane is on). */
+  /** Lanes that run tasks at once. */
   get parallelism(): number {
-    return this.workers + (this.mainLane ? 1 : 0)
+    return Math.max(1, this.workers)
   }
 
   /** Starts every worker now, so that their start-up overlaps whatever comes before the first task. */
@@ -218,17 +222,27 @@ export class WorkerEngine {
 
   private pump(): void {
     while (this.queue.length > 0 && !this.closed) {
-      // A worker with room first (fewest tasks held), then this thread, then a new worker.
-      let lane: Lane | undefined
-      for (const l of this.lanes) if (l.running.size < PREFETCH && (!lane || l.running.size < lane.running.size)) lane = l
-      if (lane && lane.running.size > 0 && this.mainLane && !this.mainBusy) lane = undefined
-      if (!lane && this.mainLane && !this.mainBusy) {
+      const head = this.queue[0]
+      const mainOk = this.mainLane && (head.task.mainLane !== false || this.workers === 0)
+      // With the main lane, one thread fewer: the main thread is the last lane.
+      const threadCap = mainOk ? this.workers - 1 : this.workers
+      const idle = this.lanes.find((l) => l.running.size === 0)
+      if (idle) {
+        this.send(idle, this.queue.shift()!)
+        continue
+      }
+      if (mainOk && !this.mainBusy) {
         this.runHere(this.queue.shift()!)
         continue
       }
-      if (!lane && this.lanes.length < this.workers) lane = this.spawn()
-      if (!lane) return
-      this.send(lane, this.queue.shift()!)
+      if (this.lanes.length < threadCap) {
+        this.send(this.spawn(), this.queue.shift()!)
+        continue
+      }
+      let room: Lane | undefined
+      for (const l of this.lanes) if (l.running.size < PREFETCH && (!room || l.running.size < room.running.size)) room = l
+      if (!room) return
+      this.send(room, this.queue.shift()!)
     }
   }
 

@@ -21,8 +21,8 @@ async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   return out
 }
 
-test('ordered() yields results in task order, using worker threads and the main lane', async () => {
-  const engine = new WorkerEngine({workers: 2, mainLane: true})
+test('ordered() yields results in task order, on N - 1 worker threads and the main lane', async () => {
+  const engine = new WorkerEngine({workers: 3, mainLane: true})
   try {
     const tasks = Array.from({length: 40}, (_, n) => task({n, spinMs: n % 3 === 0 ? 5 : 0}))
     const results = await collect(engine.ordered(tasks))
@@ -36,6 +36,22 @@ test('ordered() yields results in task order, using worker threads and the main 
     assert.ok(engine.stats.workersStarted <= 2)
     assert.equal(engine.stats.tasksRun, 40)
     assert.ok(engine.stats.tasksOnMainLane > 0)
+  } finally {
+    await engine.close()
+  }
+})
+
+test('tasks that keep off the main lane get every lane as a worker thread; one task starts no thread', async () => {
+  const engine = new WorkerEngine({workers: 2})
+  try {
+    const single = await engine.run(task({n: 0}))
+    assert.equal(single.thread, threadId)
+    assert.equal(engine.stats.workersStarted, 0, 'a single task ran on the main lane')
+    const tasks = Array.from({length: 30}, (_, n) => ({...task({n, spinMs: 2}), mainLane: false}))
+    const results = await collect(engine.ordered(tasks))
+    assert.ok(results.every((r) => r.thread !== threadId), 'a mainLane: false task ran on the main thread')
+    assert.equal(new Set(results.map((r) => r.thread)).size, 2)
+    assert.equal(engine.stats.workersStarted, 2)
   } finally {
     await engine.close()
   }

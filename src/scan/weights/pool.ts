@@ -31,7 +31,7 @@ export interface WeightScanOptions {
 }
 
 export function defaultWorkers(): number {
-  return Math.max(1, Math.min(defaultWorkerCount(false), MAX_WORKERS))
+  return Math.max(1, Math.min(defaultWorkerCount(), MAX_WORKERS))
 }
 
 interface Slot {
@@ -69,7 +69,7 @@ export async function scanTensors(tensors: readonly TensorView[], opts: WeightSc
     }
     return out
   }
-  const engine = opts.engine ?? (opts.workers === undefined ? sharedEngine() : new WorkerEngine({workers: Math.min(opts.workers, MAX_WORKERS) - 1}))
+  const engine = opts.engine ?? (opts.workers === undefined ? sharedEngine() : new WorkerEngine({workers: Math.min(opts.workers, MAX_WORKERS)}))
   const results: Finding[][] = tensors.map(() => [])
   const inline: Array<[number, TensorView]> = []
   const slots: Slot[] = []
