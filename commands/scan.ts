@@ -3,7 +3,11 @@ import {writeFileSync} from 'node:fs'
 import {Flags} from '@oclif/core'
 
 import {scanPaths} from '../src/scan/engine.js'
-import {collectGraphViews, renderJson, renderSarif, renderScanHtml, renderText} from '../src/scan/report/index.js'
+// Each renderer from its own module: the HTML one (and its graph layout library) loads only for
+// --format html, not on every scan.
+import {renderJson} from '../src/scan/report/json.js'
+import {renderSarif} from '../src/scan/report/sarif.js'
+import {renderText} from '../src/scan/report/text.js'
 import {SEVERITIES, type ScanReport, type Severity} from '../src/scan/types.js'
 import {ModelsealCommand} from './_lib/base-command.js'
 
@@ -43,7 +47,7 @@ export default class Scan extends ModelsealCommand {
       format === 'sarif'
         ? JSON.stringify(renderSarif(report), null, 2)
         : format === 'html'
-          ? renderScanHtml(report, collectGraphViews(report))
+          ? await renderHtml(report)
         : format === 'json'
           ? renderJson(report)
           : renderText(report, {color, minSeverity: flags['min-severity'] as Severity})
@@ -57,4 +61,9 @@ export default class Scan extends ModelsealCommand {
     this.setExitCode(exitCode)
     return report
   }
+}
+
+async function renderHtml(report: ScanReport): Promise<string> {
+  const {collectGraphViews, renderScanHtml} = await import('../src/scan/report/html.js')
+  return renderScanHtml(report, collectGraphViews(report))
 }
