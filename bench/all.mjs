@@ -25,7 +25,8 @@ const fromLogs = process.argv.includes('--from-logs')
 
 const BENCHES = [
   {name: 'hash', script: 'hash.mjs', parse: parseHash},
-  {name: 'scan', script: 'scan.mjs', parse: parseScan},
+  // scan: graph and weight rows from its table, the sign + scan row as a JSON line
+  {name: 'scan', script: 'scan.mjs', parse: parseScan, combine: true},
   {name: 'dataset', script: 'dataset.mjs', parse: parseDataset},
   {name: 'startup', script: 'startup.mjs', parse: () => []},
 ]
@@ -57,8 +58,9 @@ for (const b of BENCHES) {
     writeFileSync(logFile, output)
   }
   const secs = ((Date.now() - t0) / 1000).toFixed(0)
-  let recs = existsSync(resultFile) ? readFileSync(resultFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : []
-  if (recs.length === 0) recs = b.parse(output)
+  // The JSON lines a script handed over; else (or also, for `combine`) rows read from its table.
+  const json = existsSync(resultFile) ? readFileSync(resultFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : []
+  const recs = json.length > 0 && !b.combine ? json : [...b.parse(output), ...json]
   if (code !== 0) notes.push(`${b.name}: exited ${code} after ${secs} s (see bench/.data/last-run/${b.name}.log)`)
   if (recs.length === 0) notes.push(`${b.name}: no figures could be read from its output (see bench/.data/last-run/${b.name}.log)`)
   for (const r of recs) rows.push({bench: b.name, ...r})

@@ -7,7 +7,7 @@
  * Targets (issue 12, 2 cores): >= 1.2 x openssl (single core), peak RSS < 300 MB whatever the size.
  */
 import {spawnSync} from 'node:child_process'
-import {closeSync, existsSync, mkdirSync, openSync, statSync, writeSync} from 'node:fs'
+import {appendFileSync, closeSync, existsSync, linkSync, mkdirSync, openSync, rmSync, statSync, writeSync} from 'node:fs'
 import path from 'node:path'
 import {fileURLToPath, pathToFileURL} from 'node:url'
 
@@ -82,7 +82,44 @@ export async function runWeightsBench() {
   console.log(`weights: scan ${(size / 1e9).toFixed(2)} GB float32 safetensors: ${(best.ms / 1000).toFixed(2)} s = ${gbs.toFixed(2)} GB/s (status ${best.status}, ${best.findings} findings)`)
   console.log(`weights: openssl dgst -sha256 same file: ${osslSec.toFixed(2)} s = ${osslGbs.toFixed(2)} GB/s; ratio scan/openssl = ${(gbs / osslGbs).toFixed(2)}`)
   console.log(`weights: peak RSS of the scan process ${Math.max(...runs.map((r) => r.rssMB)).toFixed(0)} MB (target < 300 MB); runs: ${runs.map((r) => (r.ms / 1000).toFixed(2) + ' s').join(', ')}`)
+  signWithScanBench(file, dir)
   return {gbs, osslGbs, rssMB: Math.max(...runs.map((r) => r.rssMB))}
+}
+
+/** `sign key` of a model holding the weights file, alone and with --scan-attestation (issue 12: ≤ 1.15×). */
+function signWithScanBench(file, dir) {
+  const model = path.join(dir, 'sign-model')
+  rmSync(model, {recursive: true, force: true})
+  mkdirSync(model)
+  linkSync(file, path.join(model, 'model.safetensors'))
+  const run = (args) => {
+    const t0 = performance.now()
+    const c = spawnSync(process.execPath, [path.join(root, 'bin', 'run.js'), ...args], {encoding: 'utf8', env: {...process.env, MODELSEAL_NO_PROGRESS: '1'}})
+    if (c.status !== 0) throw new Error(`modelseal ${args.join(' ')} exited ${c.status}: ${c.stderr}`)
+    return performance.now() - t0
+  }
+  const key = path.join(dir, 'bench-key.pem')
+  rmSync(key, {force: true})
+  rmSync(`${key}.pub`, {force: true})
+  run(['keys', 'generate', '--private-key', key, '--public-key', `${key}.pub`])
+  const sign = ['sign', 'key', model, '--private-key', key, '--signature', path.join(dir, 'bench-model.sig')]
+  const alone = []
+  const both = []
+  // interleaved, best of 2
+  for (let k = 0; k < 2; k++) {
+    alone.push(run(sign))
+    both.push(run([...sign, '--scan-attestation', path.join(dir, 'bench-scan.json')]))
+  }
+  const a = Math.min(...alone)
+  const b = Math.min(...both)
+  console.log(`sign+scan: sign key alone ${(a / 1000).toFixed(2)} s; with --scan-attestation ${(b / 1000).toFixed(2)} s; ratio ${(b / a).toFixed(2)} (target ≤ 1.15)`)
+  rmSync(model, {recursive: true, force: true})
+  if (process.env.BENCH_RESULT_FILE) {
+    appendFileSync(
+      process.env.BENCH_RESULT_FILE,
+      `${JSON.stringify({bench: 'scan', metric: 'sign key --scan-attestation (CLI), 1 GiB safetensors', value: Number((b / 1000).toFixed(2)), unit: 's', baseline: {name: 'sign key alone', value: Number((a / 1000).toFixed(2)), unit: 's'}, ratio: Number((b / a).toFixed(2)), target: '≤ 1.15 × baseline', pass: b / a <= 1.15})}\n`,
+    )
+  }
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1]).href) await runWeightsBench()
