@@ -85,13 +85,29 @@ const keepImportMeta = {
   setup(build) {
     build.onLoad({filter: /[\\/]dist[\\/](src|commands)[\\/].*\.js$/}, (args) => {
       const rel = path.relative(dist, args.path).split(path.sep).join('/')
-      const url = `require("node:url").pathToFileURL(require("node:path").join(__dirname, ${JSON.stringify(rel)})).href`
+      // a helper from the banner: a module's own `require` may shadow the bundle's at this point
       const text = readFileSync(args.path, 'utf8')
-        .replaceAll('import.meta.url', `(${url})`)
+        .replaceAll('import.meta.url', `__modelsealModuleUrl(${JSON.stringify(rel)})`)
         // only reached when running from .ts sources (never in dist)
         .replaceAll('import.meta.resolve', '(() => { throw new Error("import.meta.resolve is not available in the bundle") })')
       return {contents: text, loader: 'js'}
     })
+  },
+}
+
+/**
+ * Packages left outside the bundle are loaded with require(), also where the code says import():
+ * the bundle is compiled as a script (for the code cache), and a script's import() would need an
+ * experimental Node option. All of them are CommonJS packages.
+ */
+const EXTERNAL = /^(sigstore|@sigstore\/.*|typescript|tsx(\/.*)?)$/
+const requireExternals = {
+  name: 'require-externals',
+  setup(build) {
+    build.onResolve({filter: EXTERNAL}, (args) =>
+      args.kind === 'dynamic-import' ? {path: args.path, namespace: 'external-require'} : {path: args.path, external: true},
+    )
+    build.onLoad({filter: /.*/, namespace: 'external-require'}, (args) => ({contents: `module.exports = require(${JSON.stringify(args.path)})`, loader: 'js'}))
   },
 }
 
@@ -103,10 +119,10 @@ const result = await esbuild.build({
   target: 'node20',
   outfile: out,
   // typescript/tsx: oclif's development mode only; sigstore: keyless commands only, loaded lazily.
-  external: ['typescript', 'tsx', 'tsx/*', 'sigstore', '@sigstore/*'],
-  plugins: [keepImportMeta],
+  plugins: [keepImportMeta, requireExternals],
   logLevel: 'error',
   legalComments: 'eof',
+  banner: {js: 'var __modelsealModuleUrl = (rel) => require("node:url").pathToFileURL(require("node:path").join(__dirname, rel)).href;'},
   // smaller to read and to cache; names kept (error names and class names reach the output)
   minify: process.env.MODELSEAL_BUNDLE_PLAIN !== '1',
   keepNames: true,

@@ -48,7 +48,12 @@ test('commands print the same output and exit codes bundled and unbundled', {ski
   assert.equal(gen.status, 0, gen.stderr)
   const signed = run(runJs, ['sign', 'key', model, '--private-key', key, '--signature', sig])
   assert.equal(signed.status, 0, signed.stderr)
+  // A bundle that is JSON but not a Sigstore bundle: read by the Sigstore packages, which stay
+  // outside dist/cli.cjs and are loaded on demand.
+  const notABundle = path.join(work, 'not-a-bundle.json')
+  writeFileSync(notABundle, '{"mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json"}')
   const cases: string[][] = [
+    ['verify', 'sigstore', model, '--signature', notABundle, '--identity', 'a@b.c', '--identity-provider', 'https://issuer.example', '--offline', '--json'],
     ['digest', model],
     ['digest', model, '--json', '--method', 'shards', '--shard-size', '3'],
     ['verify', 'key', model, '--signature', sig, '--public-key', pub, '--json'],
