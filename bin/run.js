@@ -1,14 +1,14 @@
 #!/usr/bin/env node
 // Pipelines start modelseal often, so start-up is kept short (bench/startup.mjs measures it):
-// - Node >= 22.1 caches compiled code on disk (module.enableCompileCache);
+// - Node >= 22.1 caches compiled code on disk (module.enableCompileCache) for what is not bundled;
 // - `--version` needs only package.json and prints what oclif prints (config.userAgent);
 // - a bare `--help` written to a pipe without colours prints the root help that the build rendered
 //   with oclif itself (scripts/oclif-manifest.mjs stores it in oclif.manifest.json);
 // - a command (not help) runs through dist/cli.cjs, one file holding oclif, the commands and the
-//   library (scripts/bundle.mjs), compiled from V8's code cache; the same oclif code runs, only
-//   loaded faster;
+//   library (scripts/bundle.mjs), compiled from V8's code cache for this Node; the same oclif code
+//   runs, only loaded faster;
 // - everything else goes through oclif, which reads the manifest instead of importing every command.
-import {readFileSync, statSync, writeFileSync} from 'node:fs'
+import {readFileSync, renameSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import module from 'node:module'
 import os from 'node:os'
 import {fileURLToPath} from 'node:url'
@@ -41,9 +41,11 @@ function runsAsCommand(argv) {
 }
 
 /**
- * dist/cli.cjs as a CommonJS module. Node >= 22.1 caches its compiled code itself (above); older
- * Node compiles it from the code cache the build wrote beside it (V8 checks that the cache matches
- * this V8 and this source, and compiles normally when it does not).
+ * dist/cli.cjs, compiled from V8's code cache for this Node (dist/cli.cjs.<node version>.cache):
+ * the build writes it for the Node that built, and a run on another Node writes its own once
+ * (when dist/ is writable). A cache made after a run holds every function that run compiled,
+ * which Node's own compile cache (made before running) does not. V8 checks that a cache matches
+ * this V8 and this source, and compiles normally when it does not.
  */
 function loadBundle() {
   const file = fileURLToPath(new URL('../dist/cli.cjs', import.meta.url))
@@ -52,35 +54,45 @@ function loadBundle() {
   const bundled = statSync(file, {throwIfNoEntry: false})
   const compiled = statSync(fileURLToPath(new URL('../dist/src/errors.js', import.meta.url)), {throwIfNoEntry: false})
   if (!bundled || (compiled && compiled.mtimeMs > bundled.mtimeMs)) return undefined
-  const require = module.createRequire(import.meta.url)
-  const writeCache = process.env.MODELSEAL_WRITE_CODE_CACHE === '1'
   // @oclif/core checks, as it loads, that this Node satisfies the engines of the package.json
   // above it — ours inside the bundle, which runsAsCommand() has already checked: skip the
   // second check (it loads and runs semver) while the bundle loads.
   const engineWarning = process.env.OCLIF_DISABLE_ENGINE_WARNING
   process.env.OCLIF_DISABLE_ENGINE_WARNING = '1'
   try {
-    return module.enableCompileCache && !writeCache ? require(file) : compileWithCache(file, require, writeCache)
+    return compileWithCache(file)
   } finally {
     if (engineWarning === undefined) delete process.env.OCLIF_DISABLE_ENGINE_WARNING
     else process.env.OCLIF_DISABLE_ENGINE_WARNING = engineWarning
   }
 }
 
-function compileWithCache(file, require, writeCache) {
+function compileWithCache(file) {
+  const require = module.createRequire(import.meta.url)
   const vm = require('node:vm')
-  const cacheFile = `${file}.cache`
+  const cacheFile = `${file}.${process.version}-${process.arch}.cache`
+  const rebuild = process.env.MODELSEAL_WRITE_CODE_CACHE === '1'
   let cachedData
   try {
-    cachedData = writeCache ? undefined : readFileSync(cacheFile)
+    cachedData = rebuild ? undefined : readFileSync(cacheFile)
   } catch {
-    // no cache: compile as usual
+    // no cache for this Node yet: compile, and write one after this run
   }
   const script = new vm.Script(module.wrap(readFileSync(file, 'utf8')), {filename: file, cachedData})
   const mod = {exports: {}}
   script.runInThisContext()(mod.exports, module.createRequire(file), mod, file, fileURLToPath(new URL('../dist', import.meta.url)))
-  // The build runs one command with this set: the cache then holds what that run compiled.
-  if (writeCache) process.on('exit', () => writeFileSync(cacheFile, script.createCachedData()))
+  if (!cachedData || script.cachedDataRejected) {
+    process.on('exit', () => {
+      // Written whole under a temporary name, then renamed: a concurrent run never reads half a cache.
+      const tmp = `${cacheFile}.${process.pid}.tmp`
+      try {
+        writeFileSync(tmp, script.createCachedData())
+        renameSync(tmp, cacheFile)
+      } catch {
+        rmSync(tmp, {force: true})
+      }
+    })
+  }
   return mod.exports
 }
 

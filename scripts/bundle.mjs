@@ -11,10 +11,10 @@
 //   and files found next to a module resolve exactly as they do unbundled.
 // - The Sigstore packages stay outside the bundle (loaded from node_modules when used): they are
 //   needed only by keyless commands and are large.
-// - Then dist/cli.cjs.cache: V8's code cache for the bundle, made by this Node (bin/run.js uses it
-//   on Node < 22.1; newer Node caches compiled code itself through module.enableCompileCache).
+// - Then dist/cli.cjs.<node version>-<arch>.cache: V8's code cache for the bundle, made by this
+//   Node after one small command ran (bin/run.js writes one for another Node on its first run).
 import {spawnSync} from 'node:child_process'
-import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -23,7 +23,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const dist = path.join(root, 'dist')
 const out = path.join(dist, 'cli.cjs')
 rmSync(out, {force: true})
-rmSync(`${out}.cache`, {force: true})
+for (const f of readdirSync(dist)) if (/^cli\.cjs\..*cache$/.test(f)) rmSync(path.join(dist, f), {force: true})
 
 let esbuild
 try {
@@ -139,7 +139,7 @@ try {
     env: {...process.env, MODELSEAL_WRITE_CODE_CACHE: '1'},
     encoding: 'utf8',
   })
-  if (cache.status !== 0) console.warn(`dist/cli.cjs.cache not written: ${cache.stderr.trim()}`)
+  if (cache.status !== 0) console.warn(`the code cache of dist/cli.cjs was not written: ${cache.stderr.trim()}`)
 } finally {
   rmSync(tmp, {recursive: true, force: true})
 }

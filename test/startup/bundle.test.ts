@@ -71,6 +71,8 @@ test('commands print the same output and exit codes bundled and unbundled', {ski
     const unbundled = run(runJs, args, {MODELSEAL_NO_BUNDLE: '1'})
     assert.deepEqual(bundled, unbundled, `modelseal ${args.join(' ')}`)
   }
+  // The build (or, on another Node, the first run) left a code cache for this Node.
+  assert.ok(existsSync(`${bundle}.${process.version}-${process.arch}.cache`), 'no code cache for this Node beside dist/cli.cjs')
 })
 
 test('bin/run.js takes the bundle only for commands, and only when it is up to date', {skip}, () => {
