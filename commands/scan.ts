@@ -3,7 +3,11 @@ import {writeFileSync} from 'node:fs'
 import {Args, Flags} from '@oclif/core'
 
 import {scanPaths} from '../src/scan/engine.js'
-import {collectGraphViews, renderJson, renderSarif, renderScanHtml, renderText} from '../src/scan/report/index.js'
+// Each renderer from its own module: the HTML one (and its graph layout library) loads only for
+// --format html, not on every scan.
+import {renderJson} from '../src/scan/report/json.js'
+import {renderSarif} from '../src/scan/report/sarif.js'
+import {renderText} from '../src/scan/report/text.js'
 import {SEVERITIES, type ScanReport, type Severity} from '../src/scan/types.js'
 import {renderOnnxGraph} from '../src/scan/graph/render.js'
 import {ModelsealCommand} from './_lib/base-command.js'
@@ -82,10 +86,10 @@ export default class Scan extends ModelsealCommand {
       format === 'sarif'
         ? JSON.stringify(renderSarif(report), null, 2)
         : format === 'html'
-          ? renderScanHtml(report, collectGraphViews(report))
-          : format === 'json'
-            ? renderJson(report)
-            : renderText(report, {color, minSeverity: flags['min-severity'] as Severity})
+          ? await renderHtml(report)
+        : format === 'json'
+          ? renderJson(report)
+          : renderText(report, {color, minSeverity: flags['min-severity'] as Severity})
     if (flags.output) {
       writeFileSync(flags.output, `${body}\n`)
       const s = report.summary
@@ -103,4 +107,9 @@ export default class Scan extends ModelsealCommand {
     this.setExitCode(report.summary.files === 0 ? 3 : exitCode)
     return report
   }
+}
+
+async function renderHtml(report: ScanReport): Promise<string> {
+  const {collectGraphViews, renderScanHtml} = await import('../src/scan/report/html.js')
+  return renderScanHtml(report, collectGraphViews(report))
 }

@@ -61,6 +61,10 @@ export const signFlags = {
       'Where to write the signature bundle (relative to the current directory); excluded from the model. For oci:// the bundle is pushed as a referrer and written here only when this flag is given',
   }),
   ...ociSignFlags,
+  'scan-attestation': Flags.string({
+    description:
+      'Also scan the model (while it is hashed) and write here a scan attestation about the same digest, signed the same way (what `attest scan` writes); excluded from the model',
+  }),
 }
 
 /** Flags common to every `verify …` command. */

@@ -31,9 +31,11 @@ export interface SignReport {
   serialization: SerializationParams
   keyHint: string | null
   warnings: string[]
+  /** With --scan-attestation: the attestation written beside the signature. */
+  scanAttestation?: {path: string; predicateType: string; verdict: 'pass' | 'fail'; findings: Record<string, number>; maxSeverity: string | null; files: number}
 }
 
-type SignFlags = Parameters<typeof hashingOptions>[0] & {signature: string; 'include-config': boolean} & RegistryFlagValues
+type SignFlags = Parameters<typeof hashingOptions>[0] & {signature: string; 'include-config': boolean; 'scan-attestation'?: string} & RegistryFlagValues
 
 export async function runSign(
   cmd: ModelsealCommand,
@@ -43,11 +45,20 @@ export async function runSign(
   json: boolean,
 ): Promise<SignReport | OciSignReport> {
   if (isOciReference(modelPath)) return runSignOci(cmd, modelPath, flags, signer, json)
-  const r = await signModel(modelPath, {...hashingOptions(flags), signer, signaturePath: flags.signature, progress: !json})
+  const opts = {...hashingOptions(flags), signer, signaturePath: flags.signature, progress: !json}
+  const attestation = flags['scan-attestation']
+  const r: Awaited<ReturnType<typeof signModel>> & {scanAttestation?: SignReport['scanAttestation']} = attestation
+    ? await signWithScan(modelPath, opts, attestation, cmd.config.version)
+    : await signModel(modelPath, opts)
   printWarnings(json, r.warnings)
   if (!json) {
     cmd.log(`Signing succeeded: wrote ${r.signaturePath}`)
     cmd.log(`  model sha256:${r.manifest.rootDigest} (${r.manifest.resources.length} resources, ${r.manifest.serialization.method}/${r.manifest.serialization.hashType})`)
+    if (r.scanAttestation) {
+      const a = r.scanAttestation
+      cmd.log(`Scan attestation (${a.verdict}): wrote ${a.path}`)
+      cmd.log(`  ${a.files} file(s); findings: ${Object.entries(a.findings).map(([k, v]) => `${v} ${k}`).join(', ')}`)
+    }
   }
   return {
     signed: true,
@@ -59,7 +70,28 @@ export async function runSign(
     serialization: r.manifest.serialization,
     keyHint: r.keyHint ?? null,
     warnings: r.warnings,
+    ...(r.scanAttestation ? {scanAttestation: r.scanAttestation} : {}),
   }
+}
+
+/** Signing plus a scan attestation (src/attest), loaded only when asked for. */
+async function signWithScan(modelPath: string, opts: Parameters<typeof signModel>[1], output: string, version: string) {
+  const [{signModelWithScan}, {runModelScan}, {SCAN_PREDICATE_TYPE}] = await Promise.all([
+    import('../../src/attest/sign-statement.js'),
+    import('../../src/attest/run-scan.js'),
+    import('../../src/attest/scan-predicate.js'),
+  ])
+  const r = await signModelWithScan(modelPath, {...opts, scanAttestation: output, runScan: (p) => runModelScan(p, version)})
+  const s = r.scan.report.summary
+  const scanAttestation: NonNullable<SignReport['scanAttestation']> = {
+    path: r.scan.output,
+    predicateType: SCAN_PREDICATE_TYPE,
+    verdict: s.failed || s.errors > 0 ? 'fail' : 'pass',
+    findings: s.findings,
+    maxSeverity: s.maxSeverity,
+    files: s.files,
+  }
+  return {...r, scanAttestation}
 }
 
 type VerifyFlags = RegistryFlagValues & {

@@ -15,12 +15,15 @@ import {unsupportedScanner} from './scanners/unsupported.js'
 import {zipScanner} from './scanners/zip.js'
 import type {Finding} from './types.js'
 import type {TensorView} from '../formats/tensor.js'
-import {scanTensor} from './weights/scan-tensor.js'
+import {scanTensors} from './weights/pool.js'
 
-/** The weight checks on one tensor (ONNX initializers, Constant nodes, external data). */
+/**
+ * The weight checks on one tensor (ONNX initializers, Constant nodes, external data): a large
+ * file-backed tensor is cut into ranges checked on every core (scanTensors), a small one here.
+ */
 export async function weightTensorCheck(t: TensorView, ctx: ScanContext): Promise<Finding[]> {
   if (ctx.options.skipWeights) return []
-  return scanTensor(t)
+  return scanTensors([t])
 }
 
 /** Every built-in scanner, highest `priority` first: the engine asks each `detect()` in this order. */
