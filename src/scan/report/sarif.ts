@@ -10,6 +10,7 @@ import {stableJson} from '../dedupe.js'
 import {allRules, getRule} from '../rule-catalogue.js'
 import type {TriggerPath} from '../graph/evidence.js'
 import type {Finding, ScanReport, Severity} from '../types.js'
+import {sarifLog} from '../../util/sarif.js'
 
 const LEVEL: Record<Severity, 'error' | 'warning' | 'note'> = {critical: 'error', high: 'error', medium: 'warning', low: 'note', info: 'note'}
 export const SECURITY_SEVERITY: Record<Severity, string> = {critical: '9.5', high: '8.0', medium: '5.5', low: '3.0', info: '1.0'}
@@ -97,32 +98,26 @@ export function renderSarif(report: ScanReport): object {
       message: {text: `${f.path}: ${f.status}${f.error ? ` (${f.error.code}: ${f.error.message})` : ''}`},
       locations: [{physicalLocation: {artifactLocation: {uri: uri(f.path)}}}],
     }))
-  return {
-    $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
-    version: '2.1.0',
-    runs: [
-      {
-        tool: {
-          driver: {
-            name: 'modelseal',
-            version: report.tool.version,
-            informationUri: 'https://github.com/modelseal/modelseal',
-            rules: rules.map((r) => ({
-              id: r.id,
-              name: r.title.replace(/[^A-Za-z0-9]+/g, ' ').trim().split(' ').map((w) => w[0].toUpperCase() + w.slice(1)).join(''),
-              shortDescription: {text: r.title},
-              fullDescription: {text: r.description},
-              help: {text: r.description, markdown: `**${r.title}** (${r.category}, default ${r.defaultSeverity})\n\n${r.description}`},
-              defaultConfiguration: {level: LEVEL[r.defaultSeverity]},
-              properties: {tags: ['security', r.category], 'security-severity': SECURITY_SEVERITY[r.defaultSeverity], category: r.category},
-            })),
-          },
-        },
-        invocations: [{executionSuccessful: report.summary.errors === 0, toolExecutionNotifications: notifications}],
-        results,
-      },
-    ],
-  }
+  return sarifLog(
+    {
+      name: 'modelseal',
+      version: report.tool.version,
+      informationUri: 'https://github.com/modelseal/modelseal',
+      rules: rules.map((r) => ({
+        id: r.id,
+        name: r.title.replace(/[^A-Za-z0-9]+/g, ' ').trim().split(' ').map((w) => w[0].toUpperCase() + w.slice(1)).join(''),
+        shortDescription: {text: r.title},
+        fullDescription: {text: r.description},
+        help: {text: r.description, markdown: `**${r.title}** (${r.category}, default ${r.defaultSeverity})\n\n${r.description}`},
+        defaultConfiguration: {level: LEVEL[r.defaultSeverity]},
+        properties: {tags: ['security', r.category], 'security-severity': SECURITY_SEVERITY[r.defaultSeverity], category: r.category},
+      })),
+    },
+    {
+      invocations: [{executionSuccessful: report.summary.errors === 0, toolExecutionNotifications: notifications}],
+      results,
+    },
+  )
 }
 
 export {getRule}
