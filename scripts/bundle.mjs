@@ -98,9 +98,9 @@ const keepImportMeta = {
 /**
  * Packages left outside the bundle are loaded with require(), also where the code says import():
  * the bundle is compiled as a script (for the code cache), and a script's import() would need an
- * experimental Node option. All of them are CommonJS packages.
+ * experimental Node option. All of them are CommonJS packages (or Node built-ins, `node:*`).
  */
-const EXTERNAL = /^(sigstore|@sigstore\/.*|typescript|tsx(\/.*)?)$/
+const EXTERNAL = /^(sigstore|@sigstore\/.*|typescript|tsx(\/.*)?|node:.*)$/
 const requireExternals = {
   name: 'require-externals',
   setup(build) {

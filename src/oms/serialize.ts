@@ -127,7 +127,7 @@ export async function serializeModel(modelPath: string, options?: Partial<Serial
     onlyFiles: opts.onlyResources,
   })
 
-  if (listing.files.length > MAX_RESOURCES) throw new InputError('E_TOO_MANY_RESOURCES', `the model has more than ${MAX_RESOURCES} files (the most a signature may list)`)
+  if (listing.files.length > MAX_RESOURCES) throw new InputError('E_TOO_MANY_FILES', `the model has more than ${MAX_RESOURCES} files (the most a signature may list)`)
   const notToHash = opts.beforeHashing?.(listing.files)
   const names: string[] = []
   const tasks: HashTask[] = []

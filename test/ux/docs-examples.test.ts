@@ -136,7 +136,7 @@ test('README.md: the deploy example reaches "allow" with modelseal alone', {skip
 
 test('docs/*.md: every modelseal command shown parses (no usage error, no stack trace, no network)', () => {
   const docs = readdirSync(path.join(repoRoot, 'docs')).filter((f) => f.endsWith('.md'))
-  const noNetwork = path.join(repoRoot, 'test', 'keyless', 'no-network.mjs')
+  const noNetwork = path.join(repoRoot, 'test', 'signing', 'keyless', 'no-network.mjs')
   let ran = 0
   for (const f of docs) {
     const sandbox = path.join(world, `docs-${f}`)
