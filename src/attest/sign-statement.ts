@@ -97,7 +97,8 @@ export async function signModelWithScan(
   scanning.catch(() => undefined)
   const inside = !path.relative(path.resolve(modelPath), output).startsWith('..')
   const signed = await signModel(modelPath, {...opts, ignorePaths: [...(opts.ignorePaths ?? []), ...(inside ? [output] : [])]})
-  const report = await scanning
+  // Paths relative to the model, as `attest scan` writes them: a policy checks coverage against them.
+  const report = relativeReport(await scanning, modelPath)
   const serialization: SerializationParams = {
     ...signed.manifest.serialization,
     ignorePaths: signed.manifest.serialization.ignorePaths.filter((p) => !isOutput(modelPath, output, p)),
