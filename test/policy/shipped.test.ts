@@ -134,3 +134,12 @@ test('production.yaml keyless: the release workflow passes; the acme-evil near m
   const br = await check(model, p, ['--signature', branch], soon)
   assert.equal(req(br.d, 'model-signed').result, 'fail')
 })
+
+test('the shipped policies lint clean (no errors) once their keys are in place', async () => {
+  const {runCli, parseJson} = await import('../helpers/cli.js')
+  for (const p of ['production', 'staging', 'audit']) {
+    const r = await runCli(['policy', 'lint', path.join(pol, `${p}.yaml`), '--at', AT, '--json'])
+    assert.equal(r.code, 0, `${p}: ${r.stdout}${r.stderr}`)
+    assert.equal(parseJson(r).errors, 0)
+  }
+})
