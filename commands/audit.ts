@@ -1,10 +1,12 @@
 import {Args, Flags} from '@oclif/core'
 
 import {collectAudit, type AuditReport} from '../src/audit/collect.js'
+import {withModelEvidence} from '../src/oci/temp-pull.js'
 import {auditMarkdown, auditText} from '../src/audit/render.js'
 import {auditHtml} from '../src/audit/render-html.js'
 import {writeReport} from './_lib/write-report.js'
 import {ModelsealCommand} from './_lib/base-command.js'
+import {isOciReference, labelWithReference, registryFlags, registryOptions} from './_lib/oci.js'
 
 export default class Audit extends ModelsealCommand {
   static override summary = 'Provenance report: who signed a model, when, what the signature covers, which attestations exist'
@@ -17,7 +19,7 @@ Keyless bundles are verified offline against --trusted-root (default: the Sigsto
     '<%= config.bin %> <%= command.id %> ./model --signature model.sig --json',
     '<%= config.bin %> <%= command.id %> ./model --signature model.sig --public-key release.pub --format html --output audit.html',
   ]
-  static override args = {model_path: Args.string({required: true, description: 'Model directory or single model file'})}
+  static override args = {model_path: Args.string({required: true, description: 'Model directory, single model file, or oci://REGISTRY/REPOSITORY[:TAG][@DIGEST] (its files are digest-checked and its attached signatures audited)'})}
   static override flags = {
     signature: Flags.string({multiple: true, description: 'Model signature bundle(s) (OMS)'}),
     attestation: Flags.string({multiple: true, description: 'Attestation bundle(s): scan, dataset manifest, SLSA provenance, policy decision'}),
@@ -26,18 +28,24 @@ Keyless bundles are verified offline against --trusted-root (default: the Sigsto
     'trusted-root': Flags.string({description: 'Sigstore trusted_root.json for keyless bundles (no network I/O either way)'}),
     format: Flags.option({options: ['text', 'json', 'markdown', 'html'] as const, default: 'text' as const, description: 'Output format (--json implies json)'})(),
     output: Flags.string({char: 'o', description: 'Write the report to FILE instead of stdout'}),
+    ...registryFlags,
   }
 
   public async run(): Promise<AuditReport> {
     const {args, flags} = await this.parse(Audit)
-    const report = await collectAudit({
-      modelPath: args.model_path,
-      signatures: flags.signature,
-      attestations: flags.attestation,
-      publicKeys: flags['public-key'],
-      certificateChains: flags['certificate-chain'],
-      trustedRoot: flags['trusted-root'],
-    })
+    const collect = (modelPath: string, registrySignatures: string[] = []) =>
+      collectAudit({
+        modelPath,
+        signatures: [...registrySignatures, ...(flags.signature ?? [])],
+        attestations: flags.attestation,
+        publicKeys: flags['public-key'],
+        certificateChains: flags['certificate-chain'],
+        trustedRoot: flags['trusted-root'],
+      })
+    // oci://: the files (digest-checked against the manifest) and every attached signature.
+    const report = isOciReference(args.model_path)
+      ? await withModelEvidence(args.model_path, registryOptions(flags), async (e) => labelWithReference(await collect(e.dir, e.signatureFiles), e.reference))
+      : await collect(args.model_path)
     if (!this.jsonEnabled() || flags.output) {
       const format = this.jsonEnabled() ? 'json' : flags.format
       const body =

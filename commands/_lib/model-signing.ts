@@ -5,7 +5,8 @@
  */
 import {Args} from '@oclif/core'
 
-import {VerificationError} from '../../src/errors.js'
+import {UsageError, VerificationError} from '../../src/errors.js'
+import type {VerifyOciResult} from '../../src/oci/verify.js'
 import {signModel} from '../../src/oms/sign.js'
 import {verifyModel, type VerifyModelResult} from '../../src/oms/verify.js'
 import type {SerializationParams} from '../../src/oms/types.js'
@@ -13,9 +14,10 @@ import type {SignerSpec, VerifierSpec} from '../../src/signing/types.js'
 import {escapeName} from '../../src/util/escape.js'
 import type {ModelsealCommand} from './base-command.js'
 import {hashingOptions, printWarnings} from './flags.js'
+import {isOciReference, runSignOci, runVerifyOci, type OciSignReport, type RegistryFlagValues} from './oci.js'
 
 export const modelArg = {
-  model_path: Args.string({required: true, description: 'Model directory or single model file'}),
+  model_path: Args.string({required: true, description: 'Model directory, single model file, or oci://REGISTRY/REPOSITORY[:TAG][@DIGEST]'}),
 }
 
 /** `sign … --json` shape. */
@@ -29,9 +31,11 @@ export interface SignReport {
   serialization: SerializationParams
   keyHint: string | null
   warnings: string[]
+  /** With --scan-attestation: the attestation written beside the signature. */
+  scanAttestation?: {path: string; predicateType: string; verdict: 'pass' | 'fail'; findings: Record<string, number>; maxSeverity: string | null; files: number}
 }
 
-type SignFlags = Parameters<typeof hashingOptions>[0] & {signature: string}
+type SignFlags = Parameters<typeof hashingOptions>[0] & {signature: string; 'include-config': boolean; 'scan-attestation'?: string} & RegistryFlagValues
 
 export async function runSign(
   cmd: ModelsealCommand,
@@ -39,12 +43,22 @@ export async function runSign(
   flags: SignFlags,
   signer: SignerSpec,
   json: boolean,
-): Promise<SignReport> {
-  const r = await signModel(modelPath, {...hashingOptions(flags), signer, signaturePath: flags.signature, progress: !json})
+): Promise<SignReport | OciSignReport> {
+  if (isOciReference(modelPath)) return runSignOci(cmd, modelPath, flags, signer, json)
+  const opts = {...hashingOptions(flags), signer, signaturePath: flags.signature, progress: !json}
+  const attestation = flags['scan-attestation']
+  const r: Awaited<ReturnType<typeof signModel>> & {scanAttestation?: SignReport['scanAttestation']} = attestation
+    ? await signWithScan(modelPath, opts, attestation, cmd.config.version)
+    : await signModel(modelPath, opts)
   printWarnings(json, r.warnings)
   if (!json) {
     cmd.log(`Signing succeeded: wrote ${r.signaturePath}`)
     cmd.log(`  model sha256:${r.manifest.rootDigest} (${r.manifest.resources.length} resources, ${r.manifest.serialization.method}/${r.manifest.serialization.hashType})`)
+    if (r.scanAttestation) {
+      const a = r.scanAttestation
+      cmd.log(`Scan attestation (${a.verdict}): wrote ${a.path}`)
+      cmd.log(`  ${a.files} file(s); findings: ${Object.entries(a.findings).map(([k, v]) => `${v} ${k}`).join(', ')}`)
+    }
   }
   return {
     signed: true,
@@ -56,11 +70,32 @@ export async function runSign(
     serialization: r.manifest.serialization,
     keyHint: r.keyHint ?? null,
     warnings: r.warnings,
+    ...(r.scanAttestation ? {scanAttestation: r.scanAttestation} : {}),
   }
 }
 
-type VerifyFlags = {
-  signature: string
+/** Signing plus a scan attestation (src/attest), loaded only when asked for. */
+async function signWithScan(modelPath: string, opts: Parameters<typeof signModel>[1], output: string, version: string) {
+  const [{signModelWithScan}, {runModelScan}, {SCAN_PREDICATE_TYPE}] = await Promise.all([
+    import('../../src/attest/sign-statement.js'),
+    import('../../src/attest/run-scan.js'),
+    import('../../src/attest/scan-predicate.js'),
+  ])
+  const r = await signModelWithScan(modelPath, {...opts, scanAttestation: output, runScan: (p) => runModelScan(p, version)})
+  const s = r.scan.report.summary
+  const scanAttestation: NonNullable<SignReport['scanAttestation']> = {
+    path: r.scan.output,
+    predicateType: SCAN_PREDICATE_TYPE,
+    verdict: s.failed || s.errors > 0 ? 'fail' : 'pass',
+    findings: s.findings,
+    maxSeverity: s.maxSeverity,
+    files: s.files,
+  }
+  return {...r, scanAttestation}
+}
+
+type VerifyFlags = RegistryFlagValues & {
+  signature?: string
   'ignore-paths'?: string[]
   'ignore-git-paths'?: boolean
   'allow-symlinks': boolean
@@ -77,7 +112,9 @@ export async function runVerify(
   flags: VerifyFlags,
   verifier: VerifierSpec,
   json: boolean,
-): Promise<{report: VerifyModelResult & {code?: string}; failed: boolean}> {
+): Promise<{report: (VerifyModelResult | VerifyOciResult) & {code?: string}; failed: boolean}> {
+  if (isOciReference(modelPath)) return runVerifyOci(cmd, modelPath, flags, verifier, json)
+  if (!flags.signature) throw new UsageError('E_USAGE', 'Missing required flag signature')
   try {
     const r = await verifyModel(modelPath, {
       signaturePath: flags.signature,

@@ -3,6 +3,7 @@ import {Args, Flags} from '@oclif/core'
 import {writeDecisionStatement} from '../../src/policy/decision-statement.js'
 import {runModelScan} from '../../src/attest/run-scan.js'
 import {UsageError} from '../../src/errors.js'
+import {withModelEvidence} from '../../src/oci/temp-pull.js'
 import {evaluatePolicy} from '../../src/policy/evaluate.js'
 import {gatherEvidence} from '../../src/policy/gather.js'
 import {loadPolicy} from '../../src/policy/load.js'
@@ -12,6 +13,7 @@ import {writeReport} from '../_lib/write-report.js'
 import type {PolicyDecision} from '../../src/policy/types.js'
 import {attestSignerFlags, attestSignerSpec} from '../_lib/attest-signer.js'
 import {ModelsealCommand} from '../_lib/base-command.js'
+import {isOciReference, labelWithReference, registryFlags, registryOptions} from '../_lib/oci.js'
 import {parseAtFlag} from '../_lib/policy-flags.js'
 
 export default class PolicyCheck extends ModelsealCommand {
@@ -26,7 +28,7 @@ Exit codes: 0 allow (also with warnings or waivers), 1 deny, 2 usage, 3 malforme
     '<%= config.bin %> <%= command.id %> ./model --policy prod.yaml --signature model.sig --at 2026-12-01T00:00:00Z --format sarif > policy.sarif',
     '<%= config.bin %> <%= command.id %> ./model --policy prod.yaml --signature model.sig --format html --output decision.html',
   ]
-  static override args = {model_path: Args.string({required: true, description: 'Model directory or single model file'})}
+  static override args = {model_path: Args.string({required: true, description: 'Model directory, single model file, or oci://REGISTRY/REPOSITORY[:TAG][@DIGEST] (its files are digest-checked and its attached signatures used as --signature)'})}
   static override flags = {
     policy: Flags.string({required: true, description: 'Policy file (YAML, see docs/policy.md)'}),
     signature: Flags.string({multiple: true, description: 'Model signature bundle (OMS); repeat for k-of-n policies'}),
@@ -38,6 +40,7 @@ Exit codes: 0 allow (also with warnings or waivers), 1 deny, 2 usage, 3 malforme
     at: Flags.string({description: 'Evaluate expiries and ages at this RFC 3339 time instead of now (reproducible runs)'}),
     'decision-out': Flags.string({description: 'Write the decision as a signed statement here (needs signing flags)'}),
     ...attestSignerFlags,
+    ...registryFlags,
   }
 
   public async run(): Promise<PolicyDecision> {
@@ -48,25 +51,34 @@ Exit codes: 0 allow (also with warnings or waivers), 1 deny, 2 usage, 3 malforme
     const signer = await attestSignerSpec(flags)
     if (flags['decision-out'] && !signer) throw new UsageError('E_USAGE', '--decision-out needs a signer: --private-key K.pem [--signing-certificate C.pem] or --sigstore')
     if (!flags['decision-out'] && signer) throw new UsageError('E_USAGE', 'signing flags are only used with --decision-out')
-    const evidence = await gatherEvidence(policy, {
-      modelPath: args.model_path,
-      signatures: flags.signature,
-      attestations: flags.attestation,
-      datasetManifests: flags['dataset-manifest'],
-      publicKeys: flags['public-key'],
-      at,
-      runScan: (p) => runModelScan(p, this.config.version),
-    })
-    const decision = evaluatePolicy(policy, evidence, at)
-    if (flags['decision-out'] && signer) {
-      await writeDecisionStatement(decision, {
-        out: flags['decision-out'],
-        signer,
-        modelPath: args.model_path,
-        inputs: [...(flags.signature ?? []), ...(flags.attestation ?? []), ...(flags['dataset-manifest'] ?? [])],
-        toolVersion: this.config.version,
+    // oci://: the files (digest-checked against the manifest) and every attached signature go to
+    // the policy, which verifies them against the identities it trusts.
+    const decide = async (modelPath: string, registrySignatures: string[] = []): Promise<PolicyDecision> => {
+      const signatures = [...registrySignatures, ...(flags.signature ?? [])]
+      const evidence = await gatherEvidence(policy, {
+        modelPath,
+        signatures,
+        attestations: flags.attestation,
+        datasetManifests: flags['dataset-manifest'],
+        publicKeys: flags['public-key'],
+        at,
+        runScan: (p) => runModelScan(p, this.config.version),
       })
+      const decision = evaluatePolicy(policy, evidence, at)
+      if (flags['decision-out'] && signer) {
+        await writeDecisionStatement(decision, {
+          out: flags['decision-out'],
+          signer,
+          modelPath,
+          inputs: [...signatures, ...(flags.attestation ?? []), ...(flags['dataset-manifest'] ?? [])],
+          toolVersion: this.config.version,
+        })
+      }
+      return decision
     }
+    const decision = isOciReference(args.model_path)
+      ? await withModelEvidence(args.model_path, registryOptions(flags), async (e) => labelWithReference(await decide(e.dir, e.signatureFiles), e.reference))
+      : await decide(args.model_path)
     if (!this.jsonEnabled() || flags.output) {
       const format = this.jsonEnabled() ? 'json' : flags.format
       const body =

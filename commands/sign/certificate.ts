@@ -3,6 +3,7 @@ import {Flags} from '@oclif/core'
 import {ModelsealCommand} from '../_lib/base-command.js'
 import {passwordFlag, signFlags} from '../_lib/flags.js'
 import {modelArg, runSign, type SignReport} from '../_lib/model-signing.js'
+import type {OciSignReport} from '../_lib/oci.js'
 
 export default class SignCertificate extends ModelsealCommand {
   static override summary = 'Sign a model with a private key and its X.509 signing certificate'
@@ -19,7 +20,7 @@ export default class SignCertificate extends ModelsealCommand {
     'certificate-chain': Flags.string({multiple: true, description: 'PEM file(s) of the rest of the chain, to embed (repeatable)'}),
   }
 
-  public async run(): Promise<SignReport> {
+  public async run(): Promise<SignReport | OciSignReport> {
     const {args, flags} = await this.parse(SignCertificate)
     return runSign(
       this,

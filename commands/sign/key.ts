@@ -3,6 +3,7 @@ import {Flags} from '@oclif/core'
 import {ModelsealCommand} from '../_lib/base-command.js'
 import {passwordFlag, signFlags} from '../_lib/flags.js'
 import {modelArg, runSign, type SignReport} from '../_lib/model-signing.js'
+import type {OciSignReport} from '../_lib/oci.js'
 
 export default class SignKey extends ModelsealCommand {
   static override summary = 'Sign a model with an EC private key (OMS bundle, model_signing compatible)'
@@ -19,7 +20,7 @@ export default class SignKey extends ModelsealCommand {
     password: passwordFlag,
   }
 
-  public async run(): Promise<SignReport> {
+  public async run(): Promise<SignReport | OciSignReport> {
     const {args, flags} = await this.parse(SignKey)
     return runSign(this, args.model_path, flags, {method: 'key', privateKeyPath: flags['private-key'], password: flags.password}, this.jsonEnabled())
   }

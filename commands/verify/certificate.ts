@@ -1,5 +1,6 @@
 import {Flags} from '@oclif/core'
 
+import type {VerifyOciResult} from '../../src/oci/verify.js'
 import type {VerifyModelResult} from '../../src/oms/verify.js'
 import {ModelsealCommand} from '../_lib/base-command.js'
 import {verifyFlags} from '../_lib/flags.js'
@@ -21,7 +22,7 @@ export default class VerifyCertificate extends ModelsealCommand {
     }),
   }
 
-  public async run(): Promise<VerifyModelResult> {
+  public async run(): Promise<VerifyModelResult | VerifyOciResult> {
     const {args, flags} = await this.parse(VerifyCertificate)
     const {report, failed} = await runVerify(
       this,

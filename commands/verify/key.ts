@@ -1,5 +1,6 @@
 import {Flags} from '@oclif/core'
 
+import type {VerifyOciResult} from '../../src/oci/verify.js'
 import type {VerifyModelResult} from '../../src/oms/verify.js'
 import {ModelsealCommand} from '../_lib/base-command.js'
 import {verifyFlags} from '../_lib/flags.js'
@@ -18,7 +19,7 @@ export default class VerifyKey extends ModelsealCommand {
     'public-key': Flags.string({required: true, description: 'PEM (or DER) public key of the signer'}),
   }
 
-  public async run(): Promise<VerifyModelResult> {
+  public async run(): Promise<VerifyModelResult | VerifyOciResult> {
     const {args, flags} = await this.parse(VerifyKey)
     const {report, failed} = await runVerify(this, args.model_path, flags, {method: 'key', publicKeyPath: flags['public-key']}, this.jsonEnabled())
     if (failed) this.setExitCode(1)

@@ -1,3 +1,4 @@
+import type {VerifyOciResult} from '../../src/oci/verify.js'
 import type {VerifyModelResult} from '../../src/oms/verify.js'
 import {ModelsealCommand} from '../_lib/base-command.js'
 import {verifyFlags} from '../_lib/flags.js'
@@ -19,7 +20,7 @@ export default class VerifySigstore extends ModelsealCommand {
   static override args = modelArg
   static override flags = {...verifyFlags, ...keylessVerifyFlags}
 
-  public async run(): Promise<VerifyModelResult> {
+  public async run(): Promise<VerifyModelResult | VerifyOciResult> {
     const {args, flags} = await this.parse(VerifySigstore)
     const verifier = {method: 'sigstore' as const, ...keylessVerifyOptions(flags)}
     const {report, failed} = await runVerify(this, args.model_path, flags, verifier, this.jsonEnabled())

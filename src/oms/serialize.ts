@@ -6,7 +6,7 @@ import path from 'node:path'
 
 import {InputError, UsageError} from '../errors.js'
 import type {HashAlgorithm} from '../hashing/algorithms.js'
-import {DIGEST_LENGTH, isHashAlgorithm} from '../hashing/algorithms.js'
+import {isHashAlgorithm} from '../hashing/algorithms.js'
 import {hashMany} from '../hashing/batch.js'
 import type {HashTask} from '../hashing/file.js'
 import type {HashPool} from '../hashing/pool.js'
@@ -24,6 +24,7 @@ import {
   sortResources,
 } from './resource-name.js'
 import type {Manifest, ResourceDescriptor, SerializationMethod, SerializationParams} from './types.js'
+import {optionalObject, requirePath} from '../util/args.js'
 
 export interface SerializeOptions {
   method: SerializationMethod
@@ -61,13 +62,11 @@ export interface SerializeOptions {
   /** Worker threads when no pool is given (default: available cores). */
   workers?: number
   /**
-   * Called with the listing (names and sizes) before anything is hashed; may throw, and may
-   * return names to leave out of the manifest unhashed. A verifier compares names and sizes
-   * here, so a huge extra or resized file is reported without being read.
+   * Called with the listing (names and sizes) before anything is hashed; may throw, or return the
+   * names not to hash. A verifier compares names and sizes here, so a huge extra or resized file is
+   * reported without being read.
    */
-  /** Refuse (before hashing) a model whose statement would be larger than this (signing). */
-  maxStatementBytes?: number
-  beforeHashing?: (files: readonly {name: string; size: number}[]) => ReadonlySet<string> | undefined
+  beforeHashing?: (files: readonly {name: string; size: number}[]) => ReadonlySet<string> | void
 }
 
 export interface SerializeResult {
@@ -109,7 +108,10 @@ function checkParams(opts: SerializeOptions): number | undefined {
   return shardSize
 }
 
-export async function serializeModel(modelPath: string, opts: SerializeOptions): Promise<SerializeResult> {
+export async function serializeModel(modelPath: string, options?: Partial<SerializeOptions>): Promise<SerializeResult> {
+  requirePath('digestModel', 'modelPath', modelPath)
+  // model_signing's defaults: one digest per file, SHA-256.
+  const opts: SerializeOptions = {...optionalObject<Partial<SerializeOptions>>('digestModel', 'options', options), method: options?.method ?? 'files', hashType: options?.hashType ?? 'sha256'}
   const shardSize = checkParams(opts)
   const allowSymlinks = opts.allowSymlinks ?? false
   const ignores = resolveIgnores(modelPath, {
@@ -125,14 +127,14 @@ export async function serializeModel(modelPath: string, opts: SerializeOptions):
     onlyFiles: opts.onlyResources,
   })
 
-  if (listing.files.length > MAX_RESOURCES) throw new InputError('E_TOO_MANY_RESOURCES', `the model has more than ${MAX_RESOURCES} files (the most a signature may list)`)
-  const leaveOut = opts.beforeHashing?.(listing.files)
+  if (listing.files.length > MAX_RESOURCES) throw new InputError('E_TOO_MANY_FILES', `the model has more than ${MAX_RESOURCES} files (the most a signature may list)`)
+  const notToHash = opts.beforeHashing?.(listing.files)
   const names: string[] = []
   const tasks: HashTask[] = []
   let totalBytes = 0
   const algorithm = shardSize === undefined ? opts.hashType : shardAlgorithm(opts.hashType, shardSize)
   for (const f of listing.files) {
-    if (leaveOut?.has(f.name)) continue
+    if (notToHash?.has(f.name)) continue
     const base = {path: f.absPath, alg: opts.hashType, expectedSize: f.size, noFollow: !f.symlink}
     if (shardSize === undefined) {
       names.push(f.name)
@@ -147,16 +149,6 @@ export async function serializeModel(modelPath: string, opts: SerializeOptions):
       }
     }
     totalBytes += f.size
-  }
-  if (opts.maxStatementBytes !== undefined) {
-    // The statement's size is known before hashing: each resource is its name, the algorithm
-    // and a hex digest in a small JSON object. Refuse now rather than after hours of hashing.
-    const perResource = algorithm.length + 2 * DIGEST_LENGTH[opts.hashType] + 48
-    let bytes = 0
-    for (const n of names) bytes += Buffer.byteLength(n) + perResource
-    if (bytes > opts.maxStatementBytes) {
-      throw new UsageError('E_BUNDLE_TOO_LARGE', `the signed statement would be about ${bytes} bytes, more than a signature bundle may hold (${opts.maxStatementBytes}); use a larger --shard-size or sign fewer files`)
-    }
   }
 
   const bar = createProgress('hashing', {unit: 'bytes', enabled: opts.progress ? undefined : false})

@@ -13,13 +13,9 @@ import type {BundleJson, SignerSpec} from '../signing/types.js'
 import {serializeModel} from './serialize.js'
 import {statementPayload} from './statement.js'
 import type {HashAlgorithm, Manifest, SerializationMethod} from './types.js'
+import {requireObject, requireOneOf, requirePath} from '../util/args.js'
 
 export const DEFAULT_SIGNATURE_PATH = 'model.sig'
-/**
- * Largest statement a signature may carry: the bundle holds the payload in base64 (4/3) plus at
- * most a certificate chain, and a verifier refuses bundles over MAX_BUNDLE_BYTES.
- */
-const MAX_STATEMENT_BYTES = Math.floor(((MAX_BUNDLE_BYTES - 256 * 1024) * 3) / 4)
 
 /** How the model is enumerated and hashed (model_signing's options and defaults). */
 export interface HashingOptions {
@@ -52,6 +48,9 @@ export interface SignModelResult {
 }
 
 export async function signModel(modelPath: string, opts: SignModelOptions): Promise<SignModelResult> {
+  requirePath('signModel', 'modelPath', modelPath)
+  requireObject('signModel', 'options.signer', requireObject<SignModelOptions>('signModel', 'options', opts).signer)
+  requireOneOf('signModel', 'options.signer.method', opts.signer.method, ['key', 'certificate', 'sigstore'] as const)
   const signaturePath = path.resolve(opts.signaturePath ?? DEFAULT_SIGNATURE_PATH)
   const prepared: PreparedSigner | undefined = opts.signer.method === 'sigstore' ? undefined : prepareSigner(opts.signer)
   const {manifest, warnings} = await serializeModel(modelPath, {
@@ -63,15 +62,15 @@ export async function signModel(modelPath: string, opts: SignModelOptions): Prom
     allowSymlinks: opts.allowSymlinks ?? false,
     signaturePath,
     progress: opts.progress,
-    maxStatementBytes: MAX_STATEMENT_BYTES,
   })
   if (manifest.resources.length === 0) {
     throw new InputError('E_EMPTY_MODEL', `model ${modelPath} has no files to sign (after ignored paths)`)
   }
   const payload = statementPayload(manifest)
-  // Checked again on the real payload, before anything is signed.
-  if (payload.length > MAX_STATEMENT_BYTES) {
-    throw new UsageError('E_BUNDLE_TOO_LARGE', `the signed statement would be ${payload.length} bytes, too large for a ${MAX_BUNDLE_BYTES}-byte signature bundle; use a larger --shard-size or fewer files`)
+  // The bundle carries the payload in base64 (4/3) plus at most a certificate chain: refuse
+  // before signing a statement whose signature the verifier would refuse to read.
+  if ((payload.length * 4) / 3 + 256 * 1024 > MAX_BUNDLE_BYTES) {
+    throw new UsageError('E_STATEMENT_TOO_LARGE', `the signed statement would be ${payload.length} bytes, too large for a ${MAX_BUNDLE_BYTES}-byte signature bundle; use a larger --shard-size or fewer files`)
   }
   const bundle = prepared ? prepared.sign(payload, IN_TOTO_PAYLOAD_TYPE) : await signPayload(payload, IN_TOTO_PAYLOAD_TYPE, opts.signer)
   writeAtomically(signaturePath, serializeBundle(bundle))

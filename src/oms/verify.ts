@@ -6,7 +6,7 @@
  */
 import path from 'node:path'
 
-import {InputError, VerificationError} from '../errors.js'
+import {type ErrorCode, InputError, VerificationError} from '../errors.js'
 import {verifyBundle} from '../signing/index.js'
 import {parseBundle, readBundleFile} from '../signing/bundle.js'
 import {IN_TOTO_PAYLOAD_TYPE} from '../signing/dsse.js'
@@ -16,6 +16,7 @@ import {serializeModel} from './serialize.js'
 import {parseShardName} from './resource-name.js'
 import {parseStatement, type SignedManifest} from './statement.js'
 import type {SerializationParams} from './types.js'
+import {requireObject, requireOneOf, requirePath} from '../util/args.js'
 
 const MODEL_SHAPE_ERRORS = new Set(['E_SYMLINK', 'E_NOT_FILE_OR_DIR'])
 
@@ -56,6 +57,9 @@ export interface VerifyModelResult {
 }
 
 export async function verifyModel(modelPath: string, opts: VerifyModelOptions): Promise<VerifyModelResult> {
+  requirePath('verifyModel', 'modelPath', modelPath)
+  requirePath('verifyModel', 'options.signaturePath', requireObject<VerifyModelOptions>('verifyModel', 'options', opts).signaturePath)
+  requireOneOf('verifyModel', 'options.verifier.method', requireObject<VerifyModelOptions['verifier']>('verifyModel', 'options.verifier', opts.verifier).method, ['key', 'certificate', 'sigstore'] as const)
   const signaturePath = path.resolve(opts.signaturePath)
   const parsed = parseBundle(readBundleFile(signaturePath))
   const report: VerifyModelResult = {
@@ -71,7 +75,7 @@ export async function verifyModel(modelPath: string, opts: VerifyModelOptions): 
     problems: [],
     warnings: [],
   }
-  const fail = (code: string, problems: string[]): never => {
+  const fail = (code: ErrorCode, problems: string[]): never => {
     report.problems = problems
     throw new VerificationError(code, `verification failed: ${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`, report)
   }
@@ -103,7 +107,8 @@ export async function verifyModel(modelPath: string, opts: VerifyModelOptions): 
   const s = signed.serialization
   const onlyResources = opts.ignoreUnsignedFiles ? signedFiles(signed) : undefined
   let serialized
-  let early: ReturnType<typeof compareListing> | undefined
+  let early: string[] = []
+  const flagged = new Set<string>()
   try {
     serialized = await serializeModel(modelPath, {
       method: s.method,
@@ -118,13 +123,12 @@ export async function verifyModel(modelPath: string, opts: VerifyModelOptions): 
       // The spec allows blake3 shards; only signing refuses them (Python cannot verify them).
       allowBlake3Shards: true,
       progress: opts.progress,
-      // Names and sizes first: a missing or resized file fails before a byte is hashed, and an
-      // extra file is reported by name without being read (an extra 15 TiB sparse file would
-      // otherwise be hashed for hours).
+      // Names and sizes first: a missing, extra or resized file is a problem before a byte is
+      // hashed, and is never read (an extra 15 TiB sparse file would otherwise take hours); the
+      // other files are still hashed, so every problem is reported at once.
       beforeHashing: (files) => {
-        early = compareListing(signed.resources, files, {method: s.method, ignoreUnsignedFiles: opts.ignoreUnsignedFiles, singleFileLabel: path.basename(modelPath)})
-        if (early.failures.length > 0) fail('E_MODEL_MISMATCH', [...early.failures, ...early.extraProblems])
-        return new Set(early.extra)
+        early = compareListing(signed.resources, files, {method: s.method, ignoreUnsignedFiles: opts.ignoreUnsignedFiles, singleFileLabel: path.basename(modelPath)}, flagged)
+        return flagged
       },
     })
   } catch (err) {
@@ -135,13 +139,16 @@ export async function verifyModel(modelPath: string, opts: VerifyModelOptions): 
   }
   const {manifest, warnings} = serialized
   report.warnings.push(...warnings)
-  const problems = compareResources(signed.resources, manifest.resources, {
+  const fileOf = (r: {name: string}) => (s.method === 'files' ? r.name : (parseShardName(r.name)?.path ?? r.name))
+  const hashed = flagged.size > 0 ? signed.resources.filter((r) => !flagged.has(fileOf(r))) : signed.resources
+  const compared = compareResources(hashed, manifest.resources, {
     method: s.method,
     ignoreUnsignedFiles: opts.ignoreUnsignedFiles,
     singleFileLabel: path.basename(modelPath),
   })
-  // Extra files were left out unhashed: reported here, after the content problems, as before.
-  problems.push(...(early?.extraProblems ?? []))
+  // Content problems first, then what the listing showed (missing and resized files, then extras).
+  const isExtra = (p: string) => p.startsWith('extra ')
+  const problems = [...compared, ...early.filter((p) => !isExtra(p)), ...early.filter(isExtra)]
   // A symlinked directory is never hashed: an entry the signature does not cover, like any
   // other extra file (the signer, too, could not have covered it).
   if (!opts.ignoreUnsignedFiles) for (const d of serialized.linkedDirectories) problems.push(`extra entry: ${d} (symlink to a directory, not covered by the signature)`)
