@@ -40,7 +40,11 @@ export function freePort(): Promise<number> {
 
 /** bcrypt htpasswd line via Debian's Python (distribution accepts only bcrypt). */
 function htpasswdLine(user: string, password: string): string {
-  const r = spawnSync('/usr/bin/python3', ['-W', 'ignore', '-c', 'import crypt,sys; print(crypt.crypt(sys.argv[2], crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=16)))', user, password], {encoding: 'utf8'})
+  const r = spawnSync(
+    '/usr/bin/python3',
+    ['-W', 'ignore', '-c', 'import crypt,sys; print(crypt.crypt(sys.argv[2], crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=16)))', user, password],
+    {encoding: 'utf8'},
+  )
   if (r.status !== 0 || !r.stdout.startsWith('$2')) throw new Error(`cannot make a bcrypt hash: ${r.stderr}`)
   return `${user}:${r.stdout.trim()}\n`
 }
@@ -60,9 +64,7 @@ export async function startRegistry(opts: {user?: string; password?: string} = {
   let lastErr: unknown
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort()
-    const auth = opts.user
-      ? `auth:\n  htpasswd:\n    realm: modelseal-test\n    path: ${path.join(dir, 'htpasswd')}\n`
-      : ''
+    const auth = opts.user ? `auth:\n  htpasswd:\n    realm: modelseal-test\n    path: ${path.join(dir, 'htpasswd')}\n` : ''
     if (opts.user) writeFileSync(path.join(dir, 'htpasswd'), htpasswdLine(opts.user, opts.password ?? ''))
     const config = `version: 0.1
 log:
