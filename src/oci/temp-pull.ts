@@ -10,7 +10,7 @@ import {fetchModelEvidence, pullModel, type FetchedEvidence, type PullOptions, t
 import type {RegistryOptions} from './resolve.js'
 
 export async function withVerifiedPull<T>(reference: string, opts: PullOptions, work: (dir: string, pulled: PullResult) => Promise<T>): Promise<T> {
-  const base = await mkdtemp(path.join(tmpdir(), 'modelseal-oci-'))
+  const base = await mkdtemp(path.join(tmpdir(), 'modelseal-oci-pull-'))
   try {
     const dir = path.join(base, 'model')
     const pulled = await pullModel(reference, dir, opts)
@@ -22,7 +22,7 @@ export async function withVerifiedPull<T>(reference: string, opts: PullOptions, 
 
 /** audit / policy check: the digest-checked files and the attached signatures, in a temp dir. */
 export async function withModelEvidence<T>(reference: string, opts: RegistryOptions, work: (e: FetchedEvidence) => Promise<T>): Promise<T> {
-  const base = await mkdtemp(path.join(tmpdir(), 'modelseal-oci-'))
+  const base = await mkdtemp(path.join(tmpdir(), 'modelseal-oci-pull-'))
   try {
     const sigDir = path.join(base, 'signatures')
     await mkdir(sigDir)

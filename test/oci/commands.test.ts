@@ -18,7 +18,7 @@ let reg: RealRegistry | undefined
 const P = ['--plain-http']
 const cli = (args: string[]): Promise<CliResult> => runCli(args, {env: {DOCKER_CONFIG: at('no-docker')}, timeoutMs: 180_000})
 const ref = () => `oci://${reg?.host}/demo/model:v1`
-const leftovers = () => readdirSync(tmpdir()).filter((n) => n.startsWith('modelseal-oci-') && !n.startsWith('modelseal-oci-cmds-'))
+const leftovers = () => readdirSync(tmpdir()).filter((n) => n.startsWith('modelseal-oci-pull-'))
 
 const policy = (keyFile: string) => `apiVersion: modelseal.dev/v1alpha1
 kind: ModelPolicy
