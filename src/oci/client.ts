@@ -227,7 +227,8 @@ export class RegistryClient {
       throw new InputError('E_OCI_UNREACHABLE', `reading ${expected.digest} failed: ${(err as Error).message}`)
     }
     await flush()
-    if (n !== expected.size) throw new VerificationError('E_OCI_BLOB_MISMATCH', `blob ${expected.digest}: received ${n} bytes, the manifest declares ${expected.size}`)
+    if (n !== expected.size)
+      throw new VerificationError('E_OCI_BLOB_MISMATCH', `blob ${expected.digest}: received ${n} bytes, the manifest declares ${expected.size}`)
     const got = `sha256:${h.digest('hex')}`
     if (got !== expected.digest) throw new VerificationError('E_OCI_BLOB_MISMATCH', `blob ${expected.digest}: received bytes hash to ${got}`)
   }
