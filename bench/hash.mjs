@@ -20,17 +20,6 @@ import {fileURLToPath, pathToFileURL} from 'node:url'
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 
-// Child mode: run the CLI in this process and report its peak RSS (used when /usr/bin/time is absent).
-if (process.argv[2] === '--rss-child') {
-  const {execute} = await import('@oclif/core')
-  const origWrite = process.stdout.write.bind(process.stdout)
-  process.stdout.write = () => true
-  await execute({dir: pathToFileURL(path.join(repo, 'bin', 'run.js')).href, args: process.argv.slice(3)})
-  process.stdout.write = origWrite
-  process.stderr.write(`\nRSS_KB=${process.resourceUsage().maxRSS}\n`)
-  process.exit(0)
-}
-
 // The CLI as shipped starts from oclif.manifest.json; without it (e.g. after a bare `tsc`) oclif
 // globs and imports all ~20 commands on every run, ~0.2 s that would be charged to hashing.
 if (!fs.existsSync(path.join(repo, 'oclif.manifest.json'))) {
@@ -70,7 +59,7 @@ makeFile(path.join(single, 'model.bin'), singleSize)
 const parts = Array.from({length: 8}, (_, i) => path.join(multi, `part-${i}.bin`))
 for (const p of parts) makeFile(p, partSize)
 
-const haveTime = fs.existsSync('/usr/bin/time')
+const rssReport = path.join(repo, 'bench', 'lib', 'rss-report.cjs')
 const bytesOf = (m) => (m === single ? singleSize : partSize * 8)
 
 function time(fn) {
@@ -93,11 +82,9 @@ function openssl(files) {
 
 function cli(model, args) {
   const cliArgs = ['digest', model, ...args]
-  const cmd = haveTime
-    ? ['/usr/bin/time', ['-f', 'RSS_KB=%M', process.execPath, path.join(repo, 'bin', 'run.js'), ...cliArgs]]
-    : [process.execPath, [fileURLToPath(import.meta.url), '--rss-child', ...cliArgs]]
+  // The real CLI (bin/run.js, as shipped), its peak RSS reported at exit by a preloaded script.
   const env = {...process.env, MODELSEAL_NO_PROGRESS: '1'}
-  const {secs, r} = time(() => spawnSync(cmd[0], cmd[1], {encoding: 'utf8', env}))
+  const {secs, r} = time(() => spawnSync(process.execPath, ['--require', rssReport, path.join(repo, 'bin', 'run.js'), ...cliArgs], {encoding: 'utf8', env}))
   if (r.status !== 0) throw new Error(`modelseal digest failed (${r.status}): ${r.stderr}`)
   const rss = Number(/RSS_KB=(\d+)/.exec(r.stderr)?.[1] ?? NaN) / 1024
   return {secs, rss, out: r.stdout.trim()}
@@ -136,13 +123,14 @@ for (const [name, model, files] of [
 ]) {
   process.stderr.write(`${name}:\n`)
   const base = await measure(`${name} | openssl dgst -sha256`, model, () => openssl(files))
-  const t95 = {ratio: 0.95, of: base}
-  const t18 = {ratio: 1.8, of: base}
-  const filesTarget = model === single ? t95 : t18
-  await measure(`${name} | library files sha256`, model, () => lib(model, {}), filesTarget)
-  await measure(`${name} | library shards sha256`, model, () => lib(model, {method: 'shards'}), t18)
+  // Issue 12's targets are for the CLI (whole process); the library rows show what start-up costs.
+  const t12 = {ratio: 1.2, of: base}
+  const t175 = {ratio: 1.75, of: base}
+  const filesTarget = model === single ? t12 : t175
+  await measure(`${name} | library files sha256`, model, () => lib(model, {}))
+  await measure(`${name} | library shards sha256`, model, () => lib(model, {method: 'shards'}))
   await measure(`${name} | CLI digest files`, model, () => cli(model, []), filesTarget)
-  await measure(`${name} | CLI digest shards`, model, () => cli(model, ['--method', 'shards']), t18)
+  await measure(`${name} | CLI digest shards`, model, () => cli(model, ['--method', 'shards']), t175)
   if (extra) {
     await measure(`${name} | library shards, 1 worker`, model, () => lib(model, {method: 'shards', workers: 1}))
     await measure(`${name} | library files, 1 worker`, model, () => lib(model, {workers: 1}))

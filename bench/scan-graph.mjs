@@ -7,7 +7,8 @@
  *     analysis with peak RSS. Target: < 1.5 GiB (weights are never copied: windowed reads).
  * Each case runs in a child process so peak RSS (maxRSS) belongs to that case alone; times are the
  * best of BENCH_REPS (default 3) parses/analyses, wall clock and (in parentheses) process CPU time.
- * Env: BENCH_DIR (default bench/.data), BENCH_FROM_SRC=1 (import src/ through tsx instead of dist/).
+ * Env: BENCH_DIR (default bench/.data), BENCH_FROM_SRC=1 (import src/ through tsx instead of dist/),
+ * BENCH_GRAPH_ONLY=1 (skip the 1 GiB case).
  */
 import {spawnSync} from 'node:child_process'
 import {randomFillSync} from 'node:crypto'
@@ -53,6 +54,50 @@ export function makeLargeGraph(file, blocks = 12_500) {
   const graph = Buffer.concat([...parts, str(2, 'large'), ...inits, valueInfo(11, 'x', 1, ['batch', 16]), valueInfo(11, 'mask', 1, ['batch', 16]), valueInfo(12, 'y', 1, ['batch', 16])])
   fs.writeFileSync(file, Buffer.concat([vint(1, 8), len(8, vint(2, 17)), len(7, graph)]))
   return parts.length
+}
+
+/**
+ * A hostile Loop/If nest: `depth` Loops inside each other (the parser's nesting limit is 64), each
+ * body carrying a value around its back edge through `width` nodes — a comparison seeding a
+ * trigger, arithmetic, an If — so the fixpoint has work at every level. Target: ends < 5 s.
+ */
+export function makeHostileNest(file, depth = 30, width = 600) {
+  const attrGraph = (name, g) => len(5, Buffer.concat([str(1, name), vint(20, 5), len(6, g)]))
+  const nodeA = (op, ins, outs, name, attrs) => len(1, Buffer.concat([...ins.map((i) => str(1, i)), ...outs.map((o) => str(2, o)), str(3, name), str(4, op), ...attrs]))
+  const vi = (f, name) => len(f, str(1, name))
+  let body
+  for (let d = depth; d >= 0; d--) {
+    const parts = []
+    let v = `c${d}`
+    for (let k = 0; k < width; k++) {
+      const o = `d${d}_${k}`
+      if (k % 3 === 0) parts.push(node('Greater', [v, 'thr'], [`${o}_g`], `/L${d}/Greater_${k}`), node('Where', [`${o}_g`, 'big', v], [o], `/L${d}/Where_${k}`))
+      else parts.push(node(k % 3 === 1 ? 'Mul' : 'Add', [v, 'thr'], [o], `/L${d}/Op_${k}`))
+      v = o
+    }
+    if (body) {
+      parts.push(nodeA('Loop', ['m', '', v], [`c${d}_loop`], `/L${d}/Loop`, [attrGraph('body', body)]))
+      v = `c${d}_loop`
+    }
+    const branch = (tag, op) => Buffer.concat([node(op, [v], [`${tag}${d}_o`], `/L${d}/${tag}`), str(2, `${tag}${d}`), vi(12, `${tag}${d}_o`)])
+    parts.push(nodeA('If', ['cond'], [`c${d}_if`], `/L${d}/If`, [attrGraph('then_branch', branch('t', 'Identity')), attrGraph('else_branch', branch('e', 'Neg'))]))
+    parts.push(node('Identity', ['cond_in'], [`cond${d}`], `/L${d}/cond`))
+    body = Buffer.concat([...parts, str(2, `body${d}`), vi(11, `i${d}`), vi(11, 'cond_in'), vi(11, `c${d}`), vi(12, `cond${d}`), vi(12, `c${d}_if`)])
+  }
+  const scalar = (name, type, bytes) => len(5, Buffer.concat([vint(2, type), str(8, name), varint(9 * 8 + 2), varint(bytes.length), bytes]))
+  const f32 = (v) => {
+    const b = Buffer.alloc(4)
+    b.writeFloatLE(v)
+    return b
+  }
+  const i64 = Buffer.alloc(8)
+  i64.writeBigInt64LE(1000n)
+  const graph = Buffer.concat([
+    nodeA('Loop', ['m', '', 'x'], ['y'], '/Lmain', [attrGraph('body', body)]), str(2, 'nest'),
+    scalar('m', 7, i64), scalar('thr', 1, f32(0.5)), scalar('big', 1, f32(1e4)), scalar('cond', 9, Buffer.from([1])),
+    valueInfo(11, 'x', 1, [1, 8]), vi(12, 'y'),
+  ])
+  fs.writeFileSync(file, Buffer.concat([vint(1, 8), len(8, vint(2, 17)), len(7, graph)]))
 }
 
 /** 1 GiB of weights as 16 inline 64 MiB initializers feeding a MatMul chain; written in pieces. */
@@ -122,10 +167,16 @@ export async function runGraphBench() {
   fs.mkdirSync(dataDir, {recursive: true})
   const large = path.join(dataDir, 'graph-50k.onnx')
   if (!fs.existsSync(large)) makeLargeGraph(large)
-  const heavy = path.join(dataDir, 'weights-1gib.onnx')
-  if (!fs.existsSync(heavy)) makeHeavyModel(heavy)
+  const nest = path.join(dataDir, 'loop-if-nest.onnx')
+  makeHostileNest(nest)
+  const cases = [['50k-node graph', large, 'analysis < 1000 ms'], ['Loop/If nest x31', nest, 'analysis < 5000 ms']]
+  if (process.env.BENCH_GRAPH_ONLY !== '1') {
+    const heavy = path.join(dataDir, 'weights-1gib.onnx')
+    if (!fs.existsSync(heavy)) makeHeavyModel(heavy)
+    cases.push(['1 GiB inline weights', heavy, 'peak RSS < 1536 MiB'])
+  }
   const rows = []
-  for (const [label, file, target] of [['50k-node graph', large, 'analysis < 1000 ms'], ['1 GiB inline weights', heavy, 'peak RSS < 1536 MiB']]) {
+  for (const [label, file, target] of cases) {
     const best = runChild(file)
     rows.push({label, file, size: fs.statSync(file).size, ...best, target})
   }

@@ -1,20 +1,99 @@
 #!/usr/bin/env node
 // Pipelines start modelseal often, so start-up is kept short (bench/startup.mjs measures it):
-// - Node >= 22.1 caches compiled code on disk (module.enableCompileCache);
+// - Node >= 22.1 caches compiled code on disk (module.enableCompileCache) for what is not bundled;
 // - `--version` needs only package.json and prints what oclif prints (config.userAgent);
 // - a bare `--help` written to a pipe without colours prints the root help that the build rendered
 //   with oclif itself (scripts/oclif-manifest.mjs stores it in oclif.manifest.json);
+// - a command (not help) runs through dist/cli.cjs, one file holding oclif, the commands and the
+//   library (scripts/bundle.mjs), compiled from V8's code cache for this Node; the same oclif code
+//   runs, only loaded faster;
 // - everything else goes through oclif, which reads the manifest instead of importing every command.
-import {readFileSync} from 'node:fs'
+import {readFileSync, renameSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import module from 'node:module'
 import os from 'node:os'
+import {fileURLToPath} from 'node:url'
 
 module.enableCompileCache?.()
 
 const args = process.argv.slice(2)
 if (!fastPath(args)) {
-  const {execute} = await import('@oclif/core/execute')
-  await execute({dir: import.meta.url})
+  const bundle = runsAsCommand(args) ? loadBundle() : undefined
+  if (!(await bundle?.main(args, fileURLToPath(new URL('..', import.meta.url))))) {
+    const {execute} = await import('@oclif/core/execute')
+    await execute({dir: import.meta.url})
+  }
+}
+
+/** package.json's engines (>= 20.17): older Node goes the long way, where oclif warns about it. */
+function nodeAtLeast(major, minor) {
+  const [ma, mi] = process.versions.node.split('.').map(Number)
+  return ma > major || (ma === major && mi >= minor)
+}
+
+/** A command invocation (not help, not a global flag): what the bundle's fast start is for. */
+function runsAsCommand(argv) {
+  if (process.env.MODELSEAL_NO_BUNDLE === '1' || !nodeAtLeast(20, 17) || argv.length === 0 || argv[0] === 'help' || argv[0].startsWith('-')) return false
+  for (const a of argv) {
+    if (a === '--') break
+    if (a === '--help') return false
+  }
+  return true
+}
+
+/**
+ * dist/cli.cjs, compiled from V8's code cache for this Node (dist/cli.cjs.<node version>.cache):
+ * the build writes it for the Node that built, and a run on another Node writes its own once
+ * (when dist/ is writable). A cache made after a run holds every function that run compiled,
+ * which Node's own compile cache (made before running) does not. V8 checks that a cache matches
+ * this V8 and this source, and compiles normally when it does not.
+ */
+function loadBundle() {
+  const file = fileURLToPath(new URL('../dist/cli.cjs', import.meta.url))
+  // The bundle is made from dist/ after tsc (npm run build). A later tsc alone rewrites every file
+  // of dist/ and leaves the bundle behind: then it is stale and the compiled files run instead.
+  const bundled = statSync(file, {throwIfNoEntry: false})
+  const compiled = statSync(fileURLToPath(new URL('../dist/src/errors.js', import.meta.url)), {throwIfNoEntry: false})
+  if (!bundled || (compiled && compiled.mtimeMs > bundled.mtimeMs)) return undefined
+  // @oclif/core checks, as it loads, that this Node satisfies the engines of the package.json
+  // above it — ours inside the bundle, which runsAsCommand() has already checked: skip the
+  // second check (it loads and runs semver) while the bundle loads.
+  const engineWarning = process.env.OCLIF_DISABLE_ENGINE_WARNING
+  process.env.OCLIF_DISABLE_ENGINE_WARNING = '1'
+  try {
+    return compileWithCache(file)
+  } finally {
+    if (engineWarning === undefined) delete process.env.OCLIF_DISABLE_ENGINE_WARNING
+    else process.env.OCLIF_DISABLE_ENGINE_WARNING = engineWarning
+  }
+}
+
+function compileWithCache(file) {
+  const require = module.createRequire(import.meta.url)
+  const vm = require('node:vm')
+  const cacheFile = `${file}.${process.version}-${process.arch}.cache`
+  const rebuild = process.env.MODELSEAL_WRITE_CODE_CACHE === '1'
+  let cachedData
+  try {
+    cachedData = rebuild ? undefined : readFileSync(cacheFile)
+  } catch {
+    // no cache for this Node yet: compile, and write one after this run
+  }
+  const script = new vm.Script(module.wrap(readFileSync(file, 'utf8')), {filename: file, cachedData})
+  const mod = {exports: {}}
+  script.runInThisContext()(mod.exports, module.createRequire(file), mod, file, fileURLToPath(new URL('../dist', import.meta.url)))
+  if (!cachedData || script.cachedDataRejected) {
+    process.on('exit', () => {
+      // Written whole under a temporary name, then renamed: a concurrent run never reads half a cache.
+      const tmp = `${cacheFile}.${process.pid}.tmp`
+      try {
+        writeFileSync(tmp, script.createCachedData())
+        renameSync(tmp, cacheFile)
+      } catch {
+        rmSync(tmp, {force: true})
+      }
+    })
+  }
+  return mod.exports
 }
 
 function fastPath(argv) {
@@ -23,7 +102,8 @@ function fastPath(argv) {
   if (os.platform() === 'linux' && /microsoft/i.test(os.release())) return false
   try {
     const pj = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
-    if (pj.oclif?.hooks) return false
+    // Only `init` hooks run before oclif prints the version or the root help.
+    if (pj.oclif?.hooks?.init) return false
     const arch = os.arch() === 'ia32' ? 'x86' : os.arch()
     const userAgent = `${pj.name}/${pj.version} ${os.platform()}-${arch} node-${process.version}`
     if (argv[0] === '--version' && !pj.oclif?.additionalVersionFlags) {

@@ -24,7 +24,9 @@ export function listSources(roots) {
 
 /** Relative imports of one file, resolved to repository paths (`x.js` → `x.ts`). */
 export function importsOf(file) {
-  const text = readFileSync(file, 'utf8').replace(/\/\*[^]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '')
+  const text = readFileSync(file, 'utf8')
+    .replace(/\/\*[^]*?\*\//g, '')
+    .replace(/^\s*\/\/.*$/gm, '')
   const out = new Set()
   for (const m of text.matchAll(IMPORT_RE)) {
     const spec = m[1] ?? m[2] ?? m[3]
@@ -101,7 +103,14 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     console.log(JSON.stringify({folders: obj, cycles}, null, 2))
   } else {
     for (const [from, to] of [...folders].sort()) {
-      console.log(`${from} -> ${[...to].sort().map(([t, n]) => `${t}(${n})`).join(' ') || '(nothing)'}`)
+      console.log(
+        `${from} -> ${
+          [...to]
+            .sort()
+            .map(([t, n]) => `${t}(${n})`)
+            .join(' ') || '(nothing)'
+        }`,
+      )
     }
     console.log(cycles.length ? `\n${cycles.length} import cycle(s):` : '\nno import cycles')
     for (const c of cycles) console.log(`  ${c.join(' <-> ')}`)

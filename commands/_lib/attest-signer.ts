@@ -8,7 +8,7 @@ import {Flags} from '@oclif/core'
 import {UsageError} from '../../src/errors.js'
 import type {SignerSpec} from '../../src/signing/types.js'
 import {passwordFlag} from './flags.js'
-import {keylessSignFlags, keylessSignOptions, tokenEnvironment} from './sigstore-flags.js'
+import {identityTokenFor, keylessSignFlags, keylessSignOptions} from './sigstore-flags.js'
 
 export const attestSignerFlags = {
   'private-key': Flags.string({description: 'PEM private key: sign with the key method (add --signing-certificate for the certificate method)'}),
@@ -33,8 +33,7 @@ export async function attestSignerSpec(f: Values): Promise<SignerSpec | undefine
     if (f['private-key'] || f['signing-certificate']) throw new UsageError('E_USAGE', '--sigstore signs keylessly: do not combine it with --private-key or --signing-certificate')
     const options = keylessSignOptions(f)
     // Resolve the token before scanning/hashing: a missing token must fail in milliseconds.
-    const {resolveIdentityToken} = await import('../../src/signing/keyless/index.js')
-    const token = await resolveIdentityToken(options.identityToken, tokenEnvironment(f))
+    const token = await identityTokenFor(f, (line) => process.stderr.write(`${line}\n`))
     return {method: 'sigstore', ...options, identityToken: token.token}
   }
   if (!f['private-key']) {

@@ -5,8 +5,10 @@
  */
 import {Flags} from '@oclif/core'
 
+import {DEFAULT_SHARD_SIZE} from '../../src/oms/resource-name.js'
 import type {HashAlgorithm, SerializationMethod} from '../../src/oms/types.js'
 import {ociSignFlags, registryFlags} from './oci.js'
+import {escapeName} from '../../src/util/escape.js'
 
 /** How the model is enumerated (signing, digest and verifying). */
 export const enumerationFlags = {
@@ -32,10 +34,10 @@ export const hashingFlags = {
     default: 'files' as const,
     description: 'Serialization: one digest per file, or per shard of --shard-size bytes',
   })(),
+  // No oclif default: `--shard-size` with `--method files` must be an error, not ignored.
   'shard-size': Flags.integer({
     min: 1,
-    default: 1_000_000_000,
-    description: 'Shard size in bytes for --method shards',
+    description: 'Shard size in bytes for --method shards [default: 1000000000]; an error with --method files',
   }),
   hash: Flags.option({
     options: ['sha256', 'blake2b', 'blake3'] as const,
@@ -55,15 +57,29 @@ export const signFlags = {
   ...hashingFlags,
   signature: Flags.string({
     default: 'model.sig',
-    description: 'Where to write the signature bundle (relative to the current directory); excluded from the model. For oci:// the bundle is pushed as a referrer and written here only when this flag is given',
+    description:
+      'Where to write the signature bundle (relative to the current directory); excluded from the model. For oci:// the bundle is pushed as a referrer and written here only when this flag is given',
   }),
   ...ociSignFlags,
+  'scan-attestation': Flags.string({
+    description:
+      'Also scan the model (while it is hashed) and write here a scan attestation about the same digest, signed the same way (what `attest scan` writes); excluded from the model',
+  }),
 }
 
 /** Flags common to every `verify …` command. */
 export const verifyFlags = {
   ...enumerationFlags,
-  signature: Flags.string({description: 'The signature bundle to verify (e.g. model.sig); required for a directory, optional for oci:// (default: the signatures attached in the registry)'}),
+  // What the signer covered, the verifier checks: the git files are skipped only when the
+  // signature records them in ignore_paths (the OMS rule), unless asked for here.
+  'ignore-git-paths': Flags.boolean({
+    allowNo: true,
+    description: 'Also exclude .git, .gitattributes, .github and .gitignore at the top of the model (default: exclude only what the signature records)',
+  }),
+  signature: Flags.string({
+    description:
+      'The signature bundle to verify (e.g. model.sig); required for a directory, optional for oci:// (default: the signatures attached in the registry)',
+  }),
   'ignore-unsigned-files': Flags.boolean({
     default: false,
     allowNo: true,
@@ -75,7 +91,7 @@ export const verifyFlags = {
 /** Maps parsed hashing flags to the library's options. */
 export function hashingOptions(flags: {
   method: SerializationMethod
-  'shard-size': number
+  'shard-size'?: number
   hash: HashAlgorithm
   'ignore-paths'?: string[]
   'ignore-git-paths': boolean
@@ -84,7 +100,7 @@ export function hashingOptions(flags: {
   return {
     method: flags.method,
     hashType: flags.hash,
-    shardSize: flags.method === 'shards' ? flags['shard-size'] : undefined,
+    shardSize: flags['shard-size'] ?? (flags.method === 'shards' ? DEFAULT_SHARD_SIZE : undefined),
     ignorePaths: flags['ignore-paths'] ?? [],
     ignoreGitPaths: flags['ignore-git-paths'],
     allowSymlinks: flags['allow-symlinks'],
@@ -94,5 +110,6 @@ export function hashingOptions(flags: {
 /** Non-fatal remarks on stderr (never on stdout, which may carry --json). */
 export function printWarnings(json: boolean, warnings: string[] | undefined): void {
   if (json) return
-  for (const w of warnings ?? []) process.stderr.write(`modelseal: warning: ${w}\n`)
+  // Warnings quote file names: escaped, so a name cannot start a line of its own.
+  for (const w of warnings ?? []) process.stderr.write(`modelseal: warning: ${escapeName(w)}\n`)
 }

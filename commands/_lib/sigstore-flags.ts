@@ -5,6 +5,8 @@
 import {Flags} from '@oclif/core'
 
 import {UsageError} from '../../src/errors.js'
+import {DEFAULT_CLIENT_ID, interactiveIdentityToken, PUBLIC_GOOD_ISSUER, STAGING_ISSUER} from '../../src/signing/keyless/oidc.js'
+import {checkedToken, resolveIdentityToken, type ResolvedToken} from '../../src/signing/keyless/token.js'
 import type {KeylessSignOptions, KeylessVerifyOptions} from '../../src/signing/types.js'
 
 export const keylessSignFlags = {
@@ -28,10 +30,29 @@ export const keylessSignFlags = {
   'fulcio-url': Flags.string({description: 'Fulcio base URL (overrides the default / trust config)'}),
   'rekor-url': Flags.string({description: 'Rekor (v1 API) base URL (overrides the default / trust config)'}),
   'tsa-url': Flags.string({description: 'RFC 3161 timestamp authority URL (overrides the default / trust config)'}),
+  'oauth-device': Flags.boolean({
+    default: false,
+    description: 'No token given: sign in with the OAuth device flow (a URL and a code to enter on another machine), for headless machines',
+    exclusive: ['oauth-force-oob'],
+  }),
+  'oauth-force-oob': Flags.boolean({
+    default: false,
+    description: 'No token given: do not open a browser; print the sign-in URL and read the code it shows from the terminal',
+  }),
+  'oidc-issuer': Flags.string({
+    description: `OIDC provider for the interactive sign-in (default: the trust config's, else ${PUBLIC_GOOD_ISSUER}, or ${STAGING_ISSUER} with --use-staging)`,
+  }),
+  'client-id': Flags.string({default: DEFAULT_CLIENT_ID, description: 'OIDC client id for the interactive sign-in'}),
+  'client-secret': Flags.string({description: 'OIDC client secret for the interactive sign-in, if the provider needs one', env: 'MODELSEAL_OIDC_CLIENT_SECRET'}),
 }
 
 type KeylessSignFlagValues = {
   'identity-token'?: string
+  'oauth-device'?: boolean
+  'oauth-force-oob'?: boolean
+  'oidc-issuer'?: string
+  'client-id'?: string
+  'client-secret'?: string
   'use-ambient-credentials': boolean
   'use-staging': boolean
   'trust-config'?: string
@@ -56,6 +77,62 @@ export function tokenEnvironment(f: KeylessSignFlagValues): NodeJS.ProcessEnv {
   if (f['use-ambient-credentials']) return process.env
   const {ACTIONS_ID_TOKEN_REQUEST_URL: _u, ACTIONS_ID_TOKEN_REQUEST_TOKEN: _t, ...rest} = process.env
   return rest
+}
+
+/**
+ * The identity token: --identity-token, $SIGSTORE_ID_TOKEN or GitHub Actions; failing those, the
+ * interactive sign-in (browser with a loopback redirect, out of band, or device flow) when a
+ * person can answer it — a terminal, or a flow asked for explicitly.
+ */
+export async function identityTokenFor(f: KeylessSignFlagValues, print: (line: string) => void): Promise<ResolvedToken> {
+  const options = keylessSignOptions(f)
+  try {
+    return await resolveIdentityToken(options.identityToken, tokenEnvironment(f))
+  } catch (err) {
+    const explicit = f['oauth-device'] || f['oauth-force-oob'] || f['oidc-issuer'] !== undefined
+    const person = process.stdin.isTTY && process.stderr.isTTY
+    if ((err as {code?: string}).code !== 'E_SIGSTORE_NO_TOKEN' || !(explicit || person)) throw err
+  }
+  const token = await interactiveIdentityToken({
+    issuer: await oidcIssuerFor(f),
+    clientId: f['client-id'],
+    clientSecret: f['client-secret'],
+    device: f['oauth-device'],
+    forceOob: f['oauth-force-oob'],
+    print,
+    readLine: readLineFromStdin,
+  })
+  return checkedToken(token, 'interactive')
+}
+
+async function oidcIssuerFor(f: KeylessSignFlagValues): Promise<string> {
+  if (f['oidc-issuer']) return f['oidc-issuer']
+  if (f['trust-config']) {
+    const {readClientTrustConfig} = await import('../../src/signing/keyless/trust-files.js')
+    const {signingConfig} = await readClientTrustConfig(f['trust-config'])
+    const url = signingConfig.oidcUrls?.[0]?.url
+    if (url) return url
+  }
+  return f['use-staging'] ? STAGING_ISSUER : PUBLIC_GOOD_ISSUER
+}
+
+function readLineFromStdin(): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = ''
+    const onData = (d: Buffer) => {
+      text += d.toString('utf8')
+      const nl = text.indexOf('\n')
+      if (nl !== -1 || text.length > 4096) {
+        process.stdin.off('data', onData)
+        // Nothing else reads stdin; an open pipe would keep the process alive after signing.
+        process.stdin.destroy()
+        resolve(text.slice(0, nl === -1 ? undefined : nl))
+      }
+    }
+    process.stdin.on('data', onData)
+    process.stdin.once('end', () => reject(new Error('end of input before a code was entered')))
+    process.stdin.resume()
+  })
 }
 
 /** Fulcio-extension flags: flag name → extension name (see docs/keyless.md for the list). */

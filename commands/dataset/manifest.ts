@@ -2,6 +2,7 @@ import {Args, Flags} from '@oclif/core'
 
 import {createManifest, parsePartition} from '../../src/dataset/manifest.js'
 import type {DatasetHeader} from '../../src/dataset/types.js'
+import {escapeName} from '../../src/util/escape.js'
 import {createProgress} from '../../src/util/progress.js'
 import {ModelsealCommand} from '../_lib/base-command.js'
 
@@ -45,10 +46,10 @@ export default class DatasetManifest extends ModelsealCommand {
     })
     const h = r.header
     const part = h.partition ? ` (partial manifest ${h.partition.index}/${h.partition.count}; combine with "dataset merge")` : ''
-    this.log(`Wrote ${r.headerPath}${part}`)
+    this.log(`Wrote ${escapeName(r.headerPath)}${part}`)
     this.log(`  ${h.stats.files} files, ${h.stats.bytes} bytes, ${h.shards.length} shard(s), ${h.hash.file}`)
     this.log(`  root (dsm1-root): ${h.root}`)
-    if (r.skipped.length > 0) process.stderr.write(`modelseal: warning: ${r.skipped.length} link member(s) skipped (--allow-links), e.g. ${JSON.stringify(r.skipped[0])}\n`)
+    if (r.skipped.length > 0) process.stderr.write(`modelseal: WARNING: ${r.skipped.length} link member(s) skipped (--allow-links), not in the manifest: ${r.skipped.slice(0, 10).map(escapeName).join(', ')}${r.skipped.length > 10 ? ', ...' : ''}\n`)
     return h
   }
 }

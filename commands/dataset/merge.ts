@@ -2,6 +2,7 @@ import {Args, Flags} from '@oclif/core'
 
 import {mergeManifests} from '../../src/dataset/merge.js'
 import type {DatasetHeader} from '../../src/dataset/types.js'
+import {escapeName} from '../../src/util/escape.js'
 import {ModelsealCommand} from '../_lib/base-command.js'
 
 export default class DatasetMerge extends ModelsealCommand {
@@ -21,7 +22,7 @@ export default class DatasetMerge extends ModelsealCommand {
   public async run(): Promise<DatasetHeader> {
     const {argv, flags} = await this.parse(DatasetMerge)
     const r = await mergeManifests(argv as string[], {output: flags.output, force: flags.force})
-    this.log(`Wrote ${r.headerPath}: ${r.header.stats.files} files, ${r.header.stats.bytes} bytes from ${argv.length} partial manifests`)
+    this.log(`Wrote ${escapeName(r.headerPath)}: ${r.header.stats.files} files, ${r.header.stats.bytes} bytes from ${argv.length} partial manifests`)
     this.log(`  root (dsm1-root): ${r.header.root}`)
     return r.header
   }

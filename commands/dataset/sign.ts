@@ -2,6 +2,7 @@ import {Args, Flags} from '@oclif/core'
 
 import {datasetUri, signManifest} from '../../src/dataset/statement.js'
 import {DATASET_PREDICATE_TYPE} from '../../src/dataset/types.js'
+import {escapeName} from '../../src/util/escape.js'
 import {ModelsealCommand} from '../_lib/base-command.js'
 import {datasetSignerFlags, datasetSignerSpec} from '../_lib/dataset-flags.js'
 
@@ -35,8 +36,8 @@ export default class DatasetSign extends ModelsealCommand {
     const spec = await datasetSignerSpec(flags)
     const r = await signManifest(args.manifest, spec, flags.signature)
     const h = r.header
-    this.log(`Signed dataset ${datasetUri(h)} (${h.stats.files} files, root ${h.root}) with the ${spec.method} method`)
-    this.log(`  signature: ${r.signaturePath}`)
+    this.log(`Signed dataset ${escapeName(datasetUri(h))} (${h.stats.files} files, root ${h.root}) with the ${spec.method} method`)
+    this.log(`  signature: ${escapeName(r.signaturePath)}`)
     return {
       signature: r.signaturePath,
       method: spec.method,

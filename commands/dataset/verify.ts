@@ -2,6 +2,7 @@ import {Args, Flags} from '@oclif/core'
 
 import {UsageError} from '../../src/errors.js'
 import {verifyDataset, type DatasetVerifyReport} from '../../src/dataset/verify.js'
+import {escapeName} from '../../src/util/escape.js'
 import {createProgress} from '../../src/util/progress.js'
 import {ModelsealCommand} from '../_lib/base-command.js'
 import {datasetVerifierFlags, datasetVerifierSpec} from '../_lib/dataset-flags.js'
@@ -29,6 +30,7 @@ export default class DatasetVerify extends ModelsealCommand {
     'allow-links': Flags.boolean({default: false, description: 'As for dataset manifest: follow symlinks inside a directory, skip link members in tars'}),
     'max-list': Flags.integer({min: 0, max: 100_000, default: 100, description: 'Files listed per kind of change (counts are always exact)'}),
     workers: Flags.integer({min: 1, max: 64, description: 'Hash worker threads (default: one per core)'}),
+    'allow-empty-selection': Flags.boolean({default: false, description: 'With --paths/--sample: a selection that matches no file is not a failure (by default checking nothing fails, exit 1)'}),
   }
 
   public async run(): Promise<DatasetVerifyReport> {
@@ -53,6 +55,7 @@ export default class DatasetVerify extends ModelsealCommand {
       allowLinks: flags['allow-links'],
       listLimit: flags['max-list'],
       workers: flags.workers,
+      allowEmptySelection: flags['allow-empty-selection'],
       progress: createProgress('verifying', {unit: 'files', enabled: this.jsonEnabled() ? false : undefined}),
     })
     this.printReport(r)
@@ -61,13 +64,19 @@ export default class DatasetVerify extends ModelsealCommand {
   }
 
   private printReport(r: DatasetVerifyReport): void {
+    // Every name is escaped: a path holding a newline must not print a forged result line.
+    const q = escapeName
     const sig = r.signature.status === 'verified' ? `signature verified (${r.signature.signer?.method})` : 'UNSIGNED (integrity only, authenticity NOT checked)'
-    this.log(`${r.result.toUpperCase()}: dataset ${r.uri} root ${r.root}`)
+    this.log(`${r.result.toUpperCase()}: dataset ${q(r.uri)} root ${r.root}`)
     this.log(`  ${sig}; shards ${r.manifest.shardsChecked ? `checked (${r.manifest.shards})` : 'FAILED'}; mode ${r.mode}, coverage ${r.coverage}`)
-    for (const p of r.manifest.problems) this.log(`  manifest: ${p}`)
+    for (const p of r.manifest.problems) this.log(`  manifest: ${q(p)}`)
+    for (const f of r.failures ?? []) this.log(`  failed: ${q(f)}`)
     if (r.checked) this.log(`  files: ${r.checked.matched} matched of ${r.checked.expected} expected (${r.checked.actual} found)`)
-    if (r.selection?.sample) this.log(`  sample: rate ${r.selection.sample.rate}, seed ${JSON.stringify(r.selection.sample.seed)} — partial check`)
-    if (r.selection?.paths) this.log(`  paths: ${r.selection.paths.join(', ')} — partial check`)
+    if (r.selection?.sample) this.log(`  sample: rate ${r.selection.sample.rate}, seed ${q(JSON.stringify(r.selection.sample.seed))} — partial check`)
+    if (r.selection?.paths) this.log(`  paths: ${r.selection.paths.map(q).join(', ')} — partial check`)
+    if (r.skippedLinks?.length) {
+      process.stderr.write(`modelseal: WARNING: ${r.skippedLinks.length} link member${r.skippedLinks.length === 1 ? '' : 's'} skipped (--allow-links), not verified: ${r.skippedLinks.slice(0, 10).map(q).join(', ')}${r.skippedLinks.length > 10 ? ', ...' : ''}\n`)
+    }
     const c = r.changes
     if (!c) return
     const more = (shown: number, count: number) => (count > shown ? `  ... and ${count - shown} more` : undefined)
@@ -78,9 +87,9 @@ export default class DatasetVerify extends ModelsealCommand {
       const m = more(lines.length, count)
       if (m) this.log(`  ${m}`)
     }
-    section('added', c.added.count, c.added.paths)
-    section('removed', c.removed.count, c.removed.paths)
-    section('modified', c.modified.count, c.modified.items.map((i) => `${i.path} (${i.reason === 'size' ? `size ${i.expected.size} → ${i.actual.size}` : 'content differs'})`))
-    section('renamed', c.renamed.count, c.renamed.items.map((i) => `${i.from} → ${i.to}`))
+    section('added', c.added.count, c.added.paths.map(q))
+    section('removed', c.removed.count, c.removed.paths.map(q))
+    section('modified', c.modified.count, c.modified.items.map((i) => `${q(i.path)} (${i.reason === 'size' ? `size ${i.expected.size} → ${i.actual.size}` : 'content differs'})`))
+    section('renamed', c.renamed.count, c.renamed.items.map((i) => `${q(i.from)} → ${q(i.to)}`))
   }
 }

@@ -5,7 +5,7 @@
  */
 import {InputError} from '../errors.js'
 import type {SerializationParams} from '../oms/types.js'
-import {CATEGORIES, SEVERITIES, type FileReport, type Finding, type ScanReport, type ScanSummary, type Severity} from '../scan/types.js'
+import {CATEGORIES, SEVERITIES, type FileReport, type Finding, type ScanReport, type ScanSummary, type Severity, type SkippedEntry} from '../scan/types.js'
 import {buildStatement, parseTime, type Statement} from './statement.js'
 
 export const SCAN_PREDICATE_TYPE = 'https://modelseal.dev/scan/v1'
@@ -17,8 +17,12 @@ export interface ScanPredicate {
   scannedAt: string
   /** How the subject digest was computed (OMS serialization of the model). */
   serialization: SerializationParams
-  /** Every file the scanner looked at, with its status: a "pass" must say what was evaluated. */
-  coverage: {files: {path: string; format: string; status: string}[]}
+  /**
+   * Every file the scanner looked at, with its status: a "pass" must say what was evaluated.
+   * `paths: model-relative` says that file paths (here and in the report) are relative to the
+   * model, so a verifier can hold them against the files on disk.
+   */
+  coverage: {paths?: 'model-relative'; files: {path: string; format: string; status: string}[]}
   verdict: 'pass' | 'fail'
   summary: ScanSummary
   report: ScanReport
@@ -36,7 +40,7 @@ export function buildScanStatement(opts: {
     scanner: {name: r.tool.name, version: r.tool.version, uri: `pkg:npm/modelseal@${r.tool.version}`},
     scannedAt: opts.scannedAt.toISOString(),
     serialization: opts.serialization,
-    coverage: {files: r.files.map((f) => ({path: f.path, format: f.format, status: f.status}))},
+    coverage: {paths: 'model-relative', files: r.files.map((f) => ({path: f.path, format: f.format, status: f.status}))},
     verdict: r.summary.failed || r.summary.errors > 0 ? 'fail' : 'pass',
     summary: r.summary,
     report: r,
@@ -53,6 +57,8 @@ export interface ParsedScanAttestation {
   serialization: SerializationParams
   report: ScanReport
   scanner: {name: string; version: string}
+  /** The report's paths are model-relative (coverage.paths); older attestations used display paths. */
+  pathsRelative: boolean
 }
 
 /** Reads a verified scan statement; any shape problem is an InputError (exit 3). */
@@ -81,13 +87,21 @@ export function parseScanStatement(st: Statement, what: string): ParsedScanAttes
     if (isObj(f.error) && str(f.error.code, 256) && str(f.error.message)) out.error = {code: f.error.code, message: f.error.message}
     return out
   })
+  // What the scan saw but did not analyse, with why: coverage rules hold it against the model's files.
+  const skippedRaw = p.report.skipped ?? []
+  if (!Array.isArray(skippedRaw) || skippedRaw.length > MAX_SCAN_FILES) throw bad('report.skipped is malformed')
+  const skipped: SkippedEntry[] = skippedRaw.map((x, i) => {
+    if (!isObj(x) || !str(x.path) || !str(x.reason) || !['file', 'directory', 'symlink', 'special'].includes(x.kind as string)) throw bad(`report.skipped[${i}] is malformed`)
+    return {path: x.path, kind: x.kind as SkippedEntry['kind'], reason: x.reason}
+  })
   const summary = isObj(p.report.summary) ? (p.report.summary as unknown as ScanSummary) : summarize(files)
   return {
     subjectDigest: digest,
     scannedAt: parseTime(p.scannedAt),
     serialization,
     scanner: {name: p.scanner.name, version: p.scanner.version},
-    report: {tool: {name: 'modelseal', version: p.scanner.version}, files, summary: {...summarize(files), failOn: summary.failOn ?? 'high'}},
+    pathsRelative: isObj(p.coverage) && p.coverage.paths === 'model-relative',
+    report: {tool: {name: 'modelseal', version: p.scanner.version}, files, skipped, summary: {...summarize(files), failOn: summary.failOn ?? 'high'}},
   }
 }
 

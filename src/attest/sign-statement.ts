@@ -5,9 +5,10 @@
  */
 import path from 'node:path'
 
-import {InputError} from '../errors.js'
+import {InputError, UsageError} from '../errors.js'
 import {writeAtomically} from '../io/index.js'
 import {modelNameOf, serializeModel} from '../oms/serialize.js'
+import {signModel, type SignModelOptions, type SignModelResult} from '../oms/sign.js'
 import type {SerializationParams} from '../oms/types.js'
 import type {ScanReport} from '../scan/types.js'
 import {serializeBundle, signPayload} from '../signing/index.js'
@@ -50,7 +51,7 @@ export async function attestScan(opts: {
     allowSymlinks: false,
   })
   if (manifest.resources.length === 0) throw new InputError('E_EMPTY_MODEL', `model ${opts.modelPath} has no files to attest`)
-  const report = await opts.runScan(opts.modelPath)
+  const report = relativeReport(await opts.runScan(opts.modelPath), opts.modelPath)
   // The output path is an implementation detail of this run: record only the user's ignores.
   const serialization: SerializationParams = {...manifest.serialization, ignorePaths: manifest.serialization.ignorePaths.filter((p) => !isOutput(opts.modelPath, opts.output, p))}
   const statement = buildScanStatement({modelName: modelNameOf(opts.modelPath), rootDigest: manifest.rootDigest, serialization, report, scannedAt: opts.now ?? new Date()})
@@ -58,6 +59,51 @@ export async function attestScan(opts: {
   return {output: path.resolve(opts.output), statement, rootDigest: manifest.rootDigest, serialization, report}
 }
 
+/**
+ * The report with file paths relative to the model (the scanner prints them as given on the
+ * command line), so a verifier can hold each one against the model's files. For a single-file
+ * model the path is the file's name.
+ */
+export function relativeReport(report: ScanReport, modelPath: string): ScanReport {
+  const root = path.resolve(modelPath)
+  const rel = (p: string) => {
+    const r = path.relative(root, path.resolve(p))
+    return r === '' ? path.basename(root) : r.split(path.sep).join('/')
+  }
+  return {...report, files: report.files.map((f) => ({...f, path: rel(f.path)})), ...(report.skipped ? {skipped: report.skipped.map((x) => ({...x, path: rel(x.path)}))} : {})}
+}
+
 function isOutput(modelPath: string, out: string, rel: string): boolean {
   return path.resolve(modelPath, rel) === path.resolve(out)
+}
+
+/**
+ * `sign … --scan-attestation FILE`: signs the model and, about the same root digest, a scan
+ * attestation with the same signer. The model is enumerated and hashed once for both signatures,
+ * and the scan runs at the same time as the hashing, on the same worker engine (sign then
+ * `attest scan` would hash the model twice, one after the other, and scan after that).
+ * The attestation file is excluded from the model like the signature.
+ */
+export async function signModelWithScan(
+  modelPath: string,
+  opts: SignModelOptions & {scanAttestation: string; runScan: (modelPath: string) => Promise<ScanReport>; now?: Date},
+): Promise<SignModelResult & {scan: ScanAttestationResult}> {
+  const output = path.resolve(opts.scanAttestation)
+  if (opts.signaturePath && path.resolve(opts.signaturePath) === output) {
+    throw new UsageError('E_USAGE', 'the scan attestation and the signature must be different files')
+  }
+  // Both started before either is awaited: the scan's reads and checks overlap the hashing.
+  const scanning = opts.runScan(modelPath)
+  scanning.catch(() => undefined)
+  const inside = !path.relative(path.resolve(modelPath), output).startsWith('..')
+  const signed = await signModel(modelPath, {...opts, ignorePaths: [...(opts.ignorePaths ?? []), ...(inside ? [output] : [])]})
+  // Paths relative to the model, as `attest scan` writes them: a policy checks coverage against them.
+  const report = relativeReport(await scanning, modelPath)
+  const serialization: SerializationParams = {
+    ...signed.manifest.serialization,
+    ignorePaths: signed.manifest.serialization.ignorePaths.filter((p) => !isOutput(modelPath, output, p)),
+  }
+  const statement = buildScanStatement({modelName: modelNameOf(modelPath), rootDigest: signed.manifest.rootDigest, serialization, report, scannedAt: opts.now ?? new Date()})
+  await signStatement(statement, opts.signer, output)
+  return {...signed, scan: {output, statement, rootDigest: signed.manifest.rootDigest, serialization, report}}
 }

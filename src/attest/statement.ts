@@ -5,6 +5,7 @@
  */
 import {InputError} from '../errors.js'
 import {parseBoundedJson} from '../signing/bundle.js'
+import {parseRfc3339} from '../util/rfc3339.js'
 
 export const STATEMENT_V1 = 'https://in-toto.io/Statement/v1'
 export const MAX_SUBJECTS = 1024
@@ -59,8 +60,7 @@ export function subjectDigests(s: Statement, key: string): string[] {
   return s.subject.map((x) => x.digest[key]).filter((d): d is string => typeof d === 'string')
 }
 
+/** A signed time field: strict RFC 3339 (an impossible date is no date). */
 export function parseTime(v: unknown): Date | undefined {
-  if (typeof v !== 'string' || v.length > 64) return undefined
-  const d = new Date(v)
-  return Number.isNaN(d.getTime()) ? undefined : d
+  return parseRfc3339(v)
 }

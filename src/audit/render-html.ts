@@ -54,7 +54,7 @@ export function auditHtml(r: AuditReport, toolVersion?: string): string {
   for (const s of r.signatures) {
     L.push(`<div class="finding signature" data-status="${text(s.status)}"><div>${badge(s.status)} <code>${text(s.source)}</code></div>`)
     if (s.note) L.push(`<div class="msg">${text(s.note, 2000)}</div>`)
-    L.push(signerHtml(s.signer))
+    L.push(s.signer ? signerHtml(s.signer) : '<div class="where">signer: unknown (the signature did not verify)</div>')
     if (s.signedAt) L.push(`<div class="where">signed at (trusted time): ${text(s.signedAt)}</div>`)
     L.push(`<div class="where">covers root <code>sha256:${text(s.rootDigest ?? '?')}</code> — ${s.resources.length} resource(s), ${text(s.serialization?.method)}/${text(s.serialization?.hashType)}</div>`)
     if (s.content) L.push(`<div class="msg">${badge(s.content.matches ? 'pass' : 'fail')} local files ${s.content.matches ? 'match the signed manifest' : 'do NOT match the signed manifest'}</div>`)

@@ -22,7 +22,8 @@ function body(r: AuditReport, h: (level: number, s: string) => string, li: (s: s
   for (const s of r.signatures) {
     L.push(h(3, `${s.source} — ${s.status.toUpperCase()}`))
     if (s.note) L.push(li(`note: ${s.note}`))
-    for (const x of signerLines(s.signer)) L.push(li(x))
+    if (s.signer) for (const x of signerLines(s.signer)) L.push(li(x))
+    else L.push(li('signer: unknown (the signature did not verify)'))
     if (s.signedAt) L.push(li(`signed at (trusted time): ${s.signedAt}`))
     L.push(li(`covers root sha256:${s.rootDigest ?? '?'} — ${s.resources.length} resource(s), ${s.serialization?.method}/${s.serialization?.hashType}`))
     for (const res of s.resources.slice(0, MAX_LISTED)) L.push(li(`  ${res.name}  ${res.algorithm}:${res.digest}`))
@@ -33,6 +34,7 @@ function body(r: AuditReport, h: (level: number, s: string) => string, li: (s: s
       if (c.changed.length) L.push(li(`changed: ${c.changed.join(', ')}`))
       if (c.missing.length) L.push(li(`missing: ${c.missing.join(', ')}`))
       if (c.notCovered.length) L.push(li(`local files not covered by the signature: ${c.notCovered.join(', ')}`))
+      if (c.ignoredBySigner.length) L.push(li(`of those, ignored by the signer: ${c.ignoredBySigner.join(', ')}`))
     }
   }
   L.push('')

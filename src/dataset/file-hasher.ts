@@ -1,19 +1,18 @@
 /**
  * Hashes the files of a directory listing on all cores, results in listing order. Dataset files
- * are mostly small, so the per-file cost decides: batches of paths go to worker threads that
- * hash with four system calls per file (hash-worker.ts), and a bounded number of batches is in
- * flight so that millions of files never become millions of pending promises.
+ * are mostly small, so the per-file cost decides: batches of paths go to the worker engine
+ * (src/workers), whose lanes hash them with four system calls per file (hash-worker.ts), and a
+ * bounded number of batches is in flight so that millions of files never become millions of
+ * pending promises.
  */
-import os from 'node:os'
-import {Worker} from 'node:worker_threads'
-
-import {InputError} from '../errors.js'
+import {InputError, isErrorCode} from '../errors.js'
+import {MAX_WORKERS as ENGINE_MAX_WORKERS, sharedEngine, WorkerEngine} from '../workers/engine.js'
+import {datasetBatchHandler, type HashBatchRequest} from './hash-worker.js'
 import type {DatasetHashAlgorithm} from './types.js'
-import type {HashBatchReply, HashBatchRequest} from './hash-worker.js'
 
-/** Files per message to a worker. */
+/** Files per task. */
 export const BATCH_FILES = 512
-export const MAX_WORKERS = 64
+export const MAX_WORKERS = ENGINE_MAX_WORKERS
 
 export interface RawBatch {
   count: number
@@ -27,61 +26,28 @@ export interface FileDigest {
   digest: string
 }
 
-function startWorker(): Worker {
-  const here = import.meta.url
-  if (!here.endsWith('.ts')) return new Worker(new URL('./hash-worker.js', here))
-  // Running from sources through tsx: loader hooks of the main thread do not reach workers on
-  // every Node version, so the worker registers tsx itself before importing the TypeScript.
-  const api = import.meta.resolve('tsx/esm/api')
-  const target = new URL('./hash-worker.ts', here).href
-  return new Worker(`import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(target)}) })`, {eval: true})
-}
-
+/** The dataset face of the worker engine: the process's engine, or one of `size` lanes of its own. */
 export class FileHashPool {
-  readonly size: number
-  private readonly idle: Worker[] = []
-  private readonly all: Worker[] = []
-  private readonly waiting: ((w: Worker) => void)[] = []
+  readonly engine: WorkerEngine
+  private readonly owned: boolean
   private nextId = 1
-  private dead?: Error
 
   constructor(size?: number) {
-    const n = size ?? os.availableParallelism()
-    this.size = Math.max(1, Math.min(MAX_WORKERS, n))
+    this.owned = size !== undefined
+    this.engine = size === undefined ? sharedEngine() : new WorkerEngine({workers: Math.max(1, Math.min(MAX_WORKERS, size))})
   }
 
-  private spawn(): Worker {
-    const worker = startWorker()
-    worker.on('error', (err) => {
-      this.dead = new InputError('E_WORKER', `a hash worker failed: ${err.message}`)
-    })
-    // Idle workers do not keep the process alive (a warmed pool whose source is never read must
-    // not hang the CLI); hashBatchRaw refs a worker while it has a batch.
-    worker.unref()
-    this.all.push(worker)
-    return worker
+  get size(): number {
+    return this.engine.parallelism
   }
 
-  /** Starts all workers now, so that their start-up overlaps whatever comes before the first batch (the directory walk). */
+  /** Starts the workers now, so that their start-up overlaps whatever comes before the first batch (the directory walk). */
   warm(): this {
-    while (this.all.length < this.size) this.idle.push(this.spawn())
+    this.engine.warm()
     return this
   }
 
-  private acquire(): Promise<Worker> {
-    const w = this.idle.pop()
-    if (w) return Promise.resolve(w)
-    if (this.all.length < this.size) return Promise.resolve(this.spawn())
-    return new Promise((resolve) => this.waiting.push(resolve))
-  }
-
-  private release(w: Worker): void {
-    const next = this.waiting.shift()
-    if (next) next(w)
-    else this.idle.push(w)
-  }
-
-  /** Hashes one batch on one worker; rejects with the first failing file's error. */
+  /** Hashes one batch; rejects with the first failing file's error. */
   async hashBatch(root: string, paths: string[], follow: Uint8Array, alg: DatasetHashAlgorithm): Promise<FileDigest[]> {
     const r = await this.hashBatchRaw(root, paths, follow, alg)
     const out: FileDigest[] = new Array(paths.length)
@@ -90,38 +56,30 @@ export class FileHashPool {
     return out
   }
 
-  /** Like hashBatch, as the worker's raw arrays (32 digest bytes per file): no object per file. */
+  /** Like hashBatch, as the raw arrays (32 digest bytes per file): no object per file. */
   async hashBatchRaw(root: string, paths: string[], follow: Uint8Array, alg: DatasetHashAlgorithm): Promise<RawBatch> {
-    if (this.dead) throw this.dead
-    const w = await this.acquire()
-    const id = this.nextId++
-    try {
-      const reply = await new Promise<HashBatchReply>((resolve, reject) => {
-        const onMessage = (m: HashBatchReply) => {
-          if (m.id !== id) return
-          w.off('message', onMessage)
-          w.off('exit', onExit)
-          resolve(m)
-        }
-        const onExit = (code: number) => reject(this.dead ?? new InputError('E_WORKER', `a hash worker exited (code ${code})`))
-        w.on('message', onMessage)
-        w.once('exit', onExit)
-        w.ref()
-        w.postMessage({id, alg, root, names: paths.join('\n'), follow} satisfies HashBatchRequest)
-      })
-      if (!reply.ok) throw new InputError(reply.code, reply.message)
-      return {count: paths.length, digests: Buffer.from(reply.digests.buffer, reply.digests.byteOffset, reply.digests.byteLength), sizes: reply.sizes}
-    } finally {
-      w.unref()
-      this.release(w)
-    }
+    return this.run(this.task(root, paths, follow, alg), paths.length)
   }
 
-  async close(): Promise<void> {
-    await Promise.all(this.all.map((w) => w.terminate()))
-    this.all.length = 0
-    this.idle.length = 0
+  task(root: string, paths: string[], follow: Uint8Array, alg: DatasetHashAlgorithm) {
+    const payload: HashBatchRequest = {id: this.nextId++, alg, root, names: paths.join('\n'), follow}
+    // The main thread walks, sorts and writes the manifest meanwhile: worker threads only.
+    return {handler: datasetBatchHandler, payload, mainLane: false}
   }
+
+  private async run(task: ReturnType<FileHashPool['task']>, count: number): Promise<RawBatch> {
+    return toRaw(await this.engine.run(task), count)
+  }
+
+  /** Stops the pool's own engine (the process's engine stays up, its idle workers unref'd). */
+  async close(): Promise<void> {
+    if (this.owned) await this.engine.close()
+  }
+}
+
+function toRaw(reply: Awaited<ReturnType<typeof datasetBatchHandler.fn>>['value'], count: number): RawBatch {
+  if (!reply.ok) throw new InputError(isErrorCode(reply.code) ? reply.code : 'E_INTERNAL', reply.message)
+  return {count, digests: Buffer.from(reply.digests.buffer, reply.digests.byteOffset, reply.digests.byteLength), sizes: reply.sizes}
 }
 
 /**
@@ -138,32 +96,26 @@ export async function* hashBatchesInOrder(
   opts: {workers?: number; onBatch?: (files: number) => void; pool?: FileHashPool} = {},
 ): AsyncGenerator<RawBatch> {
   const pool = opts.pool ?? new FileHashPool(opts.workers)
-  if (count === 0) {
-    await pool.close()
-    return
-  }
-  const inFlight: Promise<RawBatch>[] = []
-  let next = 0
-  const submit = () => {
-    const start = next
-    const end = Math.min(count, start + BATCH_FILES)
-    next = end
-    const f = new Uint8Array(end - start)
-    const batch: string[] = new Array(end - start)
-    for (let i = start; i < end; i++) {
-      f[i - start] = follow(i) ? 1 : 0
-      batch[i - start] = pathAt(i)
+  // File counts of the batches in flight, oldest first.
+  const counts: number[] = []
+  function* tasks() {
+    for (let next = 0; next < count; ) {
+      const start = next
+      const end = Math.min(count, start + BATCH_FILES)
+      next = end
+      const f = new Uint8Array(end - start)
+      const batch: string[] = new Array(end - start)
+      for (let i = start; i < end; i++) {
+        f[i - start] = follow(i) ? 1 : 0
+        batch[i - start] = pathAt(i)
+      }
+      counts.push(end - start)
+      yield pool.task(root, batch, f, alg)
     }
-    const p = pool.hashBatchRaw(root, batch, f, alg)
-    // Observed later in order; never an unhandled rejection if we stop early.
-    p.catch(() => undefined)
-    inFlight.push(p)
   }
   try {
-    while (next < count && inFlight.length < pool.size * 2) submit()
-    while (inFlight.length > 0) {
-      const batch = await inFlight.shift()!
-      if (next < count) submit()
+    for await (const reply of pool.engine.ordered(tasks())) {
+      const batch = toRaw(reply, counts.shift()!)
       opts.onBatch?.(batch.count)
       yield batch
     }

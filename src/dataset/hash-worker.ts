@@ -1,14 +1,15 @@
 /**
- * Hash worker of the dataset fast path: hashes batches of whole files synchronously (a worker
- * thread has nothing else to do) with the fewest system calls per file — open (no-follow,
- * non-blocking), fstat, read, close — and answers with one transferable message per batch.
+ * Task handler of the worker engine (src/workers) for the dataset fast path: hashes batches of
+ * whole files synchronously (a worker thread has nothing else to do) with the fewest system calls
+ * per file — open (no-follow, non-blocking), fstat, read, close — and answers with one
+ * transferable message per batch.
  */
 import {createHash, hash as oneShot} from 'node:crypto'
 import fs from 'node:fs'
 import {sep} from 'node:path'
-import {parentPort} from 'node:worker_threads'
 
 import {createHasher, type HashAlgorithm, type Hasher} from '../hashing/algorithms.js'
+import {defineHandler, type HandlerContext, type HandlerResult} from '../workers/engine.js'
 
 export interface HashBatchRequest {
   id: number
@@ -125,9 +126,10 @@ async function runBatch(req: HashBatchRequest): Promise<HashBatchReply> {
   return {id: req.id, ok: true, digests, sizes}
 }
 
-if (parentPort) {
-  const port = parentPort
-  port.on('message', (req: HashBatchRequest) => {
-    void runBatch(req).then((reply) => port.postMessage(reply, reply.ok ? [reply.digests.buffer as ArrayBuffer, reply.sizes.buffer as ArrayBuffer] : []))
-  })
+export async function handle(req: HashBatchRequest, ctx: HandlerContext): Promise<HandlerResult<HashBatchReply>> {
+  const reply = await runBatch(req)
+  if (reply.ok) ctx.progress(reply.sizes.reduce((a, b) => a + b, 0))
+  return {value: reply, transfer: reply.ok ? [reply.digests.buffer as ArrayBuffer, reply.sizes.buffer as ArrayBuffer] : []}
 }
+
+export const datasetBatchHandler = defineHandler(import.meta.url, handle)

@@ -3,10 +3,11 @@
  * field is checked for type, range and consistency, because the header decides which bytes are
  * trusted: anything unexpected is an InputError (exit 3), never a guess.
  */
-import {readFile, stat} from 'node:fs/promises'
+import {stat} from 'node:fs/promises'
 import path from 'node:path'
 
 import {InputError} from '../errors.js'
+import {readBoundedFile} from '../io/index.js'
 import {parseBoundedJson} from './json-guard.js'
 import {MAX_FILE_SIZE, MAX_HEADER_BYTES, MAX_PARTITIONS, MAX_SHARD_ENTRIES, MAX_SHARDS} from './limits.js'
 import {rootOfRoots} from './merkle.js'
@@ -45,7 +46,9 @@ export async function loadManifest(p: string): Promise<LoadedManifest> {
   const hst = await stat(headerPath).catch(() => undefined)
   if (!hst?.isFile()) throw new InputError('E_DATASET_MANIFEST_UNREADABLE', `no manifest.json at ${headerPath}`)
   if (hst.size > MAX_HEADER_BYTES) throw new InputError(MALFORMED, `${headerPath} is larger than ${MAX_HEADER_BYTES} bytes`)
-  const text = await readFile(headerPath, 'utf8')
+  // Inside a manifest directory, manifest.json is not read through a symlink (it would lead
+  // outside the directory); a manifest.json the user named may be one.
+  const text = readBoundedFile(headerPath, {maxBytes: MAX_HEADER_BYTES, followSymlinks: !st.isDirectory(), code: 'E_DATASET_MANIFEST_UNREADABLE', what: 'manifest'}).toString('utf8')
   const header = validateHeader(parseBoundedJson(text, headerPath), headerPath)
   return {header, dir: path.dirname(headerPath), headerPath, text}
 }

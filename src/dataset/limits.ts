@@ -18,6 +18,11 @@ export const MAX_SHARD_COMPRESSED_BYTES = 512 * 1024 * 1024
 export const MAX_FILE_SIZE = Number.MAX_SAFE_INTEGER
 /** Files in one directory walk or archive (the sorted listing is held in memory). */
 export const MAX_FILES = 50_000_000
+/**
+ * Distinct directories (and directory or link members) in the tars of one dataset: their names
+ * are kept in memory for the name-collision checks, unlike file names (sorted on disk).
+ */
+export const MAX_TAR_DIRECTORIES = 5_000_000
 /** Directory nesting below the dataset root. */
 export const MAX_DIR_DEPTH = 512
 /** Partitions of one dataset. */

@@ -5,6 +5,7 @@
  * (so a dataset that changed between workers is caught, not silently merged).
  */
 import path from 'node:path'
+import {createHash} from 'node:crypto'
 import {writeFile} from 'node:fs/promises'
 
 import {InputError, UsageError} from '../errors.js'
@@ -13,6 +14,7 @@ import {prepareOutput, creationTime} from './manifest.js'
 import {comparePaths} from './paths.js'
 import {manifestEntries} from './reader.js'
 import {mergeSorted} from './sorter.js'
+import {partitionRange} from './source.js'
 import type {DatasetHeader} from './types.js'
 import {ShardWriter} from './writer.js'
 
@@ -56,8 +58,26 @@ export async function mergeManifests(inputs: string[], opts: MergeOptions): Prom
   const writer = new ShardWriter(opts.output, first.hash.file, first.shardEntries)
   // Partials of a directory are contiguous path ranges, partials of tar shards interleave:
   // a k-way merge handles both, and the writer refuses any path seen twice.
+  // Bind every partial to the listing it claims (a copied listingDigest is not enough): for a
+  // directory, partial I holds exactly the paths [floor(I·n/N), floor((I+1)·n/N)) of the listing
+  // and the merged paths hash to the listingDigest; for tar shards the listing names shards, not
+  // files, so only the counts and the digest equality above bind them.
+  if (first.partition.unit === 'file') {
+    for (let i = 0; i < parts.length; i++) {
+      const h = parts[i].header
+      const [a, b] = partitionRange(first.partition.units, h.partition!.index, n)
+      if (h.stats.files !== b - a) mismatch(`${inputs[i]}: partition ${h.partition!.index}/${n} holds ${h.stats.files} files, its listing range holds ${b - a}`)
+    }
+  }
+  const listing = createHash('sha256')
   const streams = parts.map((p) => manifestEntries(p.dir, p.header))
-  for await (const e of mergeSorted(streams, (a, b) => comparePaths(a.path, b.path))) await writer.add(e)
+  for await (const e of mergeSorted(streams, (a, b) => comparePaths(a.path, b.path))) {
+    listing.update(`${e.path}\n`)
+    await writer.add(e)
+  }
+  if (first.partition.unit === 'file' && listing.digest('hex') !== first.partition.listingDigest) {
+    mismatch('the partials\' files are not the listing their listingDigest names (partials of another dataset?)')
+  }
   const w = await writer.finish()
   const header: DatasetHeader = {
     manifestVersion: first.manifestVersion,

@@ -5,72 +5,97 @@
  * its digest but is malformed, or is missing, is an InputError.
  */
 import {createHash} from 'node:crypto'
-import {open} from 'node:fs/promises'
+import {closeSync, existsSync, readFileSync} from 'node:fs'
+import {lstat} from 'node:fs/promises'
 import path from 'node:path'
-import {promisify} from 'node:util'
-import {gunzip as gunzipCb} from 'node:zlib'
+import {StringDecoder} from 'node:string_decoder'
+import {createGunzip} from 'node:zlib'
 
 import {InputError, VerificationError} from '../errors.js'
+import {openRegularFile} from '../io/index.js'
 import {MAX_LINE_BYTES, MAX_SHARD_COMPRESSED_BYTES} from './limits.js'
 import {MerkleBuilder, leafHashHex} from './merkle.js'
 import {comparePaths, pathProblem} from './paths.js'
 import type {DatasetEntry, DatasetHeader, ShardInfo} from './types.js'
 
-const gunzip = promisify(gunzipCb)
 const HEX64 = /^[0-9a-f]{64}$/
 const MALFORMED = 'E_DATASET_MANIFEST_MALFORMED'
 
-/** Reads a shard file (bounded) and checks its SHA-256 against the header. */
+/**
+ * Reads a shard file (bounded, opened without following a symlink or blocking on a FIFO, inside
+ * a `shards` directory that is not itself a link) and checks its SHA-256 against the header.
+ */
 export async function readShardFile(dir: string, shard: ShardInfo): Promise<Buffer> {
+  const shardsDir = path.join(dir, path.dirname(shard.uri))
+  const dst = await lstat(shardsDir).catch(() => undefined)
+  if (dst && !dst.isDirectory()) throw new InputError(MALFORMED, `${shardsDir} is not a directory (a symbolic link is not followed)`)
   const file = path.join(dir, shard.uri)
-  const fh = await open(file, 'r').catch((err) => {
-    throw new InputError('E_DATASET_SHARD_MISSING', `cannot read shard ${shard.uri}: ${(err as Error).message}`)
-  })
+  let fd: number
+  let size: number
   try {
-    const st = await fh.stat()
-    if (!st.isFile() || st.size > MAX_SHARD_COMPRESSED_BYTES) throw new InputError(MALFORMED, `shard ${shard.uri} is not a file or larger than ${MAX_SHARD_COMPRESSED_BYTES} bytes`)
-    const body = await fh.readFile()
+    ;({fd, stat: {size}} = openRegularFile(file, {what: 'shard'}))
+  } catch (err) {
+    const missing = existsSync(file) ? MALFORMED : 'E_DATASET_SHARD_MISSING'
+    throw new InputError(missing, `cannot read shard ${shard.uri}: ${(err as Error).message}`)
+  }
+  try {
+    if (size > MAX_SHARD_COMPRESSED_BYTES) throw new InputError(MALFORMED, `shard ${shard.uri} is larger than ${MAX_SHARD_COMPRESSED_BYTES} bytes`)
+    const body = readFileSync(fd)
     const digest = createHash('sha256').update(body).digest('hex')
     if (digest !== shard.sha256) {
       throw new VerificationError('E_DATASET_SHARD_DIGEST', `shard ${shard.uri}: SHA-256 ${digest} does not match the manifest header (${shard.sha256})`)
     }
     return body
   } finally {
-    await fh.close()
+    closeSync(fd)
   }
 }
 
-/** Decompresses and parses one shard; validates everything the header says about it. */
-export async function parseShard(body: Buffer, shard: ShardInfo, header: DatasetHeader): Promise<DatasetEntry[]> {
+/**
+ * Decompresses and parses one shard as a stream, validating everything the header says about
+ * it. Decompression stops at the first line too many or too long, so a small shard that expands
+ * to gigabytes costs at most one line of memory (the header bounds the line count).
+ */
+export async function* parseShard(body: Buffer, shard: ShardInfo, header: DatasetHeader): AsyncGenerator<DatasetEntry> {
   const where = `shard ${shard.uri}`
-  // The header bounds the line count, and lines are bounded, so the output is bounded too.
-  const maxOut = shard.files * MAX_LINE_BYTES
-  let text: string
-  try {
-    text = (await gunzip(body, {maxOutputLength: Math.max(maxOut, 1)})).toString('utf8')
-  } catch (err) {
-    throw new InputError(MALFORMED, `${where}: cannot decompress (${(err as Error).message})`)
-  }
-  if (!text.endsWith('\n')) throw new InputError(MALFORMED, `${where}: truncated (no final newline)`)
-  const lines = text.slice(0, -1).split('\n')
-  if (lines.length !== shard.files) throw new InputError(MALFORMED, `${where}: holds ${lines.length} lines, header says ${shard.files}`)
   const alg = header.hash.file
   const tree = new MerkleBuilder()
-  const out: DatasetEntry[] = []
   let bytes = 0
+  let lines = 0
   let prev: string | undefined
-  for (let i = 0; i < lines.length; i++) {
-    const e = parseEntryLine(lines[i], alg, `${where} line ${i + 1}`)
-    if (prev !== undefined && comparePaths(prev, e.path) >= 0) throw new InputError(MALFORMED, `${where} line ${i + 1}: paths not strictly sorted`)
+  let partial = ''
+  const gunzip = createGunzip({chunkSize: 64 * 1024})
+  const utf8 = new StringDecoder('utf8')
+  gunzip.end(body)
+  const take = (line: string): DatasetEntry => {
+    if (++lines > shard.files) throw new InputError(MALFORMED, `${where}: holds more than the ${shard.files} lines the header says`)
+    const e = parseEntryLine(line, alg, `${where} line ${lines}`)
+    if (lines === 1 && e.path !== shard.firstPath) throw new InputError(MALFORMED, `${where}: first path differs from the header`)
+    if (prev !== undefined && comparePaths(prev, e.path) >= 0) throw new InputError(MALFORMED, `${where} line ${lines}: paths not strictly sorted`)
     prev = e.path
     bytes += e.size
     tree.push(leafHashHex(e.path, e.size, e.digest))
-    out.push(e)
+    return e
   }
-  if (out[0].path !== shard.firstPath || prev !== shard.lastPath) throw new InputError(MALFORMED, `${where}: first/last path differ from the header`)
+  try {
+    for await (const chunk of gunzip) {
+      const text = partial + utf8.write(chunk as Buffer)
+      const parts = text.split('\n')
+      partial = parts.pop()!
+      if (partial.length > MAX_LINE_BYTES) throw new InputError(MALFORMED, `${where} line ${lines + 1}: line longer than ${MAX_LINE_BYTES} characters`)
+      for (const l of parts) yield take(l)
+    }
+  } catch (err) {
+    if (err instanceof InputError) throw err
+    throw new InputError(MALFORMED, `${where}: cannot decompress (${(err as Error).message})`)
+  } finally {
+    gunzip.destroy()
+  }
+  if (partial + utf8.end() !== '') throw new InputError(MALFORMED, `${where}: truncated (no final newline)`)
+  if (lines !== shard.files) throw new InputError(MALFORMED, `${where}: holds ${lines} lines, header says ${shard.files}`)
+  if (prev !== shard.lastPath) throw new InputError(MALFORMED, `${where}: last path differs from the header`)
   if (bytes !== shard.bytes) throw new InputError(MALFORMED, `${where}: files total ${bytes} bytes, header says ${shard.bytes}`)
   if (tree.root().toString('hex') !== shard.root) throw new InputError(MALFORMED, `${where}: Merkle root differs from the header`)
-  return out
 }
 
 export function parseEntryLine(line: string, alg: string, where: string): DatasetEntry {
@@ -98,13 +123,9 @@ export function parseEntryLine(line: string, alg: string, where: string): Datase
  * checked as well, so a consumer can merge-join against another sorted stream.
  */
 export async function* manifestEntries(dir: string, header: DatasetHeader): AsyncGenerator<DatasetEntry> {
-  let prev: string | undefined
-  for (const shard of header.shards) {
-    const entries = await parseShard(await readShardFile(dir, shard), shard, header)
-    if (prev !== undefined && comparePaths(prev, entries[0].path) >= 0) throw new InputError(MALFORMED, `shard ${shard.uri}: overlaps the previous shard`)
-    prev = entries[entries.length - 1].path
-    yield* entries
-  }
+  // Shards do not overlap: the header says so (checked when it was loaded) and each shard's
+  // first and last paths are checked against it.
+  for (const shard of header.shards) yield* parseShard(await readShardFile(dir, shard), shard, header)
 }
 
 /** Checks every shard (digest, syntax, order, root) without touching the data: `--mode metadata`. */

@@ -8,11 +8,13 @@ import {readdir, stat} from 'node:fs/promises'
 import path from 'node:path'
 
 import {InputError, UsageError} from '../errors.js'
+import {escapeName} from '../util/escape.js'
 import type {Progress} from '../util/progress.js'
 import {FileHashPool, hashBatchesInOrder} from './file-hasher.js'
 import {ProblemList} from './problems.js'
+import {MAX_TAR_DIRECTORIES} from './limits.js'
 import {EntrySorter} from './sorter.js'
-import {isGzipFile, readTar} from './tar.js'
+import {isGzipFile, readTar, type MemberKind} from './tar.js'
 import type {DatasetEntry, DatasetHashAlgorithm, PartitionInfo, SourceFormat} from './types.js'
 import {walkDirectory} from './walk.js'
 
@@ -83,9 +85,7 @@ export async function openSource(p: string, opts: SourceOptions): Promise<Opened
   let files: string[]
   if (format === 'tar') files = [p]
   else {
-    const names = (await readdir(p, {withFileTypes: true})).filter((e) => e.isFile() && TAR_SHARD_NAME.test(e.name)).map((e) => e.name)
-    names.sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)))
-    files = names.map((n) => path.join(p, n))
+    files = (await listTarShards(p)).map((n) => path.join(p, n))
   }
   let partition: PartitionInfo | undefined
   if (opts.partition) {
@@ -145,29 +145,98 @@ async function openDirectory(p: string, opts: SourceOptions): Promise<OpenedSour
   return {format: 'dir', partition, skipped: [], entries: entries(), batches: batches()}
 }
 
+/**
+ * The tar shards of a directory, in byte order of their names. Every entry must be a regular
+ * file named *.tar, *.tar.gz or *.tgz: a symlink, a subdirectory or any other name is refused,
+ * not skipped, so that nothing in the directory goes unread.
+ */
+export async function listTarShards(dir: string): Promise<string[]> {
+  const problems = new ProblemList()
+  const names: string[] = []
+  const ents = await readdir(dir, {withFileTypes: true}).catch((err) => {
+    throw new InputError('E_IO', `cannot list ${dir}: ${(err as Error).message}`)
+  })
+  for (const e of ents) {
+    if (e.isSymbolicLink()) problems.add(e.name, 'symbolic link (shards are not followed)')
+    else if (e.isDirectory()) problems.add(e.name, 'subdirectory in a directory of tar shards')
+    else if (!e.isFile()) problems.add(e.name, 'not a regular file (device, FIFO or socket)')
+    else if (!TAR_SHARD_NAME.test(e.name)) problems.add(e.name, 'not a tar shard (only *.tar, *.tar.gz and *.tgz are read)')
+    else names.push(e.name)
+  }
+  problems.throwIfAny(dir)
+  return names.sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)))
+}
+
+/**
+ * Name collisions an extractor would resolve by overwriting: the same path twice, a file and a
+ * directory or link of the same name, a file or link that another member needs as a directory.
+ * Directory and link names and every member's parent directories are kept in memory (far fewer
+ * than files); the files themselves are checked as they come out of the sorter.
+ */
+class NameCollisions {
+  private readonly nonFiles = new Map<string, MemberKind>()
+  private readonly parents = new Set<string>()
+
+  constructor(private readonly problems: ProblemList) {}
+
+  add(name: string, kind: MemberKind): void {
+    for (let i = name.lastIndexOf('/'); i > 0; i = name.lastIndexOf('/', i - 1)) {
+      const dir = name.slice(0, i)
+      if (this.parents.has(dir)) break
+      this.parents.add(dir)
+    }
+    if (this.parents.size + this.nonFiles.size > MAX_TAR_DIRECTORIES) {
+      throw new InputError('E_DATASET_TOO_MANY_FILES', `more than ${MAX_TAR_DIRECTORIES} directories and links in the tar archives`)
+    }
+    if (kind === 'file') return
+    const before = this.nonFiles.get(name)
+    if (before !== undefined) this.problems.add(name, `${kind} member with the same name as an earlier ${before} member (an extractor keeps only one)`)
+    else this.nonFiles.set(name, kind)
+  }
+
+  /** Problems that need the whole archive: links that are parents of other members. */
+  finish(): void {
+    for (const [name, kind] of this.nonFiles) if (kind === 'link' && this.parents.has(name)) this.problems.add(name, 'link member used as the parent directory of other members')
+  }
+
+  fileProblem(p: string): string | undefined {
+    const other = this.nonFiles.get(p)
+    if (other) return `file member with the same name as a ${other} member (an extractor keeps only one)`
+    if (this.parents.has(p)) return 'file member that other members need as a directory'
+    return undefined
+  }
+}
+
 async function* tarEntries(files: string[], opts: SourceOptions, skipped: string[]): AsyncGenerator<DatasetEntry> {
   const sorter = new EntrySorter()
   const problems = new ProblemList()
+  const names = new NameCollisions(problems)
+  const label = files.length === 1 ? path.basename(files[0]) : 'tar shards'
   try {
     for (const file of files) {
-      const label = path.basename(file)
       await readTar(file, {
         algorithm: opts.algorithm,
         allowLinks: opts.allowLinks,
         select: opts.select,
         problems,
         skipped,
-        label,
+        label: path.basename(file),
+        followFinalLink: files.length === 1,
+        onName: (name, kind) => names.add(name, kind),
         onMember: async (m) => {
           opts.progress?.advance(1)
           await sorter.add(m)
         },
       })
     }
-    problems.throwIfAny(files.length === 1 ? path.basename(files[0]) : 'tar shards')
+    names.finish()
+    problems.throwIfAny(label)
+    // The sorted pass finds duplicate files and files that collide with directories or links
+    // (a consumer sees an error before the stream ends, never a clean end).
     let prev: string | undefined
     for await (const e of sorter.sorted()) {
-      if (e.path === prev) throw new InputError('E_DATASET_UNSAFE_ENTRY', `duplicate member ${JSON.stringify(e.path)} (a path may appear only once in a dataset)`, {problems: [{path: e.path, reason: 'duplicate'}], count: 1})
+      const why = e.path === prev ? 'duplicate member (a later member would overwrite the earlier one on extraction)' : names.fileProblem(e.path)
+      if (why) throw new InputError('E_DATASET_UNSAFE_ENTRY', `${label}: "${escapeName(e.path)}": ${why}`, {problems: [{path: e.path, reason: why}], count: 1})
       prev = e.path
       yield e
     }

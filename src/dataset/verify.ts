@@ -31,6 +31,11 @@ export interface VerifyDatasetOptions {
   listLimit?: number
   progress?: Progress
   workers?: number
+  /**
+   * A --paths/--sample selection that matches no file checks nothing, which is a failure
+   * unless this is set (e.g. a sample rate that may legitimately miss a small dataset).
+   */
+  allowEmptySelection?: boolean
 }
 
 export type VerifyResult = 'verified' | 'partial' | 'unsigned' | 'failed'
@@ -54,6 +59,8 @@ export interface DatasetVerifyReport {
   actualRoot?: string
   /** Tar link members skipped under --allow-links. */
   skippedLinks?: string[]
+  /** Why the result is `failed` when no file differs (e.g. a selection that matched nothing). */
+  failures?: string[]
   ok: boolean
   result: VerifyResult
 }
@@ -124,6 +131,9 @@ export async function verifyDataset(datasetPath: string | undefined, opts: Verif
   report.renameDetectionComplete = diff.renameDetectionComplete
   if (tree) report.actualRoot = tree.root().toString('hex')
   if (src.skipped.length > 0) report.skippedLinks = src.skipped.slice(0, listLimit)
+  if (select && diff.expectedFiles === 0 && diff.actualFiles === 0 && !opts.allowEmptySelection) {
+    report.failures = [`no file matched the selection (${[opts.paths ? '--paths' : '', opts.sample ? '--sample' : ''].filter(Boolean).join(' and ')}): nothing was verified (use --allow-empty-selection if that is expected)`]
+  }
   return finish(report)
 }
 
@@ -145,7 +155,7 @@ async function sourceFormatFor(p: string, header: DatasetHeader, asked?: SourceF
 function finish(r: DatasetVerifyReport): DatasetVerifyReport {
   const c = r.changes
   const changed = c ? c.added.count + c.removed.count + c.modified.count + c.renamed.count : 0
-  const ok = r.manifest.shardsChecked && r.manifest.problems.length === 0 && changed === 0 && (r.actualRoot === undefined || r.actualRoot === r.root)
+  const ok = r.manifest.shardsChecked && r.manifest.problems.length === 0 && changed === 0 && (r.actualRoot === undefined || r.actualRoot === r.root) && !r.failures?.length
   const result: VerifyResult = !ok ? 'failed' : r.signature.status === 'unsigned' ? 'unsigned' : r.coverage !== 'full' ? 'partial' : 'verified'
   // ok and result last, whatever was filled in before.
   const {ok: _o, result: _r, ...rest} = r

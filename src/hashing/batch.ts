@@ -1,12 +1,14 @@
 /**
- * Hashing many files or ranges: picks inline hashing or the worker pool, packs small tasks into
+ * Hashing many files or ranges: picks inline hashing or the worker engine, packs small tasks into
  * batches (one worker round trip per batch, not per file) and bounds the work in flight so that
  * millions of tasks never become millions of pending messages.
  */
+import {sharedEngine, type WorkerEngine} from '../workers/engine.js'
+import {reviveError} from '../workers/protocol.js'
 import type {HashAlgorithm} from './algorithms.js'
 import {hashTask, type HashResult, type HashTask} from './file.js'
-import {defaultPoolSize, HashPool} from './pool.js'
-import {reviveError, type TaskOutcome} from './protocol.js'
+import {HashPool} from './pool.js'
+import {hashBatchHandler, type TaskOutcome} from './worker.js'
 
 /** Below this many bytes in total (and INLINE_MAX_TASKS tasks), starting workers costs more than it saves. */
 export const INLINE_MAX_BYTES = 32 << 20
@@ -18,9 +20,9 @@ export const BATCH_MAX_TASKS = 512
 const UNKNOWN_SIZE_WEIGHT = 64 << 10
 
 export interface HashManyOptions {
-  /** A pool to use (not closed here); otherwise one is made for this call and closed after it. */
+  /** A pool to use (not closed here); otherwise the process's engine, or (with `workers`) a pool for this call. */
   pool?: HashPool
-  /** Worker count when this call makes its own pool; 1 or less hashes inline on this thread. */
+  /** Lanes when this call makes its own pool; 1 or less hashes inline on this thread. */
   workers?: number
   /** Force hashing on the calling thread. */
   inline?: boolean
@@ -35,7 +37,7 @@ function weight(t: HashTask): number {
 
 /** Hashes every task; results in task order. Throws the error of the first failing task (by index). */
 export async function hashMany(tasks: HashTask[], opts: HashManyOptions = {}): Promise<HashResult[]> {
-  const workers = opts.pool?.size ?? opts.workers ?? defaultPoolSize()
+  const workers = opts.pool?.size ?? opts.workers ?? sharedEngine().parallelism
   let total = 0
   for (const t of tasks) total += weight(t)
   const inline =
@@ -48,10 +50,11 @@ export async function hashMany(tasks: HashTask[], opts: HashManyOptions = {}): P
     for (const t of tasks) out.push(await hashTask(t, {onProgress: opts.onProgress}))
     return out
   }
-  if (opts.pool) return runOnPool(opts.pool, tasks, opts.onProgress)
+  if (opts.pool) return runOnEngine(opts.pool.engine, tasks, opts.onProgress)
+  if (opts.workers === undefined) return runOnEngine(sharedEngine(), tasks, opts.onProgress)
   const pool = new HashPool({size: workers})
   try {
-    return await runOnPool(pool, tasks, opts.onProgress)
+    return await runOnEngine(pool.engine, tasks, opts.onProgress)
   } finally {
     await pool.close()
   }
@@ -82,14 +85,12 @@ export function planBatches(tasks: HashTask[]): number[][] {
   return [...big.map((i) => [i]), ...batches]
 }
 
-async function runOnPool(pool: HashPool, tasks: HashTask[], onProgress?: (bytes: number) => void): Promise<HashResult[]> {
+/** Runs the batches on the engine; stops starting batches at the first failed task. */
+async function runOnEngine(engine: WorkerEngine, tasks: HashTask[], onProgress?: (bytes: number) => void): Promise<HashResult[]> {
   const batches = planBatches(tasks)
   const results: HashResult[] = new Array(tasks.length)
-  const maxInFlight = pool.size * 2
-  let next = 0
   let failedAt = -1
   let failure: Error | undefined
-
   const record = (batch: number[], outcomes: TaskOutcome[]) => {
     outcomes.forEach((o, k) => {
       const i = batch[k]
@@ -101,18 +102,12 @@ async function runOnPool(pool: HashPool, tasks: HashTask[], onProgress?: (bytes:
       }
     })
   }
-
-  const lane = async (): Promise<void> => {
-    while (next < batches.length && !failure) {
-      const batch = batches[next++]
-      const outcomes = await pool.runOutcomes(
-        batch.map((i) => tasks[i]),
-        onProgress,
-      )
-      record(batch, outcomes)
-    }
+  const stream = batches.map((b) => ({handler: hashBatchHandler, payload: b.map((i) => tasks[i])}))
+  let n = 0
+  for await (const outcomes of engine.ordered(stream, {onProgress})) {
+    record(batches[n++], outcomes)
+    if (failure) break
   }
-  await Promise.all(Array.from({length: Math.min(maxInFlight, batches.length)}, lane))
   if (failure) throw failure
   return results
 }

@@ -84,7 +84,8 @@ function validateRange(task: HashTask): void {
 /** Hashes one task (a whole file or a range of it) on the calling thread. */
 export async function hashTask(task: HashTask, opts: HashTaskOptions = {}): Promise<HashResult> {
   validateRange(task)
-  const flags = fs.constants.O_RDONLY | (task.noFollow ? fs.constants.O_NOFOLLOW : 0)
+  // O_NONBLOCK: a file swapped for a FIFO after listing must not hang the open (fstat refuses it).
+  const flags = fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0) | (task.noFollow ? fs.constants.O_NOFOLLOW : 0)
   let fd: number
   try {
     fd = fs.openSync(task.path, flags)

@@ -1,39 +1,28 @@
 /**
- * Hash worker: receives batches of HashTasks, hashes them one after another (each task already
- * overlaps its reads with hashing), and answers with one message per batch so that many small
- * files cost one round trip, not one each. Progress is reported in coarse steps.
+ * Task handler of the worker engine for file hashing: hashes a batch of HashTasks one after
+ * another (each task already overlaps its reads with hashing) so that many small files cost one
+ * round trip, not one each. A failing task is reported in its slot; the others still run.
  */
-import {parentPort} from 'node:worker_threads'
-
+import {defineHandler, type HandlerContext, type HandlerResult} from '../workers/engine.js'
+import {serializeError, type SerializedError} from '../workers/protocol.js'
 import {hashTask, type HashTask} from './file.js'
-import {describeTaskError, type BatchReply, type BatchRequest, type TaskOutcome} from './protocol.js'
 
-const PROGRESS_STEP = 32 << 20
+export type TaskOutcome = {ok: true; digest: Uint8Array; size: number} | {ok: false; error: SerializedError}
 
-if (!parentPort) throw new Error('hash worker must run in a worker thread')
-const port = parentPort
-
-port.on('message', (msg: BatchRequest) => {
-  void runBatch(msg.id, msg.tasks)
-})
-
-async function runBatch(id: number, tasks: HashTask[]): Promise<void> {
+export async function handle(tasks: HashTask[], ctx: HandlerContext): Promise<HandlerResult<TaskOutcome[]>> {
   const outcomes: TaskOutcome[] = []
-  let unreported = 0
-  const onProgress = (n: number) => {
-    unreported += n
-    if (unreported >= PROGRESS_STEP) {
-      port.postMessage({type: 'progress', id, bytes: unreported} satisfies BatchReply)
-      unreported = 0
-    }
-  }
+  const transfer: ArrayBuffer[] = []
   for (const task of tasks) {
     try {
-      const r = await hashTask(task, {onProgress})
-      outcomes.push({ok: true, digest: new Uint8Array(r.digest), size: r.size})
+      const r = await hashTask(task, {onProgress: ctx.progress})
+      const digest = new Uint8Array(r.digest)
+      outcomes.push({ok: true, digest, size: r.size})
+      transfer.push(digest.buffer as ArrayBuffer)
     } catch (err) {
-      outcomes.push({ok: false, error: describeTaskError(err)})
+      outcomes.push({ok: false, error: serializeError(err)})
     }
   }
-  port.postMessage({type: 'done', id, outcomes, bytes: unreported} satisfies BatchReply)
+  return {value: outcomes, transfer}
 }
+
+export const hashBatchHandler = defineHandler(import.meta.url, handle)

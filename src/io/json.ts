@@ -2,23 +2,23 @@
  * JSON.parse for untrusted text, bounded in size and nesting. The nesting check is a linear scan
  * before parsing, because JSON.parse recurses and a deep enough document overflows the stack.
  */
-import {InputError} from '../errors.js'
+import {type ErrorCode, InputError} from '../errors.js'
 
 /** Real documents nest about 8 levels deep; anything much deeper is hostile. */
 export const MAX_JSON_DEPTH = 64
 
 export interface BoundedJsonOptions {
   /** Error code for malformed, empty or too deep input. */
-  code: string
+  code: ErrorCode
   /** Largest accepted size in UTF-8 bytes. */
   maxBytes: number
   /** Error code when the text is too large (default: `code`). */
-  tooLargeCode?: string
+  tooLargeCode?: ErrorCode
   maxDepth?: number
 }
 
 /** Throws InputError(code) when `text` nests arrays/objects deeper than `maxDepth`. */
-export function checkJsonDepth(text: string, what: string, code: string, maxDepth = MAX_JSON_DEPTH): void {
+export function checkJsonDepth(text: string, what: string, code: ErrorCode, maxDepth = MAX_JSON_DEPTH): void {
   let depth = 0
   let inString = false
   for (let i = 0; i < text.length; i++) {
@@ -42,6 +42,6 @@ export function parseBoundedJson(text: Buffer | string, what: string, opts: Boun
   try {
     return JSON.parse(s)
   } catch (err) {
-    throw new InputError(opts.code, `${what} is not valid JSON: ${(err as Error).message}`)
+    throw new InputError(opts.code, `${what} is not valid JSON: ${(err as Error).message}`, undefined, {cause: err})
   }
 }

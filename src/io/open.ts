@@ -7,7 +7,7 @@
  */
 import {closeSync, constants, fstatSync, openSync, type Stats} from 'node:fs'
 
-import {InputError} from '../errors.js'
+import {type ErrorCode, InputError} from '../errors.js'
 
 // Windows has neither flag; there a FIFO cannot appear in a directory and symlinks need privileges.
 const O_NONBLOCK = constants.O_NONBLOCK ?? 0
@@ -17,7 +17,7 @@ export interface OpenRegularOptions {
   /** Follow a symlink in the last component (a path the user named). Default false: refuse it. */
   followSymlinks?: boolean
   /** Error code for every refusal (default E_IO). */
-  code?: string
+  code?: ErrorCode
   /** Noun for messages, e.g. `signature` → "signature x.sig is not a regular file". */
   what?: string
 }
@@ -46,7 +46,7 @@ export function openRegularFile(path: string, opts: OpenRegularOptions = {}): Op
     const errno = (err as NodeJS.ErrnoException).code
     if (errno === 'ELOOP' && !opts.followSymlinks) throw new InputError(code, `${label(path, opts.what)} is a symlink (not followed)`)
     if (errno === 'EISDIR') throw new InputError(code, `${label(path, opts.what)} is not a regular file`)
-    throw new InputError(code, `cannot read ${label(path, opts.what)}: ${reason(err)}`)
+    throw new InputError(code, `cannot read ${label(path, opts.what)}: ${reason(err)}`, undefined, {cause: err})
   }
   try {
     const stat = fstatSync(fd)
@@ -55,6 +55,6 @@ export function openRegularFile(path: string, opts: OpenRegularOptions = {}): Op
   } catch (err) {
     closeSync(fd)
     if (err instanceof InputError) throw err
-    throw new InputError(code, `cannot read ${label(path, opts.what)}: ${reason(err)}`)
+    throw new InputError(code, `cannot read ${label(path, opts.what)}: ${reason(err)}`, undefined, {cause: err})
   }
 }

@@ -4,14 +4,14 @@
  */
 import {closeSync, readSync} from 'node:fs'
 
-import {InputError} from '../errors.js'
+import {type ErrorCode, InputError} from '../errors.js'
 import {openRegularFile, type OpenRegularOptions} from './open.js'
 
 export interface BoundedReadOptions extends OpenRegularOptions {
   /** Largest accepted size in bytes. */
   maxBytes: number
   /** Error code when the file is too large (default: `code`, else E_FILE_TOO_LARGE). */
-  tooLargeCode?: string
+  tooLargeCode?: ErrorCode
 }
 
 function tooLarge(path: string, size: number, opts: BoundedReadOptions): InputError {
@@ -40,7 +40,9 @@ export function readBoundedFile(path: string, opts: BoundedReadOptions): Buffer 
     return buf.subarray(0, off)
   } catch (err) {
     if (err instanceof InputError) throw err
-    throw new InputError(opts.code ?? 'E_IO', `cannot read ${opts.what ? `${opts.what} ${path}` : path}: ${(err as Error).message}`)
+    throw new InputError(opts.code ?? 'E_IO', `cannot read ${opts.what ? `${opts.what} ${path}` : path}: ${(err as Error).message}`, undefined, {
+      cause: err,
+    })
   } finally {
     closeSync(fd)
   }
@@ -60,7 +62,7 @@ export function readFileHead(path: string, len: number, opts: OpenRegularOptions
     return {head: head.subarray(0, n), size: stat.size}
   } catch (err) {
     if (err instanceof InputError) throw err
-    throw new InputError(opts.code ?? 'E_IO', `cannot read ${path}: ${(err as Error).message}`)
+    throw new InputError(opts.code ?? 'E_IO', `cannot read ${path}: ${(err as Error).message}`, undefined, {cause: err})
   } finally {
     closeSync(fd)
   }

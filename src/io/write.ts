@@ -12,6 +12,6 @@ export function writeAtomically(file: string, data: string | Uint8Array): void {
     renameSync(tmp, file)
   } catch (err) {
     rmSync(tmp, {force: true})
-    throw new InputError('E_IO', `cannot write ${file}: ${(err as Error).message}`)
+    throw new InputError('E_IO', `cannot write ${file}: ${(err as Error).message}`, undefined, {cause: err})
   }
 }

@@ -3,7 +3,7 @@
  * first, an index is narrowed to one manifest (by --manifest-digest or platform), and every
  * later step (signing, verifying, pulling) works on that digest, never on the tag again.
  */
-import {InputError} from '../errors.js'
+import {InputError, VerificationError} from '../errors.js'
 import {RegistryClient, type FetchedManifest} from './client.js'
 import {resolveCredentials, type CredentialOptions} from './credentials.js'
 import type {Descriptor, ImageManifest} from './manifest.js'
@@ -58,7 +58,7 @@ export async function resolveModel(reference: string, opts: RegistryOptions = {}
     if (fetched.parsed.kind !== 'manifest')
       throw new InputError('E_OCI_MANIFEST_MALFORMED', `${chosen.digest} is an index inside an index; name the model manifest with --manifest-digest`)
   } else if (opts.manifestDigest && opts.manifestDigest !== fetched.digest) {
-    throw new InputError('E_OCI_NO_SUCH_MANIFEST', `${formatOciReference(ref)} is the manifest ${fetched.digest}, not ${opts.manifestDigest}`)
+    throw new VerificationError('E_OCI_DIGEST_MISMATCH', `${formatOciReference(ref)} is the manifest ${fetched.digest}, not ${opts.manifestDigest}`)
   }
   const manifest = fetched.parsed
   const descriptor: Descriptor = {mediaType: fetched.contentType, digest: fetched.digest, size: fetched.bytes.length}

@@ -4,7 +4,7 @@
  * its statement against the manifest's layers (names = titles, digests = layer digests). No
  * layer blob is downloaded.
  */
-import {InputError, VerificationError} from '../errors.js'
+import {type ErrorCode, InputError, VerificationError} from '../errors.js'
 import {compareResources} from '../oms/compare.js'
 import {parseStatement, type SignedManifest} from '../oms/statement.js'
 import {readBundleFile} from '../signing/bundle.js'
@@ -92,7 +92,7 @@ export async function verifyOciModel(reference: string, opts: VerifyOciOptions):
       report.warnings.push(`${referrers.length} signatures attached; only the first ${MAX_SIGNATURES_TRIED} were tried`)
   }
   if (opts.signaturePath) report.signaturesFound = 1
-  const fail = (code: string): never => {
+  const fail = (code: ErrorCode): never => {
     throw new VerificationError(
       code,
       `verification failed: ${report.problems[0]}${report.problems.length > 1 ? ` (and ${report.problems.length - 1} more)` : ''}`,

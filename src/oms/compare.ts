@@ -92,3 +92,50 @@ function sortedByBytes(names: Iterable<string>): string[] {
     .sort((a, b) => Buffer.compare(a.k, b.k))
     .map((e) => e.n)
 }
+
+/**
+ * Names and sizes only, before hashing: missing and extra files, and (shards mode, where the
+ * signed ranges give each file's size) files whose size differs. Empty when hashing is needed to
+ * tell; the full comparison still runs after hashing.
+ */
+/**
+ * Names and sizes against the signature, before hashing. Every file it finds a problem with (extra,
+ * resized, missing) is added to `flagged`, so the caller hashes only the rest and still reports
+ * every problem, without reading a file whose size already proves it is not what was signed.
+ */
+export function compareListing(
+  expected: ResourceDescriptor[],
+  listing: readonly {name: string; size: number}[],
+  opts: CompareOptions,
+  flagged: Set<string> = new Set(),
+): string[] {
+  const sizes = new Map<string, number>()
+  for (const r of expected) {
+    if (opts.method === 'files') sizes.set(r.name, -1)
+    else {
+      const sh = parseShardName(r.name)
+      if (sh) sizes.set(sh.path, Math.max(sizes.get(sh.path) ?? 0, sh.end))
+    }
+  }
+  const label = (f: string) => (f === '.' && opts.singleFileLabel ? opts.singleFileLabel : f)
+  const bad = new Map<string, string>()
+  const seen = new Set<string>()
+  for (const f of listing) {
+    seen.add(f.name)
+    const want = sizes.get(f.name)
+    if (want === undefined) {
+      // An empty file has no shards: shards mode cannot list it, signed or not.
+      if (opts.method === 'shards' && f.size === 0) continue
+      if (!opts.ignoreUnsignedFiles) bad.set(f.name, `extra file: ${label(f.name)} (not covered by the signature)`)
+    } else if (want >= 0 && want !== f.size) bad.set(f.name, `changed file: ${label(f.name)}: size differs (${f.size} bytes, signed ${want})`)
+  }
+  for (const name of sizes.keys()) if (!seen.has(name)) bad.set(name, `missing file: ${label(name)}`)
+  for (const name of bad.keys()) flagged.add(name)
+  const problems = sortedByBytes(bad.keys()).map((k) => bad.get(k) as string)
+  if (problems.length > MAX_PROBLEMS) {
+    const more = problems.length - MAX_PROBLEMS
+    problems.length = MAX_PROBLEMS
+    problems.push(`... and ${more} more problems`)
+  }
+  return problems
+}

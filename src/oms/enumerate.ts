@@ -34,6 +34,8 @@ export interface Enumeration {
   /** onlyFiles mode: requested names that are not (regular or linked) files here. */
   missing: string[]
   warnings: string[]
+  /** Allowed symlinks to directories: listed, not followed (a verifier reports them as extra). */
+  linkedDirectories: string[]
 }
 
 export interface EnumerateOptions {
@@ -75,6 +77,7 @@ function statOrNull(p: string, follow: boolean): fs.Stats | null {
 class Walker {
   readonly files: ModelFile[] = []
   readonly warnings: string[] = []
+  readonly linkedDirectories: string[] = []
   private realRoot?: string
 
   constructor(
@@ -94,6 +97,7 @@ class Walker {
     const target = statOrNull(abs, true)
     if (!target) throw notFileOrDir(rel, 'broken symlink or symlink loop')
     if (target.isDirectory()) {
+      this.linkedDirectories.push(rel)
       this.warnings.push(`symlink ${rel} points to a directory; its contents are not part of the model (not followed)`)
       return 'dir'
     }
@@ -191,9 +195,9 @@ export function enumerateModel(modelPath: string, opts: EnumerateOptions): Enume
   if (st.isFile()) {
     if (opts.onlyFiles) {
       for (const n of new Set(opts.onlyFiles)) if (n !== '.') missing.push(n)
-      if (!opts.onlyFiles.includes('.')) return {isFile: true, files: [], missing, warnings: w.warnings}
+      if (!opts.onlyFiles.includes('.')) return {isFile: true, files: [], missing, warnings: w.warnings, linkedDirectories: []}
     }
-    return {isFile: true, files: [{name: '.', absPath: root, size: st.size, symlink: rootIsLink}], missing, warnings: w.warnings}
+    return {isFile: true, files: [{name: '.', absPath: root, size: st.size, symlink: rootIsLink}], missing, warnings: w.warnings, linkedDirectories: []}
   }
   if (!st.isDirectory()) throw notFileOrDir(modelPath, 'not a regular file or directory')
   if (opts.onlyFiles) {
@@ -203,5 +207,5 @@ export function enumerateModel(modelPath: string, opts: EnumerateOptions): Enume
   } else {
     w.walk()
   }
-  return {isFile: false, files: w.files, missing, warnings: w.warnings}
+  return {isFile: false, files: w.files, missing, warnings: w.warnings, linkedDirectories: w.linkedDirectories}
 }

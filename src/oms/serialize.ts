@@ -4,7 +4,7 @@
  */
 import path from 'node:path'
 
-import {UsageError} from '../errors.js'
+import {InputError, UsageError} from '../errors.js'
 import type {HashAlgorithm} from '../hashing/algorithms.js'
 import {isHashAlgorithm} from '../hashing/algorithms.js'
 import {hashMany} from '../hashing/batch.js'
@@ -24,6 +24,7 @@ import {
   sortResources,
 } from './resource-name.js'
 import type {Manifest, ResourceDescriptor, SerializationMethod, SerializationParams} from './types.js'
+import {optionalObject, requirePath} from '../util/args.js'
 
 export interface SerializeOptions {
   method: SerializationMethod
@@ -60,6 +61,12 @@ export interface SerializeOptions {
   pool?: HashPool
   /** Worker threads when no pool is given (default: available cores). */
   workers?: number
+  /**
+   * Called with the listing (names and sizes) before anything is hashed; may throw, or return the
+   * names not to hash. A verifier compares names and sizes here, so a huge extra or resized file is
+   * reported without being read.
+   */
+  beforeHashing?: (files: readonly {name: string; size: number}[]) => ReadonlySet<string> | void
 }
 
 export interface SerializeResult {
@@ -70,6 +77,8 @@ export interface SerializeResult {
   missing: string[]
   /** Bytes hashed. */
   totalBytes: number
+  /** Allowed symlinks to directories: not part of the manifest (a verifier reports them). */
+  linkedDirectories: string[]
 }
 
 /** Name of the model as model_signing records it in the subject (informational). */
@@ -99,7 +108,10 @@ function checkParams(opts: SerializeOptions): number | undefined {
   return shardSize
 }
 
-export async function serializeModel(modelPath: string, opts: SerializeOptions): Promise<SerializeResult> {
+export async function serializeModel(modelPath: string, options?: Partial<SerializeOptions>): Promise<SerializeResult> {
+  requirePath('digestModel', 'modelPath', modelPath)
+  // model_signing's defaults: one digest per file, SHA-256.
+  const opts: SerializeOptions = {...optionalObject<Partial<SerializeOptions>>('digestModel', 'options', options), method: options?.method ?? 'files', hashType: options?.hashType ?? 'sha256'}
   const shardSize = checkParams(opts)
   const allowSymlinks = opts.allowSymlinks ?? false
   const ignores = resolveIgnores(modelPath, {
@@ -115,18 +127,21 @@ export async function serializeModel(modelPath: string, opts: SerializeOptions):
     onlyFiles: opts.onlyResources,
   })
 
+  if (listing.files.length > MAX_RESOURCES) throw new InputError('E_TOO_MANY_FILES', `the model has more than ${MAX_RESOURCES} files (the most a signature may list)`)
+  const notToHash = opts.beforeHashing?.(listing.files)
   const names: string[] = []
   const tasks: HashTask[] = []
   let totalBytes = 0
   const algorithm = shardSize === undefined ? opts.hashType : shardAlgorithm(opts.hashType, shardSize)
   for (const f of listing.files) {
+    if (notToHash?.has(f.name)) continue
     const base = {path: f.absPath, alg: opts.hashType, expectedSize: f.size, noFollow: !f.symlink}
     if (shardSize === undefined) {
       names.push(f.name)
       tasks.push(base)
     } else {
       if (f.size / shardSize + tasks.length > MAX_RESOURCES) {
-        throw new UsageError('E_TOO_MANY_RESOURCES', `more than ${MAX_RESOURCES} shards; use a larger --shard-size`)
+        throw new UsageError('E_TOO_MANY_RESOURCES', `more than ${MAX_RESOURCES} shards (the most a signature may list); use a larger --shard-size`)
       }
       for (const [start, end] of shardRanges(f.size, shardSize)) {
         names.push(shardName(f.name, start, end))
@@ -164,7 +179,7 @@ export async function serializeModel(modelPath: string, opts: SerializeOptions):
     resources,
     rootDigest: computeRootDigest(resources),
   }
-  return {manifest, warnings: [...ignores.warnings, ...listing.warnings], missing: listing.missing, totalBytes}
+  return {manifest, warnings: [...ignores.warnings, ...listing.warnings], missing: listing.missing, totalBytes, linkedDirectories: listing.linkedDirectories}
 }
 
 /** True when the manifest lists no resource: signing must refuse it (the OMS spec's rule). */

@@ -4,15 +4,16 @@
  */
 import path from 'node:path'
 
-import {InputError} from '../errors.js'
+import {InputError, UsageError} from '../errors.js'
 import {writeAtomically} from '../io/index.js'
 import {prepareSigner, signPayload, type PreparedSigner} from '../signing/index.js'
-import {serializeBundle} from '../signing/bundle.js'
+import {MAX_BUNDLE_BYTES, serializeBundle} from '../signing/bundle.js'
 import {IN_TOTO_PAYLOAD_TYPE} from '../signing/dsse.js'
 import type {BundleJson, SignerSpec} from '../signing/types.js'
 import {serializeModel} from './serialize.js'
 import {statementPayload} from './statement.js'
 import type {HashAlgorithm, Manifest, SerializationMethod} from './types.js'
+import {requireObject, requireOneOf, requirePath} from '../util/args.js'
 
 export const DEFAULT_SIGNATURE_PATH = 'model.sig'
 
@@ -47,6 +48,9 @@ export interface SignModelResult {
 }
 
 export async function signModel(modelPath: string, opts: SignModelOptions): Promise<SignModelResult> {
+  requirePath('signModel', 'modelPath', modelPath)
+  requireObject('signModel', 'options.signer', requireObject<SignModelOptions>('signModel', 'options', opts).signer)
+  requireOneOf('signModel', 'options.signer.method', opts.signer.method, ['key', 'certificate', 'sigstore'] as const)
   const signaturePath = path.resolve(opts.signaturePath ?? DEFAULT_SIGNATURE_PATH)
   const prepared: PreparedSigner | undefined = opts.signer.method === 'sigstore' ? undefined : prepareSigner(opts.signer)
   const {manifest, warnings} = await serializeModel(modelPath, {
@@ -63,6 +67,11 @@ export async function signModel(modelPath: string, opts: SignModelOptions): Prom
     throw new InputError('E_EMPTY_MODEL', `model ${modelPath} has no files to sign (after ignored paths)`)
   }
   const payload = statementPayload(manifest)
+  // The bundle carries the payload in base64 (4/3) plus at most a certificate chain: refuse
+  // before signing a statement whose signature the verifier would refuse to read.
+  if ((payload.length * 4) / 3 + 256 * 1024 > MAX_BUNDLE_BYTES) {
+    throw new UsageError('E_STATEMENT_TOO_LARGE', `the signed statement would be ${payload.length} bytes, too large for a ${MAX_BUNDLE_BYTES}-byte signature bundle; use a larger --shard-size or fewer files`)
+  }
   const bundle = prepared ? prepared.sign(payload, IN_TOTO_PAYLOAD_TYPE) : await signPayload(payload, IN_TOTO_PAYLOAD_TYPE, opts.signer)
   writeAtomically(signaturePath, serializeBundle(bundle))
   return {signaturePath, manifest, bundle, warnings, method: opts.signer.method, keyHint: prepared?.hint}

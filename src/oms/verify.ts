@@ -6,16 +6,17 @@
  */
 import path from 'node:path'
 
-import {InputError, VerificationError} from '../errors.js'
+import {type ErrorCode, InputError, VerificationError} from '../errors.js'
 import {verifyBundle} from '../signing/index.js'
 import {parseBundle, readBundleFile} from '../signing/bundle.js'
 import {IN_TOTO_PAYLOAD_TYPE} from '../signing/dsse.js'
 import type {SignerIdentity, VerifierSpec} from '../signing/types.js'
-import {compareResources} from './compare.js'
+import {compareListing, compareResources} from './compare.js'
 import {serializeModel} from './serialize.js'
 import {parseShardName} from './resource-name.js'
 import {parseStatement, type SignedManifest} from './statement.js'
 import type {SerializationParams} from './types.js'
+import {requireObject, requireOneOf, requirePath} from '../util/args.js'
 
 const MODEL_SHAPE_ERRORS = new Set(['E_SYMLINK', 'E_NOT_FILE_OR_DIR'])
 
@@ -24,7 +25,11 @@ export interface VerifyModelOptions {
   verifier: VerifierSpec
   /** Extra paths to exclude, beyond those the signature records (as typed: cwd-relative or absolute). */
   ignorePaths?: string[]
-  /** Also exclude the top-level git files (default true). */
+  /**
+   * Also exclude the top-level git files (default false: only the paths the signature records
+   * in ignore_paths are skipped, so a model signed with --no-ignore-git-paths has its git files
+   * checked).
+   */
   ignoreGitPaths?: boolean
   /** Follow symlinks even if the signer did not record allow_symlinks. */
   allowSymlinks?: boolean
@@ -52,6 +57,9 @@ export interface VerifyModelResult {
 }
 
 export async function verifyModel(modelPath: string, opts: VerifyModelOptions): Promise<VerifyModelResult> {
+  requirePath('verifyModel', 'modelPath', modelPath)
+  requirePath('verifyModel', 'options.signaturePath', requireObject<VerifyModelOptions>('verifyModel', 'options', opts).signaturePath)
+  requireOneOf('verifyModel', 'options.verifier.method', requireObject<VerifyModelOptions['verifier']>('verifyModel', 'options.verifier', opts.verifier).method, ['key', 'certificate', 'sigstore'] as const)
   const signaturePath = path.resolve(opts.signaturePath)
   const parsed = parseBundle(readBundleFile(signaturePath))
   const report: VerifyModelResult = {
@@ -67,7 +75,7 @@ export async function verifyModel(modelPath: string, opts: VerifyModelOptions): 
     problems: [],
     warnings: [],
   }
-  const fail = (code: string, problems: string[]): never => {
+  const fail = (code: ErrorCode, problems: string[]): never => {
     report.problems = problems
     throw new VerificationError(code, `verification failed: ${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`, report)
   }
@@ -99,6 +107,8 @@ export async function verifyModel(modelPath: string, opts: VerifyModelOptions): 
   const s = signed.serialization
   const onlyResources = opts.ignoreUnsignedFiles ? signedFiles(signed) : undefined
   let serialized
+  let early: string[] = []
+  const flagged = new Set<string>()
   try {
     serialized = await serializeModel(modelPath, {
       method: s.method,
@@ -106,13 +116,20 @@ export async function verifyModel(modelPath: string, opts: VerifyModelOptions): 
       shardSize: s.shardSize,
       ignorePaths: opts.ignorePaths ?? [],
       recordedIgnorePaths: s.ignorePaths,
-      ignoreGitPaths: opts.ignoreGitPaths ?? true,
+      ignoreGitPaths: opts.ignoreGitPaths ?? false,
       allowSymlinks: s.allowSymlinks || opts.allowSymlinks === true,
       signaturePath,
       onlyResources,
       // The spec allows blake3 shards; only signing refuses them (Python cannot verify them).
       allowBlake3Shards: true,
       progress: opts.progress,
+      // Names and sizes first: a missing, extra or resized file is a problem before a byte is
+      // hashed, and is never read (an extra 15 TiB sparse file would otherwise take hours); the
+      // other files are still hashed, so every problem is reported at once.
+      beforeHashing: (files) => {
+        early = compareListing(signed.resources, files, {method: s.method, ignoreUnsignedFiles: opts.ignoreUnsignedFiles, singleFileLabel: path.basename(modelPath)}, flagged)
+        return flagged
+      },
     })
   } catch (err) {
     // A symlink or special file where the signature allows none means the model is not what was
@@ -122,11 +139,19 @@ export async function verifyModel(modelPath: string, opts: VerifyModelOptions): 
   }
   const {manifest, warnings} = serialized
   report.warnings.push(...warnings)
-  const problems = compareResources(signed.resources, manifest.resources, {
+  const fileOf = (r: {name: string}) => (s.method === 'files' ? r.name : (parseShardName(r.name)?.path ?? r.name))
+  const hashed = flagged.size > 0 ? signed.resources.filter((r) => !flagged.has(fileOf(r))) : signed.resources
+  const compared = compareResources(hashed, manifest.resources, {
     method: s.method,
     ignoreUnsignedFiles: opts.ignoreUnsignedFiles,
     singleFileLabel: path.basename(modelPath),
   })
+  // Content problems first, then what the listing showed (missing and resized files, then extras).
+  const isExtra = (p: string) => p.startsWith('extra ')
+  const problems = [...compared, ...early.filter((p) => !isExtra(p)), ...early.filter(isExtra)]
+  // A symlinked directory is never hashed: an entry the signature does not cover, like any
+  // other extra file (the signer, too, could not have covered it).
+  if (!opts.ignoreUnsignedFiles) for (const d of serialized.linkedDirectories) problems.push(`extra entry: ${d} (symlink to a directory, not covered by the signature)`)
   if (problems.length > 0) fail('E_MODEL_MISMATCH', problems)
   report.verified = true
   return report

@@ -3,6 +3,7 @@
  * problems with their path, so a policy error can name the line and the key. It collects every
  * problem (lint wants all of them); loading stops at the first.
  */
+import {parseRfc3339} from '../util/rfc3339.js'
 import {formatPath, type Position, type YamlSource} from './yaml-source.js'
 
 export type Path = (string | number)[]
@@ -129,13 +130,11 @@ export class Checker {
     return out.length === l.length ? out : undefined
   }
 
-  /** RFC 3339 date-time with an explicit zone, or a plain date (midnight UTC). */
+  /** Strict RFC 3339 date-time with an explicit zone, or a plain date (midnight UTC). */
   time(v: unknown, path: Path): Date | undefined {
-    const s = typeof v === 'string' ? v : undefined
-    const ok = s !== undefined && /^\d{4}-\d{2}-\d{2}([Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2}))?$/.test(s)
-    const d = ok ? new Date(s.length === 10 ? `${s}T00:00:00Z` : s) : undefined
-    if (!d || Number.isNaN(d.getTime())) {
-      this.error(path, `must be an RFC 3339 time such as 2027-01-31T00:00:00Z, got ${describe(v)}`)
+    const d = parseRfc3339(v, {allowDate: true})
+    if (!d) {
+      this.error(path, `must be an RFC 3339 time such as 2027-01-31T00:00:00Z (a real calendar date, hours 00-23), got ${describe(v)}`)
       return undefined
     }
     return d

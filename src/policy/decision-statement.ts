@@ -18,11 +18,16 @@ import type {PolicyDecision} from './types.js'
 export const DECISION_PREDICATE_TYPE = 'https://slsa.dev/verification_summary/v1'
 export const MODELSEAL_VERIFIER_ID = 'https://modelseal.dev/policy-check/v1'
 
-export function buildDecisionStatement(d: PolicyDecision, opts: {modelName: string; toolVersion: string; inputs: {uri: string; sha256: string}[]}): Statement {
+/**
+ * `timeVerified` is when the check really ran (`now`); the time the policy was evaluated at
+ * (`--at`, which may be in the past or future) is `modelseal.evaluatedAt` — a decision must not
+ * claim it was verified at a time chosen on the command line.
+ */
+export function buildDecisionStatement(d: PolicyDecision, opts: {modelName: string; toolVersion: string; inputs: {uri: string; sha256: string}[]; now?: Date}): Statement {
   if (!d.model.digest) throw new InputError('E_DECISION_NO_DIGEST', 'cannot write a decision statement without the model digest')
   return buildStatement([{name: opts.modelName, digest: {sha256: d.model.digest.sha256}}], DECISION_PREDICATE_TYPE, {
     verifier: {id: MODELSEAL_VERIFIER_ID, version: {modelseal: opts.toolVersion}},
-    timeVerified: d.evaluatedAt,
+    timeVerified: (opts.now ?? new Date()).toISOString(),
     resourceUri: `oms:sha256:${d.model.digest.sha256}`,
     policy: {uri: `file:${d.policy.path}`, digest: {sha256: d.policy.sha256}},
     inputAttestations: opts.inputs.map((i) => ({uri: i.uri, digest: {sha256: i.sha256}})),
@@ -31,6 +36,7 @@ export function buildDecisionStatement(d: PolicyDecision, opts: {modelName: stri
     // modelseal's own detail: the policy identity and each requirement's result.
     modelseal: {
       decision: d.decision,
+      evaluatedAt: d.evaluatedAt,
       policy: {name: d.policy.name, version: d.policy.version, mode: d.policy.mode, expires: d.policy.expires},
       summary: d.summary,
       requirements: d.requirements.map((r) => ({id: r.id, type: r.type, result: r.result, code: r.code, reason: r.reason, waiver: r.waiver?.id})),
@@ -42,6 +48,8 @@ export interface ParsedDecision {
   subjectDigest: string
   verificationResult: 'PASSED' | 'FAILED'
   timeVerified?: Date
+  /** The time the policy was evaluated at (`--at`), when it differs from when it ran. */
+  evaluatedAt?: Date
   verifierId: string
   policy?: {name?: string; sha256?: string}
   requirements: {id: string; result: string; reason?: string}[]
@@ -65,6 +73,7 @@ export function parseDecisionStatement(st: Statement, what: string): ParsedDecis
     subjectDigest: digest,
     verificationResult: p.verificationResult,
     timeVerified: parseTime(p.timeVerified),
+    evaluatedAt: parseTime(ms.evaluatedAt),
     verifierId,
     policy: {name: typeof pol.name === 'string' ? pol.name : undefined, sha256: typeof polDigest === 'string' ? polDigest : undefined},
     requirements: reqs.filter(isObj).map((r) => ({id: String(r.id), result: String(r.result), reason: typeof r.reason === 'string' ? r.reason : undefined})),

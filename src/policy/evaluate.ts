@@ -3,9 +3,10 @@
  * Pure — all verification happened before (src/policy/gather.ts), so the same evidence and
  * `at` always give the same decision.
  */
-import type {Evidence} from './evidence.js'
+import type {Evidence} from '../evidence/types.js'
 import {evaluateRequirement, type RuleOutcome} from './requirement-evaluators.js'
 import type {Mode, Policy, PolicyDecision, Requirement, RequirementReport, RequirementResult, Waiver} from './types.js'
+import {requireDate, requireObject} from '../util/args.js'
 
 export function effectiveMode(policy: Policy, r?: Requirement): Mode {
   // An audit policy never blocks, whatever its requirements say.
@@ -66,7 +67,11 @@ function applyModeAndWaiver(policy: Policy, r: Requirement, raw: RuleOutcome, mo
 }
 
 export function evaluatePolicy(policy: Policy, evidence: Evidence, at: Date = new Date()): PolicyDecision {
-  const modelDigest = evidence.model.rootDigest ?? evidence.signatures.find((s) => s.contentProblems.length === 0)?.rootDigest
+  requireObject('evaluatePolicy', 'policy', policy)
+  requireObject('evaluatePolicy', 'evidence.model', requireObject<Evidence>('evaluatePolicy', 'evidence', evidence).model)
+  requireDate('evaluatePolicy', 'at', at)
+  // The model's identity is what was computed from its files; a signature's claim never stands in.
+  const modelDigest = evidence.model.rootDigest
   const reports: RequirementReport[] = []
   if (policy.expires.getTime() <= at.getTime()) {
     const mode = effectiveMode(policy)
@@ -103,7 +108,7 @@ export function evaluatePolicy(policy: Policy, evidence: Evidence, at: Date = ne
       sha256: policy.source.sha256,
       expires: policy.expires.toISOString(),
     },
-    model: {path: evidence.model.path, digest: modelDigest ? {sha256: modelDigest} : null},
+    model: {path: evidence.model.path, digest: modelDigest ? {sha256: modelDigest} : null, excludedEvidence: evidence.model.excludedEvidence},
     evaluatedAt: at.toISOString(),
     requirements: reports,
     summary,

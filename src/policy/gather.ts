@@ -1,22 +1,23 @@
 /**
- * Phase one of `policy check`: verify every piece of evidence and turn what verified into the
- * Evidence set. Nothing here decides; anything that does not verify is left out with a reason
- * in `problems`. Malformed files (not a bundle, not a statement) are InputError (exit 3).
+ * Phase one of `policy check`: verify every piece of evidence against the policy's identities
+ * (src/evidence), then look at the model on disk, and turn what verified into the Evidence set.
+ * Nothing here decides; anything that does not verify is left out with a reason in `problems`.
+ * Unreadable evidence (missing file, not a bundle, garbage certificate) is InputError (exit 3).
+ *
+ * Order matters: envelopes are verified before the model is listed, because the only files a
+ * policy may leave out of the model are the exact files of evidence that verified.
  */
 import path from 'node:path'
 
-import {InputError, ModelsealError, VerificationError} from '../errors.js'
-import {DEFAULT_GIT_IGNORES, serializeModel} from '../oms/serialize.js'
-import {parseStatement as parseOmsStatement} from '../oms/statement.js'
-import type {SerializationParams} from '../oms/types.js'
-import {verifyModel} from '../oms/verify.js'
+import {InputError, ModelsealError} from '../errors.js'
+import {classifyAttestation, verifyAttestation, type VerifiedStatement} from '../evidence/attestation.js'
+import type {EnvelopeVerifier} from '../evidence/bundle.js'
+import {readDatasetManifest} from '../evidence/dataset.js'
+import {LocalModel} from '../evidence/model.js'
+import {compareWithModel, verifyModelSignature, type VerifiedModelSignature} from '../evidence/signature.js'
+import {buildTrustContext, verifyAgainstIdentities} from '../evidence/trust.js'
+import type {Evidence} from '../evidence/types.js'
 import type {ScanReport} from '../scan/types.js'
-import {parseBundle, readBundleFile} from '../signing/index.js'
-import {IN_TOTO_PAYLOAD_TYPE} from '../signing/dsse.js'
-import {classifyAttestation, datasetEvidence} from './gather-attestations.js'
-import {listModelFiles, onnxFacts, type ModelDigester} from './model-files.js'
-import type {Evidence, ModelSignatureEvidence} from './evidence.js'
-import {buildTrustContext, isMatch, verifyAgainstPolicy, type TrustContext} from './trust.js'
 import {freshSigners} from './signed-by.js'
 import type {Policy, ScanRequirement} from './types.js'
 
@@ -36,34 +37,59 @@ export const MAX_EVIDENCE_FILES = 256
 
 export async function gatherEvidence(policy: Policy, opts: GatherOptions): Promise<Evidence> {
   const at = opts.at ?? new Date()
-  const modelPath = path.resolve(opts.modelPath)
   const all = [...(opts.signatures ?? []), ...(opts.attestations ?? []), ...(opts.datasetManifests ?? [])]
   if (all.length > MAX_EVIDENCE_FILES) throw new InputError('E_TOO_MUCH_EVIDENCE', `more than ${MAX_EVIDENCE_FILES} evidence files`)
-  const ctx = buildTrustContext(policy, at, opts.publicKeys)
-  // Evidence files kept next to the model must not count as unsigned model files.
-  const sidecars = all.map((p) => path.resolve(p)).filter((p) => isInside(modelPath, p))
-  const files = listModelFiles(modelPath, sidecars)
-  const digester = new ModelDigesterImpl(modelPath, sidecars)
+  const ctx = buildTrustContext({identities: policy.identities, trustedRoot: policy.trustedRoot, at, publicKeys: opts.publicKeys})
+  const verify: EnvelopeVerifier = (bundle, o) => verifyAgainstIdentities(bundle, ctx, o)
+  const problems: Evidence['problems'] = []
+
+  // 1. Who signed what (no model I/O).
+  const sigs: VerifiedModelSignature[] = []
+  for (const s of opts.signatures ?? []) {
+    const v = await verifyModelSignature(s, verify)
+    if ('problem' in v) problems.push({source: s, problem: v.problem})
+    else sigs.push(v)
+  }
+  const statements: VerifiedStatement[] = []
+  for (const a of opts.attestations ?? []) {
+    const v = await verifyAttestation(a, verify)
+    if ('problem' in v) problems.push({source: a, problem: v.problem})
+    else statements.push(v)
+  }
+  const datasetManifests: Evidence['datasetManifests'] = []
+  const datasetFiles: string[] = []
+  for (const m of opts.datasetManifests ?? []) {
+    const d = await readDatasetManifest(m, verify)
+    if ('problem' in d) problems.push({source: d.source, problem: d.problem})
+    else {
+      datasetManifests.push(d.evidence)
+      datasetFiles.push(...d.files)
+    }
+  }
+
+  // 2. The model: every file on disk, minus (only if the policy says so) verified evidence files.
+  const verifiedFiles = [...sigs.map((s) => s.source), ...statements.map((s) => s.source), ...datasetFiles].map((f) => path.resolve(f))
+  const model = new LocalModel(opts.modelPath, policy.excludeVerifiedEvidence ? verifiedFiles : [])
   const ev: Evidence = {
-    model: {path: modelPath, files: files.files, totalBytes: files.totalBytes},
+    model: {path: model.path, files: model.files, totalBytes: model.totalBytes, excludedEvidence: model.excluded, linkedDirectories: model.linkedDirectories},
     signatures: [],
     scanAttestations: [],
     provenance: [],
-    datasetManifests: [],
-    problems: [],
+    datasetManifests,
+    problems,
   }
-  for (const s of opts.signatures ?? []) {
-    const got = await modelSignature(modelPath, s, ctx, sidecars)
-    if ('problem' in got) ev.problems.push({source: s, problem: got.problem})
-    else ev.signatures.push(got)
+  for (const s of sigs) ev.signatures.push(await compareWithModel(s, model))
+  for (const st of statements) {
+    const c = await classifyAttestation(st, model)
+    if (c.kind === 'scan') ev.scanAttestations.push(c.evidence)
+    else if (c.kind === 'provenance') ev.provenance.push(c.evidence)
+    else if (c.kind === 'dataset') ev.datasetManifests.push(c.evidence)
+    else if (c.kind === 'decision') problems.push({source: st.source, problem: 'a decision statement is not evidence for requirements; it was read only'})
+    else problems.push({source: st.source, problem: c.problem})
   }
-  // A signature that matches the files exactly already proves the root digest for its serialization.
-  for (const s of ev.signatures) if (s.contentProblems.length === 0 && s.unsignedFiles.length === 0) digester.seed(s.serialization, s.rootDigest)
-  for (const a of opts.attestations ?? []) await classifyAttestation(a, ctx, digester, ev)
-  for (const m of opts.datasetManifests ?? []) await datasetEvidence(m, ctx, ev)
 
   const needs = new Set(policy.requirements.map((r) => r.type))
-  if (needs.has('onnx')) ev.onnx = onnxFacts(modelPath, files.files)
+  if (needs.has('onnx')) ev.onnx = await model.onnxFacts()
   // `either` scans inline only when no fresh attestation from an approved scanner is about this model.
   const usable = (r: ScanRequirement) => {
     const ids = r.signedBy ? ('anyOf' in r.signedBy ? r.signedBy.anyOf : r.signedBy.allOf) : []
@@ -75,103 +101,22 @@ export async function gatherEvidence(policy: Policy, opts: GatherOptions): Promi
     if (!opts.runScan) ev.inlineScan = {error: 'no scanner available in this build'}
     else {
       try {
-        ev.inlineScan = await opts.runScan(modelPath)
+        const report = await opts.runScan(model.path)
+        // Paths relative to the model, so coverage can be checked file by file.
+        const rel = <T extends {path: string}>(x: T): T => ({...x, path: model.relative(x.path) ?? x.path})
+        ev.inlineScan = {...report, files: report.files.map(rel), ...(report.skipped ? {skipped: report.skipped.map(rel)} : {})}
       } catch (err) {
         if (!(err instanceof ModelsealError)) throw err
         ev.inlineScan = {error: `${err.code}: ${err.message}`}
       }
     }
   }
-  // The model digest (files, sha256: what `modelseal digest` prints); free when a signature with
-  // that serialization matched the files exactly (seeded above).
+  // The model's identity (for waivers and the decision): computed from the files on disk.
   try {
-    ev.model.rootDigest = (await digester.digest(undefined)).rootDigest
+    ev.model.rootDigest = await model.identity()
   } catch (err) {
     if (!(err instanceof ModelsealError)) throw err
-    ev.problems.push({source: 'model', problem: `cannot compute the model digest: ${err.message}`})
+    problems.push({source: 'model', problem: `cannot compute the model digest: ${err.message}`})
   }
   return ev
-}
-
-async function modelSignature(modelPath: string, sigPath: string, ctx: TrustContext, sidecars: string[]): Promise<ModelSignatureEvidence | {problem: string}> {
-  const parsed = parseBundle(readBundleFile(sigPath))
-  const m = await verifyAgainstPolicy(parsed, ctx, IN_TOTO_PAYLOAD_TYPE)
-  if (!isMatch(m)) return {problem: `does not verify against any policy identity: ${m.reasons.join('; ')}`}
-  let signed
-  try {
-    signed = parseOmsStatement(m.envelope.payload)
-  } catch (err) {
-    if (err instanceof VerificationError) return {problem: `not a model signature: ${err.message}`}
-    throw err
-  }
-  const contentProblems: string[] = []
-  const unsignedFiles: string[] = []
-  try {
-    await verifyModel(modelPath, {
-      signaturePath: sigPath,
-      verifier: m.spec,
-      ignorePaths: sidecars.filter((p) => path.resolve(p) !== path.resolve(sigPath)),
-      ignoreGitPaths: true,
-    })
-  } catch (err) {
-    if (!(err instanceof ModelsealError)) throw err
-    const problems = (err.details as {problems?: string[]} | undefined)?.problems ?? [err.message]
-    for (const p of problems) {
-      const extra = /^extra file: (.*) \(not covered by the signature\)$/.exec(p)
-      if (extra) unsignedFiles.push(extra[1])
-      else contentProblems.push(p)
-    }
-  }
-  return {
-    source: sigPath,
-    signer: m.signer,
-    signerKey: m.signerKey,
-    identities: m.identities,
-    trustedTime: m.trustedTime,
-    rootDigest: signed.rootDigest,
-    serialization: signed.serialization,
-    resources: signed.resources,
-    contentProblems,
-    unsignedFiles,
-  }
-}
-
-function isInside(root: string, p: string): boolean {
-  const rel = path.relative(root, p)
-  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel)
-}
-
-/** Computes (and caches) the local model's OMS root digest for a serialization. */
-class ModelDigesterImpl implements ModelDigester {
-  private cache = new Map<string, Promise<{rootDigest: string; serialization: SerializationParams}>>()
-  constructor(private readonly modelPath: string, private readonly sidecars: string[]) {}
-
-  private key(p: SerializationParams): string {
-    // Git paths are always ignored here (ignoreGitPaths), recorded or not.
-    return JSON.stringify([p.method, p.hashType, p.shardSize ?? null, p.allowSymlinks, [...new Set([...p.ignorePaths, ...DEFAULT_GIT_IGNORES])].sort()])
-  }
-
-  seed(p: SerializationParams, rootDigest: string): void {
-    const key = this.key(p)
-    if (!this.cache.has(key)) this.cache.set(key, Promise.resolve({rootDigest, serialization: p}))
-  }
-
-  digest(params: SerializationParams | undefined): Promise<{rootDigest: string; serialization: SerializationParams}> {
-    const p: SerializationParams = params ?? {method: 'files', hashType: 'sha256', allowSymlinks: false, ignorePaths: [...DEFAULT_GIT_IGNORES]}
-    const key = this.key(p)
-    let r = this.cache.get(key)
-    if (!r) {
-      r = serializeModel(this.modelPath, {
-        method: p.method,
-        hashType: p.hashType,
-        shardSize: p.shardSize,
-        recordedIgnorePaths: p.ignorePaths,
-        ignorePaths: this.sidecars,
-        ignoreGitPaths: true,
-        allowSymlinks: p.allowSymlinks,
-      }).then((res) => ({rootDigest: res.manifest.rootDigest, serialization: res.manifest.serialization}))
-      this.cache.set(key, r)
-    }
-    return r
-  }
 }

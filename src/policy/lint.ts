@@ -1,11 +1,11 @@
 /**
  * `policy lint`: schema problems plus the semantic mistakes that make a policy weaker than it
- * reads — expired policy or waivers, waivers without expiry, identities nobody uses or that
- * name the same key twice, audit policies with enforce requirements.
+ * reads — expired policy or waivers, waivers without expiry, identities nobody uses, two
+ * identities for one key (an error: one key is one signer), audit policies with enforce requirements.
  */
 import {ModelsealError} from '../errors.js'
 import type {SchemaIssue} from './checker.js'
-import {keyIdentityFingerprint} from './keys.js'
+import {resolveKeyIdentity} from '../evidence/keys.js'
 import {inspectPolicy} from './load.js'
 import type {Policy, SignedBy} from './types.js'
 
@@ -72,9 +72,10 @@ function semanticIssues(p: Policy, at: Date): SchemaIssue[] {
     if (id.spec.kind === 'keyless') keyless = true
     if (id.spec.kind !== 'key') continue
     try {
-      const fp = keyIdentityFingerprint(id.spec, name)
+      // Canonical key: a PEM and a compressed-point copy of one key are the same key.
+      const fp = resolveKeyIdentity(id.spec, name).fingerprint
       const other = byFingerprint.get(fp)
-      if (other) add('warning', 'IDENTITY_DUPLICATE_KEY', key, `identity ${name} is the same key as ${other}; thresholds count it once`)
+      if (other) add('error', 'IDENTITY_DUPLICATE_KEY', key, `identity ${name} is the same key as ${other}: one key is one signer, so two identities for it make allOf and thresholds read stronger than they are; keep one`)
       else byFingerprint.set(fp, name)
     } catch (err) {
       add('error', err instanceof ModelsealError ? err.code : 'E_POLICY_KEY', key, (err as Error).message)

@@ -7,6 +7,7 @@ import type {SchemaIssue} from './checker.js'
 import {validatePolicy} from './schema.js'
 import type {Policy} from './types.js'
 import {MAX_POLICY_BYTES, parseYamlSource} from './yaml-source.js'
+import {requirePath} from '../util/args.js'
 
 export interface PolicyLoadResult {
   policy?: Policy
@@ -25,6 +26,7 @@ export function inspectPolicy(file: string): PolicyLoadResult {
 
 /** Loads a policy or throws InputError (exit 3) naming the line and key of the first error. */
 export function loadPolicy(file: string): Policy {
+  requirePath('loadPolicy', 'file', file)
   const {policy, issues} = inspectPolicy(file)
   // Unknown keys first (a typo usually also causes a "missing key"), then by line.
   const errors = issues.filter((i) => i.level === 'error').sort((a, b) => Number(b.code === 'UNKNOWN_KEY') - Number(a.code === 'UNKNOWN_KEY') || (a.line ?? 0) - (b.line ?? 0))

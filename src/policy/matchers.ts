@@ -1,84 +1,14 @@
 /**
- * Identity matching primitives. Every user regular expression is anchored by modelseal
- * (`^(?:re)$`): sigstore-js matches identities with an unanchored regex, which lets
- * `https://github.com/acme/` match `https://github.com/acme-evil/...`. Patterns that cannot be
- * anchored meaningfully or that backtrack catastrophically are rejected when the policy loads.
+ * Policy field values: identity patterns (checked with the dialect of src/util/identity-regex.ts;
+ * matching lives with the evidence that is matched, src/evidence/trust.ts), durations and sizes.
  */
-import type {StringMatcher} from './types.js'
+import {checkPattern, type PatternProblem} from '../util/identity-regex.js'
 
-/** Identity strings longer than this never match (bounds regex work on hostile certificates). */
-export const MAX_MATCH_INPUT = 8192
-export const MAX_REGEX_LENGTH = 1024
-
-export interface RegexProblem {
-  level: 'error' | 'warning'
-  message: string
-}
+export {matches} from '../evidence/trust.js'
 
 /** Static checks of a user pattern; errors make the policy unusable. */
-export function checkRegex(re: string): RegexProblem[] {
-  const out: RegexProblem[] = []
-  if (re.length > MAX_REGEX_LENGTH) return [{level: 'error', message: `longer than ${MAX_REGEX_LENGTH} characters`}]
-  try {
-    new RegExp(`^(?:${re})$`, 'u')
-  } catch (err) {
-    return [{level: 'error', message: `not a valid regular expression: ${(err as Error).message}`}]
-  }
-  if (/\(\?<?[=!]/.test(re)) out.push({level: 'error', message: 'lookaround is not allowed (RE2 subset only, as in cosign)'})
-  if (/\\[1-9]|\\k</.test(re)) out.push({level: 'error', message: 'backreferences are not allowed (RE2 subset only, as in cosign)'})
-  const body = re.replace(/^\^/, '')
-  if (/^(\.\*|\.\+|\(\.\*\)|\(\.\+\))/.test(body)) {
-    out.push({level: 'error', message: 'unanchorable: starts with a wildcard, so any prefix matches; spell out the fixed prefix'})
-  }
-  if (/\|/.test(stripGroups(re))) {
-    // Top-level alternation is fine once wrapped in (?:...), but flag it so authors know.
-    out.push({level: 'warning', message: 'top-level "|" alternation: every branch is anchored separately by modelseal'})
-  }
-  if (/\([^()]*[+*][^()]*\)[+*{]/.test(re)) {
-    out.push({level: 'error', message: 'nested quantifier such as (a+)+ can backtrack catastrophically'})
-  }
-  if (/[A-Za-z0-9]\.(com|org|net|io|dev|example|[a-z]{2})\b/.test(re)) {
-    out.push({level: 'warning', message: 'unescaped "." in a host name matches any character; write \\. instead'})
-  }
-  if (/^\^|[^\\]\$$/.test(re)) out.push({level: 'warning', message: '"^"/"$" are redundant: modelseal anchors every pattern'})
-  return out
-}
-
-function stripGroups(re: string): string {
-  let depth = 0
-  let out = ''
-  for (let i = 0; i < re.length; i++) {
-    const c = re[i]
-    if (c === '\\') {
-      i++
-      continue
-    }
-    if (c === '(') depth++
-    else if (c === ')') depth = Math.max(0, depth - 1)
-    else if (depth === 0) out += c
-  }
-  return out
-}
-
-const compiled = new Map<string, RegExp>()
-
-export function anchored(re: string): RegExp {
-  let r = compiled.get(re)
-  if (!r) {
-    r = new RegExp(`^(?:${re})$`, 'u')
-    compiled.set(re, r)
-  }
-  return r
-}
-
-export function matches(m: StringMatcher, value: string | undefined): boolean {
-  if (value === undefined || value.length > MAX_MATCH_INPUT) return false
-  if ('exact' in m) return m.exact === value
-  return anchored(m.regExp).test(value)
-}
-
-export function describeMatcher(m: StringMatcher): string {
-  return 'exact' in m ? JSON.stringify(m.exact) : `/${m.regExp}/ (anchored)`
+export function checkRegex(re: string, unbounded?: 'start' | 'end' | 'both'): PatternProblem[] {
+  return checkPattern(re, unbounded)
 }
 
 const UNITS: Record<string, number> = {s: 1e3, m: 60e3, h: 3600e3, d: 86400e3, w: 7 * 86400e3}

@@ -1,5 +1,6 @@
 /** Renders a PolicyDecision as text (people), or SARIF 2.1.0 (code scanning); JSON is the object itself. */
 import type {PolicyDecision, RequirementReport} from './types.js'
+import {sarifLog} from '../util/sarif.js'
 
 const MARK: Record<RequirementReport['result'], string> = {pass: 'PASS', fail: 'FAIL', warn: 'WARN', waived: 'WAIVED', error: 'ERROR'}
 
@@ -25,37 +26,31 @@ export function decisionText(d: PolicyDecision): string {
 const LEVEL: Record<RequirementReport['result'], string> = {pass: 'none', fail: 'error', error: 'error', warn: 'warning', waived: 'note'}
 
 export function decisionSarif(d: PolicyDecision, toolVersion: string): Record<string, unknown> {
-  return {
-    $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
-    version: '2.1.0',
-    runs: [
-      {
-        tool: {
-          driver: {
-            name: 'modelseal-policy',
-            version: toolVersion,
-            informationUri: 'https://modelseal.dev',
-            rules: d.requirements.map((r) => ({
-              id: r.id,
-              name: r.id,
-              shortDescription: {text: `${r.type} requirement ${r.id}`},
-              defaultConfiguration: {level: r.mode === 'enforce' ? 'error' : 'warning'},
-            })),
-          },
-        },
-        results: d.requirements
-          .filter((r) => r.result !== 'pass')
-          .map((r) => ({
-            ruleId: r.id,
-            level: LEVEL[r.result],
-            kind: r.result === 'waived' ? 'informational' : 'fail',
-            message: {text: `${r.code}: ${r.reason}`},
-            locations: [{physicalLocation: {artifactLocation: {uri: d.model.path}}}],
-            properties: {result: r.result, code: r.code, mode: r.mode, waiver: r.waiver?.id},
-            ...(r.result === 'waived' && r.waiver ? {suppressions: [{kind: 'external', justification: r.waiver.justification}]} : {}),
-          })),
-        properties: {decision: d.decision, policy: d.policy, summary: d.summary},
-      },
-    ],
-  }
+  return sarifLog(
+    {
+      name: 'modelseal-policy',
+      version: toolVersion,
+      informationUri: 'https://modelseal.dev',
+      rules: d.requirements.map((r) => ({
+        id: r.id,
+        name: r.id,
+        shortDescription: {text: `${r.type} requirement ${r.id}`},
+        defaultConfiguration: {level: r.mode === 'enforce' ? 'error' : 'warning'},
+      })),
+    },
+    {
+      results: d.requirements
+        .filter((r) => r.result !== 'pass')
+        .map((r) => ({
+          ruleId: r.id,
+          level: LEVEL[r.result],
+          kind: r.result === 'waived' ? 'informational' : 'fail',
+          message: {text: `${r.code}: ${r.reason}`},
+          locations: [{physicalLocation: {artifactLocation: {uri: d.model.path}}}],
+          properties: {result: r.result, code: r.code, mode: r.mode, waiver: r.waiver?.id},
+          ...(r.result === 'waived' && r.waiver ? {suppressions: [{kind: 'external', justification: r.waiver.justification}]} : {}),
+        })),
+      properties: {decision: d.decision, policy: d.policy, summary: d.summary},
+    },
+  )
 }

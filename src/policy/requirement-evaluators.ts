@@ -2,8 +2,10 @@
  * One evaluator per requirement type, over the verified evidence only. Each returns the raw
  * outcome with a reason a person can act on; waivers and modes are applied by the engine.
  */
+import type {Evidence, ModelSignatureEvidence, ScanAttestationEvidence, VerifiedSigner} from '../evidence/types.js'
+import {IgnoreMatcher} from '../oms/ignore.js'
 import {severityRank, type Finding, type ScanReport} from '../scan/types.js'
-import type {Evidence, ModelSignatureEvidence, VerifiedSigner} from './evidence.js'
+import {matchingGlob} from './globs.js'
 import {formatDuration} from './matchers.js'
 import {describeSigner, evaluateSignedBy, freshSigners} from './signed-by.js'
 import type {
@@ -75,23 +77,85 @@ function signature(r: SignatureRequirement, ev: Evidence, at: Date): RuleOutcome
 }
 
 function integrity(r: IntegrityRequirement, ev: Evidence): RuleOutcome {
-  const {intact, broken} = intactSignatures(ev)
+  // Only the model's signers prove its content: a signature from any other trusted identity
+  // (the scanner's key, the data team's) says nothing about these files.
+  const accepted = idsOf(r.signedBy!)
+  const fromSigners = ev.signatures.filter((s) => s.identities.some((i) => accepted.includes(i)))
+  const others = ev.signatures.filter((s) => !fromSigners.includes(s)).map((s) => `${s.source} (${describeSigner(s)}) is not from [${accepted.join(', ')}]`)
+  const {intact, broken} = intactSignatures({...ev, signatures: fromSigners})
   if (intact.length === 0) {
-    return fail(broken.length ? 'DIGEST_MISMATCH' : 'SIGNATURE_MISSING', broken.length ? `the model was modified after signing: ${list(broken, 2)}` : 'no verified signature covers this model, so its content cannot be checked; sign it and pass --signature')
+    const notCounted = others.length ? `; not counted: ${list(others, 2)}` : ''
+    return broken.length
+      ? fail('DIGEST_MISMATCH', `the model was modified after signing: ${list(broken, 2)}${notCounted}`)
+      : fail('SIGNATURE_MISSING', `no verified signature from [${accepted.join(', ')}] covers this model, so its content cannot be checked; sign it and pass --signature${notCounted}`)
   }
   const problems: string[] = []
   for (const s of intact) {
     const ser = s.serialization
     if (r.allowedAlgorithms && !r.allowedAlgorithms.includes(ser.hashType)) problems.push(`${s.source} hashes with ${ser.hashType}, allowed: ${r.allowedAlgorithms.join(', ')}`)
     if (r.allowedSerializations && !r.allowedSerializations.includes(ser.method)) problems.push(`${s.source} uses ${ser.method} serialization, allowed: ${r.allowedSerializations.join(', ')}`)
-    if (r.unsignedFiles === 'forbid' && s.unsignedFiles.length) problems.push(`files not covered by ${s.source}: ${list(s.unsignedFiles)}`)
+    if (r.unsignedFiles === 'forbid') {
+      // Every file on disk that the signature does not cover is unsigned — including the ones the
+      // signer listed in ignore_paths; only the policy's allowUnsigned globs let one through.
+      // A symlinked directory's contents are neither listed nor signed: unsigned as a whole.
+      const linked = ev.model.linkedDirectories.map((d) => `${d}/`)
+      const unsigned = [...s.unsignedFiles, ...linked].filter((f) => !matchingGlob(r.allowUnsigned, f))
+      if (unsigned.length) {
+        const ignored = unsigned.filter((f) => s.signerIgnored.includes(f))
+        problems.push(`files not covered by ${s.source}: ${list(unsigned)}${ignored.length ? ` (${ignored.length} of them ignored by the signer: ${list(ignored, 3)})` : ''}`)
+      }
+    }
     if (r.symlinks === 'forbid' && ser.allowSymlinks) problems.push(`${s.source} was made with symlinks allowed`)
   }
-  const links = ev.model.files.filter((f) => f.symlink).map((f) => f.path)
+  const links = [...ev.model.files.filter((f) => f.symlink).map((f) => f.path), ...ev.model.linkedDirectories.map((d) => `${d}/`)]
   if (r.symlinks === 'forbid' && links.length) problems.push(`model contains symlinks: ${list(links)}`)
-  const facts = {signatures: intact.map((s) => ({source: s.source, rootDigest: s.rootDigest, serialization: s.serialization, unsignedFiles: s.unsignedFiles}))}
+  const facts = {signatures: intact.map((s) => ({source: s.source, claimedRootDigest: s.claimedRootDigest, serialization: s.serialization, unsignedFiles: s.unsignedFiles, signerIgnored: s.signerIgnored}))}
   if (problems.length) return fail('INTEGRITY_VIOLATION', problems.join('; '), facts)
-  return pass('INTACT', `every signed file matches (${intact[0].resources.length} resources, ${intact[0].serialization.method}/${intact[0].serialization.hashType}), no unsigned files${r.symlinks === 'forbid' ? ', no symlinks' : ''}`, facts)
+  const allowed = r.unsignedFiles === 'forbid' ? intact[0].unsignedFiles.length : 0
+  return pass(
+    'INTACT',
+    `every signed file matches (${intact[0].resources.length} resources, ${intact[0].serialization.method}/${intact[0].serialization.hashType}), ${allowed ? `${allowed} unsigned file(s) allowed by allowUnsigned` : 'no unsigned files'}${r.symlinks === 'forbid' ? ', no symlinks' : ''}`,
+    facts,
+  )
+}
+
+/**
+ * Coverage: every file of the model must be in the report as scanned — and, for an attestation,
+ * bound by its digest (a file the attestation's serialization ignores could have changed since)
+ * — or be skipped with a reason, where the policy's skippable globs accept it.
+ */
+function uncovered(r: ScanRequirement, report: ScanReport, ev: Evidence, att?: ScanAttestationEvidence): string[] {
+  const byPath = new Map(report.files.map((f) => [f.path, f]))
+  // Skipped entries name a file, or a directory the walk did not enter (its whole subtree).
+  const skippedFiles = new Map<string, string>()
+  const skippedDirs = new Map<string, string>()
+  for (const s of report.skipped ?? []) (s.kind === 'directory' ? skippedDirs : skippedFiles).set(s.path, s.reason)
+  const skipReason = (f: string): string | undefined => {
+    const direct = skippedFiles.get(f)
+    if (direct !== undefined || skippedDirs.size === 0) return direct
+    // The nearest skipped ancestor directory, if any (one lookup per path component).
+    for (let i = f.lastIndexOf('/'); i > 0; i = f.lastIndexOf('/', i - 1)) {
+      const why = skippedDirs.get(f.slice(0, i))
+      if (why !== undefined) return why
+    }
+    return undefined
+  }
+  const unbound = att ? new IgnoreMatcher(att.serialization.ignorePaths) : undefined
+  const out: string[] = []
+  // A symlinked directory was not walked: what it holds is covered only if the policy says so.
+  for (const d of ev.model.linkedDirectories) if (!matchingGlob(r.skippable, `${d}/`)) out.push(`${d}/ (symlink to a directory: its contents were not scanned)`)
+  for (const file of ev.model.files) {
+    const entry = byPath.get(file.path)
+    const skippable = matchingGlob(r.skippable, file.path) !== undefined
+    if (!entry) {
+      const why = skipReason(file.path)
+      if (why === undefined) out.push(`${file.path} (not in the report)`)
+      else if (!skippable) out.push(`${file.path} (skipped: ${why}; not in skippable)`)
+    } else if (unbound?.ignores(file.path) && !skippable) {
+      out.push(`${file.path} (the attestation's digest ignores it, so its scan may be of other content)`)
+    }
+  }
+  return out
 }
 
 function ceilingViolations(r: ScanRequirement, report: ScanReport): {violations: Finding[]; unreadable: string[]} {
@@ -113,9 +177,12 @@ function describeFindings(fs: Finding[]): string {
   return list(fs.map((f) => `${f.severity} ${f.category} ${f.id} in ${String(f.location.file ?? '?')}${f.location.node ? ` (${f.location.node})` : ''}`), 3)
 }
 
-function judgeReport(r: ScanRequirement, report: ScanReport, label: string): RuleOutcome | undefined {
+function judgeReport(r: ScanRequirement, report: ScanReport, label: string, ev: Evidence, att?: ScanAttestationEvidence): RuleOutcome | undefined {
   const {violations, unreadable} = ceilingViolations(r, report)
   if (!report.files.some((f) => f.status === 'scanned')) return fail('SCAN_INCOMPLETE', `${label} scanned no model file; nothing was checked`)
+  if (att && !att.pathsRelative) return fail('SCAN_INCOMPLETE', `${label} does not list files relative to the model, so its coverage cannot be checked; re-run \`modelseal attest scan\``)
+  const missing = uncovered(r, report, ev, att)
+  if (missing.length) return fail('SCAN_INCOMPLETE', `${label} does not cover ${missing.length} file(s) of the model: ${list(missing, 3)}; a file not scanned is not a clean file (list deliberate exceptions under skippable)`, {uncovered: missing})
   if (unreadable.length) return fail('SCAN_INCOMPLETE', `${label} could not scan ${list(unreadable)}; an unreadable file is not a clean file`)
   if (violations.length) {
     return fail('SCAN_SEVERITY_EXCEEDED', `${label} has ${violations.length} finding(s) above the allowed severity: ${describeFindings(violations)}`, {
@@ -138,7 +205,7 @@ function scan(r: ScanRequirement, ev: Evidence, at: Date): RuleOutcome {
       return fail(code, `no acceptable scan attestation: ${res.reason}${notes.length ? `; not counted: ${list(notes, 3)}` : '; pass one with --attestation (made by `modelseal attest scan`)'}`)
     }
     for (const a of fresh) {
-      const bad = judgeReport(r, a.report, `scan attestation ${a.source}`)
+      const bad = judgeReport(r, a.report, `scan attestation ${a.source}`, ev, a)
       if (bad) return bad
     }
     return pass('SCAN_CLEAN', `scan attestation(s) within limits: ${res.counted.map((s) => `${s.source} by ${describeSigner(s)} at ${(s.trustedTime ?? s.claimedTime)?.toISOString() ?? '?'}`).join('; ')}`, {
@@ -149,7 +216,7 @@ function scan(r: ScanRequirement, ev: Evidence, at: Date): RuleOutcome {
     const s = ev.inlineScan
     if (!s) return {outcome: 'error', code: 'SCAN_NOT_RUN', reason: 'inline scan did not run'}
     if ('error' in s) return {outcome: 'error', code: 'SCAN_ERROR', reason: `inline scan failed: ${s.error}`}
-    const bad = judgeReport(r, s, 'inline scan')
+    const bad = judgeReport(r, s, 'inline scan', ev)
     return bad ?? pass('SCAN_CLEAN', `inline scan of ${s.summary.scanned} file(s): no finding above the allowed severity (max found: ${s.summary.maxSeverity ?? 'none'})`, {summary: s.summary})
   }
   if (r.source === 'inline') return inline()
@@ -190,10 +257,14 @@ function datasets(r: DatasetsRequirement, ev: Evidence, at: Date): RuleOutcome {
       const other = ev.provenance.length - prov.length
       return fail('PROVENANCE_MISSING', `no provenance naming the training datasets: ${res.reason}${other ? ` (${other} provenance statement(s) are for another model)` : '; pass it with --attestation'}`)
     }
+    // Every accepted provenance statement counts, not one per signer: a dataset named by any of
+    // them must be covered, whatever the order of --attestation flags.
+    const ids = idsOf(r.provenanceSignedBy!)
+    const accepted = prov.filter((p) => p.identities.some((i) => ids.includes(i)))
     const seen = new Map<string, {name?: string; root: string}>()
-    for (const p of res.counted) for (const d of (p as (typeof prov)[number]).datasets) seen.set(d.root, d)
+    for (const p of accepted) for (const d of p.datasets) if (!seen.has(d.root)) seen.set(d.root, d)
     declared = [...seen.values()]
-    declaredBy = `provenance ${res.counted.map((p) => p.source).join(', ')}`
+    declaredBy = `provenance ${accepted.map((p) => p.source).join(', ')}`
   }
   if (declared.length < r.minDatasets) {
     return fail('DATASETS_UNDECLARED', `${declaredBy} names ${declared.length} training dataset(s); at least ${r.minDatasets} required`)
@@ -216,7 +287,8 @@ function datasets(r: DatasetsRequirement, ev: Evidence, at: Date): RuleOutcome {
 
 function limits(r: LimitsRequirement, ev: Evidence): RuleOutcome {
   const problems: string[] = []
-  const files = ev.model.files.filter((f) => !f.symlink)
+  // A symlinked file counts with its target's size: it is what a loader reads.
+  const files = ev.model.files
   if (r.maxFiles !== undefined && files.length > r.maxFiles) problems.push(`${files.length} files, limit ${r.maxFiles}`)
   if (r.maxTotalBytes !== undefined && ev.model.totalBytes > r.maxTotalBytes) problems.push(`${ev.model.totalBytes} bytes in total, limit ${r.maxTotalBytes}`)
   if (r.maxFileBytes !== undefined) {
@@ -238,6 +310,7 @@ export function signerFacts(s: VerifiedSigner): Record<string, unknown> {
     identities: s.identities,
     method: sig.method,
     keyFingerprint: sig.keyFingerprint,
+    keyIdentity: sig.keyIdentity,
     certificateSubject: sig.certificateSubject,
     subject: sig.subjectAlternativeNames?.[0],
     issuer: sig.oidcIssuer,

@@ -16,9 +16,11 @@ export interface SchemaContext {
   identityNames: Set<string>
 }
 
-export function regexOk(ctx: SchemaContext, re: string, p: Path): boolean {
+export const UNBOUNDED_SIDES = ['start', 'end', 'both'] as const
+
+export function regexOk(ctx: SchemaContext, re: string, p: Path, unbounded?: (typeof UNBOUNDED_SIDES)[number]): boolean {
   let ok = true
-  for (const problem of checkRegex(re)) {
+  for (const problem of checkRegex(re, unbounded)) {
     ctx.c.report(problem.level, problem.level === 'error' ? 'REGEX' : 'REGEX_STYLE', p, problem.message)
     if (problem.level === 'error') ok = false
   }

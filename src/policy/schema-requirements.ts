@@ -1,5 +1,7 @@
 /** Schema of each requirement type (see docs/policy.md for the reference). */
+import {normDomain} from '../evidence/model.js'
 import type {Path} from './checker.js'
+import {globProblem} from './globs.js'
 import {
   isCategory,
   MODES,
@@ -16,8 +18,8 @@ const TYPES: readonly RequirementType[] = ['signature', 'integrity', 'scan', 'on
 const COMMON = ['id', 'type', 'description', 'mode'] as const
 const KEYS: Record<RequirementType, readonly string[]> = {
   signature: ['signedBy', 'maxAge'],
-  integrity: ['allowedAlgorithms', 'allowedSerializations', 'unsignedFiles', 'symlinks'],
-  scan: ['source', 'maxSeverity', 'signedBy', 'maxAge'],
+  integrity: ['signedBy', 'allowedAlgorithms', 'allowedSerializations', 'unsignedFiles', 'allowUnsigned', 'symlinks'],
+  scan: ['source', 'maxSeverity', 'signedBy', 'maxAge', 'skippable'],
   onnx: ['allowedDomains', 'forbiddenOperators', 'externalData'],
   datasets: ['signedBy', 'source', 'datasets', 'provenanceSignedBy', 'maxAge', 'minDatasets'],
   limits: ['maxTotalBytes', 'maxFileBytes', 'maxFiles'],
@@ -59,7 +61,12 @@ export function parseRequirement(ctx: SchemaContext, v: unknown, p: Path): Requi
       })
       const unsignedFiles = o.unsignedFiles === undefined ? 'forbid' : c.oneOf(o.unsignedFiles, [...p, 'unsignedFiles'], ['forbid', 'allow'] as const)
       const symlinks = o.symlinks === undefined ? 'forbid' : c.oneOf(o.symlinks, [...p, 'symlinks'], ['forbid', 'allow'] as const)
-      return unsignedFiles && symlinks && {...base, type, allowedAlgorithms: algs, allowedSerializations: sers, unsignedFiles, symlinks}
+      const allowUnsigned = globList(ctx, o.allowUnsigned, [...p, 'allowUnsigned'])
+      if (unsignedFiles === 'allow' && o.allowUnsigned !== undefined) c.error([...p, 'allowUnsigned'], 'allowUnsigned has no effect with unsignedFiles: allow')
+      // Default (filled in by validatePolicy): the identities of the signature requirements.
+      const signedBy = o.signedBy === undefined ? undefined : parseSignedBy(ctx, o.signedBy, [...p, 'signedBy'])
+      if (o.signedBy !== undefined && !signedBy) return undefined
+      return unsignedFiles && symlinks && allowUnsigned && {...base, type, signedBy, allowedAlgorithms: algs, allowedSerializations: sers, unsignedFiles, allowUnsigned, symlinks}
     }
     case 'scan': {
       const source = o.source === undefined ? 'either' : c.oneOf(o.source, [...p, 'source'], ['attestation', 'inline', 'either'] as const)
@@ -69,8 +76,9 @@ export function parseRequirement(ctx: SchemaContext, v: unknown, p: Path): Requi
       if (source !== 'inline' && o.signedBy === undefined) c.report('error', 'MISSING_KEY', p, `missing required key "signedBy": who may sign scan attestations (or set source: inline)`)
       if (source === 'inline' && o.signedBy !== undefined) c.error([...p, 'signedBy'], 'signedBy has no effect with source: inline')
       if (source === 'inline' && o.maxAge !== undefined) c.error([...p, 'maxAge'], 'maxAge has no effect with source: inline')
-      if (!source || !maxSeverity) return undefined
-      const r: ScanRequirement = {...base, type, source, maxSeverity, signedBy, maxAgeMs: dur('maxAge')}
+      const skippable = globList(ctx, o.skippable, [...p, 'skippable'])
+      if (!source || !maxSeverity || !skippable) return undefined
+      const r: ScanRequirement = {...base, type, source, maxSeverity, signedBy, maxAgeMs: dur('maxAge'), skippable}
       return r
     }
     case 'onnx': {
@@ -124,9 +132,22 @@ export function parseRequirement(ctx: SchemaContext, v: unknown, p: Path): Requi
   }
 }
 
-/** '' and 'ai.onnx' both name the default ONNX domain. */
-export function normDomain(d: string): string {
-  return d === 'ai.onnx' ? '' : d
+export {normDomain}
+
+/** A list of model-relative globs (`*`, `**`, `?`, `[...]`, `{a,b}`); absent = empty. */
+function globList(ctx: SchemaContext, v: unknown, p: Path): string[] | undefined {
+  if (v === undefined) return []
+  const l = ctx.c.stringList(v, p)
+  if (!l) return undefined
+  let ok = true
+  l.forEach((g, i) => {
+    const why = globProblem(g)
+    if (why) {
+      ctx.c.error([...p, i], `glob ${JSON.stringify(g)} ${why}`)
+      ok = false
+    }
+  })
+  return ok ? l : undefined
 }
 
 function parseCeilings(ctx: SchemaContext, v: unknown, p: Path): ScanRequirement['maxSeverity'] | undefined {

@@ -5,10 +5,9 @@
  */
 import path from 'node:path'
 
-import {CATEGORIES, SEVERITIES, type Category} from '../scan/types.js'
 import {EXTENSION_NAMES} from '../signing/keyless/certificate.js'
 import {Checker, type Path} from './checker.js'
-import {MODES, regexOk, parseSignedBy, type SchemaContext} from './schema-fields.js'
+import {MODES, regexOk, UNBOUNDED_SIDES, type SchemaContext} from './schema-fields.js'
 import {parseRequirement} from './schema-requirements.js'
 import {
   POLICY_API_VERSION,
@@ -18,7 +17,6 @@ import {
   type NamedIdentity,
   type Policy,
   type Requirement,
-  type SignedBy,
   type StringMatcher,
   type Waiver,
 } from './types.js'
@@ -49,10 +47,15 @@ export function validatePolicy(src: YamlSource, sha256: string): {policy?: Polic
     for (const k of ['version', 'owner', 'description'] as const) if (md[k] !== undefined) metadata[k] = c.text(md[k], ['metadata', k])
   }
 
-  const spec = c.object(c.required(root, 'spec', []), ['spec'], ['mode', 'expires', 'trust', 'requirements', 'waivers'])
+  const spec = c.object(c.required(root, 'spec', []), ['spec'], ['mode', 'expires', 'trust', 'excludeVerifiedEvidence', 'requirements', 'waivers'])
   if (!spec) return {checker: c}
   const mode: Mode = spec.mode === undefined ? 'enforce' : (c.oneOf(spec.mode, ['spec', 'mode'], MODES) ?? 'enforce')
   const expires = c.time(c.required(spec, 'expires', ['spec']), ['spec', 'expires'])
+  let excludeVerifiedEvidence = false
+  if (spec.excludeVerifiedEvidence !== undefined) {
+    if (typeof spec.excludeVerifiedEvidence === 'boolean') excludeVerifiedEvidence = spec.excludeVerifiedEvidence
+    else c.error(['spec', 'excludeVerifiedEvidence'], 'must be true or false')
+  }
 
   const ctx: SchemaContext = {c, baseDir, identityNames: new Set()}
   let trustedRoot: string | undefined
@@ -89,6 +92,15 @@ export function validatePolicy(src: YamlSource, sha256: string): {policy?: Polic
     requirements.push(req)
   })
 
+  // Integrity is proven by the model's signers: by default the identities the signature
+  // requirements accept, never any identity the policy happens to trust (a scanner key).
+  const signerIds = [...new Set(requirements.flatMap((r) => (r.type === 'signature' ? ('anyOf' in r.signedBy ? r.signedBy.anyOf : r.signedBy.allOf) : [])))]
+  requirements.forEach((r, i) => {
+    if (r.type !== 'integrity' || r.signedBy) return
+    if (signerIds.length) r.signedBy = {anyOf: signerIds, threshold: 1}
+    else c.report('error', 'MISSING_KEY', ['spec', 'requirements', i], 'missing "signedBy": with no signature requirement, say whose model signatures prove integrity')
+  })
+
   const waivers: Waiver[] = []
   if (spec.waivers !== undefined) {
     const wl = c.list(spec.waivers, ['spec', 'waivers'])
@@ -112,6 +124,7 @@ export function validatePolicy(src: YamlSource, sha256: string): {policy?: Polic
       mode,
       expires,
       trustedRoot,
+      excludeVerifiedEvidence,
       identities,
       requirements,
       waivers,
@@ -144,9 +157,8 @@ function parseIdentity(ctx: SchemaContext, v: unknown, p: Path): IdentitySpec | 
         if (!FULCIO_EXTENSIONS.includes(name)) continue
         if (typeof val === 'string') extensions[name] = {exact: val}
         else {
-          const ro = c.object(val, [...ep, name], ['regExp'])
-          const re = ro && c.string(c.required(ro, 'regExp', [...ep, name]), [...ep, name, 'regExp'])
-          if (re !== undefined && regexOk(ctx, re, [...ep, name, 'regExp'])) extensions[name] = {regExp: re}
+          const m = regexMatcher(ctx, val, [...ep, name], ['regExp', 'unbounded'])
+          if (m) extensions[name] = m
         }
       }
     }
@@ -196,8 +208,25 @@ function matcher(ctx: SchemaContext, o: Record<string, unknown>, p: Path, exactK
     const s = c.string(o[exactKey], [...p, exactKey])
     return s === undefined ? undefined : {exact: s}
   }
-  const re = c.string(o[reKey], [...p, reKey])
-  return re !== undefined && regexOk(ctx, re, [...p, reKey]) ? {regExp: re} : undefined
+  return regexMatcher(ctx, o[reKey], [...p, reKey])
+}
+
+/**
+ * A pattern, as a string or as {regExp, unbounded}: `unbounded: end` (start, both) is the
+ * explicit permission for a pattern whose language is open at that end.
+ */
+function regexMatcher(ctx: SchemaContext, v: unknown, p: Path, keys: readonly string[] = ['regExp', 'unbounded']): StringMatcher | undefined {
+  const {c} = ctx
+  if (typeof v === 'string') {
+    const re = c.string(v, p)
+    return re !== undefined && regexOk(ctx, re, p) ? {regExp: re} : undefined
+  }
+  const o = c.object(v, p, keys)
+  if (!o) return undefined
+  const re = c.string(c.required(o, 'regExp', p), [...p, 'regExp'])
+  const unbounded = o.unbounded === undefined ? undefined : c.oneOf(o.unbounded, [...p, 'unbounded'], UNBOUNDED_SIDES)
+  if (re === undefined || (o.unbounded !== undefined && !unbounded)) return undefined
+  return regexOk(ctx, re, [...p, 'regExp'], unbounded) ? {regExp: re, unbounded} : undefined
 }
 
 

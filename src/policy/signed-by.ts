@@ -1,11 +1,14 @@
 /**
- * `signedBy` semantics. anyOf + threshold counts DISTINCT signers (key fingerprint, certificate,
- * or keyless issuer+subject) that satisfy at least one listed identity — the same key presented
- * in two signatures, or named by two identities, counts once (TUF GHSA-pwqf-9h7j-7mv8).
- * allOf needs a distinct signer for every listed identity (a bipartite matching).
+ * `signedBy` semantics. anyOf + threshold counts DISTINCT signers that satisfy at least one
+ * listed identity; allOf needs a distinct signer for every listed identity (a bipartite
+ * matching). A signer is the public key that verified (canonical SPKI, whatever PEM, DER,
+ * compressed point or certificate carried it) or a Fulcio identity; two signatures that share
+ * either are one signer — the same key in two files, named by two identities, or once as a key
+ * and once inside a certificate counts once (TUF GHSA-pwqf-9h7j-7mv8). The bundle's `hint` is
+ * not signed and plays no part.
  */
+import type {VerifiedSigner} from '../evidence/types.js'
 import {formatDuration} from './matchers.js'
-import type {VerifiedSigner} from './evidence.js'
 import type {SignedBy} from './types.js'
 
 /** Clock skew tolerated for evidence that claims to be from the near future. */
@@ -53,13 +56,35 @@ export function freshSigners<T extends VerifiedSigner>(
   return {fresh, rejected}
 }
 
+/** Groups signers that share any signer key (union-find); each group is one distinct signer. */
+export function distinctSigners(signers: VerifiedSigner[]): VerifiedSigner[] {
+  const parent = signers.map((_, i) => i)
+  const find = (i: number): number => (parent[i] === i ? i : (parent[i] = find(parent[i])))
+  const byKey = new Map<string, number>()
+  signers.forEach((s, i) => {
+    for (const k of s.signerKeys) {
+      const j = byKey.get(k)
+      if (j === undefined) byKey.set(k, i)
+      else parent[find(i)] = find(j)
+    }
+  })
+  const groups = new Map<number, VerifiedSigner>()
+  signers.forEach((s, i) => {
+    const r = find(i)
+    const g = groups.get(r)
+    if (!g) groups.set(r, {...s, identities: [...s.identities], signerKeys: [...s.signerKeys]})
+    else {
+      g.identities = [...new Set([...g.identities, ...s.identities])]
+      g.signerKeys = [...new Set([...g.signerKeys, ...s.signerKeys])]
+    }
+  })
+  return [...groups.values()]
+}
+
 export function evaluateSignedBy(signedBy: SignedBy, signers: VerifiedSigner[]): SignedByResult {
   if ('anyOf' in signedBy) {
-    const bySigner = new Map<string, VerifiedSigner>()
-    for (const s of signers) {
-      if (s.identities.some((i) => signedBy.anyOf.includes(i)) && !bySigner.has(s.signerKey)) bySigner.set(s.signerKey, s)
-    }
-    const counted = [...bySigner.values()]
+    const relevant = signers.filter((s) => s.identities.some((i) => signedBy.anyOf.includes(i)))
+    const counted = distinctSigners(relevant)
     const needed = signedBy.threshold
     const ok = counted.length >= needed
     const who = counted.map(describeSigner).join(', ') || 'none'
@@ -70,13 +95,7 @@ export function evaluateSignedBy(signedBy: SignedBy, signers: VerifiedSigner[]):
   }
   // allOf: match each identity to its own signer (augmenting paths; sizes are tiny).
   const ids = signedBy.allOf
-  const distinct = new Map<string, VerifiedSigner>()
-  for (const s of signers) {
-    const prev = distinct.get(s.signerKey)
-    if (prev) prev.identities = [...new Set([...prev.identities, ...s.identities])]
-    else distinct.set(s.signerKey, {...s, identities: [...s.identities]})
-  }
-  const pool = [...distinct.values()]
+  const pool = distinctSigners(signers)
   const owner = new Map<number, number>() // signer index → identity index
   const tryAssign = (idIdx: number, seen: Set<number>): boolean => {
     for (let si = 0; si < pool.length; si++) {
@@ -109,11 +128,4 @@ export function describeSigner(s: VerifiedSigner): string {
   else if (sig.method === 'certificate') who = `certificate "${sig.certificateSubject ?? '?'}"`
   else who = `${sig.subjectAlternativeNames?.[0] ?? '?'} (issuer ${sig.oidcIssuer ?? '?'})`
   return s.identities.length ? `${who} as ${s.identities.join('/')}` : who
-}
-
-/** The distinct-signer key of a verified signer. */
-export function signerKeyOf(sig: import('../signing/types.js').SignerIdentity): string {
-  if (sig.method === 'key') return `key:${sig.keyFingerprint ?? ''}`
-  if (sig.method === 'certificate') return `cert:${sig.keyFingerprint ?? sig.certificateSubject ?? ''}`
-  return `keyless:${sig.oidcIssuer ?? ''}|${sig.subjectAlternativeNames?.[0] ?? ''}`
 }

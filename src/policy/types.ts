@@ -10,39 +10,8 @@ export const POLICY_KIND = 'ModelPolicy'
 
 export type Mode = 'enforce' | 'warn' | 'audit'
 
-/** A string matcher: exact value, or a regular expression that modelseal always anchors. */
-export type StringMatcher = {exact: string} | {regExp: string}
-
-export interface KeylessIdentity {
-  kind: 'keyless'
-  issuer: StringMatcher
-  subject: StringMatcher
-  /** Fulcio certificate extensions by name (sourceRepositoryURI, sourceRepositoryRef, ...). */
-  extensions: Record<string, StringMatcher>
-}
-
-export interface KeyIdentity {
-  kind: 'key'
-  /** Absolute path of the PEM public key (resolved against the policy file's directory). */
-  path?: string
-  /** Lowercase hex SHA-256 of the SPKI PEM (the OMS key `hint`). */
-  fingerprint?: string
-}
-
-export interface CertificateIdentity {
-  kind: 'certificate'
-  /** Absolute paths of the trusted CA certificate(s). */
-  chain: string[]
-  /** Optional constraint on the leaf subject DN (e.g. "CN=release,O=Acme"). */
-  subject?: StringMatcher
-}
-
-export type IdentitySpec = KeylessIdentity | KeyIdentity | CertificateIdentity
-
-export interface NamedIdentity {
-  name: string
-  spec: IdentitySpec
-}
+export type {CertificateIdentity, IdentitySpec, KeyIdentity, KeylessIdentity, NamedIdentity, StringMatcher} from '../evidence/types.js'
+import type {NamedIdentity} from '../evidence/types.js'
 
 /** `anyOf` + threshold (k-of-n over distinct signers) or `allOf` (every named identity). */
 export type SignedBy = {anyOf: string[]; threshold: number} | {allOf: string[]}
@@ -66,9 +35,17 @@ export interface SignatureRequirement extends RequirementBase {
 
 export interface IntegrityRequirement extends RequirementBase {
   type: 'integrity'
+  /**
+   * Whose signatures may prove integrity; default: every identity that a signature requirement
+   * accepts (a scanner's or data team's key must not vouch for the model's files).
+   */
+  signedBy?: SignedBy
   allowedAlgorithms?: string[]
   allowedSerializations?: string[]
+  /** forbid: every file on disk that the signature does not cover fails, whatever the signer ignored. */
   unsignedFiles: 'forbid' | 'allow'
+  /** The only escape under forbid: model-relative globs of files that may be unsigned. */
+  allowUnsigned: string[]
   symlinks: 'forbid' | 'allow'
 }
 
@@ -82,6 +59,11 @@ export interface ScanRequirement extends RequirementBase {
   maxSeverity: {default: SeverityCeiling; categories: Partial<Record<Category, SeverityCeiling>>}
   signedBy?: SignedBy
   maxAgeMs?: number
+  /**
+   * Model-relative globs of files the scan may have skipped (status skipped, with a reason).
+   * Every other file of the model must appear in the report as scanned.
+   */
+  skippable: string[]
 }
 
 export interface OnnxRequirement extends RequirementBase {
@@ -140,6 +122,11 @@ export interface Policy {
   expires: Date
   /** Absolute path of the Sigstore trusted_root.json for keyless identities, if any. */
   trustedRoot?: string
+  /**
+   * Verified evidence files inside the model directory (exact files only) are left out of the
+   * model's files. Default false: everything on disk is part of the model.
+   */
+  excludeVerifiedEvidence: boolean
   identities: Map<string, NamedIdentity>
   requirements: Requirement[]
   waivers: Waiver[]
@@ -172,7 +159,11 @@ export interface PolicyDecision {
   decisionVersion: '1'
   decision: DecisionValue
   policy: {name: string; version?: string; mode: Mode; path: string; sha256: string; expires: string}
-  model: {path: string; digest: {sha256: string} | null}
+  /**
+   * digest: the model's identity, computed from every file on disk (never taken from evidence).
+   * excludedEvidence: verified evidence files inside the model left out (excludeVerifiedEvidence).
+   */
+  model: {path: string; digest: {sha256: string} | null; excludedEvidence: string[]}
   evaluatedAt: string
   requirements: RequirementReport[]
   summary: {total: number; pass: number; fail: number; warn: number; waived: number; error: number}

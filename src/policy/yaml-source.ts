@@ -5,7 +5,7 @@
  */
 import {isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode} from 'yaml'
 
-import {InputError} from '../errors.js'
+import {type ErrorCode, InputError} from '../errors.js'
 
 export const MAX_POLICY_BYTES = 1024 * 1024
 /**
@@ -40,7 +40,7 @@ export function formatPath(path: (string | number)[]): string {
   return out || '(document)'
 }
 
-export function parseYamlSource(text: string, file: string, errorCode = 'E_POLICY_MALFORMED'): YamlSource {
+export function parseYamlSource(text: string, file: string, errorCode: ErrorCode = 'E_POLICY_MALFORMED'): YamlSource {
   if (Buffer.byteLength(text, 'utf8') > MAX_POLICY_BYTES) {
     throw new InputError(errorCode, `${file}: larger than ${MAX_POLICY_BYTES} bytes; not a policy file`)
   }

@@ -4,6 +4,8 @@
  * file under src/scan/scanners/ and one entry below; its rules go into rule-catalogue.ts.
  */
 import type {FormatScanner, ScanContext, TensorCheck} from './format-scanner.js'
+import {archiveScanner} from './scanners/archive.js'
+import {chatTemplateScanner} from './scanners/chat-template.js'
 import {ggufScanner} from './scanners/gguf.js'
 import {numpyScanner} from './scanners/numpy.js'
 import {onnxScanner} from './scanners/onnx.js'
@@ -13,12 +15,15 @@ import {unsupportedScanner} from './scanners/unsupported.js'
 import {zipScanner} from './scanners/zip.js'
 import type {Finding} from './types.js'
 import type {TensorView} from '../formats/tensor.js'
-import {scanTensor} from './weights/scan-tensor.js'
+import {scanTensors} from './weights/pool.js'
 
-/** The weight checks on one tensor (ONNX initializers, Constant nodes, external data). */
+/**
+ * The weight checks on one tensor (ONNX initializers, Constant nodes, external data): a large
+ * file-backed tensor is cut into ranges checked on every core (scanTensors), a small one here.
+ */
 export async function weightTensorCheck(t: TensorView, ctx: ScanContext): Promise<Finding[]> {
   if (ctx.options.skipWeights) return []
-  return scanTensor(t)
+  return scanTensors([t])
 }
 
 /** Every built-in scanner, highest `priority` first: the engine asks each `detect()` in this order. */
@@ -27,8 +32,10 @@ export const BUILTIN_SCANNERS: readonly FormatScanner[] = [
   ggufScanner,
   numpyScanner,
   zipScanner,
+  archiveScanner,
   pickleScanner,
   onnxScanner,
+  chatTemplateScanner,
   unsupportedScanner,
 ].sort((a, b) => (b.priority ?? 0) - (a.priority ?? 0))
 

@@ -3,7 +3,7 @@
  * a symlink out of the directory given), recognise formats by content (magic bytes) with an
  * extension fallback, dispatch to the built-in scanners, and build the ScanReport and verdict.
  */
-import {closeSync, lstatSync, openSync, readdirSync, readSync, realpathSync, statSync} from 'node:fs'
+import {lstatSync, readdirSync, realpathSync, statSync} from 'node:fs'
 import path from 'node:path'
 
 import {describeError, InputError, UsageError} from '../errors.js'
@@ -13,7 +13,10 @@ import {createProgress} from '../util/progress.js'
 import {BUILTIN_SCANNERS, BUILTIN_TENSOR_CHECKS} from './builtin-scanners.js'
 import {HEAD_BYTES, type FormatScanner, type ScanContext, type ScanOptions} from './format-scanner.js'
 import {makeFinding} from './rule-catalogue.js'
-import {SEVERITIES, severityRank, type FileReport, type ScanReport, type Severity} from './types.js'
+import {SEVERITIES, severityRank, type FileReport, type ScanReport, type Severity, type SkippedEntry} from './types.js'
+import {optionalObject, requirePaths} from '../util/args.js'
+import {dedupeFindings} from './dedupe.js'
+import {excludeFilter} from './exclude.js'
 
 /** Files visited per directory walk before giving up (symlink loops are impossible: links are not followed). */
 export const MAX_FILES = 1_000_000
@@ -27,6 +30,8 @@ export const MODEL_EXTENSIONS = new Set([
 ])
 
 export interface ScanPathsOptions extends Partial<ScanOptions> {
+  /** Globs of files not to scan (see src/scan/exclude.ts); each one excluded counts as skipped. */
+  exclude?: string[]
   toolVersion?: string
   progress?: boolean
 }
@@ -50,17 +55,24 @@ function isInside(root: string, p: string): boolean {
   return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel))
 }
 
-function collect(paths: string[]): {targets: Target[]; skipped: number} {
+/** Directories a walk does not descend into; each is listed in `report.skipped` with this reason. */
+const SKIPPED_DIRS: Record<string, string> = {
+  '.git': 'version-control metadata (.git): not descended',
+  node_modules: 'package dependencies (node_modules): not descended',
+}
+
+function collect(paths: string[]): {targets: Target[]; skipped: SkippedEntry[]} {
   const targets: Target[] = []
-  const seen = new Set<string>()
-  let skipped = 0
+  const seen = new Map<string, string>()
+  const skipped: SkippedEntry[] = []
   for (const p of paths) {
     const abs = path.resolve(p)
     const st = statSync(abs) // the user named it: following a link named on the command line is fine
     if (!st.isDirectory()) {
       const real = realpathSync(abs)
-      if (!seen.has(real)) targets.push({file: p, root: path.dirname(real), explicit: true})
-      seen.add(real)
+      if (seen.has(real)) skipped.push({path: p, kind: 'file', reason: `same file as ${seen.get(real)} (scanned once)`})
+      else targets.push({file: p, root: path.dirname(real), explicit: true})
+      if (!seen.has(real)) seen.set(real, p)
       continue
     }
     const root = realpathSync(abs)
@@ -72,7 +84,10 @@ function collect(paths: string[]): {targets: Target[]; skipped: number} {
       for (const e of entries) {
         const full = path.join(dir, e.name)
         if (e.isDirectory()) {
-          if (e.name === '.git' || e.name === 'node_modules') continue
+          if (Object.hasOwn(SKIPPED_DIRS, e.name)) {
+            skipped.push({path: display(full), kind: 'directory', reason: SKIPPED_DIRS[e.name]})
+            continue
+          }
           if (depth + 1 > MAX_DIR_DEPTH) throw new InputError('E_SCAN_TOO_DEEP', `directory nesting deeper than ${MAX_DIR_DEPTH} under ${p}`)
           stack.push({dir: full, depth: depth + 1})
         } else if (e.isSymbolicLink()) {
@@ -84,16 +99,23 @@ function collect(paths: string[]): {targets: Target[]; skipped: number} {
           }
           if (!real || !isInside(root, real)) {
             targets.push({file: display(full), root, explicit: false, escape: real ? `symlink points outside ${p}` : 'dangling symlink'})
-          } else if (lstatSync(real).isFile() && !seen.has(real)) {
-            seen.add(real)
+          } else if (!lstatSync(real).isFile()) {
+            skipped.push({path: display(full), kind: 'symlink', reason: 'symlink to a directory or special file inside the tree: not followed (its target is walked where it lives)'})
+          } else if (seen.has(real)) {
+            skipped.push({path: display(full), kind: 'symlink', reason: `symlink to ${seen.get(real)} (scanned once)`})
+          } else {
+            seen.set(real, display(full))
             targets.push({file: display(full), root, explicit: false})
           }
         } else if (e.isFile()) {
           const real = full
-          if (seen.has(real)) continue
-          seen.add(real)
+          if (seen.has(real)) {
+            skipped.push({path: display(full), kind: 'file', reason: `same file as ${seen.get(real)} (scanned once)`})
+            continue
+          }
+          seen.set(real, display(full))
           targets.push({file: display(full), root, explicit: false})
-        } else skipped++ // sockets, FIFOs, devices: never opened
+        } else skipped.push({path: display(full), kind: 'special', reason: 'socket, FIFO or device: never opened'})
         if (targets.length > MAX_FILES) throw new InputError('E_SCAN_TOO_MANY', `more than ${MAX_FILES} files under ${p}`)
       }
     }
@@ -113,7 +135,7 @@ export function pickScanner(head: Buffer, file: string): FormatScanner | undefin
   return BUILTIN_SCANNERS.find((s) => s.extensions?.some((e) => lower.endsWith(e)))
 }
 
-async function scanOne(t: Target, options: ScanOptions): Promise<FileReport | undefined> {
+async function scanOne(t: Target, options: ScanOptions): Promise<FileReport | SkippedEntry> {
   if (t.escape) {
     return {path: t.file, format: 'unknown', status: 'error', error: {code: 'E_SYMLINK_ESCAPE', message: `${t.escape}: not followed, not scanned`}, findings: []}
   }
@@ -127,7 +149,9 @@ async function scanOne(t: Target, options: ScanOptions): Promise<FileReport | un
   const scanner = pickScanner(head, t.file)
   if (!scanner) {
     const ext = path.extname(t.file).toLowerCase()
-    if (!t.explicit && !MODEL_EXTENSIONS.has(ext)) return undefined
+    if (!t.explicit && !MODEL_EXTENSIONS.has(ext)) {
+      return {path: t.file, kind: 'file', reason: 'content is no model, pickle, archive or executable format modelseal knows (every file is sniffed by content, not by name)'}
+    }
     return {
       path: t.file, format: 'unknown', status: 'unsupported',
       findings: [makeFinding('MS-SC001', `no scanner recognises this file's content${ext ? ` (extension ${ext})` : ''}; it was not analysed`, {})],
@@ -152,6 +176,19 @@ async function scanOne(t: Target, options: ScanOptions): Promise<FileReport | un
   } catch (err) {
     const d = describeError(err)
     return {path: t.file, format: scanner.format, status: 'error', error: {code: d.code, message: d.message}, findings: []}
+  }
+}
+
+/**
+ * `scan --strict` (deploy gates): a pickle import outside the allowlist — PyTorch's weights_only
+ * set plus NumPy array reconstruction (src/formats/pickle/globals.ts) — is high, not medium.
+ */
+function strictFindings(r: FileReport): void {
+  for (const f of r.findings) {
+    if (f.id === 'MS-PK002' && severityRank(f.severity) < severityRank('high')) {
+      f.severity = 'high'
+      f.evidence = {...f.evidence, strict: true}
+    }
   }
 }
 
@@ -188,7 +225,9 @@ function foldExternalData(files: FileReport[]): void {
   }
 }
 
-export async function scanPaths(paths: string[], opts: ScanPathsOptions = {}): Promise<ScanResult> {
+export async function scanPaths(paths: string[], scanOptions?: ScanPathsOptions): Promise<ScanResult> {
+  requirePaths('scanPaths', 'paths', paths)
+  const opts: ScanPathsOptions = optionalObject<ScanPathsOptions>('scanPaths', 'options', scanOptions) ?? {}
   if (paths.length === 0) throw new UsageError('E_USAGE', 'give at least one file or directory to scan')
   const failOn: Severity = opts.failOn ?? 'high'
   if (!SEVERITIES.includes(failOn)) throw new UsageError('E_USAGE', `--fail-on must be one of ${SEVERITIES.join(', ')}`)
@@ -197,25 +236,32 @@ export async function scanPaths(paths: string[], opts: ScanPathsOptions = {}): P
     const ref = openOnnx(opts.baseline)
     ref.source.close()
   }
-  const options: ScanOptions = {failOn, baseline: opts.baseline, skipWeights: opts.skipWeights}
+  const options: ScanOptions = {failOn, baseline: opts.baseline, skipWeights: opts.skipWeights, strict: opts.strict}
   const collected = collect(paths)
-  const targets = collected.targets
-  let skipped = collected.skipped
+  const excluded = excludeFilter(opts.exclude)
+  const targets: typeof collected.targets = []
+  const skipped = collected.skipped
+  for (const t of collected.targets) {
+    if (excluded(t.file, t.root)) skipped.push({path: t.file, kind: 'file', reason: 'excluded by --exclude'})
+    else targets.push(t)
+  }
   const progress = createProgress('scanning', {unit: 'files', enabled: opts.progress === false ? false : undefined})
   progress.setTotal(targets.length)
   const files: FileReport[] = []
   for (const t of targets) {
     const r = await scanOne(t, options)
     progress.advance(1)
-    if (!r) {
-      skipped++
+    if (!('status' in r)) {
+      skipped.push(r)
       continue
     }
+    if (options.strict) strictFindings(r)
     sortFindings(r)
     files.push(r)
   }
   progress.done()
   foldExternalData(files)
+  dedupeFindings(files)
   const findings = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>
   let max: Severity | null = null
   for (const f of files) for (const x of f.findings) {
@@ -225,12 +271,15 @@ export async function scanPaths(paths: string[], opts: ScanPathsOptions = {}): P
   const failed = max !== null && severityRank(max) >= severityRank(failOn)
   const errors = files.filter((f) => f.status === 'error').length
   const unsupported = files.filter((f) => f.status === 'unsupported').length
+  skipped.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
   const report: ScanReport = {
     tool: {name: 'modelseal', version: opts.toolVersion ?? '0.0.0'},
     files,
+    skipped,
     summary: {
       files: files.length, scanned: files.filter((f) => f.status === 'scanned').length, errors, unsupported, findings,
-      maxSeverity: max, failOn, failed, skipped,
+      maxSeverity: max, failOn, failed, skipped: skipped.length,
+      ...(options.strict ? {strict: true} : {}),
     },
   }
   const exitCode = failed ? 1 : errors + unsupported > 0 || files.length === 0 ? 3 : 0

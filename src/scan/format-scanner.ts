@@ -22,6 +22,8 @@ export interface ScanOptions {
   baseline?: string
   /** Skip tensor/weight checks (graph only). */
   skipWeights?: boolean
+  /** Deploy-gate mode: pickle imports outside the allowlist are high (MS-PK002). */
+  strict?: boolean
 }
 
 export interface ScanContext {

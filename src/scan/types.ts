@@ -71,8 +71,10 @@ export interface ScanSummary {
   scanned: number
   errors: number
   unsupported: number
-  /** Files a directory walk passed over (no scanner recognised them and no model extension). */
+  /** Entries in `report.skipped`: what the scan did not analyse, each with its reason. */
   skipped?: number
+  /** Set when `--strict` judged imports outside the allowlist high. */
+  strict?: boolean
   findings: Record<Severity, number>
   /** Highest severity found, or null when there are no findings. */
   maxSeverity: Severity | null
@@ -84,7 +86,15 @@ export interface ScanSummary {
 export interface ScanReport {
   tool: {name: 'modelseal'; version: string}
   files: FileReport[]
+  /** Everything the scan saw but did not analyse, never silently: files whose content no scanner knows, .git/node_modules, links, duplicates, special files. */
+  skipped?: SkippedEntry[]
   summary: ScanSummary
+}
+
+export interface SkippedEntry {
+  path: string
+  kind: 'file' | 'directory' | 'symlink' | 'special'
+  reason: string
 }
 
 /** A rule's static description, used by SARIF `rules[]` and the README rule table. */

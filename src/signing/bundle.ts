@@ -4,7 +4,7 @@
  * @sigstore/bundle here: its v0.3 validation rejects `x509CertificateChain`, which is what
  * certificate bundles carry, and loading it would cost start-up time on the key-only paths.
  */
-import {InputError} from '../errors.js'
+import {type ErrorCode, InputError} from '../errors.js'
 import {MAX_JSON_DEPTH, parseBoundedJson as parseJson, readBoundedFile} from '../io/index.js'
 import type {BundleJson} from './types.js'
 import type {DsseEnvelope} from './dsse.js'
@@ -35,7 +35,7 @@ export function readBundleFile(path: string): Buffer {
 }
 
 /** JSON.parse with the bundle size bound and a nesting bound; any failure is an InputError with `code`. */
-export function parseBoundedJson(text: Buffer | string, what: string, code = 'E_BUNDLE_MALFORMED'): unknown {
+export function parseBoundedJson(text: Buffer | string, what: string, code: ErrorCode = 'E_BUNDLE_MALFORMED'): unknown {
   return parseJson(text, what, {code, maxBytes: MAX_BUNDLE_BYTES, tooLargeCode: 'E_BUNDLE_TOO_LARGE'})
 }
 

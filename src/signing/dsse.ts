@@ -24,28 +24,49 @@ export function pae(payloadType: string, payload: Buffer): Buffer {
 }
 
 /**
+ * Largest payload the legacy encoding is tried on. v0.2.0 signed OMS manifests only (about 150
+ * bytes per file), so 16 MiB is ~100,000 files; anything larger is a current-format signature or
+ * hostile, and must not make the fallback build a repr of many megabytes.
+ */
+export const MAX_LEGACY_PAYLOAD = 16 * 1024 * 1024
+
+/**
  * The encoding model_signing v0.2.0 actually signed: an f-string that embedded Python's
  * `repr(bytes)` of the payload after a capital-V "DSSEV1". Verify-only.
  */
 export function paeCompat(payloadType: string, payload: Buffer): Buffer {
-  return Buffer.from(`DSSEV1 ${Buffer.byteLength(payloadType)} ${payloadType} ${payload.length} ${pythonBytesRepr(payload)}`, 'utf8')
+  return Buffer.concat([Buffer.from(`DSSEV1 ${Buffer.byteLength(payloadType)} ${payloadType} ${payload.length} `, 'utf8'), pythonBytesRepr(payload)])
 }
 
-/** Python's `repr()` of a bytes object. */
-export function pythonBytesRepr(b: Buffer): string {
-  const quote = b.includes(0x27) && !b.includes(0x22) ? '"' : "'"
-  const q = quote.charCodeAt(0)
-  const parts: string[] = []
-  for (const c of b) {
-    if (c === 0x5c) parts.push('\\\\')
-    else if (c === q) parts.push(`\\${quote}`)
-    else if (c === 0x09) parts.push('\\t')
-    else if (c === 0x0a) parts.push('\\n')
-    else if (c === 0x0d) parts.push('\\r')
-    else if (c < 0x20 || c >= 0x7f) parts.push(`\\x${c.toString(16).padStart(2, '0')}`)
-    else parts.push(String.fromCharCode(c))
+/** Escape of each byte value for one quote character: what repr() writes for it. */
+function reprTable(quote: number): Uint8Array[] {
+  const hex = '0123456789abcdef'
+  return Array.from({length: 256}, (_, c) => {
+    if (c === 0x5c || c === quote) return Uint8Array.of(0x5c, c)
+    if (c === 0x09) return Uint8Array.of(0x5c, 0x74)
+    if (c === 0x0a) return Uint8Array.of(0x5c, 0x6e)
+    if (c === 0x0d) return Uint8Array.of(0x5c, 0x72)
+    if (c < 0x20 || c >= 0x7f) return Uint8Array.of(0x5c, 0x78, hex.charCodeAt(c >> 4), hex.charCodeAt(c & 15))
+    return Uint8Array.of(c)
+  })
+}
+const TABLES = new Map<number, Uint8Array[]>()
+
+/** Python's `repr()` of a bytes object, as bytes: one pass, at most 4 output bytes per input byte. */
+export function pythonBytesRepr(b: Buffer): Buffer {
+  const quote = b.includes(0x27) && !b.includes(0x22) ? 0x22 : 0x27
+  let table = TABLES.get(quote)
+  if (!table) TABLES.set(quote, (table = reprTable(quote)))
+  const out = Buffer.allocUnsafe(b.length * 4 + 3)
+  let o = 0
+  out[o++] = 0x62 // b
+  out[o++] = quote
+  for (let i = 0; i < b.length; i++) {
+    const e = table[b[i]]
+    for (let k = 0; k < e.length; k++) out[o++] = e[k]
   }
-  return `b${quote}${parts.join('')}${quote}`
+  out[o++] = quote
+  return out.subarray(0, o)
 }
 
 /** DER ECDSA signature over the PAE with the curve's hash. */
@@ -68,7 +89,7 @@ export function checkDsseSignature(
 ): 'dsse' | 'legacy-pae' | undefined {
   const hash = hashForKey(key)
   if (safeVerify(hash, pae(env.payloadType, env.payload), key, env.signature)) return 'dsse'
-  if (opts.allowLegacyPae) {
+  if (opts.allowLegacyPae && env.payload.length <= MAX_LEGACY_PAYLOAD) {
     const msg = paeCompat(env.payloadType, env.payload)
     for (const h of new Set([hash, ...(opts.legacyHashes ?? [])])) {
       if (safeVerify(h, msg, key, env.signature)) return 'legacy-pae'

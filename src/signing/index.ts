@@ -6,7 +6,7 @@
  */
 import {createPublicKey, type KeyObject, type X509Certificate} from 'node:crypto'
 
-import {InputError, VerificationError} from '../errors.js'
+import {InputError, UsageError, VerificationError} from '../errors.js'
 import {BUNDLE_MEDIA_TYPE, certificateBundle, keyBundle, parseBundle, type ParsedBundle} from './bundle.js'
 import {
   assertLeafCanSign,
@@ -17,8 +17,9 @@ import {
   verifyCertificateChain,
 } from './certificate.js'
 import {checkDsseSignature, signPae} from './dsse.js'
-import {keyHint, loadPrivateKey, loadPublicKey, sameKey} from './keys.js'
+import {keyHint, keyIdentity, loadPrivateKey, loadPublicKey, sameKey} from './keys.js'
 import type {BundleJson, SignerSpec, VerifiedEnvelope, VerifierSpec, VerifyBundleOptions} from './types.js'
+import {requireObject, requireOneOf} from '../util/args.js'
 
 export type {BundleJson, SignerSpec, VerifiedEnvelope, VerifierSpec, VerifyBundleOptions} from './types.js'
 
@@ -64,6 +65,9 @@ function loadCertificatesOrEmpty(paths: string[] | undefined): X509Certificate[]
 
 /** Signs `payload` as a DSSE envelope and returns the Sigstore bundle (v0.3). */
 export async function signPayload(payload: Buffer, payloadType: string, spec: SignerSpec): Promise<BundleJson> {
+  if (!(payload instanceof Uint8Array)) throw new UsageError('E_BAD_ARGUMENT', 'signPayload: payload must be a Buffer or Uint8Array')
+  if (typeof payloadType !== 'string' || payloadType === '') throw new UsageError('E_BAD_ARGUMENT', 'signPayload: payloadType must be a non-empty string')
+  requireOneOf('signPayload', 'spec.method', requireObject<SignerSpec>('signPayload', 'spec', spec).method, ['key', 'certificate', 'sigstore'] as const)
   if (spec.method === 'sigstore') {
     const {signKeyless} = await import('./keyless/index.js')
     return signKeyless(payload, payloadType, spec)
@@ -76,6 +80,7 @@ export async function signPayload(payload: Buffer, payloadType: string, spec: Si
  * Throws InputError (exit 3) for malformed input, VerificationError (exit 1) when a check fails.
  */
 export async function verifyBundle(bundle: unknown, spec: VerifierSpec, opts: VerifyBundleOptions = {}): Promise<VerifiedEnvelope> {
+  requireOneOf('verifyBundle', 'spec.method', requireObject<VerifierSpec>('verifyBundle', 'spec', spec).method, ['key', 'certificate', 'sigstore'] as const)
   let result: VerifiedEnvelope
   if (spec.method === 'sigstore') {
     const parsed = parseBundle(bundle)
@@ -116,7 +121,7 @@ function verifyWithKey(parsed: ParsedBundle, publicKeyPath: string, opts: Verify
     }
     warnings.push('the bundle uses the pre-1.1 verification material (no key hint); re-sign to upgrade')
   }
-  return checkSignature(parsed, pub, opts, {method: 'key', keyFingerprint: hint}, warnings, [])
+  return checkSignature(parsed, pub, opts, {method: 'key', keyFingerprint: hint, keyIdentity: keyIdentity(pub)}, warnings, [])
 }
 
 function tryKey(raw: Buffer): KeyObject | undefined {
@@ -145,6 +150,7 @@ function verifyWithChain(parsed: ParsedBundle, chainPaths: string[], opts: Verif
     {
       method: 'certificate',
       keyFingerprint: keyHint(pub),
+      keyIdentity: keyIdentity(pub),
       certificateSubject: s.subject,
       certificateIssuer: s.issuer,
       certificateFingerprint: s.fingerprint256,
@@ -173,6 +179,6 @@ function checkSignature(
   return {payloadType: parsed.envelope.payloadType, payload: parsed.envelope.payload, signer, warnings}
 }
 
-export {generateKeyPair, keyHint, loadPrivateKey, loadPublicKey, type Curve, type GeneratedKeyPair} from './keys.js'
+export {generateKeyPair, keyHint, keyIdentity, loadPrivateKey, loadPublicKey, type Curve, type GeneratedKeyPair} from './keys.js'
 export {BUNDLE_MEDIA_TYPE, parseBundle, readBundleFile, serializeBundle} from './bundle.js'
 export {IN_TOTO_PAYLOAD_TYPE} from './dsse.js'

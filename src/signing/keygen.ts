@@ -4,6 +4,7 @@ import path from 'node:path'
 
 import {InputError, UsageError} from '../errors.js'
 import {generateKeyPair, type Curve} from './keys.js'
+import {requireObject, requirePath} from '../util/args.js'
 
 export interface KeyPairReport {
   privateKey: string
@@ -14,6 +15,9 @@ export interface KeyPairReport {
 }
 
 export function writeKeyPair(opts: {privateKeyPath: string; publicKeyPath: string; curve?: Curve; password?: string; force?: boolean}): KeyPairReport {
+  requireObject('writeKeyPair', 'options', opts)
+  requirePath('writeKeyPair', 'options.privateKeyPath', opts.privateKeyPath)
+  requirePath('writeKeyPair', 'options.publicKeyPath', opts.publicKeyPath)
   const priv = path.resolve(opts.privateKeyPath)
   const pub = path.resolve(opts.publicKeyPath)
   if (priv === pub) throw new UsageError('E_USAGE', '--private-key and --public-key must be different files')

@@ -48,9 +48,28 @@ export function assertSupportedKey(key: KeyObject, what: string): void {
   curveOf(key, what)
 }
 
+/**
+ * The key with its point uncompressed. OpenSSL keeps a key loaded from a compressed point
+ * compressed when it exports it, so the same key would have two SPKI encodings (and two hints);
+ * Python's `public_bytes` always writes the uncompressed point, and so do we.
+ */
+export function canonicalPublicKey(pub: KeyObject): KeyObject {
+  if (pub.asymmetricKeyType !== 'ec') return pub
+  return createPublicKey({key: pub.export({format: 'jwk'}), format: 'jwk'})
+}
+
 /** The SPKI PEM text with 64-column lines and trailing newline, as Python's `public_bytes`. */
 export function spkiPem(pub: KeyObject): string {
-  return pub.export({type: 'spki', format: 'pem'}) as string
+  return canonicalPublicKey(pub).export({type: 'spki', format: 'pem'}) as string
+}
+
+/**
+ * The identity of a signing key: hex SHA-256 of its canonical SPKI DER (uncompressed point).
+ * One key has exactly one identity however it was written down (PEM, DER, compressed point,
+ * inside a certificate), which is what counting distinct signers needs.
+ */
+export function keyIdentity(pub: KeyObject): string {
+  return createHash('sha256').update(canonicalPublicKey(pub).export({type: 'spki', format: 'der'})).digest('hex')
 }
 
 /** OMS `publicKey.hint`: hex SHA-256 of the SPKI PEM text (not of the DER, not of the file). */
@@ -134,7 +153,5 @@ export function generateKeyPair(curve: Curve = 'p256', password?: string): Gener
 
 /** True when two public keys are the same key (compared as SPKI DER). */
 export function sameKey(a: KeyObject, b: KeyObject): boolean {
-  const da = a.export({type: 'spki', format: 'der'})
-  const db = b.export({type: 'spki', format: 'der'})
-  return da.equals(db)
+  return keyIdentity(a) === keyIdentity(b)
 }

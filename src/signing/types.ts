@@ -54,6 +54,11 @@ export interface SignerIdentity {
   method: 'key' | 'certificate' | 'sigstore'
   /** key: hex SHA-256 of the SPKI PEM (the OMS `hint`). */
   keyFingerprint?: string
+  /**
+   * key and certificate methods: hex SHA-256 of the canonical SPKI (uncompressed point) of the
+   * public key that verified the signature — the signer's identity, unlike the bundle's hint.
+   */
+  keyIdentity?: string
   /** certificate / sigstore: leaf subject, SANs, issuer (OIDC issuer for sigstore). */
   certificateSubject?: string
   /** certificate: leaf issuer name and SHA-256 fingerprint of the leaf DER (hex). */

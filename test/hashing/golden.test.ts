@@ -1,7 +1,7 @@
 /**
  * Interop: modelseal's manifests equal the Python reference's golden serializations and statement
  * root digests for the fixture models of model-transparency's tests (rebuilt here from the recipes
- * in ../shared/oms-vectors/README.md).
+ * in the vectors' own README).
  */
 import assert from 'node:assert/strict'
 import fs from 'node:fs'

@@ -6,14 +6,16 @@ import {fileURLToPath} from 'node:url'
 
 /** Repository root (tests run from dist/test/...). */
 export const repoRoot = findRoot(path.dirname(fileURLToPath(import.meta.url)))
-/** ../shared beside the repository (OMS vectors, docs). */
+/** The team's shared directory beside the repository; it holds the OMS interop vectors. */
 export const sharedDir = path.resolve(repoRoot, '..', 'shared')
-export const omsVectorsDir = path.join(sharedDir, 'oms-vectors')
+/**
+ * Real OMS bundles, keys and models from model_signing's test vectors, never copied into the
+ * repository: MODELSEAL_OMS_VECTORS, else `oms-vectors` in the shared directory.
+ */
+export const omsVectorsDir = process.env.MODELSEAL_OMS_VECTORS ? path.resolve(process.env.MODELSEAL_OMS_VECTORS) : path.join(sharedDir, 'oms-vectors')
 export const hasOmsVectors = existsSync(omsVectorsDir)
-/** Reason string for `{skip}` when ../shared/oms-vectors is absent. */
-export const omsVectorsSkip = hasOmsVectors
-  ? false
-  : `../shared/oms-vectors is absent (expected at ${omsVectorsDir}); interop tests skipped`
+/** Reason string for `{skip}` when the OMS vectors are absent. */
+export const omsVectorsSkip = hasOmsVectors ? false : `OMS interop vectors are absent (expected at ${omsVectorsDir}, or set MODELSEAL_OMS_VECTORS); interop tests skipped`
 
 function findRoot(start: string): string {
   let dir = start

@@ -58,7 +58,7 @@ function hostileAuditReport(): AuditReport {
   return {
     reportVersion: '1',
     generatedAt: '2026-12-01T00:00:00Z',
-    model: {path: HOSTILE[1], rootDigest: 'ab'.repeat(32), files: 2, totalBytes: 10},
+    model: {path: HOSTILE[1], rootDigest: 'ab'.repeat(32), files: 2, totalBytes: 10, excludedEvidence: [HOSTILE[2]]},
     signatures: [
       {
         source: HOSTILE[0],
@@ -66,7 +66,7 @@ function hostileAuditReport(): AuditReport {
         signer: {method: 'sigstore', identity: HOSTILE[2], issuer: HOSTILE[3], sourceRepository: HOSTILE[6], tlog: [{logIndex: HOSTILE[4]}]},
         resources: [{name: HOSTILE[5], algorithm: 'sha256', digest: 'cd'.repeat(32)}],
         rootDigest: 'ab'.repeat(32),
-        content: {matches: false, changed: [HOSTILE[5]], missing: [HUGE], notCovered: [HOSTILE[1]]},
+        content: {matches: false, changed: [HOSTILE[5]], missing: [HUGE], notCovered: [HOSTILE[1]], ignoredBySigner: [HOSTILE[1]]},
       },
     ],
     attestations: [
@@ -81,7 +81,7 @@ function hostileDecision(): PolicyDecision {
     decisionVersion: '1',
     decision: 'deny',
     policy: {name: HOSTILE[0], version: HOSTILE[1], mode: 'enforce', path: HOSTILE[2], sha256: '0'.repeat(64), expires: '2027-01-01T00:00:00Z'},
-    model: {path: HOSTILE[5], digest: null},
+    model: {path: HOSTILE[5], digest: null, excludedEvidence: [HOSTILE[0]]},
     evaluatedAt: '2026-12-01T00:00:00Z',
     requirements: HOSTILE.map((h, i) => ({
       id: h, type: 'signature', result: i % 2 ? 'fail' : 'waived', reason: i === 0 ? HUGE : h, code: h, outcome: 'fail', mode: 'enforce',

@@ -18,8 +18,11 @@ describe('io', () => {
   test('regular files are read whole; larger than the limit is refused from the size', () => {
     writeFileSync(at('ten'), '0123456789')
     assert.equal(readBoundedFile(at('ten'), {maxBytes: 10}).toString(), '0123456789')
-    assert.throws(() => readBoundedFile(at('ten'), {maxBytes: 9, code: 'E_X', tooLargeCode: 'E_BIG', what: 'key'}), (e: unknown) => code('E_BIG')(e) && /key .* is 10 bytes/.test(String((e as Error).message)))
-    assert.throws(() => readBoundedFile(at('missing'), {maxBytes: 9, code: 'E_X'}), code('E_X'))
+    assert.throws(
+      () => readBoundedFile(at('ten'), {maxBytes: 9, code: 'E_IO', tooLargeCode: 'E_FILE_TOO_LARGE', what: 'key'}),
+      (e: unknown) => code('E_FILE_TOO_LARGE')(e) && /key .* is 10 bytes/.test(String((e as Error).message)),
+    )
+    assert.throws(() => readBoundedFile(at('missing'), {maxBytes: 9, code: 'E_IO'}), code('E_IO'))
   })
 
   test('a FIFO, a directory and a device are refused without blocking', {skip: process.platform === 'win32'}, () => {
@@ -34,7 +37,10 @@ describe('io', () => {
   test('a symlink is refused unless the caller follows it', {skip: process.platform === 'win32'}, () => {
     writeFileSync(at('target'), 'x')
     symlinkSync(at('target'), at('link'))
-    assert.throws(() => openRegularFile(at('link')), (e: unknown) => code('E_IO')(e) && /symlink/.test((e as Error).message))
+    assert.throws(
+      () => openRegularFile(at('link')),
+      (e: unknown) => code('E_IO')(e) && /symlink/.test((e as Error).message),
+    )
     assert.equal(readBoundedFile(at('link'), {maxBytes: 1, followSymlinks: true}).toString(), 'x')
   })
 
@@ -45,14 +51,14 @@ describe('io', () => {
   })
 
   test('bounded JSON: size, emptiness, depth, syntax', () => {
-    const opts = {code: 'E_J', maxBytes: 100, tooLargeCode: 'E_JBIG'}
+    const opts = {code: 'E_BUNDLE_MALFORMED', maxBytes: 100, tooLargeCode: 'E_BUNDLE_TOO_LARGE'} as const
     assert.deepEqual(parseBoundedJson('{"a":[1]}', 'doc', opts), {a: [1]})
-    assert.throws(() => parseBoundedJson(`"${'x'.repeat(200)}"`, 'doc', opts), code('E_JBIG'))
-    assert.throws(() => parseBoundedJson('  ', 'doc', opts), code('E_J'))
-    assert.throws(() => parseBoundedJson('{', 'doc', opts), code('E_J'))
-    assert.throws(() => parseBoundedJson('['.repeat(70), 'doc', {...opts, maxBytes: 1000}), code('E_J'))
+    assert.throws(() => parseBoundedJson(`"${'x'.repeat(200)}"`, 'doc', opts), code('E_BUNDLE_TOO_LARGE'))
+    assert.throws(() => parseBoundedJson('  ', 'doc', opts), code('E_BUNDLE_MALFORMED'))
+    assert.throws(() => parseBoundedJson('{', 'doc', opts), code('E_BUNDLE_MALFORMED'))
+    assert.throws(() => parseBoundedJson('['.repeat(70), 'doc', {...opts, maxBytes: 1000}), code('E_BUNDLE_MALFORMED'))
     // brackets inside strings do not count
-    checkJsonDepth(`["${'['.repeat(100)}"]`, 'doc', 'E_J')
+    checkJsonDepth(`["${'['.repeat(100)}"]`, 'doc', 'E_BUNDLE_MALFORMED')
   })
 
   test('atomic write replaces the file and leaves no temp file behind', () => {

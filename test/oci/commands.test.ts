@@ -18,7 +18,8 @@ let reg: RealRegistry | undefined
 const P = ['--plain-http']
 const cli = (args: string[]): Promise<CliResult> => runCli(args, {env: {DOCKER_CONFIG: at('no-docker')}, timeoutMs: 180_000})
 const ref = () => `oci://${reg?.host}/demo/model:v1`
-const leftovers = () => readdirSync(tmpdir()).filter((n) => n.startsWith('modelseal-oci-pull-'))
+// Only the CLI's own temporary pulls: other test files running beside this one make their own temp dirs.
+const leftovers = () => readdirSync(tmpdir()).filter((n) => n.startsWith('modelseal-oci-pull-') || n.startsWith('modelseal-pull-sig-'))
 
 const policy = (keyFile: string) => `apiVersion: modelseal.dev/v1alpha1
 kind: ModelPolicy

@@ -62,9 +62,13 @@ const segment = fc.oneof(
 )
 const anyName = fc.oneof(
   fc.array(segment, {minLength: 1, maxLength: 4}).map((p) => p.join('/')),
-  fc.tuple(fc.array(segment, {minLength: 1, maxLength: 3}), fc.constantFrom('0', '00', '1', '01', '10', '-1', '9007199254740993', 'x'), fc.constantFrom('0', '1', '10', '010', '20')).map(
-    ([p, s, e]) => `${p.join('/')}:${s}:${e}`,
-  ),
+  fc
+    .tuple(
+      fc.array(segment, {minLength: 1, maxLength: 3}),
+      fc.constantFrom('0', '00', '1', '01', '10', '-1', '9007199254740993', 'x'),
+      fc.constantFrom('0', '1', '10', '010', '20'),
+    )
+    .map(([p, s, e]) => `${p.join('/')}:${s}:${e}`),
   fc.string({maxLength: 12}),
 )
 
@@ -82,12 +86,18 @@ const key: fc.Arbitrary<ResourceKey> = fc.oneof(
 
 describe('resource names', () => {
   test('parse(format(k)) == k', () => {
-    fc.assert(fc.property(key, (k) => assert.deepEqual(parseResourceName(formatResourceName(k), k.kind === 'shard' ? 'shards' : 'files'), k)), {numRuns: 500})
+    fc.assert(
+      fc.property(key, (k) => assert.deepEqual(parseResourceName(formatResourceName(k), k.kind === 'shard' ? 'shards' : 'files'), k)),
+      {numRuns: 500},
+    )
   })
 
   test('the signer and the verifier accept exactly the same names', () => {
     for (const method of ['files', 'shards'] as const) {
-      fc.assert(fc.property(anyName, (name) => signerAccepts(name, method) === verifierAccepts([name], method)), {numRuns: 400})
+      fc.assert(
+        fc.property(anyName, (name) => signerAccepts(name, method) === verifierAccepts([name], method)),
+        {numRuns: 400},
+      )
     }
   })
 
@@ -151,7 +161,10 @@ describe('resource names', () => {
 
   test('canonical order: component-wise bytes, then start and end', () => {
     const names = ['a-c:0:1', 'a/b.bin:10:20', 'a/b.bin:2:10', 'a/b.bin:0:2', 'é:0:1', 'z:0:1']
-    const sorted = sortResources(names.map((name) => ({name, algorithm: 'sha256-sharded-10', digest: DIGEST})), 'shards').map((r) => r.name)
+    const sorted = sortResources(
+      names.map((name) => ({name, algorithm: 'sha256-sharded-10', digest: DIGEST})),
+      'shards',
+    ).map((r) => r.name)
     assert.deepEqual(sorted, ['a/b.bin:0:2', 'a/b.bin:2:10', 'a/b.bin:10:20', 'a-c:0:1', 'z:0:1', 'é:0:1'])
     const keys = names.map((n) => parseResourceName(n, 'shards'))
     assert.deepEqual(keys.sort(compareResourceKeys).map(formatResourceName), sorted)

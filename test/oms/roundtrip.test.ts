@@ -113,12 +113,12 @@ describe('enumeration options', () => {
     await failsWith(verifyModel(model, {signaturePath: sig, verifier: verifier(), ignoreUnsignedFiles: true}), /missing file: config\.json/)
   })
 
-  test('--no-ignore-git-paths signs .git; the default verifier then reports it missing', async () => {
+  test('--no-ignore-git-paths signs .git; the default verifier checks it (the recorded rule), --ignore-git-paths skips it', async () => {
     const model = makeModel(at('git'))
     const sig = at('git.sig')
     await signModel(model, {signer: signer(), signaturePath: sig, ignoreGitPaths: false})
-    await failsWith(verifyModel(model, {signaturePath: sig, verifier: verifier()}), /missing file: \.git\/HEAD/)
-    assert.ok((await verifyModel(model, {signaturePath: sig, verifier: verifier(), ignoreGitPaths: false})).verified)
+    assert.ok((await verifyModel(model, {signaturePath: sig, verifier: verifier()})).verified)
+    await failsWith(verifyModel(model, {signaturePath: sig, verifier: verifier(), ignoreGitPaths: true}), /missing file: \.git\/HEAD/)
   })
 
   test('symlinks: refused by default, signed when allowed, and the recorded policy applies at verification', async () => {

@@ -29,10 +29,10 @@ describe('DSSE encodings', () => {
   })
   test("python repr(bytes) matches CPython for quotes, escapes and high bytes", () => {
     // Expected strings produced by CPython 3.11 `str(b)`.
-    assert.equal(pythonBytesRepr(Buffer.from('{"a": 1}\n')), `b'{"a": 1}\\n'`)
-    assert.equal(pythonBytesRepr(Buffer.from("it's")), `b"it's"`)
-    assert.equal(pythonBytesRepr(Buffer.from(`it's "q"`)), `b'it\\'s "q"'`)
-    assert.equal(pythonBytesRepr(Buffer.from([0x5c, 0x20, 0x09, 0x0d, 0x00, 0x7f, 0xc3, 0xa9])), `b'\\\\ \\t\\r\\x00\\x7f\\xc3\\xa9'`)
+    assert.equal(pythonBytesRepr(Buffer.from('{"a": 1}\n')).toString(), `b'{"a": 1}\\n'`)
+    assert.equal(pythonBytesRepr(Buffer.from("it's")).toString(), `b"it's"`)
+    assert.equal(pythonBytesRepr(Buffer.from(`it's "q"`)).toString(), `b'it\\'s "q"'`)
+    assert.equal(pythonBytesRepr(Buffer.from([0x5c, 0x20, 0x09, 0x0d, 0x00, 0x7f, 0xc3, 0xa9])).toString(), `b'\\\\ \\t\\r\\x00\\x7f\\xc3\\xa9'`)
     assert.equal(paeCompat(TYPE, Buffer.from('x')).toString(), `DSSEV1 28 ${TYPE} 1 b'x'`)
   })
 })

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
 
-import type {Evidence, VerifiedSigner} from '../../src/policy/evidence.js'
+import type {Evidence, VerifiedSigner} from '../../src/evidence/types.js'
 import {evaluatePolicy} from '../../src/policy/evaluate.js'
 import {evaluateSignedBy, freshSigners} from '../../src/policy/signed-by.js'
 import type {Policy, Requirement} from '../../src/policy/types.js'
@@ -10,7 +10,7 @@ import type {Policy, Requirement} from '../../src/policy/types.js'
 const at = new Date('2026-12-01T00:00:00Z')
 
 function signer(key: string, identities: string[], time?: string): VerifiedSigner {
-  return {source: `${key}.sig`, signer: {method: 'key', keyFingerprint: key}, signerKey: `key:${key}`, identities, trustedTime: time ? new Date(time) : undefined}
+  return {source: `${key}.sig`, signer: {method: 'key', keyFingerprint: key}, signerKeys: [`key:${key}`], identities, trustedTime: time ? new Date(time) : undefined}
 }
 
 test('anyOf threshold counts distinct signers, never signatures or identity names', () => {
@@ -19,6 +19,18 @@ test('anyOf threshold counts distinct signers, never signatures or identity name
   assert.equal(evaluateSignedBy({anyOf: ['alice', 'alice-fp'], threshold: 2}, [a1, a2]).ok, false)
   assert.equal(evaluateSignedBy({anyOf: ['alice', 'bob'], threshold: 2}, [a1, signer('b', ['bob'])]).ok, true)
   assert.equal(evaluateSignedBy({anyOf: ['bob'], threshold: 1}, [a1]).ok, false)
+})
+
+test('a signer that shares any signer key with another is the same signer (key inside a certificate, keyless)', () => {
+  const asKey = signer('k', ['release-key'])
+  const asCert: VerifiedSigner = {...signer('k', ['release-ca']), signer: {method: 'certificate', keyIdentity: 'k'}}
+  assert.equal(evaluateSignedBy({anyOf: ['release-key', 'release-ca'], threshold: 2}, [asKey, asCert]).ok, false)
+  assert.equal(evaluateSignedBy({allOf: ['release-key', 'release-ca']}, [asKey, asCert]).ok, false)
+  // Transitive: a and c share nothing directly but both share a key with b.
+  const a: VerifiedSigner = {...signer('a', ['x']), signerKeys: ['key:a', 'keyless:i|s']}
+  const b: VerifiedSigner = {...signer('b', ['y']), signerKeys: ['keyless:i|s', 'key:b']}
+  const c: VerifiedSigner = {...signer('b', ['z'])}
+  assert.equal(evaluateSignedBy({anyOf: ['x', 'y', 'z'], threshold: 2}, [a, b, c]).ok, false)
 })
 
 test('allOf needs a distinct signer per identity (bipartite matching, not greedy)', () => {
@@ -31,7 +43,7 @@ test('allOf needs a distinct signer per identity (bipartite matching, not greedy
 
 test('freshness: no trusted time fails maxAge, stale and future-dated evidence do not count', () => {
   const r = freshSigners([signer('a', [], undefined), signer('b', [], '2026-11-01T00:00:00Z'), signer('c', [], '2026-11-30T00:00:00Z'), signer('d', [], '2026-12-02T00:00:00Z')], at, 7 * 86400e3, {allowClaimedTime: false})
-  assert.deepEqual(r.fresh.map((s) => s.signerKey), ['key:c'])
+  assert.deepEqual(r.fresh.map((s) => s.signerKeys[0]), ['key:c'])
   assert.match(r.rejected.join('\n'), /no trusted signing time/)
   assert.match(r.rejected.join('\n'), /older than maxAge 1w/)
   assert.match(r.rejected.join('\n'), /after the evaluation time/)
@@ -45,6 +57,7 @@ function policy(requirements: Requirement[], extra: Partial<Policy> = {}): Polic
     mode: 'enforce',
     expires: new Date('2099-01-01T00:00:00Z'),
     identities: new Map(),
+    excludeVerifiedEvidence: false,
     requirements,
     waivers: [],
     source: {path: '/p.yaml', sha256: '0'.repeat(64)},
@@ -53,7 +66,7 @@ function policy(requirements: Requirement[], extra: Partial<Policy> = {}): Polic
 }
 
 const evidence = (): Evidence => ({
-  model: {path: '/m', files: [{path: 'a', size: 10, symlink: false}], totalBytes: 10, rootDigest: 'ab'.repeat(32)},
+  model: {path: '/m', files: [{path: 'a', size: 10, symlink: false}], totalBytes: 10, rootDigest: 'ab'.repeat(32), excludedEvidence: [], linkedDirectories: []},
   signatures: [],
   scanAttestations: [],
   provenance: [],

@@ -62,13 +62,14 @@ export function finding(severity: Severity, category: Finding['category'] = 'gra
   return {id, category, severity, title: 'test finding', message: 'made by the test', location: {node: 'Where_0'}}
 }
 
-export function scanReport(findings: Finding[], status: 'scanned' | 'error' = 'scanned'): ScanReport {
+/** A scan report over `paths` (model-relative): the findings on the first file. */
+export function scanReport(findings: Finding[], status: 'scanned' | 'error' = 'scanned', paths: string[] = ['weights.bin']): ScanReport {
   const counts = {info: 0, low: 0, medium: 0, high: 0, critical: 0}
   for (const f of findings) counts[f.severity]++
   return {
     tool: {name: 'modelseal', version: '0.1.0'},
-    files: [{path: 'weights.bin', format: 'unknown', status, findings}],
-    summary: {files: 1, scanned: status === 'scanned' ? 1 : 0, errors: status === 'error' ? 1 : 0, unsupported: 0, findings: counts, maxSeverity: findings[0]?.severity ?? null, failOn: 'high', failed: false},
+    files: paths.map((p, i) => ({path: p, format: 'unknown', status, findings: i === 0 ? findings : []})),
+    summary: {files: paths.length, scanned: status === 'scanned' ? paths.length : 0, errors: status === 'error' ? paths.length : 0, unsupported: 0, findings: counts, maxSeverity: findings[0]?.severity ?? null, failOn: 'high', failed: false},
   }
 }
 

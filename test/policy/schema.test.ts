@@ -4,6 +4,7 @@
  * library loader (fast); the CLI paths are covered by a few spawned runs.
  */
 import assert from 'node:assert/strict'
+import {compilePolicy} from '../../src/signing/keyless/policy.js'
 import {writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {after, test} from 'node:test'
@@ -35,7 +36,7 @@ spec:
       ci:
         keyless:
           issuer: https://token.actions.githubusercontent.com
-          subjectRegExp: 'https://github\\.com/acme/models/\\.github/workflows/release\\.yml@refs/tags/v.+'
+          subjectRegExp: 'https://github\\.com/acme/models/\\.github/workflows/release\\.yml@refs/tags/v[0-9.]+'
   requirements:
     - id: signed
       type: signature
@@ -90,17 +91,33 @@ test('YAML syntax errors, duplicate keys, deep nesting, alias bombs and huge fil
   assert.match(loadError('- just\n- a list\n').message, /\(document\): must be a mapping/)
 })
 
-test('regexes: unanchorable, lookaround and nested quantifiers are rejected; matching is anchored', () => {
-  assert.ok(checkRegex('.*acme').some((p) => p.level === 'error'))
-  assert.ok(checkRegex('(?=x)acme').some((p) => p.level === 'error'))
-  assert.ok(checkRegex('(a+)+b').some((p) => p.level === 'error'))
+test('regexes: parsed alone, RE2 subset, bounded at both ends unless allowed, matched whole and in linear time', () => {
+  const err = (re: string, u?: 'start' | 'end' | 'both') => checkRegex(re, u).some((p) => p.level === 'error')
+  // Unbalanced groups cannot escape the anchoring: they do not parse on their own.
+  assert.ok(err('A)|(B'))
+  assert.ok(err('(?=x)acme'))
+  assert.ok(err('(a)\\1'))
+  // Every spelling of "anything" at an edge is unbounded, including the ones a textual guard misses.
+  for (const re of ['.*acme', '(?:.*)acme', '.{0,}acme', '[\\s\\S]*acme', '(.*|)acme', 'x?.*acme', '[^/]+acme', '\\S*acme']) assert.ok(err(re), re)
+  for (const re of ['acme.*', 'acme(?:.+)', 'acme(x|.*)']) assert.ok(err(re), re)
+  assert.ok(!err('acme.*', 'end'))
+  assert.ok(!err('.*acme', 'start'))
+  assert.ok(!err('[a-z0-9._-]+@acme\\.example'), 'a run of non-delimiters is bounded')
+  assert.ok(!err('https://github\\.com/acme/[a-z]+/\\.github/workflows/x\\.yml@refs/heads/main'))
+  assert.ok(err('https://github\\.com/acme/.+'))
   assert.ok(checkRegex('github.com/acme').some((p) => p.level === 'warning'))
-  assert.ok(!checkRegex('https://github\\.com/acme/.+').some((p) => p.level === 'error'))
   // The near miss: an unanchored match of "acme/" would accept "acme-evil/".
   assert.equal(matches({regExp: 'https://github\\.com/acme/.+'}, 'https://github.com/acme-evil/x'), false)
   assert.equal(matches({regExp: 'https://github\\.com/acme'}, 'https://github.com/acme-evil'), false)
   assert.equal(matches({regExp: 'https://github\\.com/acme/.+'}, 'https://github.com/acme/x'), true)
-  assert.match(loadError(GOOD.replace("subjectRegExp: 'https", "subjectRegExp: '.*https")).message, /unanchorable/)
+  assert.equal(matches({regExp: 'A|B'}, 'AB'), false, 'alternation is anchored as a whole')
+  // The verify sigstore flags share the dialect: no escape from the anchors there either.
+  assert.throws(() => compilePolicy({identityRegexp: 'https://github\\.com/acme/x)|(.*', issuer: 'i'}), /not a usable regular expression/)
+  assert.equal(compilePolicy({identityRegexp: 'refs/tags/.*', issuer: 'i'}).identity.regexp?.test('refs/tags/v1'), true)
+  // Catastrophic backtracking in a JS engine (2^5000 steps: the test would never end); linear here.
+  assert.equal(matches({regExp: '(?:[a-z]|[a-z0-9])*'}, `${'a'.repeat(5000)}!`), false)
+  assert.equal(matches({regExp: '(a+)+b'}, 'a'.repeat(5000)), false)
+  assert.match(loadError(GOOD.replace("subjectRegExp: 'https", "subjectRegExp: '.*https")).message, /unbounded at the start/)
 })
 
 test('waivers must expire, name a known requirement, and carry a justification and approver', () => {

@@ -37,7 +37,7 @@ before(async () => {
   mkdirSync(model)
   cleanOnnx(path.join(model, 'model.onnx'))
   const {sig, rootDigest} = await signModelWith(model, release, path.join(tmp.dir, 'model.sig'))
-  const scan = await scanAttestation(rootDigest, scanReport([]), keySigner(scanner), path.join(tmp.dir, 'scan.json'), new Date('2026-11-30T00:00:00Z'))
+  const scan = await scanAttestation(rootDigest, scanReport([], 'scanned', ['model.onnx']), keySigner(scanner), path.join(tmp.dir, 'scan.json'), new Date('2026-11-30T00:00:00Z'))
   const ds = await dataset(tmp.dir, 'train', keySigner(data))
   const prov = await provenance(rootDigest, [ds.root], keySigner(release), path.join(tmp.dir, 'prov.json'))
   evidence = ['--signature', sig, '--attestation', scan, '--attestation', prov, '--dataset-manifest', ds.manifest]
@@ -133,4 +133,13 @@ test('production.yaml keyless: the release workflow passes; the acme-evil near m
   const branch = await sign('branch', {sub: 'https://github.com/acme/models/.github/workflows/release.yml@refs/heads/main', ref: 'refs/heads/main'})
   const br = await check(model, p, ['--signature', branch], soon)
   assert.equal(req(br.d, 'model-signed').result, 'fail')
+})
+
+test('the shipped policies lint clean (no errors) once their keys are in place', async () => {
+  const {runCli, parseJson} = await import('../helpers/cli.js')
+  for (const p of ['production', 'staging', 'audit']) {
+    const r = await runCli(['policy', 'lint', path.join(pol, `${p}.yaml`), '--at', AT, '--json'])
+    assert.equal(r.code, 0, `${p}: ${r.stdout}${r.stderr}`)
+    assert.equal(parseJson(r).errors, 0)
+  }
 })

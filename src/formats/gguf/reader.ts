@@ -1,6 +1,6 @@
 /**
  * GGUF (llama.cpp / ggml): header, metadata key/values and tensor infos validated the way ggml's
- * own reader (`gguf.cpp`) does (detection notes §4.2, rules GGF-001…011), plus chat-template checks.
+ * own reader (`gguf.cpp`) does (docs/design-notes.md §6, rules MS-GG001…011), plus chat-template checks.
  * The header region is parsed from memory (bounded); tensor data stays in the file.
  */
 import {FileSource, type FormatIssue, type TensorDType, type TensorView} from '../tensor.js'
@@ -32,6 +32,49 @@ export interface GgufInfo {
   issues: FormatIssue[]
   metadata: Map<string, unknown>
   stats: Record<string, unknown>
+  /** Alignment padding ranges [start, end) the writer fills with zeros. */
+  padding?: Array<[number, number]>
+  /** Bytes after the last tensor's padded end. */
+  trailing?: [number, number]
+}
+
+/** Padding bytes kept in memory for the signature search (beyond this, only counted). */
+const MAX_PADDING_KEPT = 64 << 20
+
+/** Non-zero alignment padding (MS-GG012) and data after the tensors (MS-GG008): both hide bytes loaders never read. */
+async function checkPadding(src: FileSource, head: Uint8Array, info: GgufInfo): Promise<void> {
+  let nonZero = 0
+  let first = -1
+  const kept: Uint8Array[] = []
+  let keptBytes = 0
+  for (const [a, c] of info.padding ?? []) {
+    const bytes = c <= head.length ? head.subarray(a, c) : await src.read(a, c - a)
+    let nz = 0
+    for (const x of bytes) if (x !== 0) nz++
+    if (nz && first < 0) first = a
+    nonZero += nz
+    if (nz && keptBytes + bytes.length <= MAX_PADDING_KEPT) {
+      kept.push(bytes.slice())
+      keptBytes += bytes.length
+    }
+  }
+  if (nonZero) {
+    info.issues.push(issue('MS-GG012', nonZero >= 16 ? 'high' : 'medium', 'Non-zero GGUF alignment padding', `${nonZero} non-zero bytes in alignment padding (the writer zero-fills it; loaders never read it): stashed data (searched for payloads)`, {byteStart: first}))
+    const joined = new Uint8Array(keptBytes)
+    let o = 0
+    for (const k of kept) joined.set(k, o), (o += k.length)
+    info.tensors.push({name: '(alignment padding)', dtype: 'u8', shape: [joined.length], byteOffset: first, byteLength: joined.length, data: joined})
+  }
+  if (info.trailing) {
+    const [a, c] = info.trailing
+    let nz = 0
+    for (let pos = a; pos < c && nz === 0; pos += 1 << 20) {
+      const chunk = await src.read(pos, Math.min(1 << 20, c - pos))
+      for (const x of chunk) if (x !== 0) nz++
+    }
+    // Non-zero bytes no loader reads are stashed data (high); a zero tail is only unusual.
+    if (nz || c - a > 4096) info.issues.push(issue('MS-GG008', nz ? 'high' : 'medium', 'Data after the last tensor', `${c - a} bytes follow the tensor data${nz ? '' : ' (all zero)'}; scanned as raw bytes`, {byteStart: a, byteEnd: c}))
+  }
 }
 
 class NeedMore extends Error {}
@@ -50,7 +93,9 @@ export async function readGguf(path: string): Promise<GgufInfo> {
     for (;;) {
       const buf = await src.read(0, len)
       try {
-        return parse(buf, src.size, path)
+        const info = parse(buf, src.size, path)
+        await checkPadding(src, buf, info)
+        return info
       } catch (err) {
         if (!(err instanceof NeedMore)) throw err
         if (len >= src.size || len >= MAX_GGUF_HEADER) {
@@ -182,9 +227,20 @@ function parse(b: Uint8Array, fileSize: number, path: string): GgufInfo {
       expect = Math.max(expect, Math.ceil((t.offset + t.size) / alignment) * alignment)
     }
     const end = dataStart + expect
-    if (fileSize > end + alignment) {
-      info.issues.push(issue('MS-GG008', 'medium', 'Data after the last tensor', `${fileSize - end} bytes follow the tensor data (scanned as raw bytes)`, {byteStart: end, byteEnd: fileSize}))
-      info.tensors.push({name: '(data after tensors)', dtype: 'u8', shape: [fileSize - end], byteOffset: end, byteLength: fileSize - end, file: path})
+    const lastEnd = infos.reduce((m, t) => Math.max(m, dataStart + t.offset + t.size), dataStart)
+    // Padding the format requires: after the tensor infos up to dataStart, and after each tensor
+    // up to the next aligned offset. The writer fills it with zeros; anything else is stashed data.
+    const gaps: Array<[number, number]> = [[p, dataStart]]
+    const sorted = [...infos].sort((a, c) => a.offset - c.offset)
+    for (let k = 0; k < sorted.length; k++) {
+      const from = dataStart + sorted[k].offset + sorted[k].size
+      const to = k + 1 < sorted.length ? dataStart + sorted[k + 1].offset : Math.min(fileSize, dataStart + expect)
+      if (to > from) gaps.push([from, to])
+    }
+    info.padding = gaps.filter(([a, c]) => c > a && a < fileSize)
+    if (fileSize > lastEnd && fileSize > end) {
+      info.trailing = [Math.max(end, lastEnd), fileSize]
+      info.tensors.push({name: '(data after tensors)', dtype: 'u8', shape: [fileSize - info.trailing[0]], byteOffset: info.trailing[0], byteLength: fileSize - info.trailing[0], file: path})
     }
     info.stats = {version, tensors: nT, metadata: nKV, alignment, dataStart}
     return info
@@ -220,6 +276,8 @@ function parse(b: Uint8Array, fileSize: number, path: string): GgufInfo {
     }
     if (type === 8) {
       const s = str()
+      // Named templates may also come as string arrays: every element is a template.
+      if (inArray && key.startsWith('tokenizer.chat_template')) info.issues.push(...checkChatTemplate(key, s))
       if (!inArray) {
         // Kept (bounded) for the scanner's metadata checks (GGF-011).
         info.metadata.set(key, s.length > MAX_KEPT_STRING ? s.slice(0, MAX_KEPT_STRING) : s)

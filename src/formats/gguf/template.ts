@@ -5,6 +5,7 @@
  * backdoor that needs no weight change.
  */
 import type {FormatIssue} from '../tensor.js'
+import {foldedStrings} from './jinja.js'
 
 const SSTI: Array<[RegExp, string]> = [
   [/__(class|mro|subclasses|globals|builtins|init|import|getattribute|dict|base|bases|code|func|self|reduce|reduce_ex)__/, 'dunder attribute access'],
@@ -30,10 +31,24 @@ function codeBlocks(t: string): string[] {
   return out
 }
 
+/** Dunders that reach Python internals from a template object. */
+const DUNDER = /^__(class|mro|subclasses|globals|builtins|init|import|getattribute|getattr|dict|base|bases|code|func|self|reduce|reduce_ex|loader|spec|module|closure|call|new)__$/i
+/** Strings that name code-execution gadgets when used as an attribute or key (role names such as "system" excluded). */
+const GADGET_STRINGS = /^(os|popen|subprocess|eval|exec|execfile|compile|__import__|import_module|builtins|__builtins__|globals|getattr|check_output|spawn\w*|sys|modules)$/i
+const GADGET_NAMES = new Set(['lipsum', 'cycler', 'joiner', '__import__', 'getattr', 'eval', 'exec', 'popen', 'subprocess', 'import_module'])
+
 export function checkChatTemplate(key: string, template: string): FormatIssue[] {
   const issues: FormatIssue[] = []
   const code = codeBlocks(template).join('\n')
   const hits = SSTI.filter(([re]) => re.test(code)).map(([re, what]) => ({what, sample: re.exec(code)![0]}))
+  // What the template computes, not how it is spelled: constant-folded strings and identifiers.
+  const folded = foldedStrings(template)
+  const dunder = [...folded.strings, ...folded.names].find((x) => DUNDER.test(x.trim()) || /__(class|globals|builtins|subclasses|mro|import)__/i.test(x))
+  if (dunder && !hits.some((h) => h.what === 'dunder attribute access')) hits.push({what: 'computed dunder attribute', sample: dunder.slice(0, 80)})
+  const gadget = folded.strings.find((x) => GADGET_STRINGS.test(x)) ?? folded.names.find((x) => GADGET_NAMES.has(x))
+  if (gadget && !hits.some((h) => h.sample === gadget)) hits.push({what: 'code-execution gadget name', sample: gadget})
+  if (folded.exhausted) hits.push({what: 'template too large or convoluted to analyse', sample: `${template.length} characters`})
+  if (/\|\s*string\s*\)?\s*\|\s*list|\(\s*\)\s*\|\s*select|\|\s*select\s*\|\s*string/.test(code)) hits.push({what: 'characters harvested from object reprs', sample: '|string|list'})
   if (hits.length) {
     issues.push({
       id: 'MS-GG009',

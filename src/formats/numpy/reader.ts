@@ -4,6 +4,7 @@
  * any other pickle. Header dicts are parsed with a strict little grammar, never evaluated.
  */
 import {analyzePickle} from '../pickle/analyze.js'
+import {descrHasObject, parsePyLiteral, type PyLit} from './literal.js'
 import {FileSource, type FormatIssue, type TensorDType, type TensorView} from '../tensor.js'
 import {MAX_INFLATE, readMember, readZip} from '../zip/reader.js'
 
@@ -39,22 +40,35 @@ export function parseNpyHeader(b: Uint8Array): NpyHeader | string {
   if (hlen > MAX_NPY_HEADER) return `header length ${hlen} over the limit`
   if (start + hlen > b.length) return 'header runs past the end of the data'
   const text = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(b.subarray(start, start + hlen))
-  const m = /^\{\s*(.*?)\s*,?\s*\}\s*$/s.exec(text.trim())
-  if (!m) return 'header is not a dict literal'
-  const descr = /'descr'\s*:\s*'([^']{1,32})'/.exec(text)
-  const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(text)
-  const shape = /'shape'\s*:\s*\(([^)]*)\)/.exec(text)
-  if (!fortran || !shape) return "header lacks 'fortran_order' or 'shape'"
-  const dims = shape[1].split(',').map((s) => s.trim()).filter(Boolean)
-  if (!dims.every((d) => /^\d{1,15}$/.test(d))) return 'shape is not a tuple of integers'
-  const structured = !descr && /'descr'\s*:\s*\[/.test(text)
-  if (!descr && !structured) return "header lacks 'descr'"
-  const d = descr ? descr[1] : 'V'
-  const object = /^[|<>=]?O\d*$/.test(d)
+  // numpy reads the header with ast.literal_eval: parse it with Python's literal rules (quotes of
+  // either kind, duplicate keys where the last wins, nested structured dtypes), never a regex.
+  let lit: PyLit
+  try {
+    lit = parsePyLiteral(text.replace(/\s+$/, ''))
+  } catch (err) {
+    return `header is not a Python literal (${(err as Error).message})`
+  }
+  if (!(lit instanceof Map)) return 'header is not a dict literal'
+  const keys = [...lit.keys()].sort().join(',')
+  if (keys !== 'descr,fortran_order,shape') return `header keys are ${keys || 'missing'} (numpy requires descr, fortran_order, shape)`
+  const descr = lit.get('descr')!
+  const fortran = lit.get('fortran_order')
+  const shape = lit.get('shape')
+  if (typeof fortran !== 'boolean') return "'fortran_order' is not a bool"
+  if (!shape || typeof shape !== 'object' || !('tuple' in shape) || !shape.tuple.every((d) => typeof d === 'number' && Number.isSafeInteger(d) && d >= 0)) return "'shape' is not a tuple of non-negative integers"
+  const object = descrHasObject(descr)
+  const d = typeof descr === 'string' ? descr : 'V'
   const k = /^[<|=]?([fiucb])(\d+)$/.exec(d)
   const dtype = k ? (KINDS[`${k[1]}${k[2]}`] ?? 'other') : 'other'
   const itemSize = k ? Number(k[2]) : 0
-  return {descr: d, fortran: fortran[1] === 'True', shape: dims.map(Number), dataOffset: start + hlen, dtype: d.startsWith('>') ? 'other' : dtype, itemSize, object}
+  return {descr: typeof descr === 'string' ? descr : JSON.stringify(literalJson(descr)).slice(0, 200), fortran, shape: shape.tuple as number[], dataOffset: start + hlen, dtype: d.startsWith('>') ? 'other' : dtype, itemSize, object}
+}
+
+function literalJson(v: PyLit): unknown {
+  if (v instanceof Map) return Object.fromEntries([...v].map(([k, x]) => [k, literalJson(x)]))
+  if (Array.isArray(v)) return v.map(literalJson)
+  if (v && typeof v === 'object') return v.tuple.map(literalJson)
+  return v
 }
 
 export interface NumpyInfo {

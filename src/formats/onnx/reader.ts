@@ -1,5 +1,5 @@
 /**
- * A hand-written, bounded ONNX (proto2) reader over the field table of detection.md §5.1.
+ * A hand-written, bounded ONNX (proto2) reader over the field table of docs/design-notes.md §3.
  * Why not a generated codec: protobufjs 7+/8 rejects lengths >= 2^31 and every codec copies or
  * holds the whole file; this reader keeps tensor payloads as (offset, length) spans, reads big
  * files through a window, mirrors protobuf merge semantics and records the encoding anomalies
@@ -211,7 +211,7 @@ function parseType(ctx: Ctx, cur: Cursor, depth: number): OnnxTypeInfo {
     } else if (f === 4 || f === 9 || f === 5) {
       t.kind = f === 4 ? 'sequence' : f === 9 ? 'optional' : 'map'
       while (!sub.eof()) {
-        const [tf, tw] = sub.tag()
+        const [, tw] = sub.tag()
         if (tw === WIRE_LEN) parseType(ctx, sub.sub(sub.len()), depth + 1)
         else sub.skip(tw)
       }

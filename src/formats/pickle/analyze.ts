@@ -4,7 +4,7 @@
  * stream, is still seen.
  */
 import type {FormatIssue} from '../tensor.js'
-import {classifyGlobal, TORCH_STORAGE_DTYPES} from './globals.js'
+import {judgeGlobal, TORCH_STORAGE_DTYPES, type GlobalVerdict} from './globals.js'
 import {walkPickle, type PickleWalk, type PVal} from './walker.js'
 
 export const MAX_STACKED_PICKLES = 64
@@ -51,36 +51,40 @@ export function analyzePickle(b: Uint8Array, opts: AnalyzeOptions): PickleReport
   const issues: FormatIssue[] = []
   let pos = 0
   const max = Math.min(opts.maxPickles ?? MAX_STACKED_PICKLES, MAX_STACKED_PICKLES)
+  // Every stream in the buffer is walked: a loader that calls load() again (legacy torch does five
+  // times; a reused Unpickler keeps its memo) runs whatever follows a STOP, and CPython accepts a
+  // stream that starts with any opcode. Bytes after the last stream that do not parse into an
+  // import or a call are plain trailing data (reported by the caller), not a pickle.
   while (pos < b.length && walks.length < max) {
-    const w = walkPickle(b, pos)
+    const w = walkPickle(b, pos, b.length, {priorMemo: walks[walks.length - 1]?.memo})
+    if (walks.length > 0 && !w.complete && w.globals.length === 0 && w.reduces === 0 && w.unresolved.length === 0) break
     walks.push(w)
     if (!w.complete) break
     pos = w.end
-    // Only keep going when what follows looks like another pickle (PROTO or a plain opcode).
-    if (opts.context === 'torch-zip' || (pos < b.length && !looksLikePickleStart(b, pos))) break
   }
   const expected = opts.expected ?? 1
-  if (walks.length > expected && walks.filter((w) => w.complete).length > expected) {
+  const complete = walks.filter((w) => w.complete).length
+  if (walks.length > expected && complete > expected) {
     issues.push(unsafe('MS-PK006', 'medium', 'Stacked pickles', `${walks.length} pickles found where ${expected} expected; every one was analysed`, loc(walks[expected].start)))
   }
 
-  const seen = new Map<string, {count: number; first: number; called: boolean; cls: string}>()
+  const seen = new Map<string, {count: number; first: number; called: boolean; verdict: GlobalVerdict}>()
   for (const w of walks) {
     for (const g of w.globals) {
+      const verdict = judgeGlobal(g.module, g.name, g.proto)
       const key = `${g.module}.${g.name}`
-      const cls = classifyGlobal(g.module, g.name)
       const e = seen.get(key)
       if (e) {
         e.count++
         e.called ||= !!g.called
-      } else seen.set(key, {count: 1, first: g.offset, called: !!g.called, cls})
+      } else seen.set(key, {count: 1, first: g.offset, called: !!g.called, verdict})
     }
     for (const u of w.unresolved) {
       issues.push(unsafe('MS-PK003', 'critical', 'Unresolvable STACK_GLOBAL', `STACK_GLOBAL whose module/name cannot be resolved statically (${u.reason}): a classic way to hide an import`, loc(u.offset)))
     }
     for (const m of w.misplacedProto) issues.push(unsafe('MS-PK005', 'medium', 'Misplaced PROTO opcode', 'PROTO appears after the start of the stream', loc(m)))
     const ext = (w.opcodes.get('EXT1') ?? 0) + (w.opcodes.get('EXT2') ?? 0) + (w.opcodes.get('EXT4') ?? 0)
-    if (ext) issues.push(unsafe('MS-PK004', 'medium', 'Extension-registry import', `${ext} EXT opcode(s) import callables through copyreg's extension registry, invisible to name checks`, loc(w.start)))
+    if (ext) issues.push(unsafe('MS-PK004', 'high', 'Extension-registry import', `${ext} EXT opcode(s) import callables through copyreg's extension registry, invisible to name checks`, loc(w.start)))
     if (w.error) {
       const armed = w.globals.length > 0 || w.reduces > 0
       issues.push(
@@ -101,23 +105,20 @@ export function analyzePickle(b: Uint8Array, opts: AnalyzeOptions): PickleReport
     }
   }
   for (const [name, e] of seen) {
-    if (e.cls === 'dangerous') {
-      issues.push(
-        unsafe('MS-PK001', 'critical', 'Dangerous pickle import', `pickle imports ${name}${e.called ? ' and calls it' : ''}: loading this file can run arbitrary code`, loc(e.first), {global: name, occurrences: e.count, called: e.called}),
-      )
-    } else if (e.cls === 'unknown') {
-      issues.push(
-        unsafe('MS-PK002', 'medium', 'Pickle import outside the weights-only allowlist', `pickle imports ${name}${e.called ? ' and calls it' : ''}, which PyTorch's weights_only loader would refuse`, loc(e.first), {global: name, occurrences: e.count, called: e.called}),
-      )
+    const {verdict: v} = e
+    const shown = v.target !== name ? `${name} (imported as ${v.target})` : name
+    const evidence = {global: name, target: v.target, occurrences: e.count, called: e.called, ...(v.via ? {via: v.via} : {})}
+    if (v.cls === 'dangerous') {
+      issues.push(unsafe('MS-PK001', 'critical', 'Dangerous pickle import', `pickle imports ${shown}${v.via ? ` — ${v.via}` : ''}${e.called ? ' and calls it' : ''}: loading this file can run arbitrary code`, loc(e.first), evidence))
+    } else if (v.cls === 'unknown' && v.dotted) {
+      issues.push(unsafe('MS-PK002', 'high', 'Dotted attribute-walk import', `pickle imports ${shown}: find_class walks attributes from the module, so the real target cannot be verified statically`, loc(e.first), evidence))
+    } else if (v.cls === 'unknown') {
+      issues.push(unsafe('MS-PK002', 'medium', 'Pickle import outside the weights-only allowlist', `pickle imports ${shown}${e.called ? ' and calls it' : ''}, which PyTorch's weights_only loader would refuse`, loc(e.first), evidence))
     }
   }
   const last = walks[walks.length - 1]
-  return {walks, issues, end: last?.complete ? last.end : pos}
-}
-
-function looksLikePickleStart(b: Uint8Array, pos: number): boolean {
-  const c = b[pos]
-  return (c === 0x80 && b[pos + 1] >= 1 && b[pos + 1] <= 5) || c === 0x28 || c === 0x63 || c === 0x7d || c === 0x5d
+  const done = walks.filter((w) => w.complete)
+  return {walks, issues, end: last?.complete ? last.end : done.length ? done[done.length - 1].end : 0}
 }
 
 export interface TorchStorageRef {

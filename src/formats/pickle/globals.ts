@@ -2,10 +2,11 @@
  * Which pickle globals are dangerous, and which are known-safe. The blocklist is the union of
  * modelscan (settings.py CRITICAL+HIGH), picklescan (`_unsafe_globals`, with parent-module
  * inheritance), fickling (`UNSAFE_IMPORTS`, `UnsafeImportsML`, scanner deactivation); the allowlist
- * is PyTorch's `weights_only` unpickler plus fickling's ML allowlist basics (detection notes §2, §4.3).
+ * is PyTorch's `weights_only` unpickler plus fickling's ML allowlist basics (docs/design-notes.md §4).
  * Entries match a dotted "module.name" exactly or as a dot-boundary prefix (`os` covers
  * `os.system` and `os.path.join`).
  */
+import {fixImports} from './compat.js'
 
 const MODULES = `
 os nt posix subprocess sys pty commands multiprocessing _posixsubprocess code codeop runpy marshal types
@@ -23,6 +24,10 @@ torch.utils.data.datapipes.utils.decoder torch.fx.experimental.symbolic_shapes.S
 torch.jit.unsupported_tensor_ops.execWrapper torch.utils.cpp_extension torch.package
 _io.FileIO io.FileIO io.open _io.open io.open_code _io.open_code
 fickling picklescan modelscan modelaudit model_unpickler saferpickle
+_sitebuiltins jinja2 mako cgi cgitb wsgiref builtins.__build_class__ builtins.__loader__ builtins.__spec__
+typing._eval_type typing.ForwardRef dataclasses._create_fn pandas.eval pandas.core.computation numexpr sympy.sympify
+sympy.parsing yaml ruamel httpx pycurl paramiko fabric invoke sh plumbum tkinter _tkinter smtpd codecs.open
+torch.distributed.rpc torch.multiprocessing ctypes.util _ctypes pkg_resources
 `
 
 /** Dangerous members of otherwise harmless modules. */
@@ -80,11 +85,61 @@ function normalise(module: string, name: string): string {
   return `${m}.${name}`
 }
 
+/** Callables that run code or touch the system, when reached at the end of a dotted attribute walk. */
+const DANGEROUS_LEAVES = new Set(
+  words(`system popen popen2 popen3 popen4 spawnl spawnle spawnlp spawnlpe spawnv spawnve spawnvp spawnvpe execl execle
+execlp execlpe execv execve execvp execvpe fork forkpty kill eval exec execfile compile __import__ import_module getattr
+setattr delattr open Popen call run check_call check_output getoutput getstatusoutput load loads remove unlink rmdir
+rmtree rename replace chmod chown putenv system_call _run_pip runcode interact breakpoint`),
+)
+
+export interface GlobalVerdict {
+  cls: GlobalClass
+  /** What the unpickler really imports: fix_imports applied, "module.name". */
+  target: string
+  /** The name walks attributes ("a.b"): find_class follows it in protocol 4+. */
+  dotted: boolean
+  /** Why a dotted walk was judged dangerous. */
+  via?: string
+}
+
+/**
+ * Judges one import the way the unpickler resolves it: Python 2 names mapped by fix_imports
+ * (protocol < 3; both spellings are judged, worst wins), dotted names walked attribute by attribute
+ * (`argparse` + `_os.system` is os.system: every suffix of the walk is checked as a module path,
+ * leading underscores of module aliases dropped; a dunder step or a dangerous callable at the end
+ * of a walk is dangerous).
+ */
+export function judgeGlobal(module: string, name: string, proto = 0): GlobalVerdict {
+  const [m, n] = fixImports(module, name, proto)
+  const target = `${m}.${n}`
+  const dotted = n.includes('.')
+  const direct = worst(classifyPath(normalise(m, n)), classifyPath(normalise(module, name)))
+  if (direct === 'dangerous' || !dotted) return {cls: direct, target, dotted}
+  const steps = n.split('.')
+  for (let j = 0; j < steps.length; j++) {
+    if (/^__\w+__$/.test(steps[j])) return {cls: 'dangerous', target, dotted, via: `dunder attribute ${steps[j]}`}
+    const rest = steps.slice(j)
+    for (const cand of [rest.join('.'), [rest[0].replace(/^_+/, ''), ...rest.slice(1)].join('.')]) {
+      if (cand && classifyPath(cand) === 'dangerous') return {cls: 'dangerous', target, dotted, via: `attribute walk reaches ${cand}`}
+    }
+  }
+  if (DANGEROUS_LEAVES.has(steps[steps.length - 1])) return {cls: 'dangerous', target, dotted, via: `attribute walk ends at ${steps[steps.length - 1]}`}
+  return {cls: direct, target, dotted}
+}
+
+function worst(a: GlobalClass, b: GlobalClass): GlobalClass {
+  return a === 'dangerous' || b === 'dangerous' ? 'dangerous' : a === 'unknown' || b === 'unknown' ? 'unknown' : 'allowed'
+}
+
 /** Inside blocklisted packages but inert data holders (joblib's array wrappers): judged as unknown. */
 const EXCEPTIONS = new Set(['joblib.numpy_pickle.NumpyArrayWrapper', 'joblib.numpy_pickle.NDArrayWrapper'])
 
-export function classifyGlobal(module: string, name: string): GlobalClass {
-  const full = normalise(module, name)
+export function classifyGlobal(module: string, name: string, proto = 0): GlobalClass {
+  return judgeGlobal(module, name, proto).cls
+}
+
+function classifyPath(full: string): GlobalClass {
   if (EXCEPTIONS.has(full)) return 'unknown'
   // Walk dot-boundary prefixes: "os.path.join" is blocked by "os".
   let cut = full.length

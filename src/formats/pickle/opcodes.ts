@@ -38,11 +38,6 @@ export function utf8(b: Uint8Array, s: number, e: number): string {
   return new TextDecoder().decode(b.subarray(s, Math.min(e, s + MAX_KEPT_STR * 4)))
 }
 
-export function unquote(s: string): string {
-  const q = s[0]
-  return (q === "'" || q === '"') && s.endsWith(q) ? s.slice(1, -1) : s
-}
-
 /** Little-endian two's-complement LONG1/LONG4 payload; exact when it fits a safe integer. */
 export function longValue(b: Uint8Array, s: number, e: number): PVal {
   if (e - s > 16) return {t: 'other'}

@@ -4,7 +4,8 @@
  * (PyTorch storages) look like, and where the stream breaks. It never unpickles, never imports,
  * never calls anything. Memo-aware: STACK_GLOBAL operands fetched through GET are resolved.
  */
-import {latin1, longValue, MAX_KEPT_STR, OPNAMES, unquote, utf8, type PVal} from './opcodes.js'
+import {latin1, longValue, MAX_KEPT_STR, OPNAMES, utf8, type PVal} from './opcodes.js'
+import {escapeDecode, pyInt, rawUnicodeEscape, utf8Strict} from './pyscalar.js'
 
 export const MAX_STACK = 1_000_000
 export const MAX_MEMO = 1_000_000
@@ -20,6 +21,8 @@ export interface GlobalRef {
   name: string
   offset: number
   opcode: 'GLOBAL' | 'STACK_GLOBAL' | 'INST'
+  /** Protocol in force when the import ran (PROTO may appear anywhere): decides fix_imports and dotted lookup. */
+  proto: number
   /** Called by REDUCE/NEWOBJ/OBJ/INST (not merely referenced). */
   called?: boolean
 }
@@ -45,6 +48,13 @@ export interface PickleWalk {
   result?: PVal
   /** First string literals in stream order (legacy torch storage-key list). */
   strings: string[]
+  /** The memo at the end of the walk (an Unpickler reused for the next stream keeps it). */
+  memo: Map<number, PVal>
+}
+
+export interface WalkOptions {
+  /** Memo left by the previous stream: consulted when a GET misses (shared-Unpickler loaders). */
+  priorMemo?: ReadonlyMap<number, PVal>
 }
 
 const OTHER: PVal = {t: 'other'}
@@ -53,11 +63,16 @@ const MARK: PVal = {t: 'mark'}
 
 class Stop extends Error {}
 
+function intVal(v: bigint): PVal {
+  return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? {t: 'int', v: Number(v)} : {t: 'str', v: `long:${v}`}
+}
+
 /** Walks one pickle starting at `start`. Never throws for malformed input: the result says where it broke. */
-export function walkPickle(b: Uint8Array, start = 0, end = b.length): PickleWalk {
-  const w: PickleWalk = {start, end: start, protocol: null, complete: false, globals: [], unresolved: [], persistentIds: [], opcodes: new Map(), misplacedProto: [], gets: 0, puts: 0, dups: 0, reduces: 0, strings: []}
-  const stack: PVal[] = []
+export function walkPickle(b: Uint8Array, start = 0, end = b.length, opts: WalkOptions = {}): PickleWalk {
   const memo = new Map<number, PVal>()
+  const w: PickleWalk = {start, end: start, protocol: null, complete: false, globals: [], unresolved: [], persistentIds: [], opcodes: new Map(), misplacedProto: [], gets: 0, puts: 0, dups: 0, reduces: 0, strings: [], memo}
+  const stack: PVal[] = []
+  let proto = 0
   let i = start
   let ops = 0
   const fail = (message: string, offset = i): never => {
@@ -77,13 +92,31 @@ export function walkPickle(b: Uint8Array, start = 0, end = b.length): PickleWalk
     if (hi > 0x1fffff) fail('length over 2^53')
     return hi * 2 ** 32 + lo
   }
-  const line = (): string => {
+  /** A newline-terminated argument, without the newline. */
+  const lineBytes = (): Uint8Array => {
     let j = i
     while (j < end && b[j] !== 0x0a) if (++j - i > MAX_LINE) fail('line argument too long')
     if (j >= end) fail('unterminated line argument')
-    const s = latin1(b, i, j)
+    const s = b.subarray(i, j)
     i = j + 1
     return s
+  }
+  const line = (): string => {
+    const s = lineBytes()
+    return latin1(s, 0, s.length)
+  }
+  /** GET/PUT index: int(line, 10) as CPython reads it. */
+  const memoIndex = (): number => {
+    const v = pyInt(lineBytes(), 10)
+    if (v === null) fail('memo index is not an integer')
+    if (v! < 0n || v! > BigInt(Number.MAX_SAFE_INTEGER)) fail('memo index out of range')
+    return Number(v)
+  }
+  /** GLOBAL/INST names: strict UTF-8 lines (CPython raises on invalid bytes). */
+  const nameLine = (): string => {
+    const s = utf8Strict(lineBytes())
+    if (s === null) fail('import name is not valid UTF-8')
+    return s!
   }
   const bytesArg = (n: number): [number, number] => {
     need(n)
@@ -128,10 +161,10 @@ export function walkPickle(b: Uint8Array, start = 0, end = b.length): PickleWalk
   }
   const memoGet = (k: number) => {
     w.gets++
-    push(memo.get(k) ?? UNKNOWN)
+    push(memo.get(k) ?? opts.priorMemo?.get(k) ?? UNKNOWN)
   }
   const addGlobal = (module: string, name: string, opcode: GlobalRef['opcode'], at: number): PVal => {
-    w.globals.push({module, name, offset: at, opcode})
+    w.globals.push({module, name, offset: at, opcode, proto})
     return {t: 'global', module, name}
   }
 
@@ -147,7 +180,8 @@ export function walkPickle(b: Uint8Array, start = 0, end = b.length): PickleWalk
       switch (op) {
         case 0x80: // PROTO
           if (at !== start) w.misplacedProto.push(at)
-          w.protocol = u8()
+          proto = u8()
+          if (w.protocol === null) w.protocol = proto
           break
         case 0x95: // FRAME
           u64()
@@ -173,15 +207,28 @@ export function walkPickle(b: Uint8Array, start = 0, end = b.length): PickleWalk
           push(stack[stack.length - 1])
           break
         case 0x46: // FLOAT
-        case 0x4c: // LONG
           line()
           push(OTHER)
           break
+        case 0x4c: {
+          // LONG: int(line without a trailing "L", 0)
+          let s = lineBytes()
+          if (s.length && s[s.length - 1] === 0x4c) s = s.subarray(0, s.length - 1)
+          const v = pyInt(s, 0)
+          if (v === null) fail('LONG argument is not an integer')
+          push(intVal(v!))
+          break
+        }
         case 0x49: {
-          // INT
-          const s = line()
-          const v = Number(s)
-          push(Number.isSafeInteger(v) ? {t: 'int', v} : OTHER)
+          // INT: "00"/"01" are False/True, otherwise int(line, 0) (C strtol first: "010" is octal 8)
+          const s = lineBytes()
+          const txt = latin1(s, 0, s.length)
+          if (txt === '00' || txt === '01') push(OTHER)
+          else {
+            const v = pyInt(s, 0) ?? (/^\s*[+-]?0[0-7]+\s*$/.test(txt) ? BigInt(parseInt(txt, 8)) : null)
+            if (v === null) fail('INT argument is not an integer')
+            push(intVal(v!))
+          }
           break
         }
         case 0x4a:
@@ -230,9 +277,15 @@ export function walkPickle(b: Uint8Array, start = 0, end = b.length): PickleWalk
           push(OTHER)
           break
         }
-        case 0x53: // STRING
-          push(str(unquote(line())))
+        case 0x53: {
+          // STRING: must be quoted; escape_decode; then decoded (torch.load: utf-8, pickle default: ASCII)
+          const s = lineBytes()
+          if (s.length < 2 || s[0] !== s[s.length - 1] || (s[0] !== 0x27 && s[0] !== 0x22)) fail('STRING argument is not quoted')
+          const d = escapeDecode(s.subarray(1, s.length - 1))
+          if (d === null) fail('STRING argument has an invalid escape')
+          push(str(utf8Strict(d!) ?? latin1(d!, 0, d!.length)))
           break
+        }
         case 0x54: {
           const [s0, s1] = bytesArg(i32() >>> 0)
           push(str(latin1(b, s0, s1)))
@@ -243,9 +296,13 @@ export function walkPickle(b: Uint8Array, start = 0, end = b.length): PickleWalk
           push(str(latin1(b, s0, s1)))
           break
         }
-        case 0x56: // UNICODE (raw-unicode-escape)
-          push(str(line()))
+        case 0x56: {
+          // UNICODE (raw-unicode-escape)
+          const s = rawUnicodeEscape(lineBytes())
+          if (s === null) fail('UNICODE argument has an invalid \\u escape')
+          push(str(s!))
           break
+        }
         case 0x58: {
           const [s0, s1] = bytesArg(u32())
           push(str(utf8(b, s0, s1)))
@@ -291,14 +348,14 @@ export function walkPickle(b: Uint8Array, start = 0, end = b.length): PickleWalk
           break
         case 0x63: {
           // GLOBAL
-          const mod = line()
-          push(addGlobal(mod, line(), 'GLOBAL', at))
+          const mod = nameLine()
+          push(addGlobal(mod, nameLine(), 'GLOBAL', at))
           break
         }
         case 0x69: {
           // INST
-          const mod = line()
-          const g = addGlobal(mod, line(), 'INST', at)
+          const mod = nameLine()
+          const g = addGlobal(mod, nameLine(), 'INST', at)
           popMark()
           call(g)
           push(OTHER)
@@ -378,7 +435,7 @@ export function walkPickle(b: Uint8Array, start = 0, end = b.length): PickleWalk
           push(UNKNOWN)
           break
         case 0x67: // GET
-          memoGet(Number(line()))
+          memoGet(memoIndex())
           break
         case 0x68:
           memoGet(u8())
@@ -387,7 +444,7 @@ export function walkPickle(b: Uint8Array, start = 0, end = b.length): PickleWalk
           memoGet(u32())
           break
         case 0x70: // PUT
-          memoPut(Number(line()))
+          memoPut(memoIndex())
           break
         case 0x71:
           memoPut(u8())

@@ -6,7 +6,9 @@
  */
 import {InputError} from '../../errors.js'
 import {analyzePickle, torchStorages, type PickleReport, type TorchStorageRef} from '../pickle/analyze.js'
-import {readMember, readZip, type ZipEntry} from '../zip/reader.js'
+import {analyzeContent, emptyResult, newBudget} from '../archive/reader.js'
+import {endsWithZipRecord, sniffKind, ZIP_TAIL, type ContentKind} from '../sniff.js'
+import {MAX_INFLATE, readMember, readZip, type ZipEntry} from '../zip/reader.js'
 import {FileSource, type FormatIssue, type TensorView} from '../tensor.js'
 
 /** Largest pickle stream read into memory for analysis. */
@@ -15,18 +17,15 @@ const LEGACY_MAGIC = 'long:119547037146038801333356'
 const KNOWN_PKL = /(^|\/)(data|constants|attributes)\.pkl$/
 
 export interface TorchInfo {
-  format: 'pytorch-zip' | 'pytorch-legacy' | 'pickle'
+  format: 'pytorch-zip' | 'pytorch-legacy' | 'pickle' | 'zip'
   tensors: TensorView[]
   issues: FormatIssue[]
+  /** Content found but not opened (7z/encrypted members...): the file is not fully scanned. */
+  unsupported?: string[]
   stats: Record<string, unknown>
 }
 
 const issue = (id: string, severity: FormatIssue['severity'], title: string, message: string, location?: FormatIssue['location']): FormatIssue => ({id, severity, title, message, ...(location ? {location} : {})})
-
-export function isPickleStart(head: Uint8Array): boolean {
-  // Protocol 2+ starts with PROTO; protocol 0/1 streams usually start with MARK, a dict/list or GLOBAL.
-  return (head[0] === 0x80 && head[1] >= 2 && head[1] <= 5) || (head[0] === 0x28 && head.length > 1) || (head[0] === 0x7d && (head[1] === 0x71 || head[1] === 0x94 || head[1] === 0x28))
-}
 
 export async function readTorchZip(path: string): Promise<TorchInfo> {
   const src = await FileSource.open(path)
@@ -34,56 +33,123 @@ export async function readTorchZip(path: string): Promise<TorchInfo> {
     const zip = await readZip(src)
     const issues = [...zip.issues]
     const tensors: TensorView[] = []
-    const pkls = zip.entries.filter((e) => /\.pkl$/i.test(e.name) || /\.pkl$/i.test(e.localName ?? ''))
-    if (!pkls.length) issues.push(issue('MS-PT003', 'medium', 'No pickle in PyTorch archive', 'the archive has no .pkl member (not a torch.save file)'))
+    const budget = newBudget()
+    const nested = emptyResult()
+    if (zip.prefix > 0) {
+      // A loader that looks at the first bytes (torch.load: "is it PK?") reads this part instead.
+      await analyzeContent(await src.read(0, Math.min(zip.prefix, MAX_PICKLE_BYTES)), '(data before the zip)', 1, budget, nested)
+    }
+    // Bytes no member accounts for (a hidden local entry, a stash) are content too.
+    for (const [a, b] of (zip.gaps ?? []).slice(0, 64)) {
+      if (budget.bytes <= 0) break
+      await analyzeContent(await src.read(a, Math.min(b - a, MAX_PICKLE_BYTES)), `(bytes ${a}-${b} outside any member)`, 1, budget, nested)
+    }
+    // Every member is recognised by content: a pickle named notes.txt is a pickle.
+    const kinds = new Map<ZipEntry, ContentKind>()
+    for (const e of zip.entries) {
+      if (e.dataOffset < 0 || (e.name.endsWith('/') && e.uncompressedSize === 0)) continue
+      // An "encrypted" flag is no proof of encryption (CVE-2025-1945: flip the bit, loaders still
+      // read the member): the content is sniffed like any other and only unrecognised bytes of a
+      // flagged member count as not scanned.
+      if (e.method === 0) {
+        const n = Math.max(0, Math.min(e.compressedSize, src.size - e.dataOffset))
+        let kind = sniffKind(await src.read(e.dataOffset, Math.min(n, 4096)), n <= 4096)
+        // A member that ends like a zip is one (whatever precedes it), as for whole files.
+        if (kind === 'unknown' && n > 4096 && endsWithZipRecord(await src.read(e.dataOffset + n - Math.min(n, ZIP_TAIL), Math.min(n, ZIP_TAIL)))) kind = 'zip'
+        kinds.set(e, kind)
+      } else kinds.set(e, 'unknown') // deflated members are read whole below
+    }
+    const pkls = zip.entries.filter((e) => KNOWN_PKL.test(e.name) || KNOWN_PKL.test(e.localName ?? '') || kinds.get(e) === 'pickle' || (/\.pkl$/i.test(e.name) && kinds.has(e)))
     const tops = new Set(zip.entries.map((e) => e.name.split('/')[0]))
     if (tops.size > 1) issues.push(issue('MS-PT001', 'medium', 'Members outside one top-level folder', `archive members live under ${tops.size} top-level folders: ${[...tops].slice(0, 5).join(', ')}`))
     let storages = new Map<string, TorchStorageRef>()
     let dataPkl: ZipEntry | undefined
+    let pickles = 0
+    // data.pkl first: it says which members are tensor storages.
+    pkls.sort((a, b) => Number(/(^|\/)data\.pkl$/.test(b.name)) - Number(/(^|\/)data\.pkl$/.test(a.name)))
+    const done = new Set<ZipEntry>()
     for (const e of pkls) {
-      if (!KNOWN_PKL.test(e.name)) issues.push(issue('MS-PT003', 'medium', 'Unexpected pickle member', `extra pickle "${e.name}" in the archive (analysed too)`, {member: e.name}))
+      if (!KNOWN_PKL.test(e.name)) issues.push(issue('MS-PT003', 'medium', 'Unexpected pickle member', `member "${e.name}" is a pickle (found by content; analysed too)`, {member: e.name}))
       const bytes = await readMember(src, e, issues, MAX_PICKLE_BYTES)
-      const rep = analyzePickle(bytes, {context: 'torch-zip', member: e.name, baseOffset: e.dataOffset})
+      done.add(e)
+      const actual = sniffKind(bytes.subarray(0, 4096), bytes.length <= 4096)
+      if ((actual !== 'pickle' && actual !== 'unknown') || (bytes.length > 22 && endsWithZipRecord(bytes.subarray(Math.max(0, bytes.length - ZIP_TAIL))))) {
+        // Named like a pickle, but an archive or array inside (or a pickle+zip polyglot): judged by what it is.
+        await analyzeContent(bytes, e.name, 1, budget, nested)
+        continue
+      }
+      const rep = analyzePickle(bytes, {context: 'torch-zip', member: e.name, baseOffset: e.method === 0 ? e.dataOffset : 0})
       issues.push(...rep.issues)
-      if (/(^|\/)data\.pkl$/.test(e.name)) {
+      pickles++
+      if (!dataPkl && /(^|\/)data\.pkl$/.test(e.name)) {
         dataPkl = e
         const st = torchStorages(rep.walks, e.name, e.dataOffset)
         storages = st.storages
         issues.push(...st.issues)
       }
     }
+    const torch = !!dataPkl
     if (zip.entries.some((e) => /(^|\/)code\//.test(e.name))) {
       issues.push(issue('MS-PT003', 'info', 'TorchScript archive', 'the archive carries TorchScript code/ (runs when loaded with torch.jit.load)'))
     }
     const prefix = dataPkl ? dataPkl.name.slice(0, dataPkl.name.length - 'data.pkl'.length) : ''
     const used = new Set<string>()
     for (const e of zip.entries) {
-      const m = /(^|\/)data\/([^/]+)$/.exec(e.name)
-      if (!m || !e.name.startsWith(prefix)) continue
-      const ref = storages.get(m[2])
-      used.add(m[2])
-      if (e.method !== 0 || e.dataOffset < 0) {
-        issues.push(issue('MS-PT001', 'medium', 'Compressed storage', `storage "${e.name}" is not STORED; its bytes were not weight-checked`, {member: e.name}))
+      if (done.has(e) || e.dataOffset < 0 || (e.name.endsWith('/') && e.uncompressedSize === 0)) continue
+      if (e.flags & 1 && (kinds.get(e) ?? 'unknown') === 'unknown' && e.method === 0) {
+        nested.unsupported.push(`${e.name}: encrypted`)
+        continue
+      }
+      const m = torch ? /(^|\/)data\/([^/]+)$/.exec(e.name) : null
+      const ref = m && e.name.startsWith(prefix) ? storages.get(m[2]) : undefined
+      const kind = kinds.get(e) ?? 'unknown'
+      if (!ref && (e.method !== 0 || kind !== 'unknown')) {
+        // Archives, compressed blobs, arrays, deflated members: opened and analysed by content.
+        if (e.method !== 0 && e.method !== 8) {
+          nested.unsupported.push(`${e.name}: compression method ${e.method}`)
+          continue
+        }
+        try {
+          const bytes = await readMember(src, e, issues, Math.min(MAX_INFLATE, budget.bytes))
+          budget.bytes -= e.method === 8 ? bytes.length : 0
+          await analyzeContent(bytes, e.name, 1, budget, nested)
+        } catch (err) {
+          issues.push(issue('MS-AR003', 'medium', 'Unreadable archive member', `${e.name}: ${(err as Error).message}`, {member: e.name}))
+          nested.unsupported.push(`${e.name}: unreadable`)
+        }
         continue
       }
       const len = Math.max(0, Math.min(e.compressedSize, src.size - e.dataOffset))
       if (!ref) {
-        issues.push(issue('MS-PT005', 'medium', 'Unreferenced storage blob', `"${e.name}" is not referenced by data.pkl (scanned as raw bytes)`, {member: e.name}))
-        tensors.push({name: e.name, dtype: 'u8', shape: [len], byteOffset: e.dataOffset, byteLength: len, file: path, member: e.name})
+        if (m && e.name.startsWith(prefix)) issues.push(issue('MS-PT005', 'medium', 'Unreferenced storage blob', `"${e.name}" is not referenced by data.pkl (scanned as raw bytes)`, {member: e.name}))
+        if (len) tensors.push({name: e.name, dtype: 'u8', shape: [len], byteOffset: e.dataOffset, byteLength: len, file: path, member: e.name})
         continue
       }
+      if (e.method !== 0) {
+        issues.push(issue('MS-PT001', 'medium', 'Compressed storage', `storage "${e.name}" is not STORED; its bytes were not weight-checked`, {member: e.name}))
+        continue
+      }
+      used.add(m![2])
       const want = ref.numel * ref.elementBytes
       if (len !== want) {
         const sev = len > want + (1 << 20) ? 'medium' : 'low'
         issues.push(issue('MS-PT005', sev, 'Storage size mismatch', `"${e.name}" holds ${len} bytes; data.pkl declares ${ref.numel} × ${ref.elementBytes}`, {member: e.name}))
       }
-      tensors.push({name: `${m[2]} (${ref.storage})`, dtype: ref.dtype, sourceDType: ref.storage, shape: [ref.numel], byteOffset: e.dataOffset, byteLength: Math.min(len, want || len), file: path, member: e.name})
+      tensors.push({name: `${m![2]} (${ref.storage})`, dtype: ref.dtype, sourceDType: ref.storage, shape: [ref.numel], byteOffset: e.dataOffset, byteLength: Math.min(len, want || len), file: path, member: e.name})
       if (len > want + (1 << 20)) tensors.push({name: `${e.name} (excess)`, dtype: 'u8', shape: [len - want], byteOffset: e.dataOffset + want, byteLength: len - want, file: path, member: e.name})
     }
     for (const key of storages.keys()) {
       if (!used.has(key)) issues.push(issue('MS-PK010', 'medium', 'Missing storage', `data.pkl references storage "${key}" but the archive has no data/${key}`))
     }
-    return {format: 'pytorch-zip', tensors, issues, stats: {members: zip.entries.length, pickles: pkls.length, storages: storages.size}}
+    if (!pickles && !nested.pickles && !zip.entries.some((e) => /\.npy$/i.test(e.name))) issues.push(issue('MS-PT003', 'info', 'No pickle in the archive', 'no member of this zip is a pickle (every member was checked by content)'))
+    issues.push(...nested.issues)
+    return {
+      format: torch ? 'pytorch-zip' : 'zip',
+      tensors: [...tensors, ...nested.tensors],
+      issues,
+      unsupported: nested.unsupported,
+      stats: {members: zip.entries.length, pickles: pickles + nested.pickles, storages: storages.size},
+    }
   } finally {
     await src.close()
   }

@@ -104,7 +104,7 @@ export function parseJsonStrict(text: string): {value: JsonValue; duplicates: Js
         if (text[i] !== ':') fail('expected ":"')
         i++
         const v = value(depth + 1, `${path}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`)
-        if (Object.prototype.hasOwnProperty.call(obj, k)) duplicates.push({path: path || '/', key: k})
+        if (Object.hasOwn(obj, k)) duplicates.push({path: path || '/', key: k})
         obj[k] = v
         ws()
         if (text[i] === ',') i++

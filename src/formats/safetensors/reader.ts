@@ -1,6 +1,6 @@
 /**
  * safetensors: `[u64 LE N][N bytes JSON header][data]`, validated with the reference loader's rules
- * (huggingface/safetensors `tensor.rs`; detection notes §4.1, rules STS-001…012) plus the
+ * (huggingface/safetensors `tensor.rs`; docs/design-notes.md §6, rules MS-ST001…012) plus the
  * duplicate-key rule the reference only documents. Only the header is read here; tensor bytes stay
  * in the file and are described by TensorViews.
  */

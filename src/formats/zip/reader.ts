@@ -1,6 +1,6 @@
 /**
  * A bounded zip reader for model archives (PyTorch checkpoints, .npz) that tolerates the quirks
- * attackers use against strict readers (detection notes §4.3: CRC errors, odd flag bits, local vs
+ * attackers use against strict readers (docs/design-notes.md §6: CRC errors, odd flag bits, local vs
  * central name mismatch, missing central directory) — it reads what a relaxed loader would load,
  * and reports every quirk as an issue instead of refusing the file. Members are never extracted
  * to disk; STORED members are addressed in place, deflated ones inflated with a hard size cap.
@@ -8,13 +8,20 @@
 import {inflateRawSync} from 'node:zlib'
 
 import {InputError} from '../../errors.js'
-import type {FileSource, FormatIssue} from '../tensor.js'
+import type {FormatIssue} from '../tensor.js'
 
 export const MAX_ENTRIES = 100_000
 export const MAX_CENTRAL_DIR = 64 << 20
 /** Largest member inflated into memory (pickles); bigger deflated members are zip-bomb suspects. */
 export const MAX_INFLATE = 256 << 20
 const EOCD_SEARCH = 65_535 + 22
+
+/** What the zip reader needs from its input: a file (FileSource) or bytes in memory. */
+export interface ZipSource {
+  readonly path: string
+  readonly size: number
+  read(pos: number, len: number): Promise<Uint8Array>
+}
 
 export interface ZipEntry {
   name: string
@@ -28,6 +35,8 @@ export interface ZipEntry {
   localHeaderOffset: number
   /** Absolute offset of the member's data. */
   dataOffset: number
+  /** Bytes of the data descriptor after the data (0 without one). */
+  descriptorLength?: number
 }
 
 export interface ZipArchive {
@@ -35,6 +44,13 @@ export interface ZipArchive {
   issues: FormatIssue[]
   /** true when entries came from the central directory (false: recovered from local headers). */
   central: boolean
+  /**
+   * Bytes before the archive (Python's zipfile "concat": the end record's position minus the
+   * directory's size and offset). Offsets above already include it, as zipfile adds it.
+   */
+  prefix: number
+  /** Byte ranges inside the archive no member, descriptor or directory accounts for. */
+  gaps?: Array<[number, number]>
 }
 
 const ptz = (severity: FormatIssue['severity'], title: string, message: string, location?: FormatIssue['location']): FormatIssue => ({
@@ -53,7 +69,7 @@ function decodeName(b: Uint8Array, utf8: boolean): string {
   return utf8 ? new TextDecoder().decode(b) : String.fromCharCode(...b)
 }
 
-export async function readZip(src: FileSource): Promise<ZipArchive> {
+export async function readZip(src: ZipSource): Promise<ZipArchive> {
   const issues: FormatIssue[] = []
   const tailLen = Math.min(src.size, EOCD_SEARCH)
   const tail = await src.read(src.size - tailLen, tailLen)
@@ -66,7 +82,7 @@ export async function readZip(src: FileSource): Promise<ZipArchive> {
   }
   if (eocd < 0) {
     issues.push(ptz('high', 'No zip central directory', 'the archive has no end-of-central-directory record (truncated or crafted); members were recovered from local headers'))
-    return {entries: await walkLocal(src, issues), issues, central: false}
+    return {entries: await walkLocal(src, issues), issues, central: false, prefix: 0}
   }
   const eocdAbs = src.size - tailLen + eocd
   let count = r16(tail, eocd + 10)
@@ -76,25 +92,35 @@ export async function readZip(src: FileSource): Promise<ZipArchive> {
   if (eocdAbs + 22 + commentLen !== src.size) {
     issues.push(ptz('medium', 'Data after zip end record', `${src.size - eocdAbs - 22 - commentLen} bytes follow the end-of-central-directory record`))
   }
-  if (count === 0xffff || cdSize === 0xffffffff || cdOffset === 0xffffffff) {
-    // zip64: the locator sits right before the EOCD.
-    const loc = eocd - 20
-    if (loc >= 0 && r32(tail, loc) === 0x07064b50) {
-      const recOff = r64(tail, loc + 8)
-      const rec = await src.read(recOff, 56)
-      if (rec.length === 56 && r32(rec, 0) === 0x06064b50) {
+  // zip64: the locator sits right before the EOCD (torch's writer always emits one). Like
+  // Python's zipfile, the zip64 record is found at a fixed distance before the locator.
+  let directoryEnd = eocdAbs
+  const loc = eocd - 20
+  if (loc >= 0 && r32(tail, loc) === 0x07064b50) {
+    const recAbs = eocdAbs - 20 - 56
+    const rec = recAbs >= 0 ? await src.read(recAbs, 56) : new Uint8Array(0)
+    if (rec.length === 56 && r32(rec, 0) === 0x06064b50) {
+      directoryEnd = recAbs
+      if (count === 0xffff || cdSize === 0xffffffff || cdOffset === 0xffffffff) {
         count = r64(rec, 32)
         cdSize = r64(rec, 40)
         cdOffset = r64(rec, 48)
-      } else issues.push(ptz('high', 'Bad zip64 record', 'zip64 end record missing or malformed'))
-    }
+      }
+    } else if (count === 0xffff || cdSize === 0xffffffff || cdOffset === 0xffffffff) issues.push(ptz('high', 'Bad zip64 record', 'zip64 end record missing or malformed'))
+  }
+  // Data prepended to the archive shifts every offset; zipfile (and so many loaders) still reads
+  // it by adding the difference. The prefix is itself content: the caller sniffs it.
+  const prefix = directoryEnd - cdSize - cdOffset
+  if (prefix > 0) {
+    issues.push(ptz('high', 'Data before the zip archive', `${prefix} bytes precede the archive: zip readers still open it (offsets shifted), while loaders that look at the first bytes see something else (polyglot)`, {byteStart: 0, byteEnd: prefix}))
+    cdOffset += prefix
   }
   if (count > MAX_ENTRIES || cdSize > MAX_CENTRAL_DIR) {
     throw new InputError('E_ZIP_TOO_LARGE', `zip central directory too large (${count} entries, ${cdSize} bytes)`)
   }
-  if (cdOffset + cdSize > eocdAbs) {
+  if (prefix < 0 || cdOffset + cdSize > eocdAbs) {
     issues.push(ptz('high', 'Zip central directory out of bounds', `central directory [${cdOffset}, ${cdOffset + cdSize}) overlaps the end record or the end of file`))
-    return {entries: await walkLocal(src, issues), issues, central: false}
+    return {entries: await walkLocal(src, issues), issues, central: false, prefix: 0}
   }
   const cd = await src.read(cdOffset, cdSize)
   const entries: ZipEntry[] = []
@@ -131,15 +157,45 @@ export async function readZip(src: FileSource): Promise<ZipArchive> {
       x += 4 + len
     }
     p += 46 + nlen + xlen + clen
-    entries.push({name, method, flags, compressedSize: csize, uncompressedSize: usize, crc, localHeaderOffset: lho, dataOffset: -1})
+    entries.push({name, method, flags, compressedSize: csize, uncompressedSize: usize, crc, localHeaderOffset: lho + Math.max(0, prefix), dataOffset: -1})
   }
   await resolveLocal(src, entries, issues)
   checkEntries(entries, issues, src.size)
-  return {entries, issues, central: true}
+  const gaps = uncovered(entries, Math.max(0, prefix), cdOffset)
+  if (gaps.length) {
+    const bytes = gaps.reduce((n, [a, b]) => n + b - a, 0)
+    let hidden = false
+    for (const [a, b] of gaps.slice(0, 64)) {
+      const g = await src.read(a, Math.min(b - a, 1 << 20))
+      for (let i = 0; i + 4 <= g.length && !hidden; i++) hidden = g[i] === 0x50 && g[i + 1] === 0x4b && g[i + 2] === 3 && g[i + 3] === 4
+    }
+    issues.push(
+      hidden
+        ? ptz('high', 'Hidden zip entry', `a local file header sits in ${bytes} bytes the central directory does not reference: streaming readers see a member random-access readers do not`, {byteStart: gaps[0][0], byteEnd: gaps[0][1]})
+        : ptz('medium', 'Unreferenced bytes in the zip', `${bytes} bytes between members are not part of any member (analysed as content)`, {byteStart: gaps[0][0], byteEnd: gaps[0][1]}),
+    )
+  }
+  return {entries, issues, central: true, prefix: Math.max(0, prefix), gaps}
+}
+
+/** Ranges of [start, end) between the prefix and the central directory that no member covers. */
+function uncovered(entries: ZipEntry[], start: number, cdStart: number): Array<[number, number]> {
+  const spans = entries
+    .filter((e) => e.dataOffset >= 0)
+    .map((e) => [e.localHeaderOffset, e.dataOffset + e.compressedSize + (e.descriptorLength ?? 0)] as [number, number])
+    .sort((a, b) => a[0] - b[0])
+  const gaps: Array<[number, number]> = []
+  let pos = start
+  for (const [a, b] of spans) {
+    if (a > pos) gaps.push([pos, Math.min(a, cdStart)])
+    pos = Math.max(pos, b)
+  }
+  if (cdStart > pos) gaps.push([pos, cdStart])
+  return gaps.filter(([a, b]) => b > a)
 }
 
 /** Reads each local header: data offset, and the name the local header claims. */
-async function resolveLocal(src: FileSource, entries: ZipEntry[], issues: FormatIssue[]): Promise<void> {
+async function resolveLocal(src: ZipSource, entries: ZipEntry[], issues: FormatIssue[]): Promise<void> {
   for (const e of entries) {
     const h = await src.read(e.localHeaderOffset, 30)
     if (h.length < 30 || r32(h, 0) !== 0x04034b50) {
@@ -155,6 +211,44 @@ async function resolveLocal(src: FileSource, entries: ZipEntry[], issues: Format
     }
     if (r16(h, 8) !== e.method) issues.push(ptz('high', 'Zip method mismatch', `member "${e.name}": local and central compression methods differ`, {member: e.name}))
     e.dataOffset = e.localHeaderOffset + 30 + nlen + xlen
+    await checkSizes(src, e, h, issues)
+  }
+}
+
+/**
+ * Local header and data descriptor must agree with the central directory: streaming readers
+ * trust the local copy, random-access readers the central one. PyTorch's writer (miniz) sets
+ * bit 3 on every member, leaves the local CRC/sizes zero and writes a descriptor after the data —
+ * that layout is consistent and raises nothing; disagreeing copies are a parser differential.
+ */
+async function checkSizes(src: ZipSource, e: ZipEntry, h: Uint8Array, issues: FormatIssue[]): Promise<void> {
+  const at = {member: e.name}
+  const lcrc = r32(h, 14)
+  const lcs = r32(h, 18)
+  const lus = r32(h, 22)
+  const zip64 = lcs === 0xffffffff || lus === 0xffffffff
+  if (e.flags & 8) {
+    if ((lcrc !== 0 && lcrc !== e.crc) || (!zip64 && lcs !== 0 && lcs !== e.compressedSize) || (!zip64 && lus !== 0 && lus !== e.uncompressedSize)) {
+      issues.push(ptz('high', 'Zip local header disagrees', `member "${e.name}": local header CRC/sizes differ from the central directory`, at))
+    }
+    const d = await src.read(e.dataOffset + e.compressedSize, 24)
+    let o = d.length >= 4 && r32(d, 0) === 0x08074b50 ? 4 : 0
+    if (d.length < o + 12) {
+      issues.push(ptz('high', 'Missing zip data descriptor', `member "${e.name}" is flagged with a data descriptor, but none follows its data`, at))
+      return
+    }
+    const dcrc = r32(d, o)
+    o += 4
+    // A zip64 descriptor carries 8-byte sizes.
+    const wide = d.length >= o + 16 && (e.compressedSize > 0xfffffffe || r32(d, o) !== e.compressedSize)
+    const dcs = wide ? r64(d, o) : r32(d, o)
+    const dus = wide ? r64(d, o + 8) : r32(d, o + 4)
+    e.descriptorLength = o + (wide ? 16 : 8)
+    if (dcrc !== e.crc || dcs !== e.compressedSize || dus !== e.uncompressedSize) {
+      issues.push(ptz('high', 'Zip data descriptor disagrees', `member "${e.name}": the data descriptor after the data says CRC ${dcrc.toString(16)}, ${dcs}/${dus} bytes; the central directory says ${e.crc.toString(16)}, ${e.compressedSize}/${e.uncompressedSize}`, at))
+    }
+  } else if (lcrc !== e.crc || (!zip64 && (lcs !== e.compressedSize || lus !== e.uncompressedSize))) {
+    issues.push(ptz('high', 'Zip local header disagrees', `member "${e.name}": local header CRC/sizes differ from the central directory`, at))
   }
 }
 
@@ -168,7 +262,8 @@ function checkEntries(entries: ZipEntry[], issues: FormatIssue[], size: number):
       issues.push(ptz('high', 'Unsafe zip member path', `member name "${e.name}" is absolute or climbs out with ".."`, at))
     }
     if (e.flags & 1) issues.push(ptz('high', 'Encrypted zip member', `member "${e.name}" is flagged encrypted`, at))
-    if (e.flags & 8 && e.method === 0) issues.push(ptz('medium', 'Data descriptor on a stored member', `member "${e.name}" is STORED but flagged with a data descriptor`, at))
+    if (e.method === 0 && e.compressedSize !== e.uncompressedSize) issues.push(ptz('high', 'Stored member size mismatch', `member "${e.name}" is STORED with ${e.compressedSize} stored and ${e.uncompressedSize} declared bytes (readers disagree on its length)`, at))
+    if (e.flags & 0xf7f0) issues.push(ptz('medium', 'Unusual zip flag bits', `member "${e.name}" sets general-purpose flags 0x${e.flags.toString(16)} (beyond data descriptor, UTF-8 names and deflate level)`, at))
     if (e.dataOffset >= 0 && e.dataOffset + e.compressedSize > size) {
       issues.push(ptz('high', 'Zip member past end of file', `member "${e.name}" data ends at ${e.dataOffset + e.compressedSize}, past the ${size}-byte file`, at))
     }
@@ -179,7 +274,7 @@ function checkEntries(entries: ZipEntry[], issues: FormatIssue[], size: number):
 }
 
 /** Recovery path: walk local headers from offset 0 while their sizes are known. */
-async function walkLocal(src: FileSource, issues: FormatIssue[]): Promise<ZipEntry[]> {
+async function walkLocal(src: ZipSource, issues: FormatIssue[]): Promise<ZipEntry[]> {
   const entries: ZipEntry[] = []
   let pos = 0
   while (pos + 30 <= src.size && entries.length < MAX_ENTRIES) {
@@ -203,7 +298,7 @@ async function walkLocal(src: FileSource, issues: FormatIssue[]): Promise<ZipEnt
 }
 
 /** A member's bytes in memory (bounded), with a CRC check. Throws InputError for unreadable methods. */
-export async function readMember(src: FileSource, e: ZipEntry, issues: FormatIssue[], max = MAX_INFLATE): Promise<Uint8Array> {
+export async function readMember(src: ZipSource, e: ZipEntry, issues: FormatIssue[], max = MAX_INFLATE): Promise<Uint8Array> {
   if (e.dataOffset < 0) throw new InputError('E_ZIP_MEMBER', `zip member "${e.name}" has no readable local header`)
   const avail = Math.max(0, Math.min(e.compressedSize, src.size - e.dataOffset))
   if (avail < e.compressedSize) issues.push(ptz('high', 'Truncated zip member', `member "${e.name}" is cut short by the end of file`, {member: e.name}))

@@ -19,6 +19,12 @@ export interface FlatNode {
   domain: string
   kind: FlatKind
   inputs: number[]
+  /**
+   * Loop/Scan carried state: the body output that feeds this body input on the next iteration.
+   * Kept apart from `inputs` so the node order stays a DAG; the data-flow analysis iterates them
+   * to a bounded fixpoint.
+   */
+  back?: number[]
   outputs: number[]
   node?: OnnxNode
   graph: string
@@ -147,14 +153,23 @@ export function flattenModel(model: OnnxModel): FlatGraph {
     g.nodes.forEach((n, i) => addNode(n, outIds[i], scope, g, fn))
   }
 
-  const subScope = (g: OnnxGraph, parent: Scope, bind: number[]): Scope => {
+  /** Scope for a loop-like body; `phis[k]` is the pseudo node binding body input k (or -1). */
+  const subScope = (g: OnnxGraph, parent: Scope, bind: number[]): {scope: Scope; phis: number[]} => {
     const scope: Scope = {names: new Map(), parent}
+    const phis: number[] = []
     g.inputs.forEach((vi, k) => {
       const id = newValue(vi.name, 'bound', g.path)
       define(scope, vi.name, id, g.path)
-      if (bind[k] !== undefined) emit({op: 'Phi', domain: '', kind: 'phi', inputs: bind[k] >= 0 ? [bind[k]] : [], outputs: [id], graph: g.path})
+      phis.push(bind[k] !== undefined ? emit({op: 'Phi', domain: '', kind: 'phi', inputs: bind[k] >= 0 ? [bind[k]] : [], outputs: [id], graph: g.path}) : -1)
     })
-    return scope
+    return {scope, phis}
+  }
+  /** Carried state: body output `out` flows back into the body input bound by `phi`. */
+  const backEdge = (phi: number, out: number | undefined): void => {
+    if (phi < 0 || out === undefined || out < 0) return
+    const n = fg.nodes[phi]
+    ;(n.back ??= []).push(out)
+    fg.values[out].consumers++
   }
   const graphOutputs = (g: OnnxGraph, scope: Scope, node: OnnxNode): number[] => g.outputs.map((o) => resolve(scope, o.name, g.path, node))
 
@@ -186,10 +201,12 @@ export function flattenModel(model: OnnxModel): FlatGraph {
     if (isStd && n.opType === 'Loop' && graphs.length > 0) {
       const body = graphs[0]
       const iter = newValue('loop-iteration', 'iter', body.path)
-      const s = subScope(body, scope, [iter, ins[1] ?? -1, ...ins.slice(2)])
+      const {scope: s, phis} = subScope(body, scope, [iter, ins[1] ?? -1, ...ins.slice(2)])
       addGraph(body, s, fn)
       const bo = graphOutputs(body, s, n)
       const carried = Math.max(0, ins.length - 2)
+      // Body outputs are (condition, carried..., scan outputs...); body inputs (iteration, condition, carried...).
+      for (let k = 0; k <= carried; k++) backEdge(phis[1 + k] ?? -1, bo[k])
       outs.forEach((o, k) => {
         const src = k < carried ? [ins[2 + k], bo[1 + k]] : [bo[1 + k]]
         emit({op: 'Phi', domain: '', kind: 'phi', inputs: src.filter((x) => x !== undefined && x >= 0), outputs: [o], node: n, graph: g.path, fn})
@@ -198,9 +215,13 @@ export function flattenModel(model: OnnxModel): FlatGraph {
     }
     if (isStd && n.opType === 'Scan' && graphs.length > 0) {
       const body = graphs[0]
-      const s = subScope(body, scope, ins)
+      const {scope: s, phis} = subScope(body, scope, ins)
       addGraph(body, s, fn)
       const bo = graphOutputs(body, s, n)
+      // Scan (opset 9+): the first N = inputs - num_scan_inputs body inputs and outputs are the state.
+      const nScan = n.attributes.find((a) => a.name === 'num_scan_inputs')?.i ?? 0
+      const states = Math.max(0, ins.length - nScan)
+      for (let k = 0; k < states; k++) backEdge(phis[k] ?? -1, bo[k])
       outs.forEach((o, k) => emit({op: 'Phi', domain: '', kind: 'phi', inputs: bo[k] !== undefined && bo[k] >= 0 ? [bo[k]] : [], outputs: [o], node: n, graph: g.path, fn}))
       return
     }
@@ -226,7 +247,7 @@ export function flattenModel(model: OnnxModel): FlatGraph {
       // Any other graph-carrying op (SequenceMap, BeamSearch, custom ops): bodies see all node inputs.
       const bodyOuts: number[] = []
       for (const body of graphs) {
-        const s = subScope(body, scope, body.inputs.map(() => -1))
+        const {scope: s} = subScope(body, scope, body.inputs.map(() => -1))
         for (const vi of body.inputs) {
           const id = s.names.get(vi.name)!
           emit({op: 'Phi', domain: '', kind: 'phi', inputs: ins.filter((x) => x >= 0), outputs: [id], graph: body.path})

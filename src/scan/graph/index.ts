@@ -17,7 +17,9 @@ export interface GraphAnalysis {
   missingExternal: string[]
   /** Tensors used as the weight operand of a mixing op (Conv/MatMul/Gemm/embedding...). */
   weightTensors: Set<OnnxTensor>
-  stats: {flatNodes: number; values: number; seeds: number; mergeEvents: number; totalParams: number; flattenMs: number; dataflowMs: number}
+  /** The flattened graph the analysis ran on (absent when a budget stopped it). */
+  flat?: FlatGraph
+  stats: {flatNodes: number; values: number; seeds: number; mergeEvents: number; totalParams: number; passes: number; flattenMs: number; dataflowMs: number}
 }
 
 export interface GraphOptions {
@@ -67,9 +69,10 @@ export function analyzeOnnxGraph(model: OnnxModel, source: ByteSource, filePath:
     findings,
     missingExternal: ext.missing,
     weightTensors,
+    ...(fg ? {flat: fg} : {}),
     stats: {
       flatNodes: fg?.nodes.length ?? 0, values: fg?.values.length ?? 0, seeds: facts?.seeds.length ?? 0, mergeEvents: facts?.events.length ?? 0,
-      totalParams: facts?.totalMass ?? 0, flattenMs: Math.round(t1 - t0), dataflowMs: Math.round(t2 - t1),
+      totalParams: facts?.totalMass ?? 0, passes: facts?.passes ?? 0, flattenMs: Math.round(t1 - t0), dataflowMs: Math.round(t2 - t1),
     },
   }
 }

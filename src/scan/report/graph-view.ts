@@ -87,7 +87,9 @@ function nodeByName(ix: Index, name: unknown): number | undefined {
 function evidencePath(f: Finding): unknown[] | undefined {
   const ev = f.evidence ?? {}
   for (const key of ['path', 'triggerPath', 'trace']) {
-    const v = (ev as Record<string, unknown>)[key]
+    let v = (ev as Record<string, unknown>)[key]
+    // The graph analysis writes {input, output, steps: [{node, op, graph, role, output}]} (docs/scan.md).
+    if (v && typeof v === 'object' && !Array.isArray(v) && Array.isArray((v as {steps?: unknown}).steps)) v = (v as {steps: unknown[]}).steps
     if (Array.isArray(v) && v.length > 0) return v.map((e) => (typeof e === 'object' && e !== null ? ((e as Record<string, unknown>).node ?? (e as Record<string, unknown>).name) : e))
   }
   return undefined

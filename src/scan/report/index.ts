@@ -1,11 +1,6 @@
 export {renderText} from './text.js'
 export {renderSarif, SECURITY_SEVERITY} from './sarif.js'
 
-import type {ScanReport} from '../types.js'
-
-/** The stable JSON report (docs/scan.md): exactly the ScanReport object. */
-export function renderJson(report: ScanReport): string {
-  return JSON.stringify(report, null, 2)
-}
+export {renderJson} from './json.js'
 
 export {renderScanHtml, collectGraphViews} from './html.js'

@@ -1,4 +1,5 @@
 /** Human-readable report, grouped by file. Colour only when asked (the command enables it on a TTY). */
+import {formatPath, type TriggerPath} from '../graph/evidence.js'
 import {SEVERITIES, type Finding, type ScanReport, type Severity} from '../types.js'
 
 const COLORS: Record<Severity, string> = {critical: '\x1b[1;35m', high: '\x1b[1;31m', medium: '\x1b[33m', low: '\x1b[36m', info: '\x1b[2m'}
@@ -30,6 +31,8 @@ export function renderText(report: ScanReport, opts: {color?: boolean; minSeveri
       const where = loc(f)
       lines.push(`  ${c(f.severity, f.severity.toUpperCase().padEnd(8))} ${f.id} ${f.title}${where ? ` (${where})` : ''}`)
       lines.push(`           ${f.message}`)
+      const path = f.evidence?.triggerPath as TriggerPath | undefined
+      if (path?.steps?.length) lines.push(`           trigger path: ${formatPath(path)}`)
     }
     if (file.status === 'scanned' && file.findings.length === 0) lines.push('  no findings')
     else if (shown.length < file.findings.length) lines.push(`  (${file.findings.length - shown.length} finding(s) below ${opts.minSeverity} not shown)`)

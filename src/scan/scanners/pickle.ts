@@ -1,21 +1,19 @@
-/** The pickle scanner: bare pickles and legacy (pre-zip) torch.save files. */
-import {isPickleStart, readPickleFile} from '../../formats/pytorch/reader.js'
-import type {FormatScanner} from '../format-scanner.js'
-import {report, weightFindings} from './reports.js'
+/** The pickle scanner: bare pickles and legacy (pre-zip) torch.save files, recognised by content. */
+import {readPickleFile} from '../../formats/pytorch/reader.js'
+import {looksLikePickle} from '../../formats/sniff.js'
+import {HEAD_BYTES, type FormatScanner} from '../format-scanner.js'
+import {containerReport} from './reports.js'
 
 export const pickleScanner: FormatScanner = {
   format: 'pickle',
   priority: 3,
-  // Not .bin/.dat: raw ONNX external-data files use those names and are no pickles.
   extensions: ['.pkl', '.pickle', '.joblib', '.pt', '.pth', '.ckpt'],
-  detect(head, file) {
-    if (head.length >= 2 && head[0] === 0x80 && head[1] >= 2 && head[1] <= 5) return true
-    // Protocol 0: a GLOBAL as first opcode is how the classic "cos\nsystem\n" payload starts.
-    if (/^c[A-Za-z_][\w.]{0,100}\n[A-Za-z_][\w.]{0,100}\n/.test(head.subarray(0, 220).toString('latin1'))) return true
-    return isPickleStart(head) && /\.(pkl|pickle|joblib|pt|pth|ckpt)$/.test(file.toLowerCase())
+  // By content only: CPython starts a stream at any opcode, so the walk itself decides (a file
+  // named .bin or .pt that starts with "(", "V" or "c" is a pickle when it walks like one).
+  detect(head) {
+    return looksLikePickle(head, head.length < HEAD_BYTES)
   },
   async scan(file, ctx) {
-    const t = await readPickleFile(file)
-    return report(file, t.format, t.issues, await weightFindings(t.tensors, ctx), t.stats)
+    return containerReport(file, await readPickleFile(file), ctx)
   },
 }

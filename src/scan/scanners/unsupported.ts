@@ -1,4 +1,4 @@
-/** Formats recognised but not analysed (HDF5, TFLite, SavedModel, legacy GGML, archives) and executables posing as model files. */
+/** Formats recognised but not analysed (HDF5, TFLite, SavedModel, legacy GGML) and executables posing as model files. */
 import path from 'node:path'
 
 import {readFileHead} from '../../io/index.js'
@@ -12,10 +12,11 @@ const UNSUPPORTED: Array<[(h: Buffer, f: string) => boolean, string, string]> = 
   [(h) => h.subarray(4, 8).toString('latin1') === 'TFL3', 'tflite', 'TensorFlow Lite flatbuffer'],
   [(_h, f) => path.basename(f) === 'saved_model.pb' || path.basename(f) === 'saved_model.pbtxt', 'tf-savedmodel', 'TensorFlow SavedModel graph (can call ReadFile/WriteFile ops)'],
   [(h) => ['lmgg', 'fmgg', 'tjgg', 'algg', 'asgg'].includes(h.subarray(0, 4).toString('latin1')), 'ggml-legacy', 'legacy GGML/GGMF/GGJT model (pre-GGUF)'],
-  [(h) => h.subarray(0, 6).equals(Buffer.from([0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c])), '7z', '7z archive (may wrap pickles)'],
-  [(h) => h.length > 262 && h.subarray(257, 262).toString('latin1') === 'ustar', 'tar', 'tar archive (legacy torch.save or a wrapper)'],
-  [(h) => h[0] === 0x1f && h[1] === 0x8b, 'gzip', 'gzip-compressed file'],
-  [(_h, f) => /\.(mlmodel|msgpack|pdparams|caffemodel|nemo|mar|engine|plan|keras|h5|hdf5|tflite)$/.test(f.toLowerCase()), 'unknown', 'model file in a format modelseal does not analyse'],
+  [
+    (_h, f) => /\.(mlmodel|msgpack|pdparams|caffemodel|nemo|mar|engine|plan|keras|h5|hdf5|tflite)$/.test(f.toLowerCase()),
+    'unknown',
+    'model file in a format modelseal does not analyse',
+  ],
 ]
 
 export const unsupportedScanner: FormatScanner = {

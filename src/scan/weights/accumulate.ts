@@ -3,7 +3,7 @@
  * per-element objects) gathering everything the weight rules need. Work is split into "partials"
  * (contiguous element ranges, possibly on different worker threads) that merge in order.
  *
- * Windows follow detection notes §3.2: W = 4096 elements, stride 2048, so the tensor is cut into
+ * Windows follow docs/design-notes.md §5: W = 4096 elements, stride 2048, so the tensor is cut into
  * 2048-element halves and every window is two consecutive halves. Halves at partial borders are
  * returned (head/tail) so the merge can evaluate the window that straddles the border.
  */

@@ -1,7 +1,6 @@
 /**
- * Rule catalogue of the weight-level scanners (docs/weights.md). Ids map to the detection notes'
- * rule table: MS-WG = WGT, MS-ST = STS, MS-PK = PKL, MS-PT = PTZ, MS-GG = GGF, MS-NP = NumPy,
- * MS-UN = unsupported/generic.
+ * Rule catalogue of the weight-level scanners (docs/weights.md). Id families are listed in
+ * docs/design-notes.md §7.
  */
 import type {Category, RuleInfo, Severity} from '../types.js'
 
@@ -23,14 +22,14 @@ export const WEIGHT_RULES: RuleInfo[] = [
   r('MS-ST005', 'format-violation', 'high', 'safetensors size mismatch', 'Π shape × dtype bits is not whole bytes or differs from the data_offsets span.'),
   r('MS-ST006', 'format-violation', 'high', 'safetensors offsets not contiguous', 'Sorted by offset, tensors must tile the data section exactly: overlaps, gaps, reversed ranges, ranges past the end and trailing bytes are violations.'),
   r('MS-ST007', 'format-violation', 'medium', 'Bad safetensors __metadata__', '__metadata__ is not a string-to-string map.'),
-  r('MS-ST008', 'embedded-payload', 'medium', 'Payload in safetensors metadata', 'A metadata value holds an executable/archive signature (medium) or a base64 run of 4 KiB or more (low).'),
+  r('MS-ST008', 'embedded-payload', 'high', 'Payload in safetensors metadata', 'A metadata value holds an executable/archive signature or an importing pickle, raw or base64/hex-encoded (high), or a base64 run of 4 KiB or more (low).'),
   r('MS-ST009', 'format-violation', 'low', 'safetensors header amplification', 'Header over 1 MiB and over 10% of the file, or more than 1,000,000 tensors.'),
   r('MS-ST011', 'format-violation', 'high', 'Zip polyglot', 'A zip end-of-central-directory record ends the file: zip readers see an archive inside the model file.'),
   r('MS-ST012', 'format-violation', 'info', 'safetensors header not 8-byte aligned', 'The official writer pads the header to a multiple of 8.'),
   r('MS-PK001', 'unsafe-pickle', 'critical', 'Dangerous pickle import', 'A GLOBAL/INST/STACK_GLOBAL import on the union blocklist of modelscan, picklescan and fickling (os, subprocess, builtins.eval, torch.load, ...); loading runs code.'),
-  r('MS-PK002', 'unsafe-pickle', 'medium', 'Pickle import outside the weights-only allowlist', "An import PyTorch's weights_only unpickler would refuse."),
+  r('MS-PK002', 'unsafe-pickle', 'medium', 'Pickle import outside the weights-only allowlist', "An import PyTorch's weights_only unpickler would refuse (high with scan --strict, and for dotted attribute-walk names whose target cannot be verified)."),
   r('MS-PK003', 'unsafe-pickle', 'critical', 'Unresolvable STACK_GLOBAL', 'STACK_GLOBAL operands are not string constants after memo resolution.'),
-  r('MS-PK004', 'unsafe-pickle', 'medium', 'Unusual pickle opcodes', 'EXT1/2/4 registry imports, or opcodes outside the weights-only set in a PyTorch checkpoint.'),
+  r('MS-PK004', 'unsafe-pickle', 'medium', 'Unusual pickle opcodes', 'EXT1/2/4 registry imports (high: the import is a number no name check sees), or opcodes outside the weights-only set in a PyTorch checkpoint.'),
   r('MS-PK005', 'unsafe-pickle', 'high', 'Malformed pickle stream', 'The stream breaks after imports/calls (a loader would already have run them); medium without prior imports; also misplaced PROTO.'),
   r('MS-PK006', 'unsafe-pickle', 'medium', 'Stacked pickles', 'More pickles than the format holds, or data after the pickle (low).'),
   r('MS-PK007', 'unsafe-pickle', 'medium', 'Memo expansion pattern', 'More than 50 memo GETs per PUT (billion-laughs expansion).'),
@@ -50,10 +49,15 @@ export const WEIGHT_RULES: RuleInfo[] = [
   r('MS-GG005', 'format-violation', 'high', 'Bad GGUF alignment', 'general.alignment not a non-zero power-of-two UINT32.'),
   r('MS-GG006', 'format-violation', 'high', 'Bad GGUF tensor info', 'Name > 64 bytes or duplicate, > 4 dims, overflow, unknown/removed type, ne0 not a whole number of blocks.'),
   r('MS-GG007', 'format-violation', 'medium', 'Bad GGUF data layout', 'Offsets not aligned/contiguous (medium) or tensor data past EOF (high).'),
-  r('MS-GG008', 'format-violation', 'medium', 'Data after GGUF tensors', 'Bytes after the last tensor (scanned as raw bytes).'),
+  r('MS-GG008', 'format-violation', 'medium', 'Data after GGUF tensors', 'Bytes after the last tensor (scanned as raw bytes): high when any is non-zero, medium for a zero tail over 4 KiB.'),
   r('MS-GG009', 'metadata', 'critical', 'Chat template injection gadget', 'tokenizer.chat_template uses dunder attributes, imports, os/subprocess, eval/exec, Jinja globals as gadgets (CVE-2024-34359).'),
   r('MS-GG010', 'metadata', 'medium', 'Chat template branches on message text', 'The template changes its output when a message contains a trigger literal (behavioural backdoor).'),
-  r('MS-GG011', 'embedded-payload', 'medium', 'Payload in GGUF metadata', 'A metadata string holds an executable/archive signature (medium) or a base64 run of 4 KiB or more (low).'),
+  r('MS-GG011', 'embedded-payload', 'high', 'Payload in GGUF metadata', 'A metadata string holds an executable/archive signature or an importing pickle, raw or base64/hex-encoded (high), or a base64 run of 4 KiB or more (low).'),
+  r('MS-GG012', 'format-violation', 'high', 'Non-zero GGUF alignment padding', 'Alignment padding (after the tensor infos, after each tensor) that the writer zero-fills holds 16 or more non-zero bytes (medium: fewer); the padding bytes are searched for payloads.'),
+  r('MS-AR001', 'format-violation', 'high', 'Archive limits exceeded', 'Nested archives or compressed members past the decompression budget (256 MiB per file), an expansion ratio over 1000, more than 10,000 members or nesting deeper than 4: a bomb, and the rest is not scanned (file unsupported).'),
+  r('MS-AR002', 'unsupported', 'info', 'Archive content not opened', 'A member or wrapper modelseal cannot open (7z, RAR, bzip2, xz, zstd, other zip methods): reported, the file is unsupported (exit 3), never clean.'),
+  r('MS-AR003', 'format-violation', 'medium', 'Corrupt archive content', 'Compressed data that does not decompress, a tar header with a bad checksum or a member past the end (high for tar: the rest is not analysed).'),
+  r('MS-AR004', 'format-violation', 'low', 'Link in archive', 'A tar member is a symbolic or hard link (never followed).'),
   r('MS-UN001', 'unsupported', 'info', 'Model format not supported', 'A recognised model format modelseal does not analyse (Keras H5, TF SavedModel, TFLite, legacy GGML, 7z/tar/gzip wrappers...): reported unsupported, never clean.'),
   r('MS-UN002', 'embedded-payload', 'high', 'Executable file in model set', 'The file is an executable (ELF/PE/Mach-O) or a script.'),
 ]

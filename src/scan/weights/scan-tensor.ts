@@ -4,7 +4,7 @@
  */
 import {DTYPE_BYTES, FileSource, isFloatDType, type TensorView} from '../../formats/tensor.js'
 import type {Finding} from '../types.js'
-import {FloatAccumulator, HALF, type FloatKind, type Partial} from './accumulate.js'
+import {FloatAccumulator, type FloatKind, type Partial} from './accumulate.js'
 import {floatFindings, mergePartials} from './tensor-findings.js'
 import {findSignatures, SIGNATURE_LOOKAHEAD} from './signatures.js'
 

@@ -1,6 +1,6 @@
 /**
  * Strong, structurally validated file signatures for payload search inside tensor bytes. Two-byte
- * magics (`MZ`, `PK`, `#!`) occur by chance in clean weights (detection notes §3.3: 12 of 38 real
+ * magics (`MZ`, `PK`, `#!`) occur by chance in clean weights (docs/design-notes.md §5: 12 of 38 real
  * tensors contain `MZ`), so a magic only nominates a candidate; a hit needs the surrounding header
  * structure to validate.
  */

@@ -1,6 +1,6 @@
 /**
  * Turns merged tensor statistics into findings (rules WGT-001…007 of docs/weights.md, thresholds
- * from detection notes §3.3/§7.4). Every finding names the tensor and the file byte range.
+ * from docs/design-notes.md §5). Every finding names the tensor and the file byte range.
  */
 import type {TensorView} from '../../formats/tensor.js'
 import type {Finding, Severity} from '../types.js'

@@ -1,6 +1,6 @@
 /**
  * Window statistics shared by the weight accumulator and the partial merge: the Partial record
- * (mergeable per-range statistics) and the structured-window rule of detection notes §3.3.
+ * (mergeable per-range statistics) and the structured-window rule of docs/design-notes.md §5.
  */
 export const HALF = 2048
 export const BLOCK = 1024
@@ -98,6 +98,11 @@ function printable(h: Uint32Array): number {
 const WINDOW_ENTROPY_MAX = 6.5
 const WINDOW_PRINTABLE_MIN = 0.55
 const WINDOW_ZERO_MIN = 0.3
+const UNIFORM_PRINTABLE = 95 / 256
+const XOR_PRINTABLE_SHIFT = 0.06
+/** Lowest-byte entropy that no trained fp32 window comes near (clean minimum 7.45 bits). */
+const XOR_ENTROPY_MAX = 5.5
+const XOR_NEXT_BYTE_MIN = 7
 
 /** Evaluates the window made of halves a (may be null) and b; records it when structured. */
 const W0 = new Uint32Array(256)
@@ -138,7 +143,15 @@ export function evalWindow(p: Partial, a: HalfStats | null, b: HalfStats): void 
   const z0 = ((a ? a.h0[0] : 0) + b.h0[0] - zeros) / eff
   const maxP = Math.max(p0, p1)
   if (maxP > p.maxPrintable) p.maxPrintable = maxP
-  const candidate = maxP > WINDOW_PRINTABLE_MIN || z0 > WINDOW_ZERO_MIN
+  let candidate = maxP > WINDOW_PRINTABLE_MIN || z0 > WINDOW_ZERO_MIN
+  // XOR-style obfuscation keeps a payload's low entropy but not its printable or zero bytes. Its
+  // bytes still cluster, so the printable share of b0 leaves the uniform 95/256 (sigma 0.0075 at
+  // 4096) by far; that share is already counted, so this pre-filter costs nothing per element.
+  // Windows whose entropy is computed anyway (the 1-in-ENTROPY_SAMPLE calibration sample) are
+  // judged too, which covers long payloads whatever their byte mix.
+  const sampled = p.windowsEvaluated % ENTROPY_SAMPLE === 1
+  const xorCandidate = useH1 && !candidate && (Math.abs(p0 - UNIFORM_PRINTABLE) > XOR_PRINTABLE_SHIFT || sampled)
+  candidate ||= xorCandidate
   if (!candidate && p.windowsEvaluated % ENTROPY_SAMPLE !== 1) return
   const h0 = W0
   const h1 = W1
@@ -150,7 +163,9 @@ export function evalWindow(p: Partial, a: HalfStats | null, b: HalfStats): void 
   const e1 = useH1 ? entropy(h1, eff) : e0
   const minH = Math.min(e0, e1)
   if (minH < p.minEntropy) p.minEntropy = minH
-  if (candidate && minH < WINDOW_ENTROPY_MAX) {
+  // Obfuscated: the lowest byte far below trained-weight entropy while the next byte is natural.
+  const xorHit = xorCandidate && e0 < XOR_ENTROPY_MAX && e1 > XOR_NEXT_BYTE_MIN
+  if ((candidate && !xorCandidate && minH < WINDOW_ENTROPY_MAX) || xorHit) {
     if (p.flagged.length < MAX_RECORDED_WINDOWS) {
       p.flagged.push({start: (a ? a.index : b.index) * HALF, n, h0: e0, h1: e1, printable: maxP, zeroByte: z0})
     } else p.overflow = true

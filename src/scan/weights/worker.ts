@@ -1,51 +1,46 @@
 /**
- * Worker thread for large weight scans: receives element ranges of file-backed tensors, streams
- * them with bounded reads and posts back mergeable statistics (never tensor bytes).
+ * Task handler of the worker engine (src/workers) for weight scans: one element range of a
+ * file-backed tensor, streamed with bounded reads, answered with mergeable statistics (never
+ * tensor bytes).
  */
-import {parentPort} from 'node:worker_threads'
-
 import {FileSource} from '../../formats/tensor.js'
-import type {FloatKind} from './accumulate.js'
-import {accumulateRange, byteSignatures, type RangeReader} from './scan-tensor.js'
+import {defineHandler, type HandlerContext, type HandlerResult} from '../../workers/engine.js'
+import type {FloatKind, Partial} from './accumulate.js'
+import {accumulateRange, byteSignatures, type ByteScanResult, type RangeReader} from './scan-tensor.js'
 
-export interface WorkerJob {
-  id: number
+export interface WeightJob {
   file: string
   byteOffset: number
   byteLength: number
   kind: FloatKind | 'bytes'
+  /** Elements (float kinds) or bytes ('bytes') [from, to) of the tensor. */
   from: number
   to: number
 }
 
-let cached: FileSource | undefined
+export type WeightJobResult = {partial: Partial} | {bytes: ByteScanResult}
 
-async function source(file: string): Promise<FileSource> {
-  if (cached?.path === file) return cached
-  await cached?.close()
-  cached = await FileSource.open(file)
-  return cached
+export async function handle(job: WeightJob, ctx: HandlerContext): Promise<HandlerResult<WeightJobResult>> {
+  // One open per job (jobs are tens of MiB): no descriptor outlives its job on any lane.
+  const src = await FileSource.open(job.file)
+  try {
+    let scratch: Uint8Array | undefined
+    const read: RangeReader = (pos, len) => {
+      const end = Math.min(job.byteLength, pos + len)
+      if (!scratch || scratch.length < end - pos) scratch = new Uint8Array(end - pos)
+      return src.read(job.byteOffset + pos, end - pos, scratch)
+    }
+    const value: WeightJobResult =
+      job.kind === 'bytes' ? {bytes: await byteSignatures(read, job.from, job.to)} : {partial: await accumulateRange(job.kind, read, job.from, job.to)}
+    ctx.progress((job.to - job.from) * (job.kind === 'bytes' ? 1 : widthOf(job.kind)))
+    return {value}
+  } finally {
+    await src.close()
+  }
 }
 
-async function run(job: WorkerJob): Promise<unknown> {
-  const src = await source(job.file)
-  let scratch: Uint8Array | undefined
-  const read: RangeReader = (pos, len) => {
-    const end = Math.min(job.byteLength, pos + len)
-    if (!scratch || scratch.length < end - pos) scratch = new Uint8Array(end - pos)
-    return src.read(job.byteOffset + pos, end - pos, scratch)
-  }
-  if (job.kind === 'bytes') return {bytes: await byteSignatures(read, job.from, job.to)}
-  return {partial: await accumulateRange(job.kind, read, job.from, job.to)}
+function widthOf(kind: FloatKind): number {
+  return kind === 'f32' ? 4 : kind === 'f64' ? 8 : 2
 }
 
-parentPort?.on('message', (msg: WorkerJob | {close: true}) => {
-  if ('close' in msg) {
-    void (cached?.close() ?? Promise.resolve()).finally(() => process.exit(0))
-    return
-  }
-  run(msg).then(
-    (r) => parentPort?.postMessage({id: msg.id, ...(r as object)}),
-    (err: unknown) => parentPort?.postMessage({id: msg.id, error: err instanceof Error ? err.message : String(err)}),
-  )
-})
+export const weightJobHandler = defineHandler(import.meta.url, handle)

@@ -6,11 +6,9 @@
  * RegExp (`"a.b"` would match `"xa-b-evil"`) and looks at one SAN only.
  */
 import {UsageError, VerificationError} from '../../errors.js'
+import {checkPattern, fullMatch, MAX_PATTERN_LENGTH} from '../../util/identity-regex.js'
 import type {CertificateIdentity} from './certificate.js'
 import {EXTENSION_NAMES} from './certificate.js'
-
-/** Longest pattern we compile; bounds the cost of a hostile policy. */
-const MAX_PATTERN_LENGTH = 1024
 
 export interface IdentityPolicy {
   identity?: string
@@ -23,22 +21,30 @@ export interface IdentityPolicy {
   extensionRegexps?: Record<string, string>
 }
 
-export interface CompiledPolicy {
-  identity: {exact?: string; regexp?: RegExp}
-  issuer: {exact?: string; regexp?: RegExp}
-  extensions: {name: string; exact?: string; regexp?: RegExp}[]
+/** A whole-value pattern (src/util/identity-regex.ts: parsed alone, RE2 subset, linear-time match). */
+export interface WholeMatch {
+  source: string
+  test(value: string): boolean
 }
 
-/** Wraps a user pattern so it must match the whole value. */
-export function anchored(pattern: string, what: string): RegExp {
+export interface CompiledPolicy {
+  identity: {exact?: string; regexp?: WholeMatch}
+  issuer: {exact?: string; regexp?: WholeMatch}
+  extensions: {name: string; exact?: string; regexp?: WholeMatch}[]
+}
+
+/**
+ * A user pattern that must match the whole value. It is parsed on its own — wrapping it as
+ * `^(?:A)|(B)$` would let `A)|(B` escape the anchors — and matched in linear time. Unlike a
+ * policy, the command line may leave an edge open (`refs/tags/.*`), as cosign allows.
+ */
+export function anchored(pattern: string, what: string): WholeMatch {
   if (pattern.length > MAX_PATTERN_LENGTH) {
     throw new UsageError('E_SIGSTORE_BAD_REGEXP', `${what} pattern is longer than ${MAX_PATTERN_LENGTH} characters`)
   }
-  try {
-    return new RegExp(`^(?:${pattern})$`)
-  } catch (err) {
-    throw new UsageError('E_SIGSTORE_BAD_REGEXP', `${what} is not a valid regular expression: ${(err as Error).message}`)
-  }
+  const bad = checkPattern(pattern, 'both').find((p) => p.level === 'error')
+  if (bad) throw new UsageError('E_SIGSTORE_BAD_REGEXP', `${what} is not a usable regular expression: ${bad.message}`)
+  return {source: pattern, test: (value: string) => fullMatch(pattern, value)}
 }
 
 export function compilePolicy(p: IdentityPolicy): CompiledPolicy {
@@ -89,13 +95,13 @@ function checkExtensionName(name: string): void {
   }
 }
 
-function matches(value: string | undefined, m: {exact?: string; regexp?: RegExp}): boolean {
+function matches(value: string | undefined, m: {exact?: string; regexp?: WholeMatch}): boolean {
   if (value === undefined) return false
   if (m.exact !== undefined) return value === m.exact
   return m.regexp !== undefined && m.regexp.test(value)
 }
 
-function describe(m: {exact?: string; regexp?: RegExp}): string {
+function describe(m: {exact?: string; regexp?: WholeMatch}): string {
   return m.exact !== undefined ? JSON.stringify(m.exact) : `/${m.regexp?.source}/`
 }
 

@@ -4,6 +4,8 @@
  * in the shape sigstore-python writes (what `model_signing verify sigstore` reads).
  */
 import {InputError, ModelsealError, UsageError} from '../../errors.js'
+import {redactSecrets} from '../../util/redact.js'
+import {unreachable} from './network.js'
 import type {BundleJson, KeylessSignOptions} from '../types.js'
 import {resolveSigningEndpoints, type SigningEndpoints} from './endpoints.js'
 import {resolveIdentityToken, type ResolvedToken} from './token.js'
@@ -69,6 +71,14 @@ export async function signKeyless(
   return toPythonShape(json)
 }
 
+/** Which service a @sigstore/sign error code is about, and its URL. */
+function serviceOf(code: string | undefined): [string, (ep: SigningEndpoints) => string | undefined] | undefined {
+  if (code === 'CA_CREATE_SIGNING_CERTIFICATE_ERROR') return ['Fulcio', (ep) => ep.fulcioUrl]
+  if (code === 'TLOG_CREATE_ENTRY_ERROR' || code === 'TLOG_FETCH_ENTRY_ERROR') return ['Rekor', (ep) => ep.rekorUrl]
+  if (code === 'TSA_CREATE_TIMESTAMP_ERROR') return ['the timestamp authority', (ep) => ep.tsaUrl]
+  return ['a Sigstore service', () => undefined]
+}
+
 /** sigstore-python writes no `keyid` on keyless signatures; keep the bundles byte-alike. */
 function toPythonShape(json: BundleJson): BundleJson {
   const env = json.dsseEnvelope as {signatures?: {sig: string; keyid?: string}[]} | undefined
@@ -80,12 +90,18 @@ function serviceError(err: unknown, ep: SigningEndpoints): ModelsealError {
   if (err instanceof ModelsealError) return err
   const e = err as {code?: string; message?: string}
   const msg = e.message ?? String(err)
+  const service = serviceOf(e.code)
+  const down = service && unreachable(service[0], service[1](ep), err)
+  if (down) return down
   switch (e.code) {
     case 'CA_CREATE_SIGNING_CERTIFICATE_ERROR':
       return new InputError('E_SIGSTORE_FULCIO', `Fulcio (${ep.fulcioUrl}) refused to issue a certificate: ${msg}`)
     case 'IDENTITY_TOKEN_PARSE_ERROR':
-    case 'IDENTITY_TOKEN_READ_ERROR':
-      return new InputError('E_SIGSTORE_TOKEN_MALFORMED', `identity token rejected: ${msg}`)
+    case 'IDENTITY_TOKEN_READ_ERROR': {
+      // @sigstore/sign quotes the whole token in this message; only its cause is safe to show.
+      const cause = (err as {cause?: {message?: string}}).cause?.message ?? 'not a usable OIDC token'
+      return new InputError('E_SIGSTORE_TOKEN_MALFORMED', `identity token rejected: ${redactSecrets(cause)}`)
+    }
     case 'TLOG_CREATE_ENTRY_ERROR':
     case 'TLOG_FETCH_ENTRY_ERROR':
       return new InputError('E_SIGSTORE_REKOR', `Rekor (${ep.rekorUrl}) did not log the signature: ${msg}`)

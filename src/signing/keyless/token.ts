@@ -5,13 +5,14 @@
  * so the user gets a clear local error instead of an opaque HTTP 400.
  */
 import {InputError, UsageError} from '../../errors.js'
+import {unreachable} from './network.js'
 
 const MAX_TOKEN_LENGTH = 64 * 1024
 const AMBIENT_TIMEOUT_MS = 10_000
 const MAX_AMBIENT_RESPONSE = 256 * 1024
 export const SIGSTORE_AUDIENCE = 'sigstore'
 
-export type TokenSource = 'flag' | 'SIGSTORE_ID_TOKEN' | 'github-actions'
+export type TokenSource = 'flag' | 'SIGSTORE_ID_TOKEN' | 'github-actions' | 'interactive'
 
 export interface ResolvedToken {
   token: string
@@ -31,7 +32,7 @@ export async function resolveIdentityToken(
   if (url && bearer) return checked(await githubActionsToken(url, bearer), 'github-actions')
   throw new UsageError(
     'E_SIGSTORE_NO_TOKEN',
-    'no OIDC identity token: pass --identity-token, set SIGSTORE_ID_TOKEN, or run in GitHub Actions with `permissions: id-token: write`',
+    'no OIDC identity token: pass --identity-token, set SIGSTORE_ID_TOKEN, run in GitHub Actions with `permissions: id-token: write`, or sign in interactively (from a terminal, or with --oauth-device / --oauth-force-oob)',
   )
 }
 
@@ -50,7 +51,7 @@ async function githubActionsToken(requestUrl: string, bearer: string): Promise<s
       signal: AbortSignal.timeout(AMBIENT_TIMEOUT_MS),
     })
   } catch (err) {
-    throw new InputError('E_SIGSTORE_AMBIENT_TOKEN', `GitHub Actions OIDC token request failed: ${(err as Error).message}`)
+    throw unreachable('the GitHub Actions OIDC token service', url.origin, err) ?? new InputError('E_SIGSTORE_AMBIENT_TOKEN', `GitHub Actions OIDC token request failed: ${(err as Error).message}`)
   }
   if (Number(res.headers.get('content-length') ?? 0) > MAX_AMBIENT_RESPONSE) {
     throw new InputError('E_SIGSTORE_AMBIENT_TOKEN', 'GitHub Actions OIDC token response is too large')
@@ -74,11 +75,25 @@ async function githubActionsToken(requestUrl: string, bearer: string): Promise<s
   return value
 }
 
+/** Shape, expiry and subject checks of a token obtained some other way (e.g. interactively). */
+export function checkedToken(token: string, source: TokenSource): ResolvedToken {
+  return checked(token.trim(), source)
+}
+
 function checked(token: string, source: TokenSource): ResolvedToken {
   const claims = decodeJwtClaims(token)
   const exp = claims.exp
   if (typeof exp === 'number' && exp * 1000 < Date.now()) {
     throw new InputError('E_SIGSTORE_TOKEN_EXPIRED', `the identity token (from ${source}) expired at ${new Date(exp * 1000).toISOString()}`)
+  }
+  // Fulcio's challenge is the email (only when the issuer verified it) or else the subject;
+  // say so here rather than after hashing the model.
+  if (typeof claims.email === 'string' && claims.email !== '') {
+    if (claims.email_verified !== true) {
+      throw new InputError('E_SIGSTORE_TOKEN_MALFORMED', `the identity token (from ${source}) carries an email its issuer has not verified (email_verified is not true)`)
+    }
+  } else if (typeof claims.sub !== 'string' || claims.sub === '') {
+    throw new InputError('E_SIGSTORE_TOKEN_MALFORMED', `the identity token (from ${source}) has neither an email nor a subject (sub)`)
   }
   return {token, source, claims}
 }

@@ -5,7 +5,7 @@
  */
 import type {ClientTrustConfig, SigningConfig, TrustedRoot} from '@sigstore/protobuf-specs'
 
-import {InputError} from '../../errors.js'
+import {type ErrorCode, InputError} from '../../errors.js'
 import {readBoundedFile} from '../../io/index.js'
 
 /** The public-good trusted root is ~7 KB; anything near this is not a trust file. */
@@ -15,7 +15,7 @@ export const TRUSTED_ROOT_MEDIA_PREFIX = 'application/vnd.dev.sigstore.trustedro
 export const CLIENT_TRUST_CONFIG_MEDIA_TYPE = 'application/vnd.dev.sigstore.clienttrustconfig.v0.1+json'
 export const SIGNING_CONFIG_MEDIA_PREFIX = 'application/vnd.dev.sigstore.signingconfig'
 
-export function readJsonFile(path: string, what: string, code: string): unknown {
+export function readJsonFile(path: string, what: string, code: ErrorCode): unknown {
   const bytes = readBoundedFile(path, {maxBytes: MAX_TRUST_FILE_BYTES, what, code, followSymlinks: true})
   try {
     return JSON.parse(bytes.toString('utf8'))

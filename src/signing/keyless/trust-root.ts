@@ -14,6 +14,7 @@ import path from 'node:path'
 import type {TrustedRoot} from '@sigstore/protobuf-specs'
 
 import {InputError, UsageError} from '../../errors.js'
+import {networkCause} from './network.js'
 import {parseTrustedRoot, readClientTrustConfig, readJsonFile} from './trust-files.js'
 
 export const PUBLIC_GOOD_TUF_MIRROR = 'https://tuf-repo-cdn.sigstore.dev'
@@ -143,6 +144,8 @@ async function tufRoot(cachePath: string, mirror: string, rootPath: string | und
     return {root: await parseTrustedRoot(TrustedRoot.toJSON(root), mirror), source: 'tuf', origin: mirror}
   } catch (err) {
     if (err instanceof InputError) throw err
+    const down = networkCause(err)
+    if (down) throw new InputError('E_SIGSTORE_TUF', `the Sigstore TUF repository (${mirror}) is unreachable: ${down}; use --offline or --trusted-root FILE when there is no network`)
     const cause = (err as {cause?: {message?: string}}).cause?.message
     throw new InputError(
       'E_SIGSTORE_TUF',

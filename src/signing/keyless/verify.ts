@@ -6,7 +6,7 @@
  */
 import {X509Certificate as NodeX509Certificate} from 'node:crypto'
 
-import {InputError, ModelsealError, VerificationError} from '../../errors.js'
+import {type ErrorCode, InputError, ModelsealError, VerificationError} from '../../errors.js'
 import type {KeylessVerifyOptions, SignerIdentity, VerifiedEnvelope} from '../types.js'
 import {identityFromCertificate} from './certificate.js'
 import {compilePolicy, enforcePolicy} from './policy.js'
@@ -46,7 +46,7 @@ export async function verifyKeyless(
   } catch (err) {
     throw new InputError('E_SIGSTORE_BUNDLE_MALFORMED', `bundle is malformed: ${(err as Error).message}`)
   }
-  // Default options on purpose: see ../shared/docs/sigstore-oclif-onnx-notes.md §1c.
+  // Default options on purpose (tlog, SCT and timestamp thresholds never lowered): docs/design-notes.md §8.
   const verifier = new Verifier(toTrustMaterial(trust.root))
   try {
     verifier.verify(entity)
@@ -91,9 +91,26 @@ interface ParsedKeyless {
   payloadType: string
 }
 
+/**
+ * Bundles made by `sign key` / `sign certificate` (model_signing's key and certificate methods)
+ * are well-formed, just not keyless: say which verify method reads them, before the Sigstore
+ * bundle parser calls them malformed (a v0.3 bundle with a certificate chain is not valid Sigstore).
+ */
+function refuseOtherMethods(json: Record<string, unknown>): void {
+  const vm = json.verificationMaterial as Record<string, unknown> | undefined
+  if (!vm || typeof vm !== 'object') return
+  if (vm.publicKey !== undefined) {
+    throw new VerificationError('E_SIGSTORE_NOT_KEYLESS', 'this bundle was signed with a public key, not keylessly: use `verify key`')
+  }
+  if (vm.x509CertificateChain !== undefined) {
+    throw new VerificationError('E_SIGSTORE_NOT_KEYLESS', 'this bundle was signed with a certificate, not keylessly: use `verify certificate`')
+  }
+}
+
 async function parseKeylessBundle(json: unknown): Promise<ParsedKeyless> {
   const bad = (why: string) => new InputError('E_SIGSTORE_BUNDLE_MALFORMED', `bundle is malformed: ${why}`)
   if (json === null || typeof json !== 'object' || Array.isArray(json)) throw bad('not a JSON object')
+  refuseOtherMethods(json as Record<string, unknown>)
   const {bundleFromJSON} = await import('@sigstore/bundle')
   let bundle
   try {
@@ -203,7 +220,7 @@ function withoutIssuer(ext: Record<string, string>): Record<string, string> {
   return rest
 }
 
-const CHECK_NAMES: Record<string, [code: string, check: string]> = {
+const CHECK_NAMES: Record<string, [code: ErrorCode, check: string]> = {
   TIMESTAMP_ERROR: ['E_SIGSTORE_TIMESTAMP', 'trusted time check failed'],
   CERTIFICATE_ERROR: ['E_SIGSTORE_CERTIFICATE', 'certificate chain check failed'],
   TLOG_ERROR: ['E_SIGSTORE_TLOG', 'transparency log check failed'],

@@ -1,0 +1,104 @@
+/**
+ * `sign … --scan-attestation FILE`: one run writes the model signature and a scan attestation
+ * about the same root digest, signed the same way; the attestation is what `attest scan` writes
+ * (a policy accepts it, or refuses a backdoored model from it) and never part of the model.
+ */
+import assert from 'node:assert/strict'
+import {copyFileSync, mkdirSync, readFileSync} from 'node:fs'
+import path from 'node:path'
+import {after, before, test} from 'node:test'
+
+import {parseJson, repoRoot, runCli, tempDir} from '../helpers/cli.js'
+import {check, makeKey, policyYaml, req, writePolicy, type KeyPair} from '../policy/fixtures.js'
+
+const tmp = tempDir('modelseal-sign-scan-')
+let key: KeyPair
+let clean: string
+let backdoored: string
+const soon = new Date(Date.now() + 86400e3).toISOString()
+
+function model(name: string, fixture: string): string {
+  const dir = path.join(tmp.dir, name)
+  mkdirSync(dir, {recursive: true})
+  copyFileSync(path.join(repoRoot, 'testdata', 'onnx', fixture), path.join(dir, 'model.onnx'))
+  return dir
+}
+
+function statementOf(bundleFile: string): {subject: {digest: {sha256: string}}[]; predicateType: string; predicate: {report?: {files?: unknown[]}}} {
+  const b = JSON.parse(readFileSync(bundleFile, 'utf8'))
+  return JSON.parse(Buffer.from(b.dsseEnvelope.payload, 'base64').toString('utf8'))
+}
+
+before(() => {
+  key = makeKey(path.join(tmp.dir, 'keys'), 'scanner')
+  clean = model('clean', 'benign_last_token.onnx')
+  backdoored = model('backdoored', 'backdoor_where.onnx')
+})
+after(() => tmp.cleanup())
+
+const policy = () =>
+  writePolicy(
+    tmp.dir,
+    policyYaml({
+      identities: `      scanner: {key: {path: ${key.pub}}}`,
+      requirements: `    - id: scan-clean
+      type: scan
+      source: attestation
+      signedBy: {anyOf: [scanner]}
+      maxAge: 7d
+      maxSeverity: {default: low, graph-backdoor: low}`,
+      expires: '2099-01-01T00:00:00Z',
+    }),
+  )
+
+test('one run signs the model and writes a scan attestation about the same digest', async () => {
+  const sig = path.join(tmp.dir, 'clean.sig')
+  const att = path.join(tmp.dir, 'clean.scan.json')
+  const r = await runCli(['sign', 'key', clean, '--private-key', key.priv, '--signature', sig, '--scan-attestation', att, '--json'])
+  assert.equal(r.code, 0, r.stderr)
+  const rep = parseJson(r)
+  assert.equal(rep.scanAttestation.path, att)
+  assert.equal(rep.scanAttestation.verdict, 'pass')
+  const v = await runCli(['verify', 'key', clean, '--signature', sig, '--public-key', key.pub, '--json'])
+  assert.equal(v.code, 0, v.stderr)
+  assert.equal(parseJson(v).rootDigest, rep.rootDigest)
+  // The same statement `attest scan` makes: subject = the signed root digest, the scan predicate.
+  const a = await runCli(['attest', 'scan', clean, '--private-key', key.priv, '--output', path.join(tmp.dir, 'attest.json'), '--json'])
+  assert.equal(a.code, 0, a.stderr)
+  const ours = statementOf(att)
+  const theirs = statementOf(path.join(tmp.dir, 'attest.json'))
+  assert.equal(ours.subject[0].digest.sha256, rep.rootDigest)
+  assert.equal(ours.subject[0].digest.sha256, theirs.subject[0].digest.sha256)
+  assert.equal(ours.predicateType, theirs.predicateType)
+  assert.equal(ours.predicate.report?.files?.length, theirs.predicate.report?.files?.length)
+  // A policy takes it as scan evidence.
+  const ok = await check(clean, policy(), ['--attestation', att], soon)
+  assert.equal(ok.r.code, 0, JSON.stringify(ok.d))
+  assert.equal(req(ok.d, 'scan-clean').code, 'SCAN_CLEAN')
+})
+
+test('a backdoored model gets a signature and an attestation that a policy refuses', async () => {
+  const sig = path.join(tmp.dir, 'bd.sig')
+  const att = path.join(tmp.dir, 'bd.scan.json')
+  const r = await runCli(['sign', 'key', backdoored, '--private-key', key.priv, '--signature', sig, '--scan-attestation', att])
+  assert.equal(r.code, 0, r.stderr)
+  // The attestation records the findings; the policy (not the scanner threshold) decides.
+  assert.match(r.stdout, /Scan attestation \(\w+\): wrote .*\n.*1 high/)
+  const denied = await check(backdoored, policy(), ['--attestation', att], soon)
+  assert.equal(denied.r.code, 1)
+  assert.equal(req(denied.d, 'scan-clean').code, 'SCAN_SEVERITY_EXCEEDED')
+})
+
+test('an attestation written inside the model is not part of it; it cannot be the signature file', async () => {
+  const plain = await runCli(['digest', clean, '--json'])
+  assert.equal(plain.code, 0, plain.stderr)
+  const inside = path.join(clean, 'scan.json')
+  const r = await runCli(['sign', 'key', clean, '--private-key', key.priv, '--signature', path.join(tmp.dir, 'in.sig'), '--scan-attestation', inside, '--json'])
+  assert.equal(r.code, 0, r.stderr)
+  assert.equal(parseJson(r).rootDigest, parseJson(plain).rootDigest)
+  const v = await runCli(['verify', 'key', clean, '--signature', path.join(tmp.dir, 'in.sig'), '--public-key', key.pub])
+  assert.equal(v.code, 0, v.stderr)
+  const same = path.join(tmp.dir, 'same.json')
+  const bad = await runCli(['sign', 'key', clean, '--private-key', key.priv, '--signature', same, '--scan-attestation', same])
+  assert.equal(bad.code, 2)
+})

@@ -1,0 +1,113 @@
+/**
+ * bin/run.js runs commands from dist/cli.cjs (scripts/bundle.mjs: oclif, the commands and the
+ * library in one file) to start faster. The bundle must behave exactly like the compiled files:
+ * same output, same exit code; and it must never run when it is older than dist/ (a tsc-only build).
+ */
+import assert from 'node:assert/strict'
+import {spawnSync} from 'node:child_process'
+import {copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+import {after, before, test} from 'node:test'
+
+import {repoRoot} from '../helpers/cli.js'
+
+const runJs = path.join(repoRoot, 'bin', 'run.js')
+const bundle = path.join(repoRoot, 'dist', 'cli.cjs')
+const fromSrc = process.env.MODELSEAL_TEST_FROM_SRC === '1'
+const skip = fromSrc ? 'the bundle is used by bin/run.js (the build), not bin/dev.js' : false
+
+function run(entry: string, args: string[], env: Record<string, string> = {}, cwd = repoRoot) {
+  const e: Record<string, string | undefined> = {...process.env, NO_COLOR: '1', MODELSEAL_NO_PROGRESS: '1', ...env}
+  for (const k of ['FORCE_COLOR', 'COLORTERM', 'OCLIF_COLUMNS', 'MODELSEAL_NO_BUNDLE']) if (!(k in env)) delete e[k]
+  const r = spawnSync(process.execPath, [entry, ...args], {cwd, env: e as NodeJS.ProcessEnv, encoding: 'utf8'})
+  return {status: r.status, stdout: r.stdout, stderr: r.stderr}
+}
+
+let work: string
+before(() => {
+  work = mkdtempSync(path.join(tmpdir(), 'modelseal-bundle-'))
+  mkdirSync(path.join(work, 'model'))
+  writeFileSync(path.join(work, 'model', 'weights.bin'), 'weights')
+  writeFileSync(path.join(work, 'model', 'config.json'), '{}')
+})
+after(() => rmSync(work, {recursive: true, force: true}))
+
+test('the build wrote a bundle newer than dist/', {skip}, () => {
+  assert.ok(existsSync(bundle), 'dist/cli.cjs is missing: `npm run build` makes it')
+  const compiled = statSync(path.join(repoRoot, 'dist', 'src', 'errors.js'))
+  assert.ok(statSync(bundle).mtimeMs >= compiled.mtimeMs, 'dist/cli.cjs is older than dist/: run `npm run build`')
+})
+
+test('commands print the same output and exit codes bundled and unbundled', {skip}, () => {
+  const model = path.join(work, 'model')
+  const key = path.join(work, 'key.pem')
+  const pub = path.join(work, 'key.pub')
+  const sig = path.join(work, 'model.sig')
+  const gen = run(runJs, ['keys', 'generate', '--private-key', key, '--public-key', pub])
+  assert.equal(gen.status, 0, gen.stderr)
+  const signed = run(runJs, ['sign', 'key', model, '--private-key', key, '--signature', sig])
+  assert.equal(signed.status, 0, signed.stderr)
+  // A bundle that is JSON but not a Sigstore bundle: read by the Sigstore packages, which stay
+  // outside dist/cli.cjs and are loaded on demand.
+  const notABundle = path.join(work, 'not-a-bundle.json')
+  writeFileSync(notABundle, '{"mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json"}')
+  const cases: string[][] = [
+    ['verify', 'sigstore', model, '--signature', notABundle, '--identity', 'a@b.c', '--identity-provider', 'https://issuer.example', '--offline', '--json'],
+    ['digest', model],
+    ['digest', model, '--json', '--method', 'shards', '--shard-size', '3'],
+    ['verify', 'key', model, '--signature', sig, '--public-key', pub, '--json'],
+    ['verify', 'key', model, '--signature', sig, '--public-key', key],
+    ['digest', path.join(work, 'missing')],
+    ['digest', path.join(work, 'missing'), '--json'],
+    ['digest', model, '--bogus'],
+    ['digest', model, '--method', 'nope', '--json'],
+    ['verify', 'key'],
+    ['sign'],
+    ['no-such-command', 'x'],
+  ]
+  for (const args of cases) {
+    const bundled = run(runJs, args)
+    const unbundled = run(runJs, args, {MODELSEAL_NO_BUNDLE: '1'})
+    assert.deepEqual(bundled, unbundled, `modelseal ${args.join(' ')}`)
+  }
+  // The build (or, on another Node, the first run) left a code cache for this Node.
+  assert.ok(existsSync(`${bundle}.${process.version}-${process.arch}.cache`), 'no code cache for this Node beside dist/cli.cjs')
+})
+
+test('bin/run.js takes the bundle only for commands, and only when it is up to date', {skip}, () => {
+  // An install-like copy whose bundle only says that it ran.
+  const inst = path.join(work, 'inst')
+  mkdirSync(path.join(inst, 'bin'), {recursive: true})
+  mkdirSync(path.join(inst, 'dist'))
+  copyFileSync(runJs, path.join(inst, 'bin', 'run.js'))
+  copyFileSync(path.join(repoRoot, 'package.json'), path.join(inst, 'package.json'))
+  copyFileSync(path.join(repoRoot, 'oclif.manifest.json'), path.join(inst, 'oclif.manifest.json'))
+  symlinkSync(path.join(repoRoot, 'node_modules'), path.join(inst, 'node_modules'))
+  for (const d of ['src', 'commands']) symlinkSync(path.join(repoRoot, 'dist', d), path.join(inst, 'dist', d))
+  const fake = path.join(inst, 'dist', 'cli.cjs')
+  writeFileSync(fake, `exports.main = async (argv) => { process.stdout.write('bundle ' + argv.join(' ') + '\\n'); return true }\n`)
+  const entry = path.join(inst, 'bin', 'run.js')
+  const model = path.join(work, 'model')
+
+  assert.equal(run(entry, ['digest', model]).stdout, `bundle digest ${model}\n`)
+  assert.equal(run(entry, ['sign', 'key', model, '--json']).stdout, `bundle sign key ${model} --json\n`)
+  // help, global flags and the opt-out go to oclif itself
+  for (const [args, env] of [
+    [['digest', '--help'], {}],
+    [['help', 'digest'], {}],
+    [['--version'], {}],
+    [['digest', model], {MODELSEAL_NO_BUNDLE: '1'}],
+  ] as Array<[string[], Record<string, string>]>) {
+    const r = run(entry, args, env)
+    assert.ok(!r.stdout.startsWith('bundle'), `${args.join(' ')} ran from the bundle`)
+    assert.equal(r.status, 0, r.stderr)
+  }
+  // A bundle older than dist/ (tsc ran after it) is never used.
+  const compiled = statSync(path.join(repoRoot, 'dist', 'src', 'errors.js')).mtime
+  const older = new Date(compiled.getTime() - 60_000)
+  utimesSync(fake, older, older)
+  const stale = run(entry, ['digest', model])
+  assert.equal(stale.status, 0, stale.stderr)
+  assert.match(stale.stdout, /^sha256:[0-9a-f]{64}\n$/)
+})
