@@ -49,7 +49,11 @@ function makeFile(file, size) {
 const model = path.join(dataDir, 'oci-model')
 makeFile(path.join(model, 'model.safetensors'), Math.round(1024 * MiB * scale))
 for (let i = 0; i < 8; i++) makeFile(path.join(model, 'shards', `part-${i}.bin`), Math.round(32 * MiB * scale))
-const totalBytes = fs.readdirSync(model, {recursive: true}).map((f) => path.join(model, f)).filter((f) => fs.statSync(f).isFile()).reduce((n, f) => n + fs.statSync(f).size, 0)
+const totalBytes = fs
+  .readdirSync(model, {recursive: true})
+  .map((f) => path.join(model, f))
+  .filter((f) => fs.statSync(f).isFile())
+  .reduce((n, f) => n + fs.statSync(f).size, 0)
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'modelseal-bench-oci-'))
 const port = await new Promise((resolve) => {
@@ -58,7 +62,10 @@ const port = await new Promise((resolve) => {
     s.close(() => resolve(p))
   })
 })
-fs.writeFileSync(path.join(work, 'config.yml'), `version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${path.join(work, 'storage')}\nhttp:\n  addr: 127.0.0.1:${port}\n`)
+fs.writeFileSync(
+  path.join(work, 'config.yml'),
+  `version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${path.join(work, 'storage')}\nhttp:\n  addr: 127.0.0.1:${port}\n`,
+)
 const registry = spawn(registryBin, ['serve', path.join(work, 'config.yml')], {stdio: 'ignore'})
 let cleaned = false
 const cleanup = () => {
@@ -95,7 +102,9 @@ function timed(cmd, args) {
   return {secs, rssMB: kb ? Math.round(Number(kb[1]) / 1024) : undefined}
 }
 
-const keys = spawnSync(process.execPath, [cli, 'keys', 'generate', '--private-key', path.join(work, 'k.pem'), '--public-key', path.join(work, 'k.pub')], {encoding: 'utf8'})
+const keys = spawnSync(process.execPath, [cli, 'keys', 'generate', '--private-key', path.join(work, 'k.pem'), '--public-key', path.join(work, 'k.pub')], {
+  encoding: 'utf8',
+})
 if (keys.status !== 0) throw new Error(keys.stderr)
 
 const best = (xs) => xs.reduce((a, b) => (b.secs < a.secs ? b : a))
@@ -119,7 +128,10 @@ for (let i = 0; i < runs; i++) {
 
 // Second baseline: curl moving the same blobs to and from the same registry (monolithic PUT,
 // plain GET to /dev/null), i.e. what the registry itself costs, without modelseal.
-const files = fs.readdirSync(model, {recursive: true}).map((f) => path.join(model, f)).filter((f) => fs.statSync(f).isFile())
+const files = fs
+  .readdirSync(model, {recursive: true})
+  .map((f) => path.join(model, f))
+  .filter((f) => fs.statSync(f).isFile())
 const hasCurl = spawnSync('curl', ['--version']).status === 0
 const curlUp = []
 const curlDown = []
@@ -136,7 +148,9 @@ if (hasCurl) {
   for (let i = 0; i < runs; i++) {
     const t0 = process.hrtime.bigint()
     files.forEach((f, k) => {
-      const post = spawnSync('curl', ['-s', '-D', '-', '-o', '/dev/null', '-X', 'POST', `http://127.0.0.1:${port}/v2/bench/curl-${i}/blobs/uploads/`], {encoding: 'utf8'})
+      const post = spawnSync('curl', ['-s', '-D', '-', '-o', '/dev/null', '-X', 'POST', `http://127.0.0.1:${port}/v2/bench/curl-${i}/blobs/uploads/`], {
+        encoding: 'utf8',
+      })
       const loc = /^location: (\S+)/im.exec(post.stdout)?.[1]
       if (!loc) throw new Error(`curl upload start failed: ${post.stdout}`)
       const url = new URL(loc, `http://127.0.0.1:${port}`)
@@ -158,14 +172,21 @@ const mbs = (t) => totalBytes / 1e6 / t.secs
 const bc = best(cp)
 const rows = [
   ['cp -r (baseline)', bc],
-  ...(hasCurl ? [['curl PUT blobs (registry cost)', best(curlUp)], ['curl GET blobs (registry cost)', best(curlDown)]] : []),
+  ...(hasCurl
+    ? [
+        ['curl PUT blobs (registry cost)', best(curlUp)],
+        ['curl GET blobs (registry cost)', best(curlDown)],
+      ]
+    : []),
   ['modelseal push', best(push)],
   ['modelseal pull --verify key', best(pull)],
 ]
 console.log(`oci: ${(totalBytes / 1e6).toFixed(0)} MB in 9 files, registry docker-registry on 127.0.0.1, best of ${runs}`)
 console.log('case                             seconds    MB/s   vs cp   peak RSS')
 for (const [name, t] of rows) {
-  console.log(`${name.padEnd(31)} ${t.secs.toFixed(2).padStart(8)} ${mbs(t).toFixed(0).padStart(7)} ${(mbs(t) / mbs(bc)).toFixed(2).padStart(6)}× ${t.rssMB === undefined ? '' : `${t.rssMB} MB`}`)
+  console.log(
+    `${name.padEnd(31)} ${t.secs.toFixed(2).padStart(8)} ${mbs(t).toFixed(0).padStart(7)} ${(mbs(t) / mbs(bc)).toFixed(2).padStart(6)}× ${t.rssMB === undefined ? '' : `${t.rssMB} MB`}`,
+  )
 }
 if (process.env.BENCH_RESULT_FILE) {
   for (const [name, t] of rows.filter(([n]) => n.startsWith('modelseal'))) {
@@ -175,7 +196,11 @@ if (process.env.BENCH_RESULT_FILE) {
         metric: `${name}, ${(totalBytes / 1e6).toFixed(0)} MB to/from a registry on 127.0.0.1`,
         value: Math.round(mbs(t)),
         unit: 'MB/s',
-        baseline: {name: `cp -r${hasCurl ? `; curl ${name.includes('push') ? 'PUT' : 'GET'} ${Math.round(mbs(best(name.includes('push') ? curlUp : curlDown)))} MB/s` : ''}`, value: Math.round(mbs(bc)), unit: 'MB/s'},
+        baseline: {
+          name: `cp -r${hasCurl ? `; curl ${name.includes('push') ? 'PUT' : 'GET'} ${Math.round(mbs(best(name.includes('push') ? curlUp : curlDown)))} MB/s` : ''}`,
+          value: Math.round(mbs(bc)),
+          unit: 'MB/s',
+        },
         ratio: mbs(t) / mbs(bc),
         rss: t.rssMB === undefined ? undefined : `${t.rssMB} MB`,
       })}\n`,

@@ -20,8 +20,14 @@ export {isOciReference}
 /** How to reach a registry (every command that accepts oci://). */
 export const registryFlags = {
   'plain-http': Flags.boolean({default: false, description: 'oci:// only: talk plain HTTP to the registry (local registries; https is the default)'}),
-  'registry-username': Flags.string({description: 'oci:// only: registry username (default: Docker config / credential helpers)', env: 'MODELSEAL_REGISTRY_USERNAME'}),
-  'registry-password': Flags.string({description: 'oci:// only: registry password or token; prefer the environment variable', env: 'MODELSEAL_REGISTRY_PASSWORD'}),
+  'registry-username': Flags.string({
+    description: 'oci:// only: registry username (default: Docker config / credential helpers)',
+    env: 'MODELSEAL_REGISTRY_USERNAME',
+  }),
+  'registry-password': Flags.string({
+    description: 'oci:// only: registry password or token; prefer the environment variable',
+    env: 'MODELSEAL_REGISTRY_PASSWORD',
+  }),
   platform: Flags.string({description: 'oci:// only: pick the manifest for OS/ARCH[/VARIANT] when the reference is an index'}),
   'manifest-digest': Flags.string({description: 'oci:// only: pick this manifest (sha256:…) when the reference is an index'}),
 }
@@ -61,14 +67,19 @@ const optionalKeylessFlags = Object.fromEntries(
 /** How `pull` and `scan oci://…` verify before anything lands on disk. */
 export const ociVerifyFlags = {
   ...registryFlags,
-  verify: Flags.option({options: ['key', 'certificate', 'sigstore'] as const, description: 'Verification method the model must pass before it lands on disk'})(),
+  verify: Flags.option({
+    options: ['key', 'certificate', 'sigstore'] as const,
+    description: 'Verification method the model must pass before it lands on disk',
+  })(),
   'public-key': Flags.string({description: '--verify key: PEM public key of the signer'}),
   'certificate-chain': Flags.string({multiple: true, description: '--verify certificate: trusted CA certificate(s) (repeatable)'}),
   signature: Flags.string({description: 'Verify with this local bundle instead of the signatures attached in the registry'}),
   ...optionalKeylessFlags,
 }
 
-type VerifyFlagValues = {verify?: 'key' | 'certificate' | 'sigstore'; 'public-key'?: string; 'certificate-chain'?: string[]} & Parameters<typeof keylessVerifyOptions>[0]
+type VerifyFlagValues = {verify?: 'key' | 'certificate' | 'sigstore'; 'public-key'?: string; 'certificate-chain'?: string[]} & Parameters<
+  typeof keylessVerifyOptions
+>[0]
 
 export function verifierFromFlags(f: VerifyFlagValues): VerifierSpec {
   if (!f.verify) throw new UsageError('E_USAGE', 'an oci:// model lands on disk only verified: give --verify key|certificate|sigstore and its flags')
@@ -176,7 +187,9 @@ export async function runVerifyOci(
     printWarnings(json, report.warnings)
     if (!json) {
       cmd.log(`Verification succeeded: ${report.reference}`)
-      cmd.log(`  model sha256:${report.rootDigest} (${report.resources} layers${report.coversConfig ? ' incl. config' : ''}), signature ${report.signatureDigest ?? flags.signature} (${report.signaturesVia})`)
+      cmd.log(
+        `  model sha256:${report.rootDigest} (${report.resources} layers${report.coversConfig ? ' incl. config' : ''}), signature ${report.signatureDigest ?? flags.signature} (${report.signaturesVia})`,
+      )
     }
     return {report, failed: false}
   } catch (err) {
@@ -196,7 +209,11 @@ export function labelWithReference<T>(report: T, reference: string): T {
 }
 
 /** Runs `work` with every oci:// path replaced by a verified pull of it (removed afterwards). */
-export async function withVerifiedOciPaths<T>(paths: string[], flags: RegistryFlagValues & VerifyFlagValues & {signature?: string}, work: (paths: string[]) => Promise<T>): Promise<T> {
+export async function withVerifiedOciPaths<T>(
+  paths: string[],
+  flags: RegistryFlagValues & VerifyFlagValues & {signature?: string},
+  work: (paths: string[]) => Promise<T>,
+): Promise<T> {
   const i = paths.findIndex((p) => isOciReference(p))
   if (i < 0) return work(paths)
   const verifier = verifierFromFlags(flags)

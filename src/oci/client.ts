@@ -11,7 +11,7 @@ import {InputError, VerificationError} from '../errors.js'
 import {type Descriptor, type ImageIndex, type ImageManifest, MAX_MANIFEST_BYTES, parseManifestOrIndex, referrersTag} from './manifest.js'
 import {MANIFEST_ACCEPT, OCI_INDEX} from './media-types.js'
 import type {OciReference} from './reference.js'
-import {bodyChunks, type BodyFactory, discard, errorSummary, readBounded, Transport, type TransportOptions} from './transport.js'
+import {type BodyFactory, discard, errorSummary, readBounded, Transport, type TransportOptions} from './transport.js'
 
 /** Bytes per PATCH of a chunked upload (each chunk is streamed from disk, never buffered). */
 export const UPLOAD_CHUNK_BYTES = 256 * 1024 * 1024
@@ -68,14 +68,15 @@ export class RegistryClient {
       await discard(res)
       return undefined
     }
-    if (res.status !== 200) throw new InputError(res.status === 404 ? 'E_OCI_NOT_FOUND' : 'E_OCI_HTTP', `${this.where()}:${reference}: manifest ${await errorSummary(res)}`)
+    if (res.status !== 200)
+      throw new InputError(res.status === 404 ? 'E_OCI_NOT_FOUND' : 'E_OCI_HTTP', `${this.where()}:${reference}: manifest ${await errorSummary(res)}`)
     const bytes = await readBounded(res, MAX_MANIFEST_BYTES, `manifest ${reference}`)
     const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`
     if (reference.includes(':') && reference !== digest) {
       throw new VerificationError('E_OCI_DIGEST_MISMATCH', `${this.where()}: asked for manifest ${reference}, received bytes with digest ${digest}`)
     }
     const header = res.headers.get('docker-content-digest')
-    if (header && header.startsWith('sha256:') && header !== digest) {
+    if (header?.startsWith('sha256:') && header !== digest) {
       throw new VerificationError('E_OCI_DIGEST_MISMATCH', `${this.where()}:${reference}: the registry says ${header} but the manifest bytes hash to ${digest}`)
     }
     const contentType = res.headers.get('content-type') ?? ''
@@ -93,11 +94,13 @@ export class RegistryClient {
       body: () => bytes,
       scope: this.scope(true),
     })
-    if (res.status !== 201 && res.status !== 200) throw new InputError('E_OCI_PUSH', `${this.where()}: pushing manifest ${reference} failed: ${await errorSummary(res)}`)
+    if (res.status !== 201 && res.status !== 200)
+      throw new InputError('E_OCI_PUSH', `${this.where()}: pushing manifest ${reference} failed: ${await errorSummary(res)}`)
     const subjectHeader = res.headers.get('oci-subject')
     await discard(res)
     const returned = res.headers.get('docker-content-digest')
-    if (returned && returned !== digest) throw new VerificationError('E_OCI_DIGEST_MISMATCH', `${this.where()}: pushed manifest ${digest} but the registry stored ${returned}`)
+    if (returned && returned !== digest)
+      throw new VerificationError('E_OCI_DIGEST_MISMATCH', `${this.where()}: pushed manifest ${digest} but the registry stored ${returned}`)
     return {digest, subjectHeader}
   }
 
@@ -183,17 +186,20 @@ export class RegistryClient {
    * but the bytes are checked all the same.
    */
   async downloadBlob(expected: Pick<Descriptor, 'digest' | 'size'>, out: FileHandle, onBytes?: (n: number) => void): Promise<void> {
-    const res = await this.t.request({method: 'GET', url: `/v2/${this.repo}/blobs/${expected.digest}`, scope: this.scope()})
-    if (res.status !== 200) throw new InputError(res.status === 404 ? 'E_OCI_NOT_FOUND' : 'E_OCI_HTTP', `${this.where()}: blob ${expected.digest}: ${await errorSummary(res)}`)
-    const declared = res.headers.get('content-length')
-    if (declared !== null && Number(declared) !== expected.size) {
-      await discard(res)
+    const {res, timedOut, timeoutMs} = await this.t.download(`/v2/${this.repo}/blobs/${expected.digest}`, this.scope())
+    if (res.statusCode !== 200) {
+      res.resume()
+      throw new InputError(res.statusCode === 404 ? 'E_OCI_NOT_FOUND' : 'E_OCI_HTTP', `${this.where()}: blob ${expected.digest}: HTTP ${res.statusCode}`)
+    }
+    const declared = res.headers['content-length']
+    if (declared !== undefined && Number(declared) !== expected.size) {
+      res.destroy()
       throw new VerificationError('E_OCI_BLOB_MISMATCH', `blob ${expected.digest}: the registry sends ${declared} bytes, the manifest says ${expected.size}`)
     }
     const h = createHash('sha256')
     let n = 0
     // Network chunks are small (16-64 KiB); writes are batched to ~1 MiB (bounded memory).
-    let pending: Uint8Array[] = []
+    let pending: Buffer[] = []
     let pendingBytes = 0
     const flush = async () => {
       if (pendingBytes === 0) return
@@ -202,19 +208,27 @@ export class RegistryClient {
       pending = []
       pendingBytes = 0
     }
-    for await (const chunk of bodyChunks(res)) {
-      n += chunk.byteLength
-      if (n > expected.size) {
-        await discard(res)
-        throw new VerificationError('E_OCI_BLOB_MISMATCH', `blob ${expected.digest}: more than the ${expected.size} bytes the manifest declares`)
+    try {
+      for await (const chunk of res as AsyncIterable<Buffer>) {
+        n += chunk.length
+        if (n > expected.size) {
+          res.destroy()
+          throw new VerificationError('E_OCI_BLOB_MISMATCH', `blob ${expected.digest}: more than the ${expected.size} bytes the manifest declares`)
+        }
+        h.update(chunk)
+        pending.push(chunk)
+        pendingBytes += chunk.length
+        if (pendingBytes >= WRITE_BATCH_BYTES) await flush()
       }
-      h.update(chunk)
-      pending.push(chunk)
-      pendingBytes += chunk.byteLength
-      if (pendingBytes >= WRITE_BATCH_BYTES) await flush()
+    } catch (err) {
+      if (err instanceof VerificationError) throw err
+      if (timedOut()) throw new InputError('E_OCI_TIMEOUT', `the registry stopped sending ${expected.digest} for ${timeoutMs} ms`)
+      if (err instanceof InputError) throw err
+      throw new InputError('E_OCI_UNREACHABLE', `reading ${expected.digest} failed: ${(err as Error).message}`)
     }
     await flush()
-    if (n !== expected.size) throw new VerificationError('E_OCI_BLOB_MISMATCH', `blob ${expected.digest}: received ${n} bytes, the manifest declares ${expected.size}`)
+    if (n !== expected.size)
+      throw new VerificationError('E_OCI_BLOB_MISMATCH', `blob ${expected.digest}: received ${n} bytes, the manifest declares ${expected.size}`)
     const got = `sha256:${h.digest('hex')}`
     if (got !== expected.digest) throw new VerificationError('E_OCI_BLOB_MISMATCH', `blob ${expected.digest}: received bytes hash to ${got}`)
   }
@@ -223,7 +237,8 @@ export class RegistryClient {
   async fetchBlobBytes(expected: Pick<Descriptor, 'digest' | 'size'>, max: number): Promise<Buffer> {
     if (expected.size > max) throw new InputError('E_OCI_TOO_LARGE', `blob ${expected.digest} is ${expected.size} bytes (limit ${max})`)
     const res = await this.t.request({method: 'GET', url: `/v2/${this.repo}/blobs/${expected.digest}`, scope: this.scope()})
-    if (res.status !== 200) throw new InputError(res.status === 404 ? 'E_OCI_NOT_FOUND' : 'E_OCI_HTTP', `${this.where()}: blob ${expected.digest}: ${await errorSummary(res)}`)
+    if (res.status !== 200)
+      throw new InputError(res.status === 404 ? 'E_OCI_NOT_FOUND' : 'E_OCI_HTTP', `${this.where()}: blob ${expected.digest}: ${await errorSummary(res)}`)
     const bytes = await readBounded(res, expected.size, `blob ${expected.digest}`)
     const got = `sha256:${createHash('sha256').update(bytes).digest('hex')}`
     if (bytes.length !== expected.size || got !== expected.digest) {
@@ -241,7 +256,8 @@ export class RegistryClient {
     let url: string | undefined = first
     const out: Descriptor[] = []
     for (let page = 0; url; page++) {
-      if (page >= MAX_REFERRER_PAGES) throw new InputError('E_OCI_TOO_MANY_REFERRERS', `${this.where()}: more than ${MAX_REFERRER_PAGES} pages of referrers for ${digest}`)
+      if (page >= MAX_REFERRER_PAGES)
+        throw new InputError('E_OCI_TOO_MANY_REFERRERS', `${this.where()}: more than ${MAX_REFERRER_PAGES} pages of referrers for ${digest}`)
       const res = await this.t.request({method: 'GET', url, headers: {accept: OCI_INDEX}, scope: this.scope()})
       if (res.status === 404 && page === 0) {
         await discard(res)
@@ -282,10 +298,12 @@ export class RegistryClient {
     let manifests: Descriptor[] = []
     let annotations: Record<string, string> | undefined
     if (existing) {
-      if (existing.parsed.kind !== 'index') throw new InputError('E_OCI_MANIFEST_MALFORMED', `${this.where()}:${tag} exists and is not an image index; refusing to overwrite it`)
+      if (existing.parsed.kind !== 'index')
+        throw new InputError('E_OCI_MANIFEST_MALFORMED', `${this.where()}:${tag} exists and is not an image index; refusing to overwrite it`)
       manifests = existing.parsed.manifests.filter((d) => d.digest !== referrer.digest)
       annotations = existing.parsed.annotations
-      if (manifests.length >= MAX_REFERRERS) throw new InputError('E_OCI_TOO_MANY_REFERRERS', `${this.where()}:${tag} already lists ${manifests.length} referrers`)
+      if (manifests.length >= MAX_REFERRERS)
+        throw new InputError('E_OCI_TOO_MANY_REFERRERS', `${this.where()}:${tag} already lists ${manifests.length} referrers`)
     }
     manifests.push(referrer)
     const index: Record<string, unknown> = {schemaVersion: 2, mediaType: OCI_INDEX, manifests}

@@ -75,7 +75,10 @@ export function parseDescriptor(v: unknown, what: string): Descriptor {
   if (typeof d.mediaType !== 'string' || d.mediaType === '') throw bad(what, 'descriptor has no mediaType')
   if (typeof d.digest !== 'string') throw bad(what, 'descriptor has no digest')
   if (!SHA256_RE.test(d.digest)) {
-    throw new InputError('E_OCI_UNSUPPORTED_DIGEST', `${what}: digest ${JSON.stringify(d.digest.slice(0, 80))} is not sha256:<64 lowercase hex> (the only algorithm modelseal accepts)`)
+    throw new InputError(
+      'E_OCI_UNSUPPORTED_DIGEST',
+      `${what}: digest ${JSON.stringify(d.digest.slice(0, 80))} is not sha256:<64 lowercase hex> (the only algorithm modelseal accepts)`,
+    )
   }
   if (typeof d.size !== 'number' || !Number.isSafeInteger(d.size) || d.size < 0) throw bad(what, 'descriptor size is not a non-negative integer')
   const out: Descriptor = {mediaType: d.mediaType, digest: d.digest, size: d.size}
@@ -100,7 +103,12 @@ export function parseManifestOrIndex(bytes: Buffer, contentType: string | null, 
   if (j.schemaVersion !== 2) throw bad(what, `schemaVersion must be 2 (got ${JSON.stringify(j.schemaVersion)})`)
   const header = (contentType ?? '').split(';')[0].trim()
   const mediaType = typeof j.mediaType === 'string' ? j.mediaType : header
-  if (typeof j.mediaType === 'string' && header && [OCI_MANIFEST, OCI_INDEX, DOCKER_MANIFEST, DOCKER_MANIFEST_LIST].includes(header) && header !== j.mediaType) {
+  if (
+    typeof j.mediaType === 'string' &&
+    header &&
+    [OCI_MANIFEST, OCI_INDEX, DOCKER_MANIFEST, DOCKER_MANIFEST_LIST].includes(header) &&
+    header !== j.mediaType
+  ) {
     throw bad(what, `served as ${header} but declares ${j.mediaType}`)
   }
   const isIndex = mediaType === OCI_INDEX || mediaType === DOCKER_MANIFEST_LIST || (mediaType === '' && Array.isArray(j.manifests) && j.layers === undefined)
@@ -108,11 +116,13 @@ export function parseManifestOrIndex(bytes: Buffer, contentType: string | null, 
   const annotations = annotationsOf(j.annotations, what)
   if (isIndex) {
     if (!Array.isArray(j.manifests)) throw bad(what, 'index has no manifests list')
-    if (j.manifests.length > MAX_INDEX_ENTRIES) throw new InputError('E_OCI_TOO_LARGE', `${what} lists ${j.manifests.length} manifests (limit ${MAX_INDEX_ENTRIES})`)
+    if (j.manifests.length > MAX_INDEX_ENTRIES)
+      throw new InputError('E_OCI_TOO_LARGE', `${what} lists ${j.manifests.length} manifests (limit ${MAX_INDEX_ENTRIES})`)
     const manifests = j.manifests.map((m, i) => parseDescriptor(m, `${what} manifests[${i}]`))
     return {kind: 'index', mediaType: mediaType || OCI_INDEX, manifests, subject, annotations}
   }
-  if (mediaType !== '' && mediaType !== OCI_MANIFEST && mediaType !== DOCKER_MANIFEST) throw bad(what, `unsupported manifest media type ${JSON.stringify(mediaType)}`)
+  if (mediaType !== '' && mediaType !== OCI_MANIFEST && mediaType !== DOCKER_MANIFEST)
+    throw bad(what, `unsupported manifest media type ${JSON.stringify(mediaType)}`)
   if (!Array.isArray(j.layers)) throw bad(what, 'manifest has no layers list')
   if (j.layers.length > MAX_LAYERS) throw new InputError('E_OCI_TOO_LARGE', `${what} has ${j.layers.length} layers (limit ${MAX_LAYERS})`)
   const config = parseDescriptor(j.config, `${what} config`)

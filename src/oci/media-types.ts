@@ -34,7 +34,32 @@ export const SIGSTORE_BUNDLE_TYPE = 'application/vnd.dev.sigstore.bundle.v0.3+js
 export const ANNOTATION_BUNDLE_CONTENT = 'dev.sigstore.bundle.content'
 export const ANNOTATION_BUNDLE_PREDICATE = 'dev.sigstore.bundle.predicateType'
 
-const WEIGHT_EXT = new Set(['safetensors', 'bin', 'pt', 'pth', 'ckpt', 'onnx', 'gguf', 'ggml', 'h5', 'keras', 'pb', 'tflite', 'npz', 'npy', 'pkl', 'pickle', 'msgpack', 'mlmodel', 'params', 'joblib', 'engine', 'plan', 'mar', 'ot'])
+const WEIGHT_EXT = new Set([
+  'safetensors',
+  'bin',
+  'pt',
+  'pth',
+  'ckpt',
+  'onnx',
+  'gguf',
+  'ggml',
+  'h5',
+  'keras',
+  'pb',
+  'tflite',
+  'npz',
+  'npy',
+  'pkl',
+  'pickle',
+  'msgpack',
+  'mlmodel',
+  'params',
+  'joblib',
+  'engine',
+  'plan',
+  'mar',
+  'ot',
+])
 const CONFIG_EXT = new Set(['json', 'yaml', 'yml', 'toml', 'txt', 'model', 'tiktoken', 'vocab', 'spm', 'ini', 'cfg'])
 const DOC_EXT = new Set(['md', 'rst', 'pdf', 'html', 'adoc'])
 const CODE_EXT = new Set(['py', 'sh', 'ipynb', 'js', 'ts', 'c', 'cc', 'cpp', 'h', 'go', 'rs', 'java', 'rb', 'lua', 'r', 'jl'])

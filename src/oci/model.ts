@@ -59,7 +59,8 @@ export function modelFiles(m: ImageManifest): ModelFile[] {
     const parts = name.split('/')
     for (let k = 1; k < parts.length; k++) {
       const dir = parts.slice(0, k).join('/')
-      if (seen.has(dir)) throw new InputError('E_OCI_DUPLICATE_TITLE', `title ${JSON.stringify(dir)} is both a file and the directory of ${JSON.stringify(name)}`)
+      if (seen.has(dir))
+        throw new InputError('E_OCI_DUPLICATE_TITLE', `title ${JSON.stringify(dir)} is both a file and the directory of ${JSON.stringify(name)}`)
     }
   }
   return out

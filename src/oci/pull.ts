@@ -49,7 +49,13 @@ export async function pullModel(reference: string, output: string, opts: PullOpt
     // End to end: the files on disk, hashed again, against the same signature.
     const sigFile = path.join(sigDir, 'model.sig')
     await writeFile(sigFile, verified.bundle)
-    await verifyModel(staging, {signaturePath: sigFile, verifier: opts.verifier, ignoreGitPaths: false, allowSymlinks: false, ignoreUnsignedFiles: opts.ignoreUnsignedFiles})
+    await verifyModel(staging, {
+      signaturePath: sigFile,
+      verifier: opts.verifier,
+      ignoreGitPaths: false,
+      allowSymlinks: false,
+      ignoreUnsignedFiles: opts.ignoreUnsignedFiles,
+    })
     await checkDestination(dest)
     await rmdir(dest).catch(() => {})
     await rename(staging, dest)
@@ -69,7 +75,12 @@ export async function pullModel(reference: string, output: string, opts: PullOpt
 }
 
 /** Streams each blob into `staging` under its (already checked) name; returns the bytes written. */
-async function downloadFiles(resolved: ResolvedModel, files: {name: string; blob: Descriptor}[], staging: string, onProgress?: (n: number) => void): Promise<number> {
+async function downloadFiles(
+  resolved: ResolvedModel,
+  files: {name: string; blob: Descriptor}[],
+  staging: string,
+  onProgress?: (n: number) => void,
+): Promise<number> {
   let bytes = 0
   for (const f of files) {
     const file = path.join(staging, ...f.name.split('/'))
@@ -102,7 +113,12 @@ export interface FetchedEvidence {
  * `sigDir`. Nothing here says the model is trusted: those commands verify the signatures against
  * the files with their own trust material and policy.
  */
-export async function fetchModelEvidence(reference: string, dir: string, sigDir: string, opts: RegistryOptions & {onProgress?: (n: number) => void}): Promise<FetchedEvidence> {
+export async function fetchModelEvidence(
+  reference: string,
+  dir: string,
+  sigDir: string,
+  opts: RegistryOptions & {onProgress?: (n: number) => void},
+): Promise<FetchedEvidence> {
   const resolved = await resolveModel(reference, opts)
   const files = modelFiles(resolved.manifest).map((f) => ({name: f.name, blob: f.layer}))
   const {referrers} = await resolved.client.referrers(resolved.digest, SIGSTORE_BUNDLE_TYPE)

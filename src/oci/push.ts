@@ -11,7 +11,15 @@ import path from 'node:path'
 import {InputError, UsageError} from '../errors.js'
 import {serializeModel} from '../oms/serialize.js'
 import type {Descriptor} from './manifest.js'
-import {ANNOTATION_MEDIATYPE_UNTESTED, ANNOTATION_MODEL_FILEPATH, ANNOTATION_TITLE, layerMediaType, MODEL_ARTIFACT_TYPE, MODEL_CONFIG, OCI_MANIFEST} from './media-types.js'
+import {
+  ANNOTATION_MEDIATYPE_UNTESTED,
+  ANNOTATION_MODEL_FILEPATH,
+  ANNOTATION_TITLE,
+  layerMediaType,
+  MODEL_ARTIFACT_TYPE,
+  MODEL_CONFIG,
+  OCI_MANIFEST,
+} from './media-types.js'
 import {connect, type RegistryOptions} from './resolve.js'
 import {formatOciReference} from './reference.js'
 

@@ -55,7 +55,8 @@ export async function resolveModel(reference: string, opts: RegistryOptions = {}
     indexDigest = fetched.digest
     const chosen = chooseFromIndex(fetched.parsed, opts)
     fetched = (await client.getManifest(chosen.digest)) as FetchedManifest
-    if (fetched.parsed.kind !== 'manifest') throw new InputError('E_OCI_MANIFEST_MALFORMED', `${chosen.digest} is an index inside an index; name the model manifest with --manifest-digest`)
+    if (fetched.parsed.kind !== 'manifest')
+      throw new InputError('E_OCI_MANIFEST_MALFORMED', `${chosen.digest} is an index inside an index; name the model manifest with --manifest-digest`)
   } else if (opts.manifestDigest && opts.manifestDigest !== fetched.digest) {
     throw new VerificationError('E_OCI_DIGEST_MISMATCH', `${formatOciReference(ref)} is the manifest ${fetched.digest}, not ${opts.manifestDigest}`)
   }

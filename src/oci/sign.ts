@@ -99,7 +99,11 @@ export async function pushSignature(resolved: ResolvedModel, bundleBytes: Buffer
   }
   const bytes = Buffer.from(JSON.stringify(referrer))
   const {digest, subjectHeader} = await client.putManifest(`sha256:${sha256hex(bytes)}`, bytes, OCI_MANIFEST)
-  const via = await client.attachReferrer(resolved.digest, {mediaType: OCI_MANIFEST, digest, size: bytes.length, artifactType: SIGSTORE_BUNDLE_TYPE, annotations}, subjectHeader)
+  const via = await client.attachReferrer(
+    resolved.digest,
+    {mediaType: OCI_MANIFEST, digest, size: bytes.length, artifactType: SIGSTORE_BUNDLE_TYPE, annotations},
+    subjectHeader,
+  )
   return {digest, via}
 }
 

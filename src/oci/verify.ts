@@ -84,17 +84,25 @@ export async function verifyOciModel(reference: string, opts: VerifyOciOptions):
   } else {
     const {referrers, via} = await resolved.client.referrers(resolved.digest, SIGSTORE_BUNDLE_TYPE)
     report.signaturesVia = via
+    report.signaturesFound = referrers.length
     for (const r of referrers.slice(0, MAX_SIGNATURES_TRIED)) {
       candidates.push({label: `signature ${r.digest}`, digest: r.digest, load: () => loadBundle(resolved, r.digest)})
     }
-    if (referrers.length > MAX_SIGNATURES_TRIED) report.warnings.push(`${referrers.length} signatures attached; only the first ${MAX_SIGNATURES_TRIED} were tried`)
+    if (referrers.length > MAX_SIGNATURES_TRIED)
+      report.warnings.push(`${referrers.length} signatures attached; only the first ${MAX_SIGNATURES_TRIED} were tried`)
   }
-  report.signaturesFound = candidates.length
+  if (opts.signaturePath) report.signaturesFound = 1
   const fail = (code: ErrorCode): never => {
-    throw new VerificationError(code, `verification failed: ${report.problems[0]}${report.problems.length > 1 ? ` (and ${report.problems.length - 1} more)` : ''}`, report)
+    throw new VerificationError(
+      code,
+      `verification failed: ${report.problems[0]}${report.problems.length > 1 ? ` (and ${report.problems.length - 1} more)` : ''}`,
+      report,
+    )
   }
   if (candidates.length === 0) {
-    report.problems.push(`no signature is attached to ${resolved.pinned} (looked up via the referrers ${report.signaturesVia === 'api' ? 'API' : 'tag schema'})`)
+    report.problems.push(
+      `no signature is attached to ${resolved.pinned} (looked up via the referrers ${report.signaturesVia === 'api' ? 'API' : 'tag schema'})`,
+    )
     fail('E_OCI_NO_SIGNATURE')
   }
   let firstLoadError: Error | undefined
@@ -134,7 +142,7 @@ export async function verifyOciModel(reference: string, opts: VerifyOciOptions):
 
 async function loadBundle(resolved: ResolvedModel, referrerDigest: string): Promise<Buffer> {
   const m = await resolved.client.getManifest(referrerDigest)
-  if (!m || m.parsed.kind !== 'manifest') throw new InputError('E_OCI_MANIFEST_MALFORMED', 'the referrer is not an image manifest')
+  if (m?.parsed.kind !== 'manifest') throw new InputError('E_OCI_MANIFEST_MALFORMED', 'the referrer is not an image manifest')
   const layer = m.parsed.layers.find((l) => l.mediaType === SIGSTORE_BUNDLE_TYPE)
   if (!layer) throw new InputError('E_OCI_MANIFEST_MALFORMED', `the referrer holds no ${SIGSTORE_BUNDLE_TYPE} layer`)
   return resolved.client.fetchBlobBytes(layer, MAX_SIGNATURE_BYTES)
@@ -158,7 +166,11 @@ async function checkOne(bundle: Buffer, resolved: ResolvedModel, opts: VerifyOci
   }
   if (signed.resources.length === 0) return {problems: ['the signature covers no files']}
   if (signed.serialization.method !== 'files' || signed.serialization.hashType !== 'sha256') {
-    return {problems: [`the signature was made with ${signed.serialization.method}/${signed.serialization.hashType}; a registry manifest can only match files/sha256 (verify the pulled directory instead)`]}
+    return {
+      problems: [
+        `the signature was made with ${signed.serialization.method}/${signed.serialization.hashType}; a registry manifest can only match files/sha256 (verify the pulled directory instead)`,
+      ],
+    }
   }
   // The Go port signs the config blob as `config.json`; a signature that lists it is checked
   // against the config digest, one that does not is checked against the layers alone.

@@ -92,6 +92,9 @@ describe('scan, audit and policy check of oci:// models', {skip: registrySkip, c
   })
 
   test('the temporary pulls are removed', () => {
-    assert.deepEqual(leftovers().filter((n) => !before.includes(n)), [])
+    assert.deepEqual(
+      leftovers().filter((n) => !before.includes(n)),
+      [],
+    )
   })
 })

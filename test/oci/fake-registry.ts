@@ -109,7 +109,11 @@ export async function startFakeRegistry(): Promise<FakeRegistry> {
       }
       const e = reg.manifests.get(key)
       if (!e) return send(res, 404, '{"errors":[{"code":"MANIFEST_UNKNOWN"}]}')
-      return send(res, 200, req.method === 'HEAD' ? '' : e.bytes, {'content-type': e.mediaType, 'docker-content-digest': sha256(e.bytes), 'content-length': String(e.bytes.length)})
+      return send(res, 200, req.method === 'HEAD' ? '' : e.bytes, {
+        'content-type': e.mediaType,
+        'docker-content-digest': sha256(e.bytes),
+        'content-length': String(e.bytes.length),
+      })
     }
     if (kind === 'referrers') {
       if (!reg.referrersApi) return send(res, 404, '404 page not found')
@@ -118,9 +122,17 @@ export async function startFakeRegistry(): Promise<FakeRegistry> {
         if (!k.startsWith(`${repo}@`)) continue
         const j = JSON.parse(e.bytes.toString()) as {subject?: {digest: string}; artifactType?: string; annotations?: unknown}
         if (j.subject?.digest !== ref) continue
-        manifests.push({mediaType: e.mediaType, digest: k.slice(repo.length + 1), size: e.bytes.length, artifactType: j.artifactType, annotations: j.annotations})
+        manifests.push({
+          mediaType: e.mediaType,
+          digest: k.slice(repo.length + 1),
+          size: e.bytes.length,
+          artifactType: j.artifactType,
+          annotations: j.annotations,
+        })
       }
-      return send(res, 200, JSON.stringify({schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests}), {'content-type': 'application/vnd.oci.image.index.v1+json'})
+      return send(res, 200, JSON.stringify({schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests}), {
+        'content-type': 'application/vnd.oci.image.index.v1+json',
+      })
     }
     return send(res, 404, '{}')
   }

@@ -66,12 +66,19 @@ function rawModel(repo: string, layers: {title?: string; content: string}[]): st
   })
 }
 
-const noStaging = () => assert.deepEqual(readdirSync(tmp.dir).filter((n) => n.includes('modelseal-pull')), [])
+const noStaging = () =>
+  assert.deepEqual(
+    readdirSync(tmp.dir).filter((n) => n.includes('modelseal-pull')),
+    [],
+  )
 
 describe('hostile registries', {concurrency: false}, () => {
   test('a manifest whose bytes do not match the digest asked for: exit 1', async () => {
     const d = await signed('m/digest')
-    reg.hook = (_req, res, m) => m.kind === 'manifests' && m.ref === d && send(res, 200, JSON.stringify({schemaVersion: 2, layers: [], config: {}}), {'content-type': 'application/vnd.oci.image.manifest.v1+json'})
+    reg.hook = (_req, res, m) =>
+      m.kind === 'manifests' &&
+      m.ref === d &&
+      send(res, 200, JSON.stringify({schemaVersion: 2, layers: [], config: {}}), {'content-type': 'application/vnd.oci.image.manifest.v1+json'})
     const r = await cli(['verify', 'key', `oci://${reg.host}/m/digest@${d}`, '--public-key', at('k.pub'), ...P])
     assert.equal(r.code, 1, r.stderr)
     assert.match(r.stderr, /E_OCI_DIGEST_MISMATCH/)
@@ -92,7 +99,8 @@ describe('hostile registries', {concurrency: false}, () => {
 
   test('oversized manifests are refused without reading them whole (declared and undeclared length): exit 3', async () => {
     const big = Buffer.alloc(5 * 1024 * 1024, 0x20)
-    reg.hook = (_req, res, m) => m.kind === 'manifests' && send(res, 200, big, {'content-type': 'application/vnd.oci.image.manifest.v1+json', 'content-length': String(big.length)})
+    reg.hook = (_req, res, m) =>
+      m.kind === 'manifests' && send(res, 200, big, {'content-type': 'application/vnd.oci.image.manifest.v1+json', 'content-length': String(big.length)})
     const r = await cli(['verify', 'key', ref('m/big'), '--public-key', at('k.pub'), ...P])
     assert.equal(r.code, 3, r.stderr)
     assert.match(r.stderr, /E_OCI_TOO_LARGE/)
@@ -127,7 +135,10 @@ describe('hostile registries', {concurrency: false}, () => {
   ] as const) {
     test(`a layer title with ${label} is refused before any download (exit 3)`, async () => {
       const repo = `t/${label.toLowerCase().replace(/[^a-z]/g, '')}`
-      rawModel(repo, [{title: 'ok.bin', content: 'fine'}, {title, content: 'evil'}])
+      rawModel(repo, [
+        {title: 'ok.bin', content: 'fine'},
+        {title, content: 'evil'},
+      ])
       for (const args of [
         ['sign', 'key', ref(repo), '--private-key', at('k.pem'), ...P],
         ['pull', ref(repo), '-o', at('o-title'), ...keyVerify(), ...P],
@@ -139,22 +150,32 @@ describe('hostile registries', {concurrency: false}, () => {
       }
       assert.equal(existsSync(at('o-title')), false)
       assert.equal(existsSync(path.join(tmp.dir, '..', 'escape.bin')), false)
-      assert.equal(reg.requests.some((q) => q.url.includes(sha256('evil'))), false, 'no blob was fetched')
+      assert.equal(
+        reg.requests.some((q) => q.url.includes(sha256('evil'))),
+        false,
+        'no blob was fetched',
+      )
     })
   }
 
   test('duplicate titles, and a title that is also a directory of another: exit 3', async () => {
-    rawModel('t/dup', [{title: 'a.bin', content: 'one'}, {title: 'a.bin', content: 'two'}])
+    rawModel('t/dup', [
+      {title: 'a.bin', content: 'one'},
+      {title: 'a.bin', content: 'two'},
+    ])
     const r = await cli(['sign', 'key', ref('t/dup'), '--private-key', at('k.pem'), ...P])
     assert.equal(r.code, 3, r.stderr)
     assert.match(r.stderr, /E_OCI_DUPLICATE_TITLE/)
-    rawModel('t/dir', [{title: 'a', content: 'one'}, {title: 'a/b', content: 'two'}])
+    rawModel('t/dir', [
+      {title: 'a', content: 'one'},
+      {title: 'a/b', content: 'two'},
+    ])
     const r2 = await cli(['sign', 'key', ref('t/dir'), '--private-key', at('k.pem'), ...P])
     assert.equal(r2.code, 3, r2.stderr)
     assert.match(r2.stderr, /E_OCI_DUPLICATE_TITLE/)
   })
 
-  test('untitled layers are named layer_NNN.tar.gz (the Go port\'s rule) and still verify and pull', async () => {
+  test("untitled layers are named layer_NNN.tar.gz (the Go port's rule) and still verify and pull", async () => {
     rawModel('t/untitled', [{title: 'w.bin', content: 'w'}, {content: 'tar bytes'}])
     assert.equal((await cli(['sign', 'key', ref('t/untitled'), '--private-key', at('k.pem'), '--signature', at('untitled.sig'), ...P])).code, 0)
     const st = JSON.parse(Buffer.from(JSON.parse(readFileSync(at('untitled.sig'), 'utf8')).dsseEnvelope.payload, 'base64').toString())
@@ -247,7 +268,11 @@ describe('hostile registries', {concurrency: false}, () => {
     const s = await cli(['sign', 'key', ref('api/m'), '--private-key', at('k.pem'), ...P, '--json'])
     assert.equal(s.code, 0, s.stderr)
     assert.equal(parseJson(s).oci.attachedVia, 'api')
-    assert.equal([...reg.manifests.keys()].some((k) => /api\/m:sha256-/.test(k)), false, 'no fallback tag written')
+    assert.equal(
+      [...reg.manifests.keys()].some((k) => /api\/m:sha256-/.test(k)),
+      false,
+      'no fallback tag written',
+    )
     const v = await cli(['verify', 'key', ref('api/m'), '--public-key', at('k.pub'), ...P, '--json'])
     assert.equal(v.code, 0, v.stderr)
     assert.equal(parseJson(v).signaturesVia, 'api')
@@ -261,7 +286,8 @@ describe('hostile registries', {concurrency: false}, () => {
     const recorded = readFileSync(path.join(repoRoot, 'testdata', 'oci', 'referrers-response.json'), 'utf8')
       .replace('@SIGNATURE_DIGEST@', sig.digest)
       .replace('@SIGNATURE_SIZE@', String(sig.size))
-    reg.hook = (_req, res, m) => m.kind === 'referrers' && m.ref === digest && send(res, 200, recorded, {'content-type': 'application/vnd.oci.image.index.v1+json'})
+    reg.hook = (_req, res, m) =>
+      m.kind === 'referrers' && m.ref === digest && send(res, 200, recorded, {'content-type': 'application/vnd.oci.image.index.v1+json'})
     const v = await cli(['verify', 'key', ref('api/recorded'), '--public-key', at('k.pub'), ...P, '--json'])
     assert.equal(v.code, 0, v.stderr)
     const j = parseJson(v)
@@ -306,14 +332,19 @@ describe('hostile registries', {concurrency: false}, () => {
     const a = rawModel('i/m', [{title: 'a.bin', content: 'amd64 weights'}])
     const b = rawModel('i/m', [{title: 'a.bin', content: 'arm weights'}])
     const size = (d: string) => reg.manifests.get(`i/m@${d}`)?.bytes.length ?? 0
-    reg.putManifest('i/m', 'multi', {
-      schemaVersion: 2,
-      mediaType: 'application/vnd.oci.image.index.v1+json',
-      manifests: [
-        {mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: a, size: size(a), platform: {os: 'linux', architecture: 'amd64'}},
-        {mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: b, size: size(b), platform: {os: 'linux', architecture: 's390x'}},
-      ],
-    }, 'application/vnd.oci.image.index.v1+json')
+    reg.putManifest(
+      'i/m',
+      'multi',
+      {
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.index.v1+json',
+        manifests: [
+          {mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: a, size: size(a), platform: {os: 'linux', architecture: 'amd64'}},
+          {mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: b, size: size(b), platform: {os: 'linux', architecture: 's390x'}},
+        ],
+      },
+      'application/vnd.oci.image.index.v1+json',
+    )
     const s = await cli(['sign', 'key', ref('i/m', 'multi'), '--private-key', at('k.pem'), '--platform', 'linux/s390x', ...P, '--json'])
     assert.equal(s.code, 0, s.stderr)
     assert.equal(parseJson(s).oci.manifestDigest, b)

@@ -14,7 +14,7 @@ import {after, before, describe, test} from 'node:test'
 import {assertCleanFailure, parseJson, runCli, tempDir, type CliResult} from '../helpers/cli.js'
 import {MOCK_IDENTITY, MOCK_ISSUER, startSigstoreMock, type SigstoreMock} from '../helpers/sigstore-mock.js'
 import {makePki} from '../oms/pki.js'
-import {canMakeHtpasswd, registrySkip, startRegistry, type RealRegistry} from './registry.js'
+import {registrySkip, startRegistry, type RealRegistry} from './registry.js'
 
 const T = 180_000
 const tmp = tempDir('modelseal-oci-real-')
@@ -61,7 +61,10 @@ describe('push → sign → verify → pull against a real registry', {skip: reg
     const j = parseJson(r)
     assert.match(j.digest, /^sha256:[a-f0-9]{64}$/)
     pinned = j.pinned
-    assert.deepEqual(j.layers.map((l: {title: string}) => l.title), ['README.md', 'config.json', 'empty.bin', 'model.safetensors', 'tokenizer/vocab.txt'])
+    assert.deepEqual(
+      j.layers.map((l: {title: string}) => l.title),
+      ['README.md', 'config.json', 'empty.bin', 'model.safetensors', 'tokenizer/vocab.txt'],
+    )
     const byTitle = Object.fromEntries(j.layers.map((l: {title: string; mediaType: string}) => [l.title, l.mediaType]))
     assert.equal(byTitle['model.safetensors'], 'application/vnd.cncf.model.weight.v1.raw')
     assert.equal(byTitle['README.md'], 'application/vnd.cncf.model.doc.v1.raw')
@@ -85,10 +88,15 @@ describe('push → sign → verify → pull against a real registry', {skip: reg
     assert.equal(j.oci.attachedVia, 'tag')
     assert.equal(j.oci.manifestDigest, pinned.split('@')[1])
     assert.equal(j.resources, 5)
-    const idx = await fetch(`http://${reg?.host}/v2/models/tiny/manifests/${j.oci.manifestDigest.replace(':', '-')}`, {headers: {accept: 'application/vnd.oci.image.index.v1+json'}})
+    const idx = await fetch(`http://${reg?.host}/v2/models/tiny/manifests/${j.oci.manifestDigest.replace(':', '-')}`, {
+      headers: {accept: 'application/vnd.oci.image.index.v1+json'},
+    })
     assert.equal(idx.status, 200)
     const index = (await idx.json()) as {manifests: {artifactType: string; digest: string}[]}
-    assert.deepEqual(index.manifests.map((d) => d.artifactType), ['application/vnd.dev.sigstore.bundle.v0.3+json'])
+    assert.deepEqual(
+      index.manifests.map((d) => d.artifactType),
+      ['application/vnd.dev.sigstore.bundle.v0.3+json'],
+    )
     assert.equal(index.manifests[0].digest, j.oci.signatureDigest)
     // The statement: OMS files/sha256, resource digests = layer digests = the files' SHA-256.
     const bundle = JSON.parse(readFileSync(at('tiny.sig'), 'utf8'))
@@ -153,20 +161,26 @@ describe('push → sign → verify → pull against a real registry', {skip: reg
     const p = await cli(['pull', ref('models/tiny'), '-o', at('never'), '--verify', 'key', '--public-key', at('k.pub'), '--signature', at('tiny.sig'), ...P])
     assert.equal(p.code, 1, p.stderr)
     assert.equal(existsSync(at('never')), false)
-    assert.deepEqual(readdirSync(tmp.dir).filter((n) => n.includes('modelseal-pull')), [])
+    assert.deepEqual(
+      readdirSync(tmp.dir).filter((n) => n.includes('modelseal-pull')),
+      [],
+    )
     // Pinned by digest, the original still verifies and pulls.
     const byDigest = await cli(['pull', pinned, '-o', at('pinned'), '--verify', 'key', '--public-key', at('k.pub'), ...P])
     assert.equal(byDigest.code, 0, byDigest.stderr)
   })
 
-  test('--include-config (the Go port\'s rule): config blob signed as config.json; a layer titled config.json conflicts', async () => {
+  test("--include-config (the Go port's rule): config blob signed as config.json; a layer titled config.json conflicts", async () => {
     mkdirSync(at('m2'))
     writeFileSync(at('m2', 'w.onnx'), Buffer.alloc(300, 3))
     assert.equal((await cli(['push', at('m2'), ref('models/m2'), ...P])).code, 0)
     const s = await cli(['sign', 'key', ref('models/m2'), '--private-key', at('k.pem'), '--include-config', '--signature', at('m2.sig'), ...P, '--json'])
     assert.equal(s.code, 0, s.stderr)
     const st = JSON.parse(Buffer.from(JSON.parse(readFileSync(at('m2.sig'), 'utf8')).dsseEnvelope.payload, 'base64').toString())
-    assert.deepEqual(st.predicate.resources.map((r: {name: string}) => r.name), ['config.json', 'w.onnx'])
+    assert.deepEqual(
+      st.predicate.resources.map((r: {name: string}) => r.name),
+      ['config.json', 'w.onnx'],
+    )
     const v = parseJson(await cli(['verify', 'key', ref('models/m2'), '--public-key', at('k.pub'), ...P, '--json']))
     assert.equal(v.verified, true)
     assert.equal(v.coversConfig, true)
@@ -186,7 +200,21 @@ describe('push → sign → verify → pull against a real registry', {skip: reg
     mkdirSync(at('m3'))
     writeFileSync(at('m3', 'model.gguf'), Buffer.alloc(5000, 9))
     assert.equal((await cli(['push', at('m3'), ref('models/keyless'), ...P])).code, 0)
-    const s = await cli(['sign', 'sigstore', ref('models/keyless'), '--fulcio-url', mock.fulcioUrl, '--rekor-url', mock.rekorUrl, '--tsa-url', mock.tsaUrl, '--identity-token', mock.mintToken(), ...P, '--json'])
+    const s = await cli([
+      'sign',
+      'sigstore',
+      ref('models/keyless'),
+      '--fulcio-url',
+      mock.fulcioUrl,
+      '--rekor-url',
+      mock.rekorUrl,
+      '--tsa-url',
+      mock.tsaUrl,
+      '--identity-token',
+      mock.mintToken(),
+      ...P,
+      '--json',
+    ])
     assert.equal(s.code, 0, s.stderr)
     const sj = parseJson(s)
     assert.deepEqual(sj.sigstore.identity, [MOCK_IDENTITY])
@@ -195,7 +223,18 @@ describe('push → sign → verify → pull against a real registry', {skip: reg
     const v = await cli(['verify', 'sigstore', ref('models/keyless'), ...who, ...P, '--json'])
     assert.equal(v.code, 0, v.stderr)
     assert.deepEqual(parseJson(v).signer.subjectAlternativeNames, [MOCK_IDENTITY])
-    const wrong = await cli(['verify', 'sigstore', ref('models/keyless'), '--trusted-root', root, '--identity', 'mallory@example.com', '--identity-provider', MOCK_ISSUER, ...P])
+    const wrong = await cli([
+      'verify',
+      'sigstore',
+      ref('models/keyless'),
+      '--trusted-root',
+      root,
+      '--identity',
+      'mallory@example.com',
+      '--identity-provider',
+      MOCK_ISSUER,
+      ...P,
+    ])
     assert.equal(wrong.code, 1, wrong.stderr)
     const p = await cli(['pull', ref('models/keyless'), '-o', at('m3-pulled'), '--verify', 'sigstore', ...who, ...P])
     assert.equal(p.code, 0, p.stderr)
@@ -209,7 +248,18 @@ describe('push → sign → verify → pull against a real registry', {skip: reg
     mkdirSync(at('m4'))
     writeFileSync(at('m4', 'model.pt'), Buffer.alloc(2048, 4))
     assert.equal((await cli(['push', at('m4'), ref('models/cert'), ...P])).code, 0)
-    const s = await cli(['sign', 'certificate', ref('models/cert'), '--private-key', pki.leafKey, '--signing-certificate', pki.leafCert, '--certificate-chain', pki.intCert, ...P])
+    const s = await cli([
+      'sign',
+      'certificate',
+      ref('models/cert'),
+      '--private-key',
+      pki.leafKey,
+      '--signing-certificate',
+      pki.leafCert,
+      '--certificate-chain',
+      pki.intCert,
+      ...P,
+    ])
     assert.equal(s.code, 0, s.stderr)
     const v = await cli(['verify', 'certificate', ref('models/cert'), '--certificate-chain', pki.rootCert, ...P, '--json'])
     assert.equal(v.code, 0, v.stderr)
@@ -229,7 +279,7 @@ describe('push → sign → verify → pull against a real registry', {skip: reg
   })
 })
 
-describe('registry credentials (htpasswd basic auth on the real registry)', {skip: registrySkip || (!canMakeHtpasswd() && 'no bcrypt for htpasswd')}, () => {
+describe('registry credentials (htpasswd basic auth on the real registry)', {skip: registrySkip}, () => {
   let authReg: RealRegistry
   before(async () => {
     authReg = await startRegistry({user: 'alice', password: 's3cret'})
@@ -251,7 +301,10 @@ describe('registry credentials (htpasswd basic auth on the real registry)', {ski
     assert.equal(viaEnv.code, 0, viaEnv.stderr)
     const viaFlags = await cli(['sign', 'key', aref(), '--private-key', at('k.pem'), '--registry-username', 'alice', '--registry-password', 's3cret', ...P])
     assert.equal(viaFlags.code, 0, viaFlags.stderr)
-    const wrong = await cli(['verify', 'key', aref(), '--public-key', at('k.pub'), ...P], {MODELSEAL_REGISTRY_USERNAME: 'alice', MODELSEAL_REGISTRY_PASSWORD: 'nope'})
+    const wrong = await cli(['verify', 'key', aref(), '--public-key', at('k.pub'), ...P], {
+      MODELSEAL_REGISTRY_USERNAME: 'alice',
+      MODELSEAL_REGISTRY_PASSWORD: 'nope',
+    })
     assert.equal(wrong.code, 3, wrong.stderr)
     // ~/.docker/config.json with an inline auth entry
     mkdirSync(at('docker-inline'))
@@ -261,7 +314,10 @@ describe('registry credentials (htpasswd basic auth on the real registry)', {ski
     // A credential helper (docker-credential-<name> get, server on stdin, JSON out)
     mkdirSync(at('bin'))
     const helper = at('bin', 'docker-credential-modelseal-test')
-    writeFileSync(helper, `#!/bin/sh\nread server\n[ "$1" = get ] || exit 1\n[ "$server" = "${authReg.host}" ] || { echo "credentials not found in native keychain"; exit 1; }\necho '{"ServerURL":"'"$server"'","Username":"alice","Secret":"s3cret"}'\n`)
+    writeFileSync(
+      helper,
+      `#!/bin/sh\nread server\n[ "$1" = get ] || exit 1\n[ "$server" = "${authReg.host}" ] || { echo "credentials not found in native keychain"; exit 1; }\necho '{"ServerURL":"'"$server"'","Username":"alice","Secret":"s3cret"}'\n`,
+    )
     chmodSync(helper, 0o755)
     mkdirSync(at('docker-helper'))
     writeFileSync(at('docker-helper', 'config.json'), JSON.stringify({credHelpers: {[authReg.host]: 'modelseal-test'}}))

@@ -4,11 +4,14 @@
  * auth, and stopped afterwards. Absent binary: the tests skip saying so, except in CI (CI set,
  * or MODELSEAL_REQUIRE_REGISTRY=1 as .ci/run sets it after installing the package): they fail.
  */
-import {spawn, spawnSync, type ChildProcess} from 'node:child_process'
+import {spawn, type ChildProcess} from 'node:child_process'
+import {randomBytes} from 'node:crypto'
 import {existsSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import net from 'node:net'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
+
+import {bcrypt} from 'hash-wasm'
 
 export const REGISTRY_BIN = process.env.MODELSEAL_REGISTRY_BIN ?? '/usr/bin/docker-registry'
 export const hasRegistry = existsSync(REGISTRY_BIN)
@@ -38,20 +41,10 @@ export function freePort(): Promise<number> {
   })
 }
 
-/** bcrypt htpasswd line via Debian's Python (distribution accepts only bcrypt). */
-function htpasswdLine(user: string, password: string): string {
-  const r = spawnSync('/usr/bin/python3', ['-W', 'ignore', '-c', 'import crypt,sys; print(crypt.crypt(sys.argv[2], crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=16)))', user, password], {encoding: 'utf8'})
-  if (r.status !== 0 || !r.stdout.startsWith('$2')) throw new Error(`cannot make a bcrypt hash: ${r.stderr}`)
-  return `${user}:${r.stdout.trim()}\n`
-}
-
-export function canMakeHtpasswd(): boolean {
-  try {
-    htpasswdLine('u', 'p')
-    return true
-  } catch {
-    return false
-  }
+/** An htpasswd line (distribution accepts only bcrypt), hashed with hash-wasm's bcrypt. */
+async function htpasswdLine(user: string, password: string): Promise<string> {
+  const hash = await bcrypt({password, salt: randomBytes(16), costFactor: 4, outputType: 'encoded'})
+  return `${user}:${hash}\n`
 }
 
 export async function startRegistry(opts: {user?: string; password?: string} = {}): Promise<RealRegistry> {
@@ -60,10 +53,8 @@ export async function startRegistry(opts: {user?: string; password?: string} = {
   let lastErr: unknown
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort()
-    const auth = opts.user
-      ? `auth:\n  htpasswd:\n    realm: modelseal-test\n    path: ${path.join(dir, 'htpasswd')}\n`
-      : ''
-    if (opts.user) writeFileSync(path.join(dir, 'htpasswd'), htpasswdLine(opts.user, opts.password ?? ''))
+    const auth = opts.user ? `auth:\n  htpasswd:\n    realm: modelseal-test\n    path: ${path.join(dir, 'htpasswd')}\n` : ''
+    if (opts.user) writeFileSync(path.join(dir, 'htpasswd'), await htpasswdLine(opts.user, opts.password ?? ''))
     const config = `version: 0.1
 log:
   level: error

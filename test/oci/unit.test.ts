@@ -19,7 +19,13 @@ const D = (c: string) => `sha256:${c.repeat(64)}`
 
 describe('oci:// references (distribution grammar)', () => {
   test('accepted forms', () => {
-    assert.deepEqual(parseOciReference('oci://127.0.0.1:5000/models/bert:v1'), {registry: '127.0.0.1:5000', apiHost: '127.0.0.1:5000', repository: 'models/bert', tag: 'v1', digest: undefined})
+    assert.deepEqual(parseOciReference('oci://127.0.0.1:5000/models/bert:v1'), {
+      registry: '127.0.0.1:5000',
+      apiHost: '127.0.0.1:5000',
+      repository: 'models/bert',
+      tag: 'v1',
+      digest: undefined,
+    })
     const pinned = parseOciReference(`oci://ghcr.io/acme/m@${D('a')}`)
     assert.equal(pinned.digest, D('a'))
     assert.equal(pinned.tag, undefined)
@@ -30,8 +36,23 @@ describe('oci:// references (distribution grammar)', () => {
     assert.equal(parseOciReference('oci://docker.io/ubuntu:22.04').apiHost, 'registry-1.docker.io')
     assert.equal(parseOciReference('oci://[::1]:5000/m:v').registry, '[::1]:5000')
   })
-  for (const bad of ['oci://Registry/Upper/CASE:v', 'oci://host', 'oci:///repo', 'http://host/repo', 'oci://host/repo:bad tag', 'oci://host/repo@sha256:abc', 'oci://host/repo@md5:' + 'a'.repeat(32), `oci://host/${'a'.repeat(300)}`, 'oci://host/a//b', 'oci://host/-a']) {
-    test(`refused: ${bad.slice(0, 60)}`, () => assert.throws(() => parseOciReference(bad), (e: {code?: string; exitCode?: number}) => e.code === 'E_OCI_REFERENCE' && e.exitCode === 2))
+  for (const bad of [
+    'oci://Registry/Upper/CASE:v',
+    'oci://host',
+    'oci:///repo',
+    'http://host/repo',
+    'oci://host/repo:bad tag',
+    'oci://host/repo@sha256:abc',
+    'oci://host/repo@md5:' + 'a'.repeat(32),
+    `oci://host/${'a'.repeat(300)}`,
+    'oci://host/a//b',
+    'oci://host/-a',
+  ]) {
+    test(`refused: ${bad.slice(0, 60)}`, () =>
+      assert.throws(
+        () => parseOciReference(bad),
+        (e: {code?: string; exitCode?: number}) => e.code === 'E_OCI_REFERENCE' && e.exitCode === 2,
+      ))
   }
 })
 
@@ -45,16 +66,23 @@ describe('WWW-Authenticate challenges', () => {
 })
 
 /** The Go port's own test manifest (pkg/oci/manifest_test.go): config + three titled layers. */
-function goManifest(layers: {digest: string; title?: string}[] = [
-  {digest: D('1'), title: 'model.safetensors'},
-  {digest: D('2'), title: 'merges.txt'},
-  {digest: D('3'), title: 'tokenizer.json'},
-]): ImageManifest {
+function goManifest(
+  layers: {digest: string; title?: string}[] = [
+    {digest: D('1'), title: 'model.safetensors'},
+    {digest: D('2'), title: 'merges.txt'},
+    {digest: D('3'), title: 'tokenizer.json'},
+  ],
+): ImageManifest {
   return {
     kind: 'manifest',
     mediaType: 'application/vnd.oci.image.manifest.v1+json',
     config: {mediaType: 'application/vnd.oci.image.config.v1+json', digest: 'sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a', size: 2},
-    layers: layers.map((l) => ({mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: l.digest, size: 1, ...(l.title ? {annotations: {'org.opencontainers.image.title': l.title}} : {})})),
+    layers: layers.map((l) => ({
+      mediaType: 'application/vnd.oci.image.layer.v1.tar',
+      digest: l.digest,
+      size: 1,
+      ...(l.title ? {annotations: {'org.opencontainers.image.title': l.title}} : {}),
+    })),
   }
 }
 
@@ -62,34 +90,66 @@ describe("manifest → OMS statement, by the model_signing Go port's rules", () 
   for (const [ignore, want] of [
     [[], ['config.json', 'merges.txt', 'model.safetensors', 'tokenizer.json']],
     [['merges.txt'], ['config.json', 'model.safetensors', 'tokenizer.json']],
-    [['merges.txt', 'tokenizer.json'], ['config.json', 'model.safetensors']],
+    [
+      ['merges.txt', 'tokenizer.json'],
+      ['config.json', 'model.safetensors'],
+    ],
     [['config.json'], ['merges.txt', 'model.safetensors', 'tokenizer.json']],
   ] as const) {
     test(`include config, ignore [${ignore.join(', ')}]`, () => {
       const m = manifestToOms(goManifest(), {includeConfig: true, ignorePaths: [...ignore], modelName: 'test'})
-      assert.deepEqual(m.resources.map((r) => r.name), want)
+      assert.deepEqual(
+        m.resources.map((r) => r.name),
+        want,
+      )
       assert.deepEqual(m.serialization, {method: 'files', hashType: 'sha256', allowSymlinks: false, ignorePaths: []})
       const raw = Buffer.concat(m.resources.map((r) => Buffer.from(r.digest, 'hex')))
       assert.equal(m.rootDigest, createHash('sha256').update(raw).digest('hex'))
     })
   }
   test('ignoring everything is an error, as in the Go port', () => {
-    assert.throws(() => manifestToOms(goManifest(), {includeConfig: true, ignorePaths: ['config.json', 'model.safetensors', 'merges.txt', 'tokenizer.json'], modelName: 't'}), /no layers/)
+    assert.throws(
+      () =>
+        manifestToOms(goManifest(), {includeConfig: true, ignorePaths: ['config.json', 'model.safetensors', 'merges.txt', 'tokenizer.json'], modelName: 't'}),
+      /no layers/,
+    )
   })
   test('untitled layers are layer_NNN.tar.gz by index; a directory ignore path covers its files', () => {
     const m = manifestToOms(goManifest([{digest: D('a')}, {digest: D('b'), title: 'sub/x.bin'}, {digest: D('c')}]), {modelName: 't'})
-    assert.deepEqual(m.resources.map((r) => r.name), ['layer_000.tar.gz', 'layer_002.tar.gz', 'sub/x.bin'])
+    assert.deepEqual(
+      m.resources.map((r) => r.name),
+      ['layer_000.tar.gz', 'layer_002.tar.gz', 'sub/x.bin'],
+    )
     const n = manifestToOms(goManifest([{digest: D('a')}, {digest: D('b'), title: 'sub/x.bin'}]), {modelName: 't', ignorePaths: ['sub']})
-    assert.deepEqual(n.resources.map((r) => r.name), ['layer_000.tar.gz'])
+    assert.deepEqual(
+      n.resources.map((r) => r.name),
+      ['layer_000.tar.gz'],
+    )
   })
   test('without the config option, the layers alone (what `push` + `sign` produce by default)', () => {
-    assert.deepEqual(manifestToOms(goManifest(), {modelName: 't'}).resources.map((r) => r.name), ['merges.txt', 'model.safetensors', 'tokenizer.json'])
+    assert.deepEqual(
+      manifestToOms(goManifest(), {modelName: 't'}).resources.map((r) => r.name),
+      ['merges.txt', 'model.safetensors', 'tokenizer.json'],
+    )
   })
   test('titles that could leave the directory or shadow a file are refused', () => {
     for (const t of ['../x', '/abs', 'a\\b', 'a\0b', 'a/./b', '.', 'a/']) {
-      assert.throws(() => modelFiles(goManifest([{digest: D('a'), title: t}])), (e: {code?: string}) => e.code === 'E_OCI_UNSAFE_TITLE', t)
+      assert.throws(
+        () => modelFiles(goManifest([{digest: D('a'), title: t}])),
+        (e: {code?: string}) => e.code === 'E_OCI_UNSAFE_TITLE',
+        t,
+      )
     }
-    assert.throws(() => modelFiles(goManifest([{digest: D('a'), title: 'x'}, {digest: D('b'), title: 'x'}])), /more than once/)
+    assert.throws(
+      () =>
+        modelFiles(
+          goManifest([
+            {digest: D('a'), title: 'x'},
+            {digest: D('b'), title: 'x'},
+          ]),
+        ),
+      /more than once/,
+    )
   })
 })
 
@@ -106,7 +166,12 @@ describe('manifest parsing', () => {
       {...base, mediaType: 'application/vnd.oci.image.index.v1+json'},
       [],
     ]
-    for (const c of cases) assert.throws(() => parseManifestOrIndex(Buffer.from(JSON.stringify(c)), null, 'm'), (e: {exitCode?: number}) => e.exitCode === 3, JSON.stringify(c))
+    for (const c of cases)
+      assert.throws(
+        () => parseManifestOrIndex(Buffer.from(JSON.stringify(c)), null, 'm'),
+        (e: {exitCode?: number}) => e.exitCode === 3,
+        JSON.stringify(c),
+      )
     assert.throws(() => parseManifestOrIndex(Buffer.from(JSON.stringify(base)), 'application/vnd.oci.image.index.v1+json', 'm'), /served as/)
   })
   test('referrers tag schema', () => {
@@ -129,14 +194,17 @@ describe('Docker config credentials', () => {
   test('inline auth, docker.io legacy key, identity tokens, explicit flags first, bad entries refused', async () => {
     const dir = path.join(tmp.dir, 'docker')
     mkdirSync(dir)
-    writeFileSync(path.join(dir, 'config.json'), JSON.stringify({
-      auths: {
-        'https://index.docker.io/v1/': {auth: Buffer.from('hub:pw').toString('base64')},
-        'reg.example:5000': {auth: Buffer.from('u:p:with:colons').toString('base64')},
-        'tok.example': {identitytoken: 'refresh-me'},
-        'bad.example': {auth: Buffer.from('nocolon').toString('base64')},
-      },
-    }))
+    writeFileSync(
+      path.join(dir, 'config.json'),
+      JSON.stringify({
+        auths: {
+          'https://index.docker.io/v1/': {auth: Buffer.from('hub:pw').toString('base64')},
+          'reg.example:5000': {auth: Buffer.from('u:p:with:colons').toString('base64')},
+          'tok.example': {identitytoken: 'refresh-me'},
+          'bad.example': {auth: Buffer.from('nocolon').toString('base64')},
+        },
+      }),
+    )
     const env = {DOCKER_CONFIG: dir}
     assert.deepEqual(await resolveCredentials('docker.io', {env}), {username: 'hub', password: 'pw', source: path.join(dir, 'config.json')})
     assert.equal((await resolveCredentials('reg.example:5000', {env}))?.password, 'p:with:colons')
