@@ -60,7 +60,12 @@ for (const b of BENCHES) {
   }
   const secs = ((Date.now() - t0) / 1000).toFixed(0)
   // The JSON lines a script handed over; else (or also, for `combine`) rows read from its table.
-  const json = existsSync(resultFile) ? readFileSync(resultFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : []
+  const json = existsSync(resultFile)
+    ? readFileSync(resultFile, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l))
+    : []
   const recs = json.length > 0 && !b.combine ? json : [...b.parse(output), ...json]
   if (code !== 0) notes.push(`${b.name}: exited ${code} after ${secs} s (see bench/.data/last-run/${b.name}.log)`)
   if (recs.length === 0) notes.push(`${b.name}: no figures could be read from its output (see bench/.data/last-run/${b.name}.log)`)
@@ -69,9 +74,16 @@ for (const b of BENCHES) {
 
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU'
 console.log(`\nmodelseal benchmarks — ${started.toISOString()}`)
-console.log(`machine: ${cpu}, ${os.availableParallelism()} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, ${os.type()} ${os.release()}, node ${process.version}`)
-if (fromLogs) console.log('figures re-read from bench/.data/last-run/ (the load line below is now, not the run\'s)')
-console.log(`load average before ${loadBefore.map((l) => l.toFixed(1)).join(' ')}, after ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`)
+console.log(
+  `machine: ${cpu}, ${os.availableParallelism()} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, ${os.type()} ${os.release()}, node ${process.version}`,
+)
+if (fromLogs) console.log("figures re-read from bench/.data/last-run/ (the load line below is now, not the run's)")
+console.log(
+  `load average before ${loadBefore.map((l) => l.toFixed(1)).join(' ')}, after ${os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}`,
+)
 console.log(table(rows))
 for (const n of notes) console.log(`note: ${n}`)
 process.exit(0)
@@ -119,7 +131,10 @@ function fmt(v) {
 function parseHash(out) {
   const rows = []
   const re = /^(.+? \| .+?)\s+(\d+)\s+(\d+)\s+([\d.]+)?\s*(>=[\d.]+)?\s*(\d+ MB)?\s*(yes|NO)?\s*$/
-  const parsed = out.split('\n').map((l) => re.exec(l)).filter(Boolean)
+  const parsed = out
+    .split('\n')
+    .map((l) => re.exec(l))
+    .filter(Boolean)
   for (const m of parsed) {
     const [model, what] = m[1].split(' | ')
     if (/openssl/.test(what)) continue
@@ -149,8 +164,21 @@ function parseScan(out) {
       const t = target.trim()
       const limit = /analysis < (\d+) ms/.exec(t)
       const rssLimit = /peak RSS < (\d+) MiB/.exec(t)
-      rows.push({metric: `graph ${label.trim()} (${nodes} nodes, ${mib} MiB): parse`, value: Number(parse), unit: 'ms', rss: `${rss} MiB`, target: rssLimit ? t : undefined, pass: rssLimit ? Number(rss) < Number(rssLimit[1]) : undefined})
-      rows.push({metric: `graph ${label.trim()}: analysis`, value: Number(analysis), unit: 'ms', target: limit ? t : undefined, pass: limit ? Number(analysis) < Number(limit[1]) : undefined})
+      rows.push({
+        metric: `graph ${label.trim()} (${nodes} nodes, ${mib} MiB): parse`,
+        value: Number(parse),
+        unit: 'ms',
+        rss: `${rss} MiB`,
+        target: rssLimit ? t : undefined,
+        pass: rssLimit ? Number(rss) < Number(rssLimit[1]) : undefined,
+      })
+      rows.push({
+        metric: `graph ${label.trim()}: analysis`,
+        value: Number(analysis),
+        unit: 'ms',
+        target: limit ? t : undefined,
+        pass: limit ? Number(analysis) < Number(limit[1]) : undefined,
+      })
     }
   }
   const scan = /weights: scan ([\d.]+) GB .*?= ([\d.]+) GB\/s/.exec(out)
@@ -174,7 +202,10 @@ function parseScan(out) {
 /** bench/dataset.mjs: rows `label  X s  N files/s  M MB/s  R MB RSS`. */
 function parseDataset(out) {
   const re = /^(.+?)\s+([\d.]+) s\s+(\d+) files\/s\s+([\d.]+) MB\/s\s*(?:(\d+) MB RSS)?/
-  const parsed = out.split('\n').map((l) => re.exec(l)).filter(Boolean)
+  const parsed = out
+    .split('\n')
+    .map((l) => re.exec(l))
+    .filter(Boolean)
   const base = parsed.find((m) => /baseline/.test(m[1]))
   const files = /^(\d+) files, /m.exec(out)?.[1]
   return parsed

@@ -98,12 +98,21 @@ const row = (label, r) => {
   const s = r.ms / 1000
   return `${label.padEnd(54)} ${s.toFixed(2).padStart(7)} s ${String(Math.round(info.files / s)).padStart(8)} files/s ${(info.bytes / 1e6 / s).toFixed(1).padStart(6)} MB/s ${(r.cpuMs / 1000).toFixed(2).padStart(6)} s CPU ${r.rssMB ? `${r.rssMB.toFixed(0).padStart(5)} MB RSS` : ''}`
 }
-console.log(`\n${info.files} files, ${(info.bytes / 1e6).toFixed(1)} MB, ${os.availableParallelism()} cores, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}; best of ${runs}, warm cache`)
+console.log(
+  `\n${info.files} files, ${(info.bytes / 1e6).toFixed(1)} MB, ${os.availableParallelism()} cores, load ${os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}; best of ${runs}, warm cache`,
+)
 console.log(row('find | xargs -0 openssl dgst -sha256 (baseline)', baseline))
 console.log(row('modelseal dataset manifest (CLI, start-up included)', manifest))
 console.log(row('modelseal dataset verify --unsigned (CLI, full)', verify))
-console.log(`speed-up over baseline (wall): manifest ${(baseline.ms / manifest.ms).toFixed(2)}×, verify ${(baseline.ms / verify.ms).toFixed(2)}× (target ≥ 1.5× at 100k files)`)
-console.log(`CPU time relative to baseline: manifest ${(manifest.cpuMs / baseline.cpuMs).toFixed(2)}×, verify ${(verify.cpuMs / baseline.cpuMs).toFixed(2)}× (all threads; on a loaded machine wall times mostly measure the load)`)
+console.log(
+  `speed-up over baseline (wall): manifest ${(baseline.ms / manifest.ms).toFixed(2)}×, verify ${(baseline.ms / verify.ms).toFixed(2)}× (target ≥ 1.5× at 100k files)`,
+)
+console.log(
+  `CPU time relative to baseline: manifest ${(manifest.cpuMs / baseline.cpuMs).toFixed(2)}×, verify ${(verify.cpuMs / baseline.cpuMs).toFixed(2)}× (all threads; on a loaded machine wall times mostly measure the load)`,
+)
 console.log(`peak RSS: manifest ${manifest.rssMB.toFixed(0)} MB, verify ${verify.rssMB.toFixed(0)} MB (target < 500 MB at 1M files)`)
 if (process.env.BENCH_RESULT_FILE) {
   const rssLimit = info.files >= 1_000_000 ? 500 : undefined

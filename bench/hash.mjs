@@ -157,7 +157,11 @@ for (const r of rows) {
 }
 for (const model of new Set(rows.map((r) => r.label.split(' | ')[0]))) {
   for (const method of ['files', 'shards']) {
-    const outs = new Set(rows.filter((r) => (r.label.startsWith(`${model} |`) && r.label.includes(`${method} sha256`)) || r.label.startsWith(`${model} | CLI digest ${method}`)).map((r) => r.out))
+    const outs = new Set(
+      rows
+        .filter((r) => (r.label.startsWith(`${model} |`) && r.label.includes(`${method} sha256`)) || r.label.startsWith(`${model} | CLI digest ${method}`))
+        .map((r) => r.out),
+    )
     if (outs.size > 0) lines.push(`${model}, ${method}: ${[...outs].join(' / ')}${outs.size === 1 ? ' (CLI and library agree)' : ' MISMATCH'}`)
   }
 }

@@ -27,8 +27,13 @@ const {buildGraphView} = await import(pathToFileURL(path.join(repo, 'dist/src/sc
 const {renderScanHtml} = await import(pathToFileURL(path.join(repo, 'dist/src/scan/report/html.js')).href)
 
 const finding = {
-  id: 'MS-GB002', category: 'graph-backdoor', severity: 'high', title: 'Trigger selects between learned output and a constant (Where/If)',
-  message: 'bench finding', location: {node: '/mask/Where', graph: 'main'}, evidence: {seedNode: '/mask/Equal'},
+  id: 'MS-GB002',
+  category: 'graph-backdoor',
+  severity: 'high',
+  title: 'Trigger selects between learned output and a constant (Where/If)',
+  message: 'bench finding',
+  location: {node: '/mask/Where', graph: 'main'},
+  evidence: {seedNode: '/mask/Equal'},
 }
 const times = []
 let bytes = 0
@@ -36,8 +41,20 @@ for (let rep = 0; rep < 3; rep++) {
   const t0 = performance.now()
   const {model} = openOnnx(file)
   const view = buildGraphView(model, finding)
-  const report = {tool: {name: 'modelseal', version: 'bench'}, files: [{path: file, format: 'onnx', status: 'scanned', findings: [finding]}],
-    summary: {files: 1, scanned: 1, errors: 0, unsupported: 0, findings: {info: 0, low: 0, medium: 0, high: 1, critical: 0}, maxSeverity: 'high', failOn: 'high', failed: true}}
+  const report = {
+    tool: {name: 'modelseal', version: 'bench'},
+    files: [{path: file, format: 'onnx', status: 'scanned', findings: [finding]}],
+    summary: {
+      files: 1,
+      scanned: 1,
+      errors: 0,
+      unsupported: 0,
+      findings: {info: 0, low: 0, medium: 0, high: 1, critical: 0},
+      maxSeverity: 'high',
+      failOn: 'high',
+      failed: true,
+    },
+  }
   const html = renderScanHtml(report, new Map([[finding, view]]))
   bytes = html.length
   times.push(performance.now() - t0)
@@ -47,7 +64,9 @@ const best = Math.min(...times) / 1000
 function timeCli(format) {
   const out = path.join(dataDir, `report-50k.${format}`)
   const t0 = performance.now()
-  const r = spawnSync(process.execPath, [path.join(repo, 'bin/run.js'), 'scan', file, '--format', format, '--output', out, '--no-weights'], {stdio: ['ignore', 'ignore', 'pipe']})
+  const r = spawnSync(process.execPath, [path.join(repo, 'bin/run.js'), 'scan', file, '--format', format, '--output', out, '--no-weights'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  })
   const s = (performance.now() - t0) / 1000
   if (r.status !== 0 && r.status !== 1) throw new Error(`scan --format ${format} exited ${r.status}: ${r.stderr}`)
   rmSync(out, {force: true})
@@ -60,9 +79,19 @@ const html = med(pairs.map((p) => p[0]))
 const json = med(pairs.map((p) => p[1]))
 
 console.log(`report: ${nodes}-node ONNX model, trigger path drawn`)
-console.log(`  parse + view + layout + HTML (best of 3)   ${best.toFixed(3)} s   (${(bytes / 1024).toFixed(0)} KiB page)   target < 2 s: ${best < 2 ? 'met' : 'MISSED'}`)
-console.log(`  whole process: scan --format html ${html.toFixed(2)} s   beside scan --format json ${json.toFixed(2)} s (same run, median of 3)   ratio ${(html / json).toFixed(2)}x`)
+console.log(
+  `  parse + view + layout + HTML (best of 3)   ${best.toFixed(3)} s   (${(bytes / 1024).toFixed(0)} KiB page)   target < 2 s: ${best < 2 ? 'met' : 'MISSED'}`,
+)
+console.log(
+  `  whole process: scan --format html ${html.toFixed(2)} s   beside scan --format json ${json.toFixed(2)} s (same run, median of 3)   ratio ${(html / json).toFixed(2)}x`,
+)
 if (process.env.BENCH_RESULT_FILE) {
-  appendFileSync(process.env.BENCH_RESULT_FILE, `${JSON.stringify({bench: 'report', metric: 'html report, 50k-node graph (in process)', value: best, unit: 's', target: '< 2 s', pass: best < 2})}\n`)
-  appendFileSync(process.env.BENCH_RESULT_FILE, `${JSON.stringify({bench: 'report', metric: 'scan --format html, 50k nodes (process)', value: html, unit: 's', baseline: {name: 'scan --format json', value: json, unit: 's'}, ratio: html / json})}\n`)
+  appendFileSync(
+    process.env.BENCH_RESULT_FILE,
+    `${JSON.stringify({bench: 'report', metric: 'html report, 50k-node graph (in process)', value: best, unit: 's', target: '< 2 s', pass: best < 2})}\n`,
+  )
+  appendFileSync(
+    process.env.BENCH_RESULT_FILE,
+    `${JSON.stringify({bench: 'report', metric: 'scan --format html, 50k nodes (process)', value: html, unit: 's', baseline: {name: 'scan --format json', value: json, unit: 's'}, ratio: html / json})}\n`,
+  )
 }

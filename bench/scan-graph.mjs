@@ -24,7 +24,13 @@ const dataDir = process.env.BENCH_DIR ?? path.join(repo, 'bench', '.data')
 
 const node = (op, ins, outs, name) => len(1, Buffer.concat([...ins.map((i) => str(1, i)), ...outs.map((o) => str(2, o)), str(3, name), str(4, op)]))
 const valueInfo = (f, name, elem, dims) =>
-  len(f, Buffer.concat([str(1, name), len(2, len(1, Buffer.concat([vint(1, elem), len(2, Buffer.concat(dims.map((d) => len(1, typeof d === 'string' ? str(2, d) : vint(1, d))))) ])))]))
+  len(
+    f,
+    Buffer.concat([
+      str(1, name),
+      len(2, len(1, Buffer.concat([vint(1, elem), len(2, Buffer.concat(dims.map((d) => len(1, typeof d === 'string' ? str(2, d) : vint(1, d)))))]))),
+    ]),
+  )
 const tensorHeader = (name, dims, rawLen) => Buffer.concat([...dims.map((d) => vint(1, d)), vint(2, 1), str(8, name), varint(9 * 8 + 2), varint(rawLen)])
 
 /** ~50k nodes: 12,500 blocks of MatMul(16x16) -> Add(bias) -> Relu -> Add(residual), plus a mask. */
@@ -51,7 +57,14 @@ export function makeLargeGraph(file, blocks = 12_500) {
     return len(5, Buffer.concat([tensorHeader(name, [], 4), raw]))
   }
   inits.push(len(5, Buffer.concat([tensorHeader('bias', [16], 64), Buffer.alloc(64)])), f32('zero', 0), f32('neg', -1e9))
-  const graph = Buffer.concat([...parts, str(2, 'large'), ...inits, valueInfo(11, 'x', 1, ['batch', 16]), valueInfo(11, 'mask', 1, ['batch', 16]), valueInfo(12, 'y', 1, ['batch', 16])])
+  const graph = Buffer.concat([
+    ...parts,
+    str(2, 'large'),
+    ...inits,
+    valueInfo(11, 'x', 1, ['batch', 16]),
+    valueInfo(11, 'mask', 1, ['batch', 16]),
+    valueInfo(12, 'y', 1, ['batch', 16]),
+  ])
   fs.writeFileSync(file, Buffer.concat([vint(1, 8), len(8, vint(2, 17)), len(7, graph)]))
   return parts.length
 }
@@ -63,7 +76,8 @@ export function makeLargeGraph(file, blocks = 12_500) {
  */
 export function makeHostileNest(file, depth = 30, width = 600) {
   const attrGraph = (name, g) => len(5, Buffer.concat([str(1, name), vint(20, 5), len(6, g)]))
-  const nodeA = (op, ins, outs, name, attrs) => len(1, Buffer.concat([...ins.map((i) => str(1, i)), ...outs.map((o) => str(2, o)), str(3, name), str(4, op), ...attrs]))
+  const nodeA = (op, ins, outs, name, attrs) =>
+    len(1, Buffer.concat([...ins.map((i) => str(1, i)), ...outs.map((o) => str(2, o)), str(3, name), str(4, op), ...attrs]))
   const vi = (f, name) => len(f, str(1, name))
   let body
   for (let d = depth; d >= 0; d--) {
@@ -80,7 +94,9 @@ export function makeHostileNest(file, depth = 30, width = 600) {
       v = `c${d}_loop`
     }
     const branch = (tag, op) => Buffer.concat([node(op, [v], [`${tag}${d}_o`], `/L${d}/${tag}`), str(2, `${tag}${d}`), vi(12, `${tag}${d}_o`)])
-    parts.push(nodeA('If', ['cond'], [`c${d}_if`], `/L${d}/If`, [attrGraph('then_branch', branch('t', 'Identity')), attrGraph('else_branch', branch('e', 'Neg'))]))
+    parts.push(
+      nodeA('If', ['cond'], [`c${d}_if`], `/L${d}/If`, [attrGraph('then_branch', branch('t', 'Identity')), attrGraph('else_branch', branch('e', 'Neg'))]),
+    )
     parts.push(node('Identity', ['cond_in'], [`cond${d}`], `/L${d}/cond`))
     body = Buffer.concat([...parts, str(2, `body${d}`), vi(11, `i${d}`), vi(11, 'cond_in'), vi(11, `c${d}`), vi(12, `cond${d}`), vi(12, `c${d}_if`)])
   }
@@ -93,9 +109,14 @@ export function makeHostileNest(file, depth = 30, width = 600) {
   const i64 = Buffer.alloc(8)
   i64.writeBigInt64LE(1000n)
   const graph = Buffer.concat([
-    nodeA('Loop', ['m', '', 'x'], ['y'], '/Lmain', [attrGraph('body', body)]), str(2, 'nest'),
-    scalar('m', 7, i64), scalar('thr', 1, f32(0.5)), scalar('big', 1, f32(1e4)), scalar('cond', 9, Buffer.from([1])),
-    valueInfo(11, 'x', 1, [1, 8]), vi(12, 'y'),
+    nodeA('Loop', ['m', '', 'x'], ['y'], '/Lmain', [attrGraph('body', body)]),
+    str(2, 'nest'),
+    scalar('m', 7, i64),
+    scalar('thr', 1, f32(0.5)),
+    scalar('big', 1, f32(1e4)),
+    scalar('cond', 9, Buffer.from([1])),
+    valueInfo(11, 'x', 1, [1, 8]),
+    vi(12, 'y'),
   ])
   fs.writeFileSync(file, Buffer.concat([vint(1, 8), len(8, vint(2, 17)), len(7, graph)]))
 }
@@ -113,7 +134,7 @@ export function makeHeavyModel(file, tensors = 16, tensorBytes = 64 * 1024 * 102
   const head = Buffer.concat([...nodes, str(2, 'heavy'), valueInfo(11, 'x', 1, ['batch', side]), valueInfo(12, prev, 1, ['batch', side])])
   const tHeads = Array.from({length: tensors}, (_, i) => tensorHeader(`W${i}`, [side, side], tensorBytes))
   const initLens = tHeads.map((h) => h.length + tensorBytes)
-  const graphLen = head.length + initLens.reduce((a, l, i) => a + varint(5 * 8 + 2).length + varint(l).length + l, 0)
+  const graphLen = head.length + initLens.reduce((a, l, _i) => a + varint(5 * 8 + 2).length + varint(l).length + l, 0)
   const fd = fs.openSync(file, 'w')
   fs.writeSync(fd, Buffer.concat([vint(1, 8), len(8, vint(2, 17)), varint(7 * 8 + 2), varint(graphLen), head]))
   const chunk = Buffer.alloc(tensorBytes)
@@ -150,14 +171,33 @@ async function child(file) {
     const c2 = cpu()
     opened.source.close()
     model = opened.model
-    best = {parseMs: Math.min(best.parseMs, t1 - t0), analysisMs: Math.min(best.analysisMs, t2 - t1), parseCpuMs: Math.min(best.parseCpuMs, c1 - c0), analysisCpuMs: Math.min(best.analysisCpuMs, c2 - c1)}
+    best = {
+      parseMs: Math.min(best.parseMs, t1 - t0),
+      analysisMs: Math.min(best.analysisMs, t2 - t1),
+      parseCpuMs: Math.min(best.parseCpuMs, c1 - c0),
+      analysisCpuMs: Math.min(best.analysisCpuMs, c2 - c1),
+    }
   }
   const {parseMs, analysisMs, parseCpuMs, analysisCpuMs} = best
-  process.stdout.write(JSON.stringify({parseMs, analysisMs, parseCpuMs, analysisCpuMs, nodes: model.counts.nodes, findings: a.findings.length, stats: a.stats, maxRssMiB: process.resourceUsage().maxRSS / 1024}))
+  process.stdout.write(
+    JSON.stringify({
+      parseMs,
+      analysisMs,
+      parseCpuMs,
+      analysisCpuMs,
+      nodes: model.counts.nodes,
+      findings: a.findings.length,
+      stats: a.stats,
+      maxRssMiB: process.resourceUsage().maxRSS / 1024,
+    }),
+  )
 }
 
 function runChild(file) {
-  const args = process.env.BENCH_FROM_SRC === '1' ? ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', file] : [fileURLToPath(import.meta.url), '--child', file]
+  const args =
+    process.env.BENCH_FROM_SRC === '1'
+      ? ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', file]
+      : [fileURLToPath(import.meta.url), '--child', file]
   const r = spawnSync(process.execPath, args, {encoding: 'utf8', maxBuffer: 1 << 24})
   if (r.status !== 0) throw new Error(`bench child failed: ${r.stderr}`)
   return JSON.parse(r.stdout)
@@ -169,7 +209,10 @@ export async function runGraphBench() {
   if (!fs.existsSync(large)) makeLargeGraph(large)
   const nest = path.join(dataDir, 'loop-if-nest.onnx')
   makeHostileNest(nest)
-  const cases = [['50k-node graph', large, 'analysis < 1000 ms'], ['Loop/If nest x31', nest, 'analysis < 5000 ms']]
+  const cases = [
+    ['50k-node graph', large, 'analysis < 1000 ms'],
+    ['Loop/If nest x31', nest, 'analysis < 5000 ms'],
+  ]
   if (process.env.BENCH_GRAPH_ONLY !== '1') {
     const heavy = path.join(dataDir, 'weights-1gib.onnx')
     if (!fs.existsSync(heavy)) makeHeavyModel(heavy)
@@ -180,11 +223,18 @@ export async function runGraphBench() {
     const best = runChild(file)
     rows.push({label, file, size: fs.statSync(file).size, ...best, target})
   }
-  console.log(`\n== graph scan (ONNX parse + graph rules, no weight checks); load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} on ${os.cpus().length} CPUs ==`)
+  console.log(
+    `\n== graph scan (ONNX parse + graph rules, no weight checks); load average ${os
+      .loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')} on ${os.cpus().length} CPUs ==`,
+  )
   console.log('case                    file MiB   nodes   parse ms (cpu)   analysis ms (cpu)  peak RSS MiB  target')
   for (const r of rows) {
     const pair = (w, c) => `${w.toFixed(0)} (${c.toFixed(0)})`
-    console.log(`${r.label.padEnd(22)} ${(r.size / 2 ** 20).toFixed(0).padStart(9)} ${String(r.nodes).padStart(7)} ${pair(r.parseMs, r.parseCpuMs).padStart(16)} ${pair(r.analysisMs, r.analysisCpuMs).padStart(19)} ${r.maxRssMiB.toFixed(0).padStart(13)}  ${r.target}`)
+    console.log(
+      `${r.label.padEnd(22)} ${(r.size / 2 ** 20).toFixed(0).padStart(9)} ${String(r.nodes).padStart(7)} ${pair(r.parseMs, r.parseCpuMs).padStart(16)} ${pair(r.analysisMs, r.analysisCpuMs).padStart(19)} ${r.maxRssMiB.toFixed(0).padStart(13)}  ${r.target}`,
+    )
   }
   return rows
 }

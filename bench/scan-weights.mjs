@@ -79,9 +79,15 @@ export async function runWeightsBench() {
   const best = runs.reduce((a, b) => (a.ms < b.ms ? a : b))
   const gbs = size / 1e9 / (best.ms / 1000)
   const osslGbs = Number.isFinite(osslSec) && osslSec > 0 ? size / 1e9 / osslSec : NaN
-  console.log(`weights: scan ${(size / 1e9).toFixed(2)} GB float32 safetensors: ${(best.ms / 1000).toFixed(2)} s = ${gbs.toFixed(2)} GB/s (status ${best.status}, ${best.findings} findings)`)
-  console.log(`weights: openssl dgst -sha256 same file: ${osslSec.toFixed(2)} s = ${osslGbs.toFixed(2)} GB/s; ratio scan/openssl = ${(gbs / osslGbs).toFixed(2)}`)
-  console.log(`weights: peak RSS of the scan process ${Math.max(...runs.map((r) => r.rssMB)).toFixed(0)} MB (target < 300 MB); runs: ${runs.map((r) => (r.ms / 1000).toFixed(2) + ' s').join(', ')}`)
+  console.log(
+    `weights: scan ${(size / 1e9).toFixed(2)} GB float32 safetensors: ${(best.ms / 1000).toFixed(2)} s = ${gbs.toFixed(2)} GB/s (status ${best.status}, ${best.findings} findings)`,
+  )
+  console.log(
+    `weights: openssl dgst -sha256 same file: ${osslSec.toFixed(2)} s = ${osslGbs.toFixed(2)} GB/s; ratio scan/openssl = ${(gbs / osslGbs).toFixed(2)}`,
+  )
+  console.log(
+    `weights: peak RSS of the scan process ${Math.max(...runs.map((r) => r.rssMB)).toFixed(0)} MB (target < 300 MB); runs: ${runs.map((r) => (r.ms / 1000).toFixed(2) + ' s').join(', ')}`,
+  )
   signWithScanBench(file, dir, size)
   return {gbs, osslGbs, rssMB: Math.max(...runs.map((r) => r.rssMB))}
 }
@@ -112,7 +118,9 @@ function signWithScanBench(file, dir, size) {
   }
   const a = Math.min(...alone)
   const b = Math.min(...both)
-  console.log(`sign+scan: sign key alone ${(a / 1000).toFixed(2)} s; with --scan-attestation ${(b / 1000).toFixed(2)} s; ratio ${(b / a).toFixed(2)} (target ≤ 1.15)`)
+  console.log(
+    `sign+scan: sign key alone ${(a / 1000).toFixed(2)} s; with --scan-attestation ${(b / 1000).toFixed(2)} s; ratio ${(b / a).toFixed(2)} (target ≤ 1.15)`,
+  )
   rmSync(model, {recursive: true, force: true})
   if (process.env.BENCH_RESULT_FILE) {
     appendFileSync(

@@ -82,7 +82,6 @@ const median = (xs) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
 }
 
-
 // One warm-up round fills the page cache for node, oclif and the manifest.
 for (const c of cases) timeOnce(c.argv)
 const samples = cases.map(() => [])

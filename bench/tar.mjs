@@ -74,7 +74,14 @@ const tarStream = (await import('tar-stream')).default
 
 async function modelseal(file) {
   let n = 0
-  await readTar(file, {algorithm: 'sha256', problems: new ProblemList(), skipped: [], label: path.basename(file), followFinalLink: true, onMember: async () => void n++})
+  await readTar(file, {
+    algorithm: 'sha256',
+    problems: new ProblemList(),
+    skipped: [],
+    label: path.basename(file),
+    followFinalLink: true,
+    onMember: async () => void n++,
+  })
   return n
 }
 

@@ -8,6 +8,7 @@ export default class Completion extends ModelsealCommand {
   static override description = 'Completes commands, methods, flags and option values; anything else completes as a file name.'
   static override examples = [
     {description: 'bash, for this shell', command: 'source <(<%= config.bin %> completion bash)'},
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a zsh expansion the user's shell performs
     {description: 'zsh', command: '<%= config.bin %> completion zsh > "${fpath[1]}/_<%= config.bin %>"'},
     {description: 'fish', command: '<%= config.bin %> completion fish > ~/.config/fish/completions/<%= config.bin %>.fish'},
   ]

@@ -22,7 +22,8 @@ export interface DigestReport {
 
 export default class Digest extends ModelsealCommand {
   static override summary = 'Print the OMS root digest of a model (same as `model_signing digest`)'
-  static override description = `Hashes every file of MODEL_PATH (a directory or a single file) the way model_signing does and prints sha256:<root digest>, the subject digest a signature over the model would carry. --json prints the whole manifest: serialization parameters and every resource (name, algorithm, digest).`
+  static override description =
+    `Hashes every file of MODEL_PATH (a directory or a single file) the way model_signing does and prints sha256:<root digest>, the subject digest a signature over the model would carry. --json prints the whole manifest: serialization parameters and every resource (name, algorithm, digest).`
   static override examples = [
     '<%= config.bin %> <%= command.id %> ./my-model',
     '<%= config.bin %> <%= command.id %> ./my-model --method shards --hash blake2b --json',

@@ -25,19 +25,29 @@ function notOnnx(file: string): InputError | undefined {
   const format = pickScanner(head, file)?.format
   if (!format || format === 'onnx' || format === 'unsupported' || format === 'unknown') return undefined
   const article = /^[aeiou]/i.test(format) ? 'an' : 'a'
-  return new InputError('E_NOT_ONNX', `${file} is ${article} ${format} file, not ONNX: \`modelseal inspect\` reads ONNX models; use \`modelseal scan ${file}\` for ${format}`)
+  return new InputError(
+    'E_NOT_ONNX',
+    `${file} is ${article} ${format} file, not ONNX: \`modelseal inspect\` reads ONNX models; use \`modelseal scan ${file}\` for ${format}`,
+  )
 }
 
 export default class Inspect extends ModelsealCommand {
   static override summary = 'Describe an ONNX model: IR, opsets, producer, inputs/outputs, op counts, weights, external data'
-  static override description = 'Reads the model with the same bounded parser as `scan` (no external data is opened; locations are only checked). Counts include nodes inside subgraphs and model-local functions. Exit 3 when the file is not a readable ONNX model.'
+  static override description =
+    'Reads the model with the same bounded parser as `scan` (no external data is opened; locations are only checked). Counts include nodes inside subgraphs and model-local functions. Exit 3 when the file is not a readable ONNX model.'
   static override examples = [
-    '<%= config.bin %> <%= command.id %> model.onnx', '<%= config.bin %> <%= command.id %> model.onnx --json',
-    '<%= config.bin %> <%= command.id %> model.onnx --graph dot | dot -Tsvg > model.svg', '<%= config.bin %> <%= command.id %> model.onnx --graph mermaid',
+    '<%= config.bin %> <%= command.id %> model.onnx',
+    '<%= config.bin %> <%= command.id %> model.onnx --json',
+    '<%= config.bin %> <%= command.id %> model.onnx --graph dot | dot -Tsvg > model.svg',
+    '<%= config.bin %> <%= command.id %> model.onnx --graph mermaid',
   ]
   static override args = {model: Args.string({required: true, description: 'ONNX model file'})}
   static override flags = {
-    graph: Flags.string({description: 'Print the graph (Graphviz DOT or Mermaid) instead of the summary, graph-backdoor trigger paths highlighted; large graphs are cut to the paths and their neighbours', options: ['dot', 'mermaid']}),
+    graph: Flags.string({
+      description:
+        'Print the graph (Graphviz DOT or Mermaid) instead of the summary, graph-backdoor trigger paths highlighted; large graphs are cut to the paths and their neighbours',
+      options: ['dot', 'mermaid'],
+    }),
   }
 
   public async run(): Promise<OnnxInspection | {graph: string; format: string}> {
@@ -70,7 +80,8 @@ export default class Inspect extends ModelsealCommand {
     if (r.functions.length) this.log(`functions: ${r.functions.map((f) => `${f.domain}.${f.name}`).join(', ')}`)
     const w = r.weights
     this.log(`weights: ${w.count} tensors, ${w.bytes} bytes (inline ${w.inline.count}/${w.inline.bytes} B, external ${w.external.count}/${w.external.bytes} B)`)
-    for (const e of r.externalData) this.log(`  external ${e.location}: ${e.tensors} tensors, ${e.bytes} bytes${e.problems.length ? ` — ${e.problems.join('; ')}` : ''}`)
+    for (const e of r.externalData)
+      this.log(`  external ${e.location}: ${e.tensors} tensors, ${e.bytes} bytes${e.problems.length ? ` — ${e.problems.join('; ')}` : ''}`)
     return r
   }
 }

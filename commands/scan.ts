@@ -38,7 +38,11 @@ export default class Scan extends ModelsealCommand {
     '<%= config.bin %> <%= command.id %> ./models --format sarif --output modelseal.sarif',
     '<%= config.bin %> <%= command.id %> model.onnx --format html --output scan.html',
     '<%= config.bin %> <%= command.id %> model.onnx --baseline upstream.onnx --fail-on medium --json',
-    {description: 'A Hugging Face snapshot: skip what is not a model file modelseal reads', command: '<%= config.bin %> <%= command.id %> ./snapshot --exclude "*.json" --exclude "*.md" --exclude "*.msgpack" --exclude "*.h5" --exclude .gitattributes'},
+    {
+      description: 'A Hugging Face snapshot: skip what is not a model file modelseal reads',
+      command:
+        '<%= config.bin %> <%= command.id %> ./snapshot --exclude "*.json" --exclude "*.md" --exclude "*.msgpack" --exclude "*.h5" --exclude .gitattributes',
+    },
   ]
   static override strict = false
   static override args = {path: Args.string({required: true, description: 'Model files or directories to scan (one or more)'})}
@@ -87,9 +91,9 @@ export default class Scan extends ModelsealCommand {
         ? JSON.stringify(renderSarif(report), null, 2)
         : format === 'html'
           ? await renderHtml(report)
-        : format === 'json'
-          ? renderJson(report)
-          : renderText(report, {color, minSeverity: flags['min-severity'] as Severity})
+          : format === 'json'
+            ? renderJson(report)
+            : renderText(report, {color, minSeverity: flags['min-severity'] as Severity})
     if (flags.output) {
       writeFileSync(flags.output, `${body}\n`)
       const s = report.summary

@@ -13,7 +13,8 @@ export interface TrustedRootReport {
 
 export default class TrustedRoot extends ModelsealCommand {
   static override summary = 'Write the Sigstore public-good trusted root (trusted_root.json) for air-gapped verification and policies'
-  static override description = `Refreshes the public-good trusted root over TUF (verified against the TUF root shipped with modelseal) and writes it, e.g. to the spec.trust.trustedRoot path of a policy. With --offline nothing is fetched: the root shipped with modelseal, or a newer one cached by an earlier refresh, is written.`
+  static override description =
+    `Refreshes the public-good trusted root over TUF (verified against the TUF root shipped with modelseal) and writes it, e.g. to the spec.trust.trustedRoot path of a policy. With --offline nothing is fetched: the root shipped with modelseal, or a newer one cached by an earlier refresh, is written.`
   static override examples = [
     '<%= config.bin %> <%= command.id %> --output trust/trusted_root.json',
     '<%= config.bin %> <%= command.id %> --offline --output trust/trusted_root.json',

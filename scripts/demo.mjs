@@ -38,7 +38,11 @@ try {
   const sig = path.join(work, 'demo-model.sig')
 
   step('1. Generate an EC P-256 key pair', ['keys', 'generate', '--private-key', priv, '--public-key', pub], 0)
-  step('2. Sign the model (every file hashed, the in-toto statement signed into a Sigstore bundle)', ['sign', 'key', model, '--private-key', priv, '--signature', sig], 0)
+  step(
+    '2. Sign the model (every file hashed, the in-toto statement signed into a Sigstore bundle)',
+    ['sign', 'key', model, '--private-key', priv, '--signature', sig],
+    0,
+  )
   const bundle = JSON.parse(readFileSync(sig, 'utf8'))
   const statement = JSON.parse(Buffer.from(bundle.dsseEnvelope.payload, 'base64').toString('utf8'))
   console.log(dim(`  the signed statement lists ${statement.predicate.resources.length} files:`))
@@ -53,10 +57,16 @@ try {
   writeFileSync(weights, bytes)
   writeFileSync(path.join(tampered, 'backdoor.py'), 'import os\n')
   console.log(`\n${bold('4. Tamper with a copy:')} flip one bit of model.safetensors and add backdoor.py`)
-  step('5. Verify the tampered copy: verification must fail (exit 1), one line per problem', ['verify', 'key', tampered, '--signature', sig, '--public-key', pub], 1)
+  step(
+    '5. Verify the tampered copy: verification must fail (exit 1), one line per problem',
+    ['verify', 'key', tampered, '--signature', sig, '--public-key', pub],
+    1,
+  )
 } finally {
   rmSync(work, {recursive: true, force: true})
 }
 
-console.log(failures === 0 ? `\n${bold('Demo complete: every step behaved as expected.')}` : `\n${bold(`Demo failed: ${failures} step(s) did not behave as expected.`)}`)
+console.log(
+  failures === 0 ? `\n${bold('Demo complete: every step behaved as expected.')}` : `\n${bold(`Demo failed: ${failures} step(s) did not behave as expected.`)}`,
+)
 process.exit(failures === 0 ? 0 : 1)

@@ -24,9 +24,8 @@ if (files.length === 0) {
   console.error('no test files found under dist/test (did the build run?)')
   process.exit(1)
 }
-const r = spawnSync(
-  process.execPath,
-  ['--test', '--test-reporter=spec', `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 2}`, ...files],
-  {stdio: 'inherit', cwd: root},
-)
+const r = spawnSync(process.execPath, ['--test', '--test-reporter=spec', `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 2}`, ...files], {
+  stdio: 'inherit',
+  cwd: root,
+})
 process.exit(r.status ?? 1)

@@ -7,7 +7,7 @@ import {mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {deflateSync, gzipSync} from 'node:zlib'
 
-import {bytesOf, cat, enc, gaussian, gguf, npy, safetensors, shortUni, u32le, zip} from './lib/weight-writers.mjs'
+import {bytesOf, cat, enc, gaussian, gguf, safetensors, shortUni, zip} from './lib/weight-writers.mjs'
 
 const here = path.dirname(new URL(import.meta.url).pathname)
 const out = process.argv[2] ?? path.join(here, 'bypass')
@@ -42,16 +42,25 @@ write('ext-registry.pkl', cat([0x80, 2], [0x82, 0x07], ')R.'))
 // ---------- pickles not named .pkl, containers ----------
 const osSystem = cat([0x80, 2], 'cposix\nsystem\nq\x00', shortUni('echo modelseal-test-payload'), [0x85], 'R.')
 const statePkl = cat([0x80, 2], 'ccollections\nOrderedDict\nq\x00)Rq\x01.')
-const tensorBytes = bytesOf(gaussian(1024, 140))
+const _tensorBytes = bytesOf(gaussian(1024, 140))
 const torchMembers = [
   {name: 'archive/data.pkl', data: statePkl},
   {name: 'archive/byteorder', data: enc('little')},
   {name: 'archive/version', data: enc('3\n')},
 ]
 write('torch-extra-json-member.pt', zip([...torchMembers, {name: 'archive/extra/config.json', data: osSystem}]))
-write('torch-junk-prepended.pt', cat(enc('#!junk before the archive\n'), Buffer.alloc(100, 0x41), zip([{name: 'archive/data.pkl', data: osSystem}, torchMembers[2]])))
+write(
+  'torch-junk-prepended.pt',
+  cat(enc('#!junk before the archive\n'), Buffer.alloc(100, 0x41), zip([{name: 'archive/data.pkl', data: osSystem}, torchMembers[2]])),
+)
 write('pickle-then-zip-polyglot.pt', cat(osSystem, zip(torchMembers)))
-write('zip-pickle-any-name.zip', zip([{name: 'model/weights.dat', data: osSystem}, {name: 'model/README', data: enc('a model\n')}]))
+write(
+  'zip-pickle-any-name.zip',
+  zip([
+    {name: 'model/weights.dat', data: osSystem},
+    {name: 'model/README', data: enc('a model\n')},
+  ]),
+)
 write('zip-in-zip.zip', zip([{name: 'inner.zip', data: zip([{name: 'deep/blob', data: osSystem}])}]))
 write('pickle.pkl.gz', gzipSync(osSystem, {level: 9, mtime: 0}))
 write('pickle.z', deflateSync(osSystem, {level: 9}))
@@ -77,7 +86,13 @@ function tar(members) {
   }
   return Buffer.concat([...blocks, Buffer.alloc(1024)])
 }
-write('model.tar', tar([{name: 'model/config.json', data: enc('{"a": 1}\n')}, {name: 'model/pytorch_model.bin', data: osSystem}]))
+write(
+  'model.tar',
+  tar([
+    {name: 'model/config.json', data: enc('{"a": 1}\n')},
+    {name: 'model/pytorch_model.bin', data: osSystem},
+  ]),
+)
 write('model.tar.gz', gzipSync(tar([{name: 'checkpoint/weights.pt', data: zip([{name: 'archive/data.pkl', data: osSystem}])}]), {level: 9, mtime: 0}))
 // Content modelseal cannot open: never reported clean.
 write('wrapped.7z', cat([0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c, 0, 4], Buffer.alloc(56, 0x11)))
@@ -126,7 +141,10 @@ function npyRaw(header, data) {
 }
 write('npy-double-quotes-object.npy', npyRaw('{"descr": "|O", "fortran_order": False, "shape": (1,), }', osSystem))
 write('npy-duplicate-descr.npy', npyRaw("{'descr': '<f4', 'fortran_order': False, 'shape': (1,), 'descr': '|O', }", osSystem))
-write('npy-nested-object-field.npy', npyRaw("{'descr': [('x', '<f4'), ('inner', [('a', '<i4'), ('payload', '|O')])], 'fortran_order': False, 'shape': (1,), }", osSystem))
+write(
+  'npy-nested-object-field.npy',
+  npyRaw("{'descr': [('x', '<f4'), ('inner', [('a', '<i4'), ('payload', '|O')])], 'fortran_order': False, 'shape': (1,), }", osSystem),
+)
 write('npy-subarray-object.npy', npyRaw("{'descr': [('cells', 'O', (2,))], 'fortran_order': False, 'shape': (1,), }", osSystem))
 write('npy-concatenated-descr.npy', npyRaw("{'descr': '|' 'O', 'fortran_order': False, 'shape': (1,), }", osSystem))
 
@@ -148,7 +166,11 @@ write('npy-concatenated-descr.npy', npyRaw("{'descr': '|' 'O', 'fortran_order': 
 }
 // Text hidden in the low bytes of 24 small tensors (each far below one 4096-element window).
 {
-  const text = enc('import os, socket, subprocess\ndef run(host, port):\n    s = socket.socket(); s.connect((host, port))\n    while True: subprocess.run(s.recv(1024), shell=True)\n'.repeat(200))
+  const text = enc(
+    'import os, socket, subprocess\ndef run(host, port):\n    s = socket.socket(); s.connect((host, port))\n    while True: subprocess.run(s.recv(1024), shell=True)\n'.repeat(
+      200,
+    ),
+  )
   const parts = []
   let p = 0
   for (let k = 0; k < 24; k++) {
@@ -167,16 +189,23 @@ write('npy-concatenated-descr.npy', npyRaw("{'descr': '|' 'O', 'fortran_order': 
   for (let e = 0; e < text.length && e < 32768; e++) b[e * 4] = text[e] ^ 0xa7
   write('xor-payload.safetensors', safetensors([T('enc.weight', 'F32', [32768], w)]))
 }
-write('metadata-base64-elf.safetensors', safetensors([T('w', 'F32', [64], gaussian(64, 500))], {metadata: {format: 'pt', notes: `training notes: ${Buffer.from(ELF).toString('base64')}`}}))
+write(
+  'metadata-base64-elf.safetensors',
+  safetensors([T('w', 'F32', [64], gaussian(64, 500))], {metadata: {format: 'pt', notes: `training notes: ${Buffer.from(ELF).toString('base64')}`}}),
+)
 write('metadata-hex-pickle.safetensors', safetensors([T('w', 'F32', [64], gaussian(64, 501))], {metadata: {format: 'pt', blob: osSystem.toString('hex')}}))
 
 // ---------- GGUF ----------
-const chatml = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
+const chatml =
+  "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
 const ggTensors = [
   {name: 'token_embd.weight', dims: [64, 64], type: 0, data: bytesOf(gaussian(4096, 600))},
   {name: 'output_norm.weight', dims: [10], type: 0, data: bytesOf(gaussian(10, 601))},
 ]
-const baseKv = [['general.architecture', 8, 'llama'], ['general.alignment', 4, 32]]
+const baseKv = [
+  ['general.architecture', 8, 'llama'],
+  ['general.alignment', 4, 32],
+]
 {
   // The last tensor holds 40 bytes; the 24 bytes of padding after it carry data instead of zeros.
   const g = gguf([...baseKv, ['tokenizer.chat_template', 8, chatml]], ggTensors)

@@ -22,7 +22,24 @@ import * as b from '../fuzz/lib/builders.mjs'
 const here = path.dirname(fileURLToPath(import.meta.url))
 
 /** Model-file extensions `scan` must handle (random bytes go under each). */
-export const MODEL_EXTENSIONS = ['.onnx', '.safetensors', '.pt', '.pth', '.bin', '.ckpt', '.pkl', '.pickle', '.joblib', '.npy', '.npz', '.gguf', '.h5', '.pb', '.tflite', '.msgpack']
+export const MODEL_EXTENSIONS = [
+  '.onnx',
+  '.safetensors',
+  '.pt',
+  '.pth',
+  '.bin',
+  '.ckpt',
+  '.pkl',
+  '.pickle',
+  '.joblib',
+  '.npy',
+  '.npz',
+  '.gguf',
+  '.h5',
+  '.pb',
+  '.tflite',
+  '.msgpack',
+]
 
 export async function makeHostile(outDir, {seed = 8, maxFixtures = 40} = {}) {
   const r = b.rng(seed)
@@ -52,13 +69,17 @@ export async function makeHostile(outDir, {seed = 8, maxFixtures = 40} = {}) {
   for (const f of fixtures) {
     const data = readFileSync(f.abs)
     const ext = extOf(f.abs)
-    const base = f.rel.replace(/[^A-Za-z0-9]+/g, '_').slice(-60).replace(/_[a-z0-9]+$/i, '')
+    const base = f.rel
+      .replace(/[^A-Za-z0-9]+/g, '_')
+      .slice(-60)
+      .replace(/_[a-z0-9]+$/i, '')
     const cut = Math.max(1, Math.floor(data.length * (0.2 + 0.6 * r.next())))
     truncated[`${base}${ext}`] = data.subarray(0, cut)
     const flipped = Buffer.from(data)
     for (let i = 0; i < 1 + r.int(8); i++) flipped[r.int(flipped.length)] ^= 1 << r.int(8)
     flippedFiles[`${base}${ext}`] = flipped
-    if (ext === '.onnx' && inspected++ < 3) add(`inspect-trunc-${base}`, 'truncated fixture', {'m.onnx': data.subarray(0, cut)}, ['inspect', '{in}/m.onnx'], [0, 3])
+    if (ext === '.onnx' && inspected++ < 3)
+      add(`inspect-trunc-${base}`, 'truncated fixture', {'m.onnx': data.subarray(0, cut)}, ['inspect', '{in}/m.onnx'], [0, 3])
   }
   const scanJson = ['scan', '{in}', '--format', 'json']
   if (fixtures.length) {
@@ -73,22 +94,62 @@ export async function makeHostile(outDir, {seed = 8, maxFixtures = 40} = {}) {
   add('empty-every-extension', 'empty file', empties, scanJson, [1, 3], {report: 'unscannable', files: MODEL_EXTENSIONS.length})
   add('random-inspect.onnx', 'random bytes', {'r.onnx': r.bytes(2048)}, ['inspect', '{in}/r.onnx'], [3])
   add('random.tar', 'random bytes', {'r.tar': r.bytes(3000)}, ['dataset', 'manifest', '{in}/r.tar', '--output', '{case}/out'], [3])
-  add('random.tgz', 'random bytes', {'r.tgz': Buffer.concat([Buffer.from([0x1f, 0x8b, 8, 0]), r.bytes(3000)])}, ['dataset', 'manifest', '{in}/r.tgz', '--output', '{case}/out'], [3])
+  add(
+    'random.tgz',
+    'random bytes',
+    {'r.tgz': Buffer.concat([Buffer.from([0x1f, 0x8b, 8, 0]), r.bytes(3000)])},
+    ['dataset', 'manifest', '{in}/r.tgz', '--output', '{case}/out'],
+    [3],
+  )
   add('random-policy.yaml', 'random bytes', {'p.yaml': r.bytes(1500)}, ['policy', 'lint', '{in}/p.yaml'], [3])
-  add('random-bundle.sig', 'random bytes', {'model/a.bin': 'a', 'model.sig': r.bytes(900), ...keyFiles()}, ['verify', 'key', '{in}/model', '--signature', '{in}/model.sig', '--public-key', '{in}/key.pub'], [3])
-  add('random-manifest', 'random bytes', {'data/a.txt': 'a', 'm/manifest.json': r.bytes(700)}, ['dataset', 'verify', '{in}/data', '--manifest', '{in}/m', '--unsigned'], [3])
+  add(
+    'random-bundle.sig',
+    'random bytes',
+    {'model/a.bin': 'a', 'model.sig': r.bytes(900), ...keyFiles()},
+    ['verify', 'key', '{in}/model', '--signature', '{in}/model.sig', '--public-key', '{in}/key.pub'],
+    [3],
+  )
+  add(
+    'random-manifest',
+    'random bytes',
+    {'data/a.txt': 'a', 'm/manifest.json': r.bytes(700)},
+    ['dataset', 'verify', '{in}/data', '--manifest', '{in}/m', '--unsigned'],
+    [3],
+  )
 
   // ---- 3. nesting bombs ----
   add('onnx-if-nest-5000', 'nesting bomb', {'m.onnx': b.onnxIfNest(5000)}, ['inspect', '{in}/m.onnx'], [3], {requireCode: /TOO_DEEP|DEEP|NEST/})
   add('scan-onnx-if-nest-5000', 'nesting bomb', {'m.onnx': b.onnxIfNest(5000)}, ['scan', '{in}/m.onnx'], [3])
   // valid and benign, only deep: scanning it clean is right, crashing on it is not
-  add('pickle-list-nest-200k', 'nesting bomb', {'m.pkl': b.pickleNest(200_000)}, ['scan', '{in}/m.pkl', '--format', 'json'], [0, 1, 3], {report: 'any', files: 1})
-  add('bundle-json-nest-100k', 'nesting bomb', {'model/a.bin': 'a', 'model.sig': b.jsonNest(100_000), ...keyFiles()}, ['verify', 'key', '{in}/model', '--signature', '{in}/model.sig', '--public-key', '{in}/key.pub'], [3])
-  add('safetensors-json-nest-100k', 'nesting bomb', {'m.safetensors': rawSafetensors(`{"a":${b.jsonNest(100_000)}}`)}, ['scan', '{in}/m.safetensors', '--format', 'json'], [0, 1, 3], {report: 'not-clean', files: 1})
+  add('pickle-list-nest-200k', 'nesting bomb', {'m.pkl': b.pickleNest(200_000)}, ['scan', '{in}/m.pkl', '--format', 'json'], [0, 1, 3], {
+    report: 'any',
+    files: 1,
+  })
+  add(
+    'bundle-json-nest-100k',
+    'nesting bomb',
+    {'model/a.bin': 'a', 'model.sig': b.jsonNest(100_000), ...keyFiles()},
+    ['verify', 'key', '{in}/model', '--signature', '{in}/model.sig', '--public-key', '{in}/key.pub'],
+    [3],
+  )
+  add(
+    'safetensors-json-nest-100k',
+    'nesting bomb',
+    {'m.safetensors': rawSafetensors(`{"a":${b.jsonNest(100_000)}}`)},
+    ['scan', '{in}/m.safetensors', '--format', 'json'],
+    [0, 1, 3],
+    {report: 'not-clean', files: 1},
+  )
   add('yaml-nest-20k', 'nesting bomb', {'p.yaml': 'a: ' + '['.repeat(20_000) + ']'.repeat(20_000) + '\n'}, ['policy', 'lint', '{in}/p.yaml'], [3])
   add('yaml-error-flood-1m', 'nesting bomb', {'p.yaml': 'a:\n  b:\n' + '      ?\n'.repeat(125_000)}, ['policy', 'lint', '{in}/p.yaml'], [3])
   add('yaml-alias-bomb', 'nesting bomb', {'p.yaml': billionLaughs()}, ['policy', 'lint', '{in}/p.yaml'], [3])
-  add('manifest-json-nest-100k', 'nesting bomb', {'data/a.txt': 'a', 'm/manifest.json': b.jsonNest(100_000)}, ['dataset', 'verify', '{in}/data', '--manifest', '{in}/m', '--unsigned'], [3])
+  add(
+    'manifest-json-nest-100k',
+    'nesting bomb',
+    {'data/a.txt': 'a', 'm/manifest.json': b.jsonNest(100_000)},
+    ['dataset', 'verify', '{in}/data', '--manifest', '{in}/m', '--unsigned'],
+    [3],
+  )
 
   // ---- 4. header bombs and huge declared sizes ----
   const stLen = (n) => {
@@ -96,62 +157,217 @@ export async function makeHostile(outDir, {seed = 8, maxFixtures = 40} = {}) {
     h.writeBigUInt64LE(n)
     return Buffer.concat([h, Buffer.from('{}')])
   }
-  add('safetensors-header-2^63', 'header bomb', {'m.safetensors': stLen(1n << 63n)}, ['scan', '{in}/m.safetensors', '--format', 'json'], [0, 1, 3], {report: 'not-clean', files: 1})
-  add('safetensors-header-99999999', 'header bomb', {'m.safetensors': stLen(99_999_999n)}, ['scan', '{in}/m.safetensors', '--format', 'json'], [0, 1, 3], {report: 'not-clean', files: 1})
-  add('safetensors-huge-shape', 'huge declared shape', {'m.safetensors': b.safetensors([{name: 'w', dtype: 'F32', shape: [2 ** 31, 2 ** 31], data: Buffer.alloc(16), offsets: [0, 16]}])}, ['scan', '{in}/m.safetensors', '--format', 'json'], [0, 1, 3], {report: 'not-clean', files: 1})
-  add('gguf-tensor-count-2^64', 'header bomb', {'m.gguf': b.gguf({tensorCountOverride: (1n << 64n) - 1n})}, ['scan', '{in}/m.gguf', '--format', 'json'], [0, 1, 3], {report: 'not-clean', files: 1})
-  add('gguf-kv-count-2^40', 'header bomb', {'m.gguf': b.gguf({kvCountOverride: 1n << 40n})}, ['scan', '{in}/m.gguf', '--format', 'json'], [0, 1, 3], {report: 'not-clean', files: 1})
-  add('gguf-string-len-2^62', 'header bomb', {'m.gguf': b.gguf({kv: {'general.architecture': ['raw', Buffer.concat([u32(8), u64(1n << 62n), Buffer.from('x')])]}})}, ['scan', '{in}/m.gguf', '--format', 'json'], [0, 1, 3], {report: 'not-clean', files: 1})
-  add('gguf-huge-dims', 'huge declared shape', {'m.gguf': b.gguf({tensors: [{name: 'w', dims: [2 ** 40, 2 ** 40], type: 0}]})}, ['scan', '{in}/m.gguf', '--format', 'json'], [0, 1, 3], {report: 'not-clean', files: 1})
-  add('npy-huge-shape', 'huge declared shape', {'m.npy': b.npy({shape: [2 ** 40, 2 ** 40], data: Buffer.alloc(16)})}, ['scan', '{in}/m.npy', '--format', 'json'], [0, 1, 3], {report: 'not-clean', files: 1})
-  add('npy-header-garbage', 'header bomb', {'m.npy': b.npy({headerText: "{'descr': " + '('.repeat(30000)})}, ['scan', '{in}/m.npy', '--format', 'json'], [0, 1, 3], {report: 'not-clean', files: 1})
+  add('safetensors-header-2^63', 'header bomb', {'m.safetensors': stLen(1n << 63n)}, ['scan', '{in}/m.safetensors', '--format', 'json'], [0, 1, 3], {
+    report: 'not-clean',
+    files: 1,
+  })
+  add('safetensors-header-99999999', 'header bomb', {'m.safetensors': stLen(99_999_999n)}, ['scan', '{in}/m.safetensors', '--format', 'json'], [0, 1, 3], {
+    report: 'not-clean',
+    files: 1,
+  })
+  add(
+    'safetensors-huge-shape',
+    'huge declared shape',
+    {'m.safetensors': b.safetensors([{name: 'w', dtype: 'F32', shape: [2 ** 31, 2 ** 31], data: Buffer.alloc(16), offsets: [0, 16]}])},
+    ['scan', '{in}/m.safetensors', '--format', 'json'],
+    [0, 1, 3],
+    {report: 'not-clean', files: 1},
+  )
+  add(
+    'gguf-tensor-count-2^64',
+    'header bomb',
+    {'m.gguf': b.gguf({tensorCountOverride: (1n << 64n) - 1n})},
+    ['scan', '{in}/m.gguf', '--format', 'json'],
+    [0, 1, 3],
+    {report: 'not-clean', files: 1},
+  )
+  add('gguf-kv-count-2^40', 'header bomb', {'m.gguf': b.gguf({kvCountOverride: 1n << 40n})}, ['scan', '{in}/m.gguf', '--format', 'json'], [0, 1, 3], {
+    report: 'not-clean',
+    files: 1,
+  })
+  add(
+    'gguf-string-len-2^62',
+    'header bomb',
+    {'m.gguf': b.gguf({kv: {'general.architecture': ['raw', Buffer.concat([u32(8), u64(1n << 62n), Buffer.from('x')])]}})},
+    ['scan', '{in}/m.gguf', '--format', 'json'],
+    [0, 1, 3],
+    {report: 'not-clean', files: 1},
+  )
+  add(
+    'gguf-huge-dims',
+    'huge declared shape',
+    {'m.gguf': b.gguf({tensors: [{name: 'w', dims: [2 ** 40, 2 ** 40], type: 0}]})},
+    ['scan', '{in}/m.gguf', '--format', 'json'],
+    [0, 1, 3],
+    {report: 'not-clean', files: 1},
+  )
+  add(
+    'npy-huge-shape',
+    'huge declared shape',
+    {'m.npy': b.npy({shape: [2 ** 40, 2 ** 40], data: Buffer.alloc(16)})},
+    ['scan', '{in}/m.npy', '--format', 'json'],
+    [0, 1, 3],
+    {report: 'not-clean', files: 1},
+  )
+  add(
+    'npy-header-garbage',
+    'header bomb',
+    {'m.npy': b.npy({headerText: "{'descr': " + '('.repeat(30000)})},
+    ['scan', '{in}/m.npy', '--format', 'json'],
+    [0, 1, 3],
+    {report: 'not-clean', files: 1},
+  )
   add('onnx-huge-dims', 'huge declared shape', {'m.onnx': onnxHugeDims()}, ['inspect', '{in}/m.onnx'], [0, 3])
-  add('scan-onnx-huge-dims', 'huge declared shape', {'m.onnx': onnxHugeDims()}, ['scan', '{in}/m.onnx', '--format', 'json'], [0, 1, 3], {report: 'not-clean', files: 1})
-  add('pickle-frame-2^63', 'header bomb', {'m.pkl': Buffer.concat([b.pk.proto(4), b.pk.frame(1n << 62n), b.pk.stop])}, ['scan', '{in}/m.pkl', '--format', 'json'], [0, 1, 3], {report: 'not-clean', files: 1})
-  add('pickle-binbytes-4g', 'header bomb', {'m.pkl': Buffer.concat([b.pk.proto(4), Buffer.from([0x42, 0xff, 0xff, 0xff, 0xff]), Buffer.from('xx')])}, ['scan', '{in}/m.pkl', '--format', 'json'], [0, 1, 3], {report: 'not-clean', files: 1})
+  add('scan-onnx-huge-dims', 'huge declared shape', {'m.onnx': onnxHugeDims()}, ['scan', '{in}/m.onnx', '--format', 'json'], [0, 1, 3], {
+    report: 'not-clean',
+    files: 1,
+  })
+  add(
+    'pickle-frame-2^63',
+    'header bomb',
+    {'m.pkl': Buffer.concat([b.pk.proto(4), b.pk.frame(1n << 62n), b.pk.stop])},
+    ['scan', '{in}/m.pkl', '--format', 'json'],
+    [0, 1, 3],
+    {report: 'not-clean', files: 1},
+  )
+  add(
+    'pickle-binbytes-4g',
+    'header bomb',
+    {'m.pkl': Buffer.concat([b.pk.proto(4), Buffer.from([0x42, 0xff, 0xff, 0xff, 0xff]), Buffer.from('xx')])},
+    ['scan', '{in}/m.pkl', '--format', 'json'],
+    [0, 1, 3],
+    {report: 'not-clean', files: 1},
+  )
 
   // ---- 5. zip bombs ----
-  add('torch-zip-bomb-512m', 'zip bomb', {'m.pt': b.zipBombFast(512, 'archive/data.pkl')}, ['scan', '{in}/m.pt', '--format', 'json'], [0, 1, 3], {report: 'not-clean', files: 1})
-  add('npz-zip-bomb-512m', 'zip bomb', {'m.npz': b.zipBombFast(512, 'a.npy')}, ['scan', '{in}/m.npz', '--format', 'json'], [0, 1, 3], {report: 'not-clean', files: 1})
+  add('torch-zip-bomb-512m', 'zip bomb', {'m.pt': b.zipBombFast(512, 'archive/data.pkl')}, ['scan', '{in}/m.pt', '--format', 'json'], [0, 1, 3], {
+    report: 'not-clean',
+    files: 1,
+  })
+  add('npz-zip-bomb-512m', 'zip bomb', {'m.npz': b.zipBombFast(512, 'a.npy')}, ['scan', '{in}/m.npz', '--format', 'json'], [0, 1, 3], {
+    report: 'not-clean',
+    files: 1,
+  })
   add('zip-entry-count-lie', 'zip bomb', {'m.pt': eocdLie()}, ['scan', '{in}/m.pt', '--format', 'json'], [0, 1, 3], {report: 'not-clean', files: 1})
   add('tgz-bomb-512m', 'zip bomb', {'d.tgz': gzipZeros(512 * 1024 * 1024)}, ['dataset', 'manifest', '{in}/d.tgz', '--output', '{case}/out'], [0, 1, 3])
 
   // ---- 6. path traversal in ONNX external data (and symlinks leaving the model) ----
   const ext = (location) => ({'model/m.onnx': b.onnxSmall({externalW: {location, offset: 0, length: 32}})})
   add('onnx-external-dotdot', 'path traversal', ext('../../secret.bin'), ['scan', '{in}/model'], [1, 3], {canary: true})
-  add('onnx-external-absolute', 'path traversal', ext(path.join(outDir, 'c', 'onnx-external-absolute', 'secret.bin')), ['scan', '{in}/model'], [1, 3], {canary: true})
-  add('onnx-external-symlink', 'symlink escape', {...ext('w.bin'), 'model/w.bin': {symlink: '../../secret.bin'}}, ['scan', '{in}/model'], [1, 3], {canary: true})
+  add('onnx-external-absolute', 'path traversal', ext(path.join(outDir, 'c', 'onnx-external-absolute', 'secret.bin')), ['scan', '{in}/model'], [1, 3], {
+    canary: true,
+  })
+  add('onnx-external-symlink', 'symlink escape', {...ext('w.bin'), 'model/w.bin': {symlink: '../../secret.bin'}}, ['scan', '{in}/model'], [1, 3], {
+    canary: true,
+  })
   add('inspect-onnx-external-dotdot', 'path traversal', ext('../../secret.bin'), ['inspect', '{in}/model/m.onnx'], [0, 1, 3], {canary: true})
   add('onnx-external-ort-mem', 'path traversal', ext('*/_ORT_MEM_ADDR_/*'), ['scan', '{in}/model'], [1, 3], {canary: true})
-  add('onnx-external-offset-past-eof', 'huge declared shape', {'model/m.onnx': b.onnxSmall({externalW: {location: 'w.bin', offset: 2 ** 40, length: 32}}), 'model/w.bin': Buffer.alloc(64)}, ['scan', '{in}/model'], [1, 3])
+  add(
+    'onnx-external-offset-past-eof',
+    'huge declared shape',
+    {'model/m.onnx': b.onnxSmall({externalW: {location: 'w.bin', offset: 2 ** 40, length: 32}}), 'model/w.bin': Buffer.alloc(64)},
+    ['scan', '{in}/model'],
+    [1, 3],
+  )
 
   // ---- 7. tar entries ----
-  const tarCase = (id, entries, exits = [1, 3]) => add(id, 'tar entries', {'d.tar': b.tar(entries)}, ['dataset', 'manifest', '{in}/d.tar', '--output', '{case}/out'], exits, {canary: true})
-  tarCase('tar-dotdot', [{name: 'ok.txt', data: 'a'}, {name: '../secret.bin', data: 'x'}])
+  const tarCase = (id, entries, exits = [1, 3]) =>
+    add(id, 'tar entries', {'d.tar': b.tar(entries)}, ['dataset', 'manifest', '{in}/d.tar', '--output', '{case}/out'], exits, {canary: true})
+  tarCase('tar-dotdot', [
+    {name: 'ok.txt', data: 'a'},
+    {name: '../secret.bin', data: 'x'},
+  ])
   tarCase('tar-absolute', [{name: '/etc/passwd', data: 'x'}])
   tarCase('tar-symlink-out', [{name: 'l', type: '2', linkname: '../../secret.bin'}])
-  tarCase('tar-hardlink', [{name: 'a', data: 'a'}, {name: 'h', type: '1', linkname: '../secret.bin'}])
+  tarCase('tar-hardlink', [
+    {name: 'a', data: 'a'},
+    {name: 'h', type: '1', linkname: '../secret.bin'},
+  ])
   tarCase('tar-device', [{name: 'dev', type: '3'}])
-  tarCase('tar-duplicate', [{name: 'a', data: '1'}, {name: 'a', data: '2'}])
+  tarCase('tar-duplicate', [
+    {name: 'a', data: '1'},
+    {name: 'a', data: '2'},
+  ])
   tarCase('tar-size-lie', [{name: 'a', data: 'abc', size: 2 ** 33 - 1}], [3])
-  add('tar-truncated', 'tar entries', {'d.tar': b.tar([{name: 'a', data: Buffer.alloc(5000, 1)}]).subarray(0, 1500)}, ['dataset', 'manifest', '{in}/d.tar', '--output', '{case}/out'], [3])
+  add(
+    'tar-truncated',
+    'tar entries',
+    {'d.tar': b.tar([{name: 'a', data: Buffer.alloc(5000, 1)}]).subarray(0, 1500)},
+    ['dataset', 'manifest', '{in}/d.tar', '--output', '{case}/out'],
+    [3],
+  )
 
   // ---- 8. bundle resource names (validly signed, so only the name check can stop them) ----
-  for (const [id, name] of [['dotdot', '../secret.bin'], ['absolute', '{case}/secret.bin'], ['backslash', '..\\secret.bin'], ['nul', 'a\u0000b'], ['shard-dotdot', '../secret.bin:0:10']]) {
+  for (const [id, name] of [
+    ['dotdot', '../secret.bin'],
+    ['absolute', '{case}/secret.bin'],
+    ['backslash', '..\\secret.bin'],
+    ['nul', 'a\u0000b'],
+    ['shard-dotdot', '../secret.bin:0:10'],
+  ]) {
     const caseDir = path.join(outDir, 'c', `bundle-name-${id}`)
     const sig = signedBundle(name, id.startsWith('shard') ? 'shards' : 'files', caseDir)
-    add(`bundle-name-${id}`, 'bundle resource name', {'model/a.bin': 'a', 'model.sig': sig, ...keyFiles()}, ['verify', 'key', '{in}/model', '--signature', '{in}/model.sig', '--public-key', '{in}/key.pub'], [1, 3], {canary: true})
+    add(
+      `bundle-name-${id}`,
+      'bundle resource name',
+      {'model/a.bin': 'a', 'model.sig': sig, ...keyFiles()},
+      ['verify', 'key', '{in}/model', '--signature', '{in}/model.sig', '--public-key', '{in}/key.pub'],
+      [1, 3],
+      {canary: true},
+    )
   }
 
   // ---- 9. dataset manifests naming files outside the dataset ----
-  add('manifest-shard-dotdot', 'manifest path', {'data/a.txt': 'a', 'm/manifest.json': JSON.stringify(manifestHeader('../../secret.bin'))}, ['dataset', 'verify', '{in}/data', '--manifest', '{in}/m', '--unsigned'], [1, 3], {canary: true})
-  add('manifest-entry-dotdot', 'manifest path', {'data/a.txt': 'a', 'm/manifest.json': JSON.stringify(manifestHeader('shards/00000.jsonl.gz', '../secret.bin')), 'm/shards/00000.jsonl.gz': b.gzip(JSON.stringify({path: '../secret.bin', size: 1, sha256: '0'.repeat(64)}) + '\n')}, ['dataset', 'verify', '{in}/data', '--manifest', '{in}/m', '--unsigned'], [1, 3], {canary: true})
+  add(
+    'manifest-shard-dotdot',
+    'manifest path',
+    {'data/a.txt': 'a', 'm/manifest.json': JSON.stringify(manifestHeader('../../secret.bin'))},
+    ['dataset', 'verify', '{in}/data', '--manifest', '{in}/m', '--unsigned'],
+    [1, 3],
+    {canary: true},
+  )
+  add(
+    'manifest-entry-dotdot',
+    'manifest path',
+    {
+      'data/a.txt': 'a',
+      'm/manifest.json': JSON.stringify(manifestHeader('shards/00000.jsonl.gz', '../secret.bin')),
+      'm/shards/00000.jsonl.gz': b.gzip(JSON.stringify({path: '../secret.bin', size: 1, sha256: '0'.repeat(64)}) + '\n'),
+    },
+    ['dataset', 'verify', '{in}/data', '--manifest', '{in}/m', '--unsigned'],
+    [1, 3],
+    {canary: true},
+  )
 
   // ---- 10. symlink escapes in model and dataset directories ----
-  add('model-symlink-out', 'symlink escape', {'model/a.bin': 'a', 'model/link': {symlink: '../../secret.bin'}}, ['digest', '{in}/model'], [3], {canary: true, requireCode: /SYMLINK/})
-  add('scan-dir-symlink-out', 'symlink escape', {'model/a.onnx': b.onnxSmall(), 'model/b.onnx': {symlink: '../../secret.bin'}}, ['scan', '{in}/model'], [0, 1, 3], {canary: true})
-  add('dataset-symlink-out', 'symlink escape', {'data/a.txt': 'a', 'data/link': {symlink: '../../secret.bin'}}, ['dataset', 'manifest', '{in}/data', '--output', '{case}/out'], [1, 3], {canary: true})
-  add('sign-symlink-out', 'symlink escape', {'model/a.bin': 'a', 'model/link': {symlink: '../../secret.bin'}, ...keyFiles()}, ['sign', 'key', '{in}/model', '--private-key', '{in}/key.pem', '--signature', '{case}/model.sig'], [3], {canary: true})
+  add('model-symlink-out', 'symlink escape', {'model/a.bin': 'a', 'model/link': {symlink: '../../secret.bin'}}, ['digest', '{in}/model'], [3], {
+    canary: true,
+    requireCode: /SYMLINK/,
+  })
+  add(
+    'scan-dir-symlink-out',
+    'symlink escape',
+    {'model/a.onnx': b.onnxSmall(), 'model/b.onnx': {symlink: '../../secret.bin'}},
+    ['scan', '{in}/model'],
+    [0, 1, 3],
+    {canary: true},
+  )
+  add(
+    'dataset-symlink-out',
+    'symlink escape',
+    {'data/a.txt': 'a', 'data/link': {symlink: '../../secret.bin'}},
+    ['dataset', 'manifest', '{in}/data', '--output', '{case}/out'],
+    [1, 3],
+    {canary: true},
+  )
+  add(
+    'sign-symlink-out',
+    'symlink escape',
+    {'model/a.bin': 'a', 'model/link': {symlink: '../../secret.bin'}, ...keyFiles()},
+    ['sign', 'key', '{in}/model', '--private-key', '{in}/key.pem', '--signature', '{case}/model.sig'],
+    [3],
+    {canary: true},
+  )
 
   // ---- 11. FIFOs named on the command line: open() would block forever ----
   if (hasMkfifo()) {
@@ -160,9 +376,21 @@ export async function makeHostile(outDir, {seed = 8, maxFixtures = 40} = {}) {
     add('fifo-inspect', 'fifo', {'m.onnx': fifo}, ['inspect', '{in}/m.onnx'], [3], {requireCode: /E_NOT_REGULAR_FILE/})
     add('fifo-scan-baseline', 'fifo', {'model/m.onnx': b.onnxSmall(), 'base.onnx': fifo}, ['scan', '{in}/model', '--baseline', '{in}/base.onnx'], [3])
     add('fifo-policy-lint', 'fifo', {'p.yaml': fifo}, ['policy', 'lint', '{in}/p.yaml'], [3])
-    add('fifo-signature', 'fifo', {'model/a.bin': 'a', 'model.sig': fifo, ...keyFiles()}, ['verify', 'key', '{in}/model', '--signature', '{in}/model.sig', '--public-key', '{in}/key.pub'], [3])
+    add(
+      'fifo-signature',
+      'fifo',
+      {'model/a.bin': 'a', 'model.sig': fifo, ...keyFiles()},
+      ['verify', 'key', '{in}/model', '--signature', '{in}/model.sig', '--public-key', '{in}/key.pub'],
+      [3],
+    )
     add('fifo-in-model-dir', 'fifo', {'model/a.bin': 'a', 'model/pipe': fifo}, ['digest', '{in}/model'], [3])
-    add('fifo-dataset-manifest', 'fifo', {'data/a.txt': 'a', 'm/manifest.json': fifo}, ['dataset', 'verify', '{in}/data', '--manifest', '{in}/m', '--unsigned'], [3])
+    add(
+      'fifo-dataset-manifest',
+      'fifo',
+      {'data/a.txt': 'a', 'm/manifest.json': fifo},
+      ['dataset', 'verify', '{in}/data', '--manifest', '{in}/m', '--unsigned'],
+      [3],
+    )
   }
 
   writeFileSync(path.join(outDir, 'cases.json'), JSON.stringify(cases, null, 1))
@@ -261,13 +489,22 @@ function rawSafetensors(json) {
 
 function billionLaughs() {
   let y = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
-  for (let i = 1; i < 10; i++) y += `${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill('*' + String.fromCharCode(96 + i)).join(',')}]\n`
+  for (let i = 1; i < 10; i++)
+    y += `${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9)
+      .fill('*' + String.fromCharCode(96 + i))
+      .join(',')}]\n`
   return y
 }
 
 function onnxHugeDims() {
   const t = b.onnxTensor({name: 'W', dims: [2 ** 40, 2 ** 40, 2 ** 40], raw: Buffer.alloc(16)})
-  const g = b.onnxGraph({name: 'main', nodes: [b.onnxNode({op: 'MatMul', inputs: ['x', 'W'], outputs: ['y']})], initializers: [t], inputs: [b.onnxValueInfo('x', [1, 4])], outputs: [b.onnxValueInfo('y', [1, 2])]})
+  const g = b.onnxGraph({
+    name: 'main',
+    nodes: [b.onnxNode({op: 'MatMul', inputs: ['x', 'W'], outputs: ['y']})],
+    initializers: [t],
+    inputs: [b.onnxValueInfo('x', [1, 4])],
+    outputs: [b.onnxValueInfo('y', [1, 2])],
+  })
   return b.onnxModel(g)
 }
 

@@ -56,7 +56,11 @@ function canonicalName(name: string, flags: Record<string, FlagLike>): string {
 /** The positional arguments of argv: not flags, not the values of flags that take one. */
 export function positionals(argv: string[], flags: Record<string, FlagLike>): string[] {
   const out: string[] = []
-  const byChar = new Map(Object.entries(flags).filter(([, f]) => f.char).map(([k, f]) => [f.char as string, k]))
+  const byChar = new Map(
+    Object.entries(flags)
+      .filter(([, f]) => f.char)
+      .map(([k, f]) => [f.char as string, k]),
+  )
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]
     if (a === '--') return [...out, ...argv.slice(i + 1)]

@@ -30,7 +30,8 @@ type Values = {
 /** The signer the flags name; undefined when none was asked for. Keyless tokens are resolved up front. */
 export async function attestSignerSpec(f: Values): Promise<SignerSpec | undefined> {
   if (f.sigstore) {
-    if (f['private-key'] || f['signing-certificate']) throw new UsageError('E_USAGE', '--sigstore signs keylessly: do not combine it with --private-key or --signing-certificate')
+    if (f['private-key'] || f['signing-certificate'])
+      throw new UsageError('E_USAGE', '--sigstore signs keylessly: do not combine it with --private-key or --signing-certificate')
     const options = keylessSignOptions(f)
     // Resolve the token before scanning/hashing: a missing token must fail in milliseconds.
     const token = await identityTokenFor(f, (line) => process.stderr.write(`${line}\n`))

@@ -68,9 +68,7 @@ export abstract class ModelsealCommand extends Command {
     if (err instanceof Errors.ExitError) throw err
     // oclif's own errors (unknown flag, missing argument, bad option value) are usage errors.
     const isOclifError = err instanceof Errors.CLIError && !('exitCode' in err)
-    const d = isOclifError
-      ? {code: 'E_USAGE', message: redactSecrets(usageReason(err.message)), exitCode: ExitCode.USAGE}
-      : describeError(err)
+    const d = isOclifError ? {code: 'E_USAGE', message: redactSecrets(usageReason(err.message)), exitCode: ExitCode.USAGE} : describeError(err)
     if (this.jsonEnabled()) {
       this.logJson({error: {code: d.code, message: d.message, exitCode: d.exitCode, ...detailsOf(err)}})
     } else {
@@ -80,7 +78,6 @@ export abstract class ModelsealCommand extends Command {
   }
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: matches oclif's own parse() signature
 type ParsedValues = {[name: string]: any}
 
 function detailsOf(err: unknown): {details?: unknown} {

@@ -79,7 +79,10 @@ function fishScript(bin: string, commands: CompletionCommand[]): string {
     const parts = c.id.split(' ')
     const seen = parts.map((p) => `__fish_seen_subcommand_from ${p}`).join('; and ')
     if (parts.length > 1) {
-      const parentSeen = parts.slice(0, -1).map((p) => `__fish_seen_subcommand_from ${p}`).join('; and ')
+      const parentSeen = parts
+        .slice(0, -1)
+        .map((p) => `__fish_seen_subcommand_from ${p}`)
+        .join('; and ')
       lines.push(`complete -c ${bin} -n '${parentSeen}' -a '${parts[parts.length - 1]}' -d '${esc(c.summary)}'`)
     } else {
       lines.push(`complete -c ${bin} -n __fish_use_subcommand -a '${c.id}' -d '${esc(c.summary)}'`)

@@ -38,17 +38,27 @@ type VerifierFlagValues = Parameters<typeof keylessVerifyOptions>[0] & {
 /** The verifier the flags ask for, or undefined for --unsigned. Exactly one method is allowed. */
 export function datasetVerifierSpec(f: VerifierFlagValues): VerifierSpec | undefined {
   const keyless = Boolean(f.identity || f['identity-regexp'] || f['identity-provider'] || f['identity-provider-regexp'])
-  const methods = [f['public-key'] ? '--public-key' : '', f['certificate-chain']?.length ? '--certificate-chain' : '', keyless ? '--identity/--identity-provider' : ''].filter(Boolean)
+  const methods = [
+    f['public-key'] ? '--public-key' : '',
+    f['certificate-chain']?.length ? '--certificate-chain' : '',
+    keyless ? '--identity/--identity-provider' : '',
+  ].filter(Boolean)
   if (f.unsigned) {
     if (methods.length > 0) throw new UsageError('E_USAGE', `--unsigned skips the signature: do not combine it with ${methods.join(', ')}`)
     return undefined
   }
   if (methods.length !== 1) {
-    throw new UsageError('E_USAGE', methods.length === 0 ? 'choose a verifier: --public-key, --certificate-chain, --identity[-regexp] with --identity-provider[-regexp] (keyless), or --unsigned' : `choose one verifier, not ${methods.join(' and ')}`)
+    throw new UsageError(
+      'E_USAGE',
+      methods.length === 0
+        ? 'choose a verifier: --public-key, --certificate-chain, --identity[-regexp] with --identity-provider[-regexp] (keyless), or --unsigned'
+        : `choose one verifier, not ${methods.join(' and ')}`,
+    )
   }
   if (f['public-key']) return {method: 'key', publicKeyPath: f['public-key']}
   if (f['certificate-chain']?.length) return {method: 'certificate', certificateChainPaths: f['certificate-chain']}
   if (!f.identity === !f['identity-regexp']) throw new UsageError('E_USAGE', 'keyless verification needs exactly one of --identity and --identity-regexp')
-  if (!f['identity-provider'] === !f['identity-provider-regexp']) throw new UsageError('E_USAGE', 'keyless verification needs exactly one of --identity-provider and --identity-provider-regexp')
+  if (!f['identity-provider'] === !f['identity-provider-regexp'])
+    throw new UsageError('E_USAGE', 'keyless verification needs exactly one of --identity-provider and --identity-provider-regexp')
   return {method: 'sigstore', ...keylessVerifyOptions(f)}
 }

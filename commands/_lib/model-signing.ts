@@ -53,11 +53,17 @@ export async function runSign(
   printWarnings(json, r.warnings)
   if (!json) {
     cmd.log(`Signing succeeded: wrote ${r.signaturePath}`)
-    cmd.log(`  model sha256:${r.manifest.rootDigest} (${r.manifest.resources.length} resources, ${r.manifest.serialization.method}/${r.manifest.serialization.hashType})`)
+    cmd.log(
+      `  model sha256:${r.manifest.rootDigest} (${r.manifest.resources.length} resources, ${r.manifest.serialization.method}/${r.manifest.serialization.hashType})`,
+    )
     if (r.scanAttestation) {
       const a = r.scanAttestation
       cmd.log(`Scan attestation (${a.verdict}): wrote ${a.path}`)
-      cmd.log(`  ${a.files} file(s); findings: ${Object.entries(a.findings).map(([k, v]) => `${v} ${k}`).join(', ')}`)
+      cmd.log(
+        `  ${a.files} file(s); findings: ${Object.entries(a.findings)
+          .map(([k, v]) => `${v} ${k}`)
+          .join(', ')}`,
+      )
     }
   }
   return {

@@ -90,7 +90,12 @@ export async function runConformanceAdapter(argv: string[]): Promise<number> {
     const {values: v} = parseArgs({args: rest, options: OPTIONS, allowPositionals: false, strict: true})
     const modelPath = need(v, 'model-path', 'for every operation')
     if (operation === 'sign-model') {
-      await signModel(modelPath, {signer: signer(v), signaturePath: need(v, 'output-bundle', 'for sign-model'), ignorePaths: v['ignore-paths'] ?? [], ignoreGitPaths: true})
+      await signModel(modelPath, {
+        signer: signer(v),
+        signaturePath: need(v, 'output-bundle', 'for sign-model'),
+        ignorePaths: v['ignore-paths'] ?? [],
+        ignoreGitPaths: true,
+      })
       return ExitCode.OK
     }
     await verifyModel(modelPath, {

@@ -11,8 +11,7 @@ import type {KeylessSignOptions, KeylessVerifyOptions} from '../../src/signing/t
 
 export const keylessSignFlags = {
   'identity-token': Flags.string({
-    description:
-      'OIDC identity token for Fulcio (default: $SIGSTORE_ID_TOKEN, else GitHub Actions ambient credentials)',
+    description: 'OIDC identity token for Fulcio (default: $SIGSTORE_ID_TOKEN, else GitHub Actions ambient credentials)',
   }),
   'use-ambient-credentials': Flags.boolean({
     default: true,
@@ -43,7 +42,10 @@ export const keylessSignFlags = {
     description: `OIDC provider for the interactive sign-in (default: the trust config's, else ${PUBLIC_GOOD_ISSUER}, or ${STAGING_ISSUER} with --use-staging)`,
   }),
   'client-id': Flags.string({default: DEFAULT_CLIENT_ID, description: 'OIDC client id for the interactive sign-in'}),
-  'client-secret': Flags.string({description: 'OIDC client secret for the interactive sign-in, if the provider needs one', env: 'MODELSEAL_OIDC_CLIENT_SECRET'}),
+  'client-secret': Flags.string({
+    description: 'OIDC client secret for the interactive sign-in, if the provider needs one',
+    env: 'MODELSEAL_OIDC_CLIENT_SECRET',
+  }),
 }
 
 type KeylessSignFlagValues = {
@@ -172,7 +174,8 @@ export const keylessVerifyFlags = {
   'source-ref-regexp': Flags.string({description: 'Source ref as an anchored regular expression, e.g. refs/tags/v.*'}),
   'source-digest': Flags.string({description: 'Expected source commit digest (ext. …1.13)'}),
   'build-signer-uri': Flags.string({
-    description: 'Expected build signer URI: the workflow that signed (ext. …1.9), e.g. https://github.com/acme/models/.github/workflows/release.yml@refs/tags/v1',
+    description:
+      'Expected build signer URI: the workflow that signed (ext. …1.9), e.g. https://github.com/acme/models/.github/workflows/release.yml@refs/tags/v1',
   }),
   'build-signer-uri-regexp': Flags.string({description: 'Build signer (workflow) URI as an anchored regular expression'}),
   'build-signer-digest': Flags.string({description: 'Expected build signer digest (ext. …1.10)'}),

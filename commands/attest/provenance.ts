@@ -17,7 +17,8 @@ export interface AttestProvenanceReport {
 
 export default class AttestProvenance extends ModelsealCommand {
   static override summary = 'Sign SLSA provenance for a model, naming its training datasets by manifest root'
-  static override description = `Writes an in-toto SLSA Provenance v1 statement (${SLSA_PROVENANCE_V1}) whose subject is the model's OMS root digest (files, sha256 — what \`modelseal digest\` prints) and whose buildDefinition.resolvedDependencies carry each training dataset's manifest root (digest key dsm1-root) and, if given, the source commit. This is the evidence a policy's \`datasets\` requirement (source: provenance) reads; sign it with an identity the policy lists under provenanceSignedBy.
+  static override description =
+    `Writes an in-toto SLSA Provenance v1 statement (${SLSA_PROVENANCE_V1}) whose subject is the model's OMS root digest (files, sha256 — what \`modelseal digest\` prints) and whose buildDefinition.resolvedDependencies carry each training dataset's manifest root (digest key dsm1-root) and, if given, the source commit. This is the evidence a policy's \`datasets\` requirement (source: provenance) reads; sign it with an identity the policy lists under provenanceSignedBy.
 
 In GitHub Actions the builder id defaults to the workflow (GITHUB_SERVER_URL/GITHUB_WORKFLOW_REF) and the source to the repository and commit (GITHUB_REPOSITORY, GITHUB_SHA). Exit 0 written, 2 usage, 3 unreadable model, manifest or key.`
   static override examples = [
@@ -26,9 +27,15 @@ In GitHub Actions the builder id defaults to the workflow (GITHUB_SERVER_URL/GIT
   ]
   static override args = {model_path: Args.string({required: true, description: 'Model directory or single model file'})}
   static override flags = {
-    'dataset-manifest': Flags.string({multiple: true, required: true, description: 'A training dataset manifest (directory or manifest.json from `modelseal dataset manifest`); repeatable'}),
+    'dataset-manifest': Flags.string({
+      multiple: true,
+      required: true,
+      description: 'A training dataset manifest (directory or manifest.json from `modelseal dataset manifest`); repeatable',
+    }),
     output: Flags.string({required: true, description: 'Where to write the signed provenance (Sigstore bundle JSON)'}),
-    'builder-id': Flags.string({description: 'URI of the build platform that trained the model (default: the GitHub Actions workflow, else urn:modelseal:builder:local)'}),
+    'builder-id': Flags.string({
+      description: 'URI of the build platform that trained the model (default: the GitHub Actions workflow, else urn:modelseal:builder:local)',
+    }),
     'build-type': Flags.string({default: MODEL_TRAINING_BUILD_TYPE, description: 'SLSA buildType URI'}),
     'source-uri': Flags.string({description: 'Source repository of the training code, e.g. git+https://github.com/acme/models'}),
     'source-digest': Flags.string({description: 'Commit of the training code: hex (a git commit) or ALGORITHM:HEX'}),
@@ -45,10 +52,13 @@ In GitHub Actions the builder id defaults to the workflow (GITHUB_SERVER_URL/GIT
     if (!signer) throw new UsageError('E_USAGE', 'choose a signer: --private-key K.pem [--signing-certificate C.pem], or --sigstore')
     const env = process.env
     const inActions = env.GITHUB_ACTIONS === 'true' && env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY
-    const builderId = flags['builder-id'] ?? (inActions && env.GITHUB_WORKFLOW_REF ? `${env.GITHUB_SERVER_URL}/${env.GITHUB_WORKFLOW_REF}` : 'urn:modelseal:builder:local')
+    const builderId =
+      flags['builder-id'] ?? (inActions && env.GITHUB_WORKFLOW_REF ? `${env.GITHUB_SERVER_URL}/${env.GITHUB_WORKFLOW_REF}` : 'urn:modelseal:builder:local')
     const sourceUri = flags['source-uri'] ?? (inActions ? `git+${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}` : undefined)
     const sourceDigest = flags['source-digest'] ?? (inActions && flags['source-uri'] === undefined ? env.GITHUB_SHA : undefined)
-    const invocationId = flags['invocation-id'] ?? (inActions && env.GITHUB_RUN_ID ? `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}` : undefined)
+    const invocationId =
+      flags['invocation-id'] ??
+      (inActions && env.GITHUB_RUN_ID ? `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}` : undefined)
     const parameters: Record<string, string> = {}
     for (const p of flags.parameter ?? []) {
       const i = p.indexOf('=')

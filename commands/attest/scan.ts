@@ -22,7 +22,8 @@ export interface AttestScanReport {
 
 export default class AttestScan extends ModelsealCommand {
   static override summary = 'Scan a model and sign the report as an in-toto attestation about its digest'
-  static override description = `Runs the same scan as \`modelseal scan\` over the whole model, computes the model's OMS root digest (files, sha256 — what \`modelseal digest\` prints), and signs an in-toto statement whose subject is that digest and whose predicate (${SCAN_PREDICATE_TYPE}) holds the full report, what it covered and when. A policy can then require "a clean scan from our scanner within 7 days" without re-scanning. Findings do not change the exit code here: the policy decides what is acceptable.
+  static override description =
+    `Runs the same scan as \`modelseal scan\` over the whole model, computes the model's OMS root digest (files, sha256 — what \`modelseal digest\` prints), and signs an in-toto statement whose subject is that digest and whose predicate (${SCAN_PREDICATE_TYPE}) holds the full report, what it covered and when. A policy can then require "a clean scan from our scanner within 7 days" without re-scanning. Findings do not change the exit code here: the policy decides what is acceptable.
 
 Keep the output outside the model directory (or it is excluded from the digest automatically when inside). Exit 0 written, 2 usage, 3 unreadable model or key.`
   static override examples = [
@@ -41,12 +42,22 @@ Keep the output outside the model directory (or it is excluded from the digest a
     const {args, flags} = await this.parse(AttestScan)
     const signer = await attestSignerSpec(flags)
     if (!signer) throw new UsageError('E_USAGE', 'choose a signer: --private-key K.pem [--signing-certificate C.pem], or --sigstore')
-    const r = await attestScan({modelPath: args.model_path, signer, output: flags.output, runScan: (p) => runModelScan(p, this.config.version), ignorePaths: flags['ignore-paths']})
+    const r = await attestScan({
+      modelPath: args.model_path,
+      signer,
+      output: flags.output,
+      runScan: (p) => runModelScan(p, this.config.version),
+      ignorePaths: flags['ignore-paths'],
+    })
     const s = r.report.summary
     const verdict = s.failed || s.errors > 0 ? 'fail' : 'pass'
     if (!this.jsonEnabled()) {
       this.log(`Attested scan of ${args.model_path} (sha256:${r.rootDigest}) signed with the ${signer.method} method: ${r.output}`)
-      this.log(`  ${s.files} file(s), ${s.scanned} scanned, ${s.errors} error(s); findings: ${Object.entries(s.findings).map(([k, v]) => `${v} ${k}`).join(', ')}`)
+      this.log(
+        `  ${s.files} file(s), ${s.scanned} scanned, ${s.errors} error(s); findings: ${Object.entries(s.findings)
+          .map(([k, v]) => `${v} ${k}`)
+          .join(', ')}`,
+      )
     }
     return {
       output: r.output,

@@ -7,7 +7,8 @@ import {ModelsealCommand} from '../_lib/base-command.js'
 
 export default class DatasetMerge extends ModelsealCommand {
   static override summary = 'Combine partial manifests (--partition I/N) into the manifest of the whole dataset'
-  static override description = `Checks that the partials belong together (every index 0..N-1 exactly once, the same dataset listing, algorithm and shard size), merges their entries in path order and writes the manifest a single run would have written — with exactly the same root. --json prints the merged header.`
+  static override description =
+    `Checks that the partials belong together (every index 0..N-1 exactly once, the same dataset listing, algorithm and shard size), merges their entries in path order and writes the manifest a single run would have written — with exactly the same root. --json prints the merged header.`
   static override examples = [
     '<%= config.bin %> <%= command.id %> part-0 part-1 part-2 part-3 --output ./data.manifest',
     '<%= config.bin %> <%= command.id %> parts/* --output ./data.manifest --json',

@@ -19,7 +19,8 @@ export interface DatasetSignReport {
 
 export default class DatasetSign extends ModelsealCommand {
   static override summary = 'Sign a dataset manifest (in-toto statement, Sigstore bundle) with a key, a certificate or keylessly'
-  static override description = `Checks the manifest's shards against its header, then signs an in-toto Statement whose subject is the dataset root (digest key "dsm1-root") and whose predicate (${DATASET_PREDICATE_TYPE}) is the header. Uses the same signing module as model signatures. The bundle goes to MANIFEST/manifest.sigstore.json unless --signature says otherwise.`
+  static override description =
+    `Checks the manifest's shards against its header, then signs an in-toto Statement whose subject is the dataset root (digest key "dsm1-root") and whose predicate (${DATASET_PREDICATE_TYPE}) is the header. Uses the same signing module as model signatures. The bundle goes to MANIFEST/manifest.sigstore.json unless --signature says otherwise.`
   static override examples = [
     '<%= config.bin %> <%= command.id %> ./data.manifest --private-key signing-key.pem',
     '<%= config.bin %> <%= command.id %> ./data.manifest --private-key key.pem --signing-certificate leaf.pem --certificate-chain ca.pem',

@@ -6,7 +6,8 @@ import {passwordFlag} from '../_lib/flags.js'
 
 export default class KeysGenerate extends ModelsealCommand {
   static override summary = 'Generate an EC key pair for "sign key" / "verify key"'
-  static override description = `Writes a PKCS#8 private key (mode 0600; AES-256-CBC encrypted with --password) and its SPKI public key, both PEM, readable by model_signing too. Existing files are never overwritten unless --force is given.`
+  static override description =
+    `Writes a PKCS#8 private key (mode 0600; AES-256-CBC encrypted with --password) and its SPKI public key, both PEM, readable by model_signing too. Existing files are never overwritten unless --force is given.`
   static override examples = [
     '<%= config.bin %> <%= command.id %> --private-key signing-key.pem --public-key signing-key.pub',
     '<%= config.bin %> <%= command.id %> --private-key k.pem --public-key k.pub --curve p384 --password "$PW"',

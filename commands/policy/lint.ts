@@ -21,7 +21,8 @@ export interface MultiLintReport {
 
 export default class PolicyLint extends ModelsealCommand {
   static override summary = 'Check policy files: schema, unknown keys, regular expressions, expiry, waivers, and the trust files they name'
-  static override description = `Validates each policy against its schema (every error names the line and the key) and looks for what makes a policy weaker than it reads: unknown keys (typos), regular expressions that do not parse on their own, leave the RE2 subset or are unbounded at either end, an expired policy, waivers without an expiry or already expired, identities nobody uses, two identities for one key (an error), a private key where a public key belongs. The files the policy names — spec.trust.trustedRoot, public keys, CA certificates — must exist and parse, so "policy check" cannot fail later on a missing trust file.
+  static override description =
+    `Validates each policy against its schema (every error names the line and the key) and looks for what makes a policy weaker than it reads: unknown keys (typos), regular expressions that do not parse on their own, leave the RE2 subset or are unbounded at either end, an expired policy, waivers without an expiry or already expired, identities nobody uses, two identities for one key (an error), a private key where a public key belongs. The files the policy names — spec.trust.trustedRoot, public keys, CA certificates — must exist and parse, so "policy check" cannot fail later on a missing trust file.
 
 Several files may be given (\`policy lint policies/*.yaml\`). Exit 0 when no file has errors (warnings are printed), 3 when one has errors or cannot be parsed.`
   static override examples = [
@@ -49,7 +50,9 @@ Several files may be given (\`policy lint policies/*.yaml\`). Exit 0 when no fil
           const where = `${file}${i.line ? `:${i.line}` : ''}`
           process.stdout.write(`${where}: ${i.level}: ${i.key}: ${i.message} [${i.code}]\n`)
         }
-        this.log(`${report.ok ? 'OK' : 'INVALID'}: ${file}: ${report.errors} error(s), ${report.warnings} warning(s)${report.policy ? ` — policy ${report.policy.name} (${report.policy.mode}, expires ${report.policy.expires})` : ''}`)
+        this.log(
+          `${report.ok ? 'OK' : 'INVALID'}: ${file}: ${report.errors} error(s), ${report.warnings} warning(s)${report.policy ? ` — policy ${report.policy.name} (${report.policy.mode}, expires ${report.policy.expires})` : ''}`,
+        )
       }
     }
     const ok = reports.every((r) => r.ok)
@@ -78,7 +81,10 @@ async function addTrustFileIssues(report: LintReport, file: string): Promise<voi
     }
   }
   const root = policy.trustedRoot
-  if (root) await check('spec.trust.trustedRoot', 'TRUSTED_ROOT_UNUSABLE', 'trusted root', () => parseTrustedRoot(readJsonFile(root, 'trusted root', 'E_POLICY_TRUSTED_ROOT'), root))
+  if (root)
+    await check('spec.trust.trustedRoot', 'TRUSTED_ROOT_UNUSABLE', 'trusted root', () =>
+      parseTrustedRoot(readJsonFile(root, 'trusted root', 'E_POLICY_TRUSTED_ROOT'), root),
+    )
   for (const [name, id] of policy.identities) {
     const key = `spec.trust.identities.${name}`
     // The schema check may already have reported this identity's file.

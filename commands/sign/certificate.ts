@@ -7,7 +7,8 @@ import type {OciSignReport} from '../_lib/oci.js'
 
 export default class SignCertificate extends ModelsealCommand {
   static override summary = 'Sign a model with a private key and its X.509 signing certificate'
-  static override description = `Like "sign key", but the bundle carries the signing certificate (leaf first) followed by every certificate of the --certificate-chain files, so verifiers need only trust the root. The certificate must match the private key, be valid now, and allow digitalSignature or codeSigning.`
+  static override description =
+    `Like "sign key", but the bundle carries the signing certificate (leaf first) followed by every certificate of the --certificate-chain files, so verifiers need only trust the root. The certificate must match the private key, be valid now, and allow digitalSignature or codeSigning.`
   static override examples = [
     '<%= config.bin %> <%= command.id %> ./my-model --private-key key.pem --signing-certificate leaf.pem --certificate-chain intermediate.pem',
   ]

@@ -7,7 +7,8 @@ import type {OciSignReport} from '../_lib/oci.js'
 
 export default class SignKey extends ModelsealCommand {
   static override summary = 'Sign a model with an EC private key (OMS bundle, model_signing compatible)'
-  static override description = `Hashes every file of MODEL_PATH (a directory or a single file), builds the OMS in-toto statement and signs it with an EC P-256/P-384/P-521 private key (ECDSA with the curve's hash). The bundle records the public key's hint (SHA-256 of its SPKI PEM); verify with "modelseal verify key".`
+  static override description =
+    `Hashes every file of MODEL_PATH (a directory or a single file), builds the OMS in-toto statement and signs it with an EC P-256/P-384/P-521 private key (ECDSA with the curve's hash). The bundle records the public key's hint (SHA-256 of its SPKI PEM); verify with "modelseal verify key".`
   static override examples = [
     '<%= config.bin %> <%= command.id %> ./my-model --private-key signing-key.pem',
     '<%= config.bin %> <%= command.id %> ./my-model --private-key enc-key.pem --password "$PW" --signature my-model.sig',

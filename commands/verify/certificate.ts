@@ -8,10 +8,9 @@ import {modelArg, runVerify} from '../_lib/model-signing.js'
 
 export default class VerifyCertificate extends ModelsealCommand {
   static override summary = 'Verify a model signature made with an X.509 certificate'
-  static override description = `Builds the path from the bundle's signing certificate, through the intermediates the bundle carries, to a certificate from --certificate-chain (the trust anchors), by signature. Every certificate on the path must be valid now; the leaf must allow digitalSignature or codeSigning. Then the model is re-hashed and compared as in "verify key".`
-  static override examples = [
-    '<%= config.bin %> <%= command.id %> ./my-model --signature model.sig --certificate-chain root-ca.pem',
-  ]
+  static override description =
+    `Builds the path from the bundle's signing certificate, through the intermediates the bundle carries, to a certificate from --certificate-chain (the trust anchors), by signature. Every certificate on the path must be valid now; the leaf must allow digitalSignature or codeSigning. Then the model is re-hashed and compared as in "verify key".`
+  static override examples = ['<%= config.bin %> <%= command.id %> ./my-model --signature model.sig --certificate-chain root-ca.pem']
   static override args = modelArg
   static override flags = {
     ...verifyFlags,

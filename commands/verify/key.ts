@@ -8,7 +8,8 @@ import {modelArg, runVerify} from '../_lib/model-signing.js'
 
 export default class VerifyKey extends ModelsealCommand {
   static override summary = 'Verify a model signature made with an EC key'
-  static override description = `Checks the bundle's signature with the public key, then re-hashes MODEL_PATH with the serialization the signature records (method, hash, shard size, ignored paths, symlink policy) and compares every file. Exit 0 verified, 1 verification failed (one line per problem), 2 usage, 3 unreadable or malformed input.`
+  static override description =
+    `Checks the bundle's signature with the public key, then re-hashes MODEL_PATH with the serialization the signature records (method, hash, shard size, ignored paths, symlink policy) and compares every file. Exit 0 verified, 1 verification failed (one line per problem), 2 usage, 3 unreadable or malformed input.`
   static override examples = [
     '<%= config.bin %> <%= command.id %> ./my-model --signature model.sig --public-key signing-key.pub',
     '<%= config.bin %> <%= command.id %> ./my-model --signature model.sig --public-key key.pub --ignore-paths ./my-model/README.md --json',

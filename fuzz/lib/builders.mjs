@@ -100,12 +100,7 @@ export function onnxGraph({name = 'g', nodes = [], initializers = [], inputs = [
   ])
 }
 export function onnxModel(graph, {irVersion = 8, opset = 17, producer = 'modelseal-fuzz'} = {}) {
-  return Buffer.concat([
-    pb.int(1, irVersion),
-    pb.bytes(2, producer),
-    pb.msg(8, pb.bytes(1, ''), pb.int(2, opset)),
-    pb.bytes(7, graph),
-  ])
+  return Buffer.concat([pb.int(1, irVersion), pb.bytes(2, producer), pb.msg(8, pb.bytes(1, ''), pb.int(2, opset)), pb.bytes(7, graph)])
 }
 /** A tiny valid model: y = x · W + b (MatMul, Add) with float32 initializers. */
 export function onnxSmall({externalW} = {}) {
@@ -114,10 +109,7 @@ export function onnxSmall({externalW} = {}) {
     : onnxTensor({name: 'W', dims: [4, 2], floats: [0.1, -0.2, 0.3, 0.4, -0.5, 0.6, 0.7, -0.8]})
   const g = onnxGraph({
     name: 'main',
-    nodes: [
-      onnxNode({op: 'MatMul', inputs: ['x', 'W'], outputs: ['h']}),
-      onnxNode({op: 'Add', inputs: ['h', 'b'], outputs: ['y']}),
-    ],
+    nodes: [onnxNode({op: 'MatMul', inputs: ['x', 'W'], outputs: ['h']}), onnxNode({op: 'Add', inputs: ['h', 'b'], outputs: ['y']})],
     initializers: [W, onnxTensor({name: 'b', dims: [2], floats: [0.01, -0.02]})],
     inputs: [onnxValueInfo('x', [1, 4])],
     outputs: [onnxValueInfo('y', [1, 2])],
@@ -128,7 +120,12 @@ export function onnxSmall({externalW} = {}) {
 export function onnxIfNest(depth) {
   let inner = onnxGraph({name: 'leaf', nodes: [onnxNode({op: 'Identity', inputs: ['x'], outputs: ['y']})], outputs: [onnxValueInfo('y')]})
   for (let i = 0; i < depth; i++) {
-    const node = onnxNode({op: 'If', inputs: ['c'], outputs: ['y'], attrs: [onnxAttr.graph('then_branch', inner), onnxAttr.graph('else_branch', inner.subarray(0, 0))]})
+    const node = onnxNode({
+      op: 'If',
+      inputs: ['c'],
+      outputs: ['y'],
+      attrs: [onnxAttr.graph('then_branch', inner), onnxAttr.graph('else_branch', inner.subarray(0, 0))],
+    })
     inner = onnxGraph({name: `n${i}`, nodes: [node], outputs: [onnxValueInfo('y')]})
   }
   return onnxModel(Buffer.concat([inner, pb.bytes(11, onnxValueInfo('c', [1], 9))]))
@@ -165,7 +162,8 @@ export function f32(values) {
 // ---------------------------------------------------------------------------------------------
 // NumPy .npy (v1.0)
 export function npy({descr = '<f4', shape = [2, 2], data, fortran = false, headerText} = {}) {
-  let h = headerText ?? `{'descr': '${descr}', 'fortran_order': ${fortran ? 'True' : 'False'}, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`
+  let h =
+    headerText ?? `{'descr': '${descr}', 'fortran_order': ${fortran ? 'True' : 'False'}, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`
   const pad = 64 - ((10 + h.length + 1) % 64)
   h = h + ' '.repeat(pad % 64) + '\n'
   const pre = Buffer.alloc(10)
@@ -206,15 +204,37 @@ export const pk = {
 }
 /** A benign pickle: {'a': [1, 2], 'b': None} */
 export function pickleBenign() {
-  return Buffer.concat([pk.proto(4), pk.emptyDict, pk.mark, pk.shortUnicode('a'), pk.emptyList, pk.mark, pk.binint1(1), pk.binint1(2), pk.appends, pk.shortUnicode('b'), pk.none, pk.setitems, pk.stop])
+  return Buffer.concat([
+    pk.proto(4),
+    pk.emptyDict,
+    pk.mark,
+    pk.shortUnicode('a'),
+    pk.emptyList,
+    pk.mark,
+    pk.binint1(1),
+    pk.binint1(2),
+    pk.appends,
+    pk.shortUnicode('b'),
+    pk.none,
+    pk.setitems,
+    pk.stop,
+  ])
 }
 /** os.system('true') through STACK_GLOBAL with memo indirection (parsed, never run). */
 export function pickleMalicious() {
   return Buffer.concat([
     pk.proto(4),
-    pk.shortUnicode('os'), pk.memoize, pk.shortUnicode('system'), pk.memoize,
-    pk.binget(0), pk.binget(1), pk.stackGlobal,
-    pk.shortUnicode('true'), pk.tuple1, pk.reduce, pk.stop,
+    pk.shortUnicode('os'),
+    pk.memoize,
+    pk.shortUnicode('system'),
+    pk.memoize,
+    pk.binget(0),
+    pk.binget(1),
+    pk.stackGlobal,
+    pk.shortUnicode('true'),
+    pk.tuple1,
+    pk.reduce,
+    pk.stop,
   ])
 }
 /** Lists nested `depth` deep ([[[...]]]: EMPTY_LIST × depth, APPEND × depth-1): valid, benign, deep. */
@@ -225,14 +245,38 @@ export function pickleNest(depth) {
 export function pickleTorchLike() {
   return Buffer.concat([
     pk.proto(2),
-    pk.global('collections', 'OrderedDict'), pk.emptyTuple, pk.reduce,
-    pk.mark, pk.shortUnicode('w'),
+    pk.global('collections', 'OrderedDict'),
+    pk.emptyTuple,
+    pk.reduce,
+    pk.mark,
+    pk.shortUnicode('w'),
     pk.global('torch._utils', '_rebuild_tensor_v2'),
-    pk.mark, pk.mark, pk.shortUnicode('storage'), pk.global('torch', 'FloatStorage'), pk.shortUnicode('0'), pk.shortUnicode('cpu'), pk.binint1(4), Buffer.from([0x74]),
+    pk.mark,
+    pk.mark,
+    pk.shortUnicode('storage'),
+    pk.global('torch', 'FloatStorage'),
+    pk.shortUnicode('0'),
+    pk.shortUnicode('cpu'),
+    pk.binint1(4),
+    Buffer.from([0x74]),
     Buffer.from([0x51]), // BINPERSID
-    pk.binint1(0), pk.mark, pk.binint1(2), pk.binint1(2), Buffer.from([0x74]), pk.mark, pk.binint1(2), pk.binint1(1), Buffer.from([0x74]), Buffer.from([0x89]), // NEWFALSE
-    pk.global('collections', 'OrderedDict'), pk.emptyTuple, pk.reduce, Buffer.from([0x74]), pk.reduce,
-    pk.setitems, pk.stop,
+    pk.binint1(0),
+    pk.mark,
+    pk.binint1(2),
+    pk.binint1(2),
+    Buffer.from([0x74]),
+    pk.mark,
+    pk.binint1(2),
+    pk.binint1(1),
+    Buffer.from([0x74]),
+    Buffer.from([0x89]), // NEWFALSE
+    pk.global('collections', 'OrderedDict'),
+    pk.emptyTuple,
+    pk.reduce,
+    Buffer.from([0x74]),
+    pk.reduce,
+    pk.setitems,
+    pk.stop,
   ])
 }
 
@@ -391,7 +435,13 @@ function zipRaw(entries) {
 
 // ---------------------------------------------------------------------------------------------
 // GGUF v3
-export function gguf({kv = {'general.architecture': 'llama', 'general.alignment': ['u32', 32]}, tensors = [{name: 'w', dims: [4], type: 0}], version = 3, tensorCountOverride, kvCountOverride} = {}) {
+export function gguf({
+  kv = {'general.architecture': 'llama', 'general.alignment': ['u32', 32]},
+  tensors = [{name: 'w', dims: [4], type: 0}],
+  version = 3,
+  tensorCountOverride,
+  kvCountOverride,
+} = {}) {
   const parts = []
   const u32 = (n) => {
     const b = Buffer.alloc(4)
@@ -413,11 +463,15 @@ export function gguf({kv = {'general.architecture': 'llama', 'general.alignment'
     if (Array.isArray(v) && v[0] === 'u32') parts.push(u32(4), u32(v[1]))
     else if (Array.isArray(v) && v[0] === 'arr-str') parts.push(u32(9), u32(8), u64(v[1].length), ...v[1].map(str))
     else if (Array.isArray(v) && v[0] === 'raw') parts.push(v[1])
-    else if (typeof v === 'number') parts.push(u32(6), (() => {
-      const b = Buffer.alloc(4)
-      b.writeFloatLE(v)
-      return b
-    })())
+    else if (typeof v === 'number')
+      parts.push(
+        u32(6),
+        (() => {
+          const b = Buffer.alloc(4)
+          b.writeFloatLE(v)
+          return b
+        })(),
+      )
     else parts.push(u32(8), str(String(v)))
   }
   const align = 32

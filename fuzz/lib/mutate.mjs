@@ -38,7 +38,8 @@ function havoc(buf, r, dict, others) {
     case 2: // random byte
       if (n) b[pos()] = r.int(256)
       return b
-    case 3: { // interesting 32-bit, either endianness
+    case 3: {
+      // interesting 32-bit, either endianness
       if (n < 4) return b
       const p = r.int(n - 3)
       const v = r.pick(INTERESTING_32)
@@ -46,29 +47,34 @@ function havoc(buf, r, dict, others) {
       else b.writeUInt32BE(v >>> 0, p)
       return b
     }
-    case 4: { // interesting 64-bit LE (safetensors/GGUF lengths, counts, offsets)
+    case 4: {
+      // interesting 64-bit LE (safetensors/GGUF lengths, counts, offsets)
       if (n < 8) return b
       b.writeBigUInt64LE(r.pick(INTERESTING_64), r.int(n - 7))
       return b
     }
-    case 5: { // small arithmetic on a byte
+    case 5: {
+      // small arithmetic on a byte
       if (n) {
         const p = pos()
         b[p] = (b[p] + (r.int(35) - 17)) & 0xff
       }
       return b
     }
-    case 6: { // delete a chunk
+    case 6: {
+      // delete a chunk
       if (n < 2) return b
       const p = pos()
       const len = 1 + r.int(Math.min(n - p, 1 + r.int(64)))
       return Buffer.concat([b.subarray(0, p), b.subarray(p + len)])
     }
-    case 7: { // insert random bytes
+    case 7: {
+      // insert random bytes
       const p = r.int(n + 1)
       return Buffer.concat([b.subarray(0, p), r.bytes(1 + r.int(16)), b.subarray(p)])
     }
-    case 8: { // duplicate a chunk somewhere else
+    case 8: {
+      // duplicate a chunk somewhere else
       if (!n) return b
       const p = pos()
       const len = 1 + r.int(Math.min(n - p, 128))
@@ -77,21 +83,24 @@ function havoc(buf, r, dict, others) {
     }
     case 9: // truncate
       return b.subarray(0, r.int(n + 1))
-    case 10: { // splice with another corpus entry
+    case 10: {
+      // splice with another corpus entry
       if (!others.length) return b
       const o = r.pick(others)
       const p = r.int(n + 1)
       const q = r.int(o.length + 1)
       return Buffer.concat([b.subarray(0, p), o.subarray(q)])
     }
-    case 11: { // dictionary token: insert or overwrite
+    case 11: {
+      // dictionary token: insert or overwrite
       if (!dict.length) return b
       const t = Buffer.from(r.pick(dict), 'latin1')
       const p = r.int(n + 1)
       if (r.next() < 0.5) return Buffer.concat([b.subarray(0, p), t, b.subarray(p)])
       return Buffer.concat([b.subarray(0, p), t, b.subarray(Math.min(n, p + t.length))])
     }
-    case 12: { // repeat a short chunk many times (nesting and count bombs)
+    case 12: {
+      // repeat a short chunk many times (nesting and count bombs)
       if (!n) return b
       const p = pos()
       const len = 1 + r.int(Math.min(n - p, 8))
@@ -100,7 +109,8 @@ function havoc(buf, r, dict, others) {
       for (let i = 0; i < times; i++) b.copy(rep, i * len, p, p + len)
       return Buffer.concat([b.subarray(0, p), rep, b.subarray(p)])
     }
-    default: { // overwrite a run with one byte value
+    default: {
+      // overwrite a run with one byte value
       if (!n) return b
       const p = pos()
       b.fill(r.pick(INTERESTING_8), p, Math.min(n, p + 1 + r.int(32)))
@@ -112,9 +122,26 @@ function havoc(buf, r, dict, others) {
 // ---------------------------------------------------------------------------------------------
 // JSON: parse, change one node, print again (or a raw-text variant: duplicate keys, deep nesting).
 const JSON_VALUES = [
-  () => 0, () => -1, () => 1e308, () => 2 ** 53 + 1, () => 1.5, () => '', () => 'x'.repeat(70000),
-  () => '../../../etc/passwd', () => '/etc/passwd', () => 'a\\b', () => 'a\u0000b', () => null, () => true,
-  () => [], () => ({}), () => ['x'], () => 'sha256:' + '0'.repeat(64), () => 'AAAA', () => '%%%', () => 1e21,
+  () => 0,
+  () => -1,
+  () => 1e308,
+  () => 2 ** 53 + 1,
+  () => 1.5,
+  () => '',
+  () => 'x'.repeat(70000),
+  () => '../../../etc/passwd',
+  () => '/etc/passwd',
+  () => 'a\\b',
+  () => 'a\u0000b',
+  () => null,
+  () => true,
+  () => [],
+  () => ({}),
+  () => ['x'],
+  () => 'sha256:' + '0'.repeat(64),
+  () => 'AAAA',
+  () => '%%%',
+  () => 1e21,
 ]
 
 export function mutateJson(buf, r, dict) {

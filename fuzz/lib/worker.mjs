@@ -108,7 +108,10 @@ async function runOne(input) {
 function reportCrash(input, err) {
   const e = err instanceof Error ? err : new Error(String(err))
   const frame = (e.stack ?? '').split('\n').find((l) => /\/(src|dist\/src)\//.test(l)) ?? ''
-  const sig = createHash('sha1').update(`${e.name}|${e.message.replace(/\d+/g, 'N').slice(0, 80)}|${frame.replace(/:\d+:\d+/g, '')}`).digest('hex').slice(0, 12)
+  const sig = createHash('sha1')
+    .update(`${e.name}|${e.message.replace(/\d+/g, 'N').slice(0, 80)}|${frame.replace(/:\d+:\d+/g, '')}`)
+    .digest('hex')
+    .slice(0, 12)
   if (crashesSeen.has(sig)) return
   crashesSeen.add(sig)
   mkdirSync(crashDir, {recursive: true})

@@ -69,7 +69,10 @@ export async function readDatasetManifests(paths: string[]): Promise<ProvenanceD
   for (const p of paths) {
     const {header} = await loadManifest(p)
     if (header.partition) {
-      throw new UsageError('E_DATASET_PARTIAL', `${p} is a partial manifest (--partition ${header.partition.index}/${header.partition.count}); merge the parts first (modelseal dataset merge)`)
+      throw new UsageError(
+        'E_DATASET_PARTIAL',
+        `${p} is a partial manifest (--partition ${header.partition.index}/${header.partition.count}); merge the parts first (modelseal dataset merge)`,
+      )
     }
     if (out.some((d) => d.root === header.root)) continue
     out.push({manifest: p, name: header.dataset.name, version: header.dataset.version, root: header.root, files: header.stats.files, bytes: header.stats.bytes})

@@ -74,7 +74,8 @@ export function parseScanStatement(st: Statement, what: string): ParsedScanAttes
   if (p.report.files.length > MAX_SCAN_FILES) throw bad(`lists more than ${MAX_SCAN_FILES} files`)
   let findings = 0
   const files: FileReport[] = p.report.files.map((f, i) => {
-    if (!isObj(f) || !str(f.path) || !str(f.format, 256) || !['scanned', 'error', 'unsupported'].includes(f.status as string)) throw bad(`report.files[${i}] is malformed`)
+    if (!isObj(f) || !str(f.path) || !str(f.format, 256) || !['scanned', 'error', 'unsupported'].includes(f.status as string))
+      throw bad(`report.files[${i}] is malformed`)
     if (!Array.isArray(f.findings)) throw bad(`report.files[${i}].findings is not a list`)
     findings += f.findings.length
     if (findings > MAX_FINDINGS) throw bad(`has more than ${MAX_FINDINGS} findings`)
@@ -91,7 +92,8 @@ export function parseScanStatement(st: Statement, what: string): ParsedScanAttes
   const skippedRaw = p.report.skipped ?? []
   if (!Array.isArray(skippedRaw) || skippedRaw.length > MAX_SCAN_FILES) throw bad('report.skipped is malformed')
   const skipped: SkippedEntry[] = skippedRaw.map((x, i) => {
-    if (!isObj(x) || !str(x.path) || !str(x.reason) || !['file', 'directory', 'symlink', 'special'].includes(x.kind as string)) throw bad(`report.skipped[${i}] is malformed`)
+    if (!isObj(x) || !str(x.path) || !str(x.reason) || !['file', 'directory', 'symlink', 'special'].includes(x.kind as string))
+      throw bad(`report.skipped[${i}] is malformed`)
     return {path: x.path, kind: x.kind as SkippedEntry['kind'], reason: x.reason}
   })
   const summary = isObj(p.report.summary) ? (p.report.summary as unknown as ScanSummary) : summarize(files)
@@ -147,7 +149,8 @@ export function parseSerialization(v: unknown, bad: (m: string) => Error): Seria
   if (method !== 'files' && method !== 'shards') throw bad('serialization.method must be files or shards')
   if (hashType !== 'sha256' && hashType !== 'blake2b' && hashType !== 'blake3') throw bad('serialization.hashType is unknown')
   const shardSize = v.shardSize
-  if (method === 'shards' && (typeof shardSize !== 'number' || !Number.isSafeInteger(shardSize) || shardSize < 1)) throw bad('serialization.shardSize is invalid')
+  if (method === 'shards' && (typeof shardSize !== 'number' || !Number.isSafeInteger(shardSize) || shardSize < 1))
+    throw bad('serialization.shardSize is invalid')
   const ignorePaths = v.ignorePaths ?? []
   if (!Array.isArray(ignorePaths) || ignorePaths.length > 1024 || !ignorePaths.every((x) => str(x))) throw bad('serialization.ignorePaths is invalid')
   return {

@@ -53,8 +53,17 @@ export async function attestScan(opts: {
   if (manifest.resources.length === 0) throw new InputError('E_EMPTY_MODEL', `model ${opts.modelPath} has no files to attest`)
   const report = relativeReport(await opts.runScan(opts.modelPath), opts.modelPath)
   // The output path is an implementation detail of this run: record only the user's ignores.
-  const serialization: SerializationParams = {...manifest.serialization, ignorePaths: manifest.serialization.ignorePaths.filter((p) => !isOutput(opts.modelPath, opts.output, p))}
-  const statement = buildScanStatement({modelName: modelNameOf(opts.modelPath), rootDigest: manifest.rootDigest, serialization, report, scannedAt: opts.now ?? new Date()})
+  const serialization: SerializationParams = {
+    ...manifest.serialization,
+    ignorePaths: manifest.serialization.ignorePaths.filter((p) => !isOutput(opts.modelPath, opts.output, p)),
+  }
+  const statement = buildScanStatement({
+    modelName: modelNameOf(opts.modelPath),
+    rootDigest: manifest.rootDigest,
+    serialization,
+    report,
+    scannedAt: opts.now ?? new Date(),
+  })
   await signStatement(statement, opts.signer, opts.output)
   return {output: path.resolve(opts.output), statement, rootDigest: manifest.rootDigest, serialization, report}
 }
@@ -70,7 +79,11 @@ export function relativeReport(report: ScanReport, modelPath: string): ScanRepor
     const r = path.relative(root, path.resolve(p))
     return r === '' ? path.basename(root) : r.split(path.sep).join('/')
   }
-  return {...report, files: report.files.map((f) => ({...f, path: rel(f.path)})), ...(report.skipped ? {skipped: report.skipped.map((x) => ({...x, path: rel(x.path)}))} : {})}
+  return {
+    ...report,
+    files: report.files.map((f) => ({...f, path: rel(f.path)})),
+    ...(report.skipped ? {skipped: report.skipped.map((x) => ({...x, path: rel(x.path)}))} : {}),
+  }
 }
 
 function isOutput(modelPath: string, out: string, rel: string): boolean {
@@ -103,7 +116,13 @@ export async function signModelWithScan(
     ...signed.manifest.serialization,
     ignorePaths: signed.manifest.serialization.ignorePaths.filter((p) => !isOutput(modelPath, output, p)),
   }
-  const statement = buildScanStatement({modelName: modelNameOf(modelPath), rootDigest: signed.manifest.rootDigest, serialization, report, scannedAt: opts.now ?? new Date()})
+  const statement = buildScanStatement({
+    modelName: modelNameOf(modelPath),
+    rootDigest: signed.manifest.rootDigest,
+    serialization,
+    report,
+    scannedAt: opts.now ?? new Date(),
+  })
   await signStatement(statement, opts.signer, output)
   return {...signed, scan: {output, statement, rootDigest: signed.manifest.rootDigest, serialization, report}}
 }

@@ -38,7 +38,8 @@ export function parseStatement(payload: Buffer, what: string): Statement {
   const bad = (msg: string) => new InputError('E_ATTESTATION_MALFORMED', `${what}: ${msg}`)
   if (!isObj(raw)) throw bad('statement is not a JSON object')
   // v0.1 statements are still produced by some tools; their layout is the same for our purposes.
-  if (raw._type !== STATEMENT_V1 && raw._type !== 'https://in-toto.io/Statement/v0.1') throw bad(`not an in-toto statement (_type ${JSON.stringify(raw._type)})`)
+  if (raw._type !== STATEMENT_V1 && raw._type !== 'https://in-toto.io/Statement/v0.1')
+    throw bad(`not an in-toto statement (_type ${JSON.stringify(raw._type)})`)
   if (typeof raw.predicateType !== 'string' || raw.predicateType.length > 1024) throw bad('predicateType missing')
   if (!Array.isArray(raw.subject) || raw.subject.length === 0 || raw.subject.length > MAX_SUBJECTS) throw bad('subject must be a non-empty list')
   const subject: Subject[] = raw.subject.map((s, i) => {

@@ -162,7 +162,13 @@ export async function collectAudit(o: AuditOptions, now = new Date()): Promise<A
   const report: AuditReport = {
     reportVersion: '1',
     generatedAt: now.toISOString(),
-    model: {path: model.path, rootDigest: (await digestFor()) ?? null, files: model.files.length, totalBytes: model.totalBytes, excludedEvidence: model.excluded},
+    model: {
+      path: model.path,
+      rootDigest: (await digestFor()) ?? null,
+      files: model.files.length,
+      totalBytes: model.totalBytes,
+      excludedEvidence: model.excluded,
+    },
     signatures: [],
     attestations: [],
     facts: [],
@@ -190,7 +196,12 @@ async function auditSignature(file: string, p: ParsedBundle, tried: Tried, model
   }
   if (!signed) return out
   try {
-    const match = {envelope: env ?? {payloadType: p.envelope.payloadType, payload: p.envelope.payload, signer: {method: 'key' as const}}, signer: env?.signer ?? {method: 'key' as const}, signerKeys: env ? signerKeysOf(env.signer) : [], identities: []}
+    const match = {
+      envelope: env ?? {payloadType: p.envelope.payloadType, payload: p.envelope.payload, signer: {method: 'key' as const}},
+      signer: env?.signer ?? {method: 'key' as const},
+      signerKeys: env ? signerKeysOf(env.signer) : [],
+      identities: [],
+    }
     const c = await compareWithModel({source: file, match, signed}, model)
     const pick = (re: RegExp) => c.contentProblems.map((x) => re.exec(x)?.[1]).filter((x): x is string => x !== undefined)
     out.content = {
@@ -207,7 +218,12 @@ async function auditSignature(file: string, p: ParsedBundle, tried: Tried, model
   return out
 }
 
-async function auditAttestation(file: string, p: ParsedBundle, tried: Tried, digestFor: (s?: SerializationParams) => Promise<string | undefined>): Promise<AuditAttestation> {
+async function auditAttestation(
+  file: string,
+  p: ParsedBundle,
+  tried: Tried,
+  digestFor: (s?: SerializationParams) => Promise<string | undefined>,
+): Promise<AuditAttestation> {
   const {env, notes} = tried
   const status = statusOf(tried)
   const st: Statement = parseStatement(env?.payload ?? p.envelope.payload, file)
@@ -226,11 +242,24 @@ async function auditAttestation(file: string, p: ParsedBundle, tried: Tried, dig
   if (st.predicateType === SCAN_PREDICATE_TYPE) {
     const s = parseScanStatement(st, file)
     aboutThisModel = (await digestFor(s.serialization)) === s.subjectDigest
-    says = {scanner: s.scanner, scannedAt: s.scannedAt?.toISOString(), findings: s.report.summary.findings, maxSeverity: s.report.summary.maxSeverity, files: s.report.files.length, errors: s.report.summary.errors}
+    says = {
+      scanner: s.scanner,
+      scannedAt: s.scannedAt?.toISOString(),
+      findings: s.report.summary.findings,
+      maxSeverity: s.report.summary.maxSeverity,
+      files: s.report.files.length,
+      errors: s.report.summary.errors,
+    }
   } else if (st.predicateType === DECISION_PREDICATE_TYPE) {
     const d = parseDecisionStatement(st, file)
     aboutThisModel = (await digestFor()) === d.subjectDigest
-    says = {verificationResult: d.verificationResult, policy: d.policy, timeVerified: d.timeVerified?.toISOString(), evaluatedAt: d.evaluatedAt?.toISOString(), requirements: d.requirements.map((r) => `${r.id}: ${r.result}`)}
+    says = {
+      verificationResult: d.verificationResult,
+      policy: d.policy,
+      timeVerified: d.timeVerified?.toISOString(),
+      evaluatedAt: d.evaluatedAt?.toISOString(),
+      requirements: d.requirements.map((r) => `${r.id}: ${r.result}`),
+    }
   } else if (st.predicateType === DATASET_PREDICATE_TYPE) {
     const h = parseDatasetStatement(env?.payload ?? p.envelope.payload)
     says = {dataset: h.dataset, root: h.root, files: h.stats.files, bytes: h.stats.bytes, created: h.created}
@@ -238,18 +267,27 @@ async function auditAttestation(file: string, p: ParsedBundle, tried: Tried, dig
     aboutThisModel = subjectDigests(st, 'sha256').includes((await digestFor()) ?? '')
     const bd = st.predicate.buildDefinition as {resolvedDependencies?: {uri?: string; digest?: Record<string, string>}[]} | undefined
     const deps = Array.isArray(bd?.resolvedDependencies) ? bd.resolvedDependencies : []
-    says = {datasets: deps.slice(0, 100).filter((d) => d?.digest?.[ROOT_DIGEST_KEY]).map((d) => ({uri: d.uri, root: d.digest?.[ROOT_DIGEST_KEY]}))}
+    says = {
+      datasets: deps
+        .slice(0, 100)
+        .filter((d) => d?.digest?.[ROOT_DIGEST_KEY])
+        .map((d) => ({uri: d.uri, root: d.digest?.[ROOT_DIGEST_KEY]})),
+    }
   }
   return {...base, aboutThisModel, says}
 }
 
 function summarizeFacts(r: AuditReport): {fact: string; status: FactStatus}[] {
   const facts: {fact: string; status: FactStatus}[] = []
-  if (r.model.rootDigest) facts.push({fact: `model digest sha256:${r.model.rootDigest} (files, sha256, every file on disk) computed from local files`, status: 'verified'})
-  if (r.model.excludedEvidence.length) facts.push({fact: `verified evidence inside the model, not counted as model files: ${r.model.excludedEvidence.join(', ')}`, status: 'verified'})
+  if (r.model.rootDigest)
+    facts.push({fact: `model digest sha256:${r.model.rootDigest} (files, sha256, every file on disk) computed from local files`, status: 'verified'})
+  if (r.model.excludedEvidence.length)
+    facts.push({fact: `verified evidence inside the model, not counted as model files: ${r.model.excludedEvidence.join(', ')}`, status: 'verified'})
   for (const s of r.signatures) {
-    if (s.status === 'verified' && s.signer) facts.push({fact: `${s.source}: signed by ${describe(s.signer)}${s.signedAt ? ` at ${s.signedAt}` : ''}`, status: 'verified'})
-    else if (s.status === 'failed') facts.push({fact: `${s.source}: signature does not verify with the trust material given; its signer and content are not shown`, status: 'failed'})
+    if (s.status === 'verified' && s.signer)
+      facts.push({fact: `${s.source}: signed by ${describe(s.signer)}${s.signedAt ? ` at ${s.signedAt}` : ''}`, status: 'verified'})
+    else if (s.status === 'failed')
+      facts.push({fact: `${s.source}: signature does not verify with the trust material given; its signer and content are not shown`, status: 'failed'})
     else facts.push({fact: `${s.source}: signature not verified (no trust material for it); its signer is unknown`, status: 'read'})
     if (s.content) {
       const c = s.content
@@ -265,7 +303,10 @@ function summarizeFacts(r: AuditReport): {fact: string; status: FactStatus}[] {
       facts.push({fact: `${a.source}: ${a.predicateType} — signature does not verify; content not shown`, status: 'failed'})
       continue
     }
-    facts.push({fact: `${a.source}: ${a.predicateType}${a.signer ? ` signed by ${describe(a.signer)}` : ' (signer not verified)'}${a.aboutThisModel === false ? ' — about ANOTHER model' : a.aboutThisModel ? ' — about this model' : ''}`, status: a.status})
+    facts.push({
+      fact: `${a.source}: ${a.predicateType}${a.signer ? ` signed by ${describe(a.signer)}` : ' (signer not verified)'}${a.aboutThisModel === false ? ' — about ANOTHER model' : a.aboutThisModel ? ' — about this model' : ''}`,
+      status: a.status,
+    })
   }
   return facts
 }

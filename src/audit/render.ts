@@ -45,7 +45,17 @@ function body(r: AuditReport, h: (level: number, s: string) => string, li: (s: s
     if (a.note) L.push(li(`note: ${a.note}`))
     L.push(li(`predicate: ${a.predicateType}`))
     if (a.signer) for (const x of signerLines(a.signer)) L.push(li(x))
-    L.push(li(`subject: ${a.subject.map((d) => Object.entries(d).map(([k, v]) => `${k}:${v}`).join(' ')).join(', ')}${a.aboutThisModel === null ? '' : a.aboutThisModel ? ' (this model)' : ' (NOT this model)'}`))
+    L.push(
+      li(
+        `subject: ${a.subject
+          .map((d) =>
+            Object.entries(d)
+              .map(([k, v]) => `${k}:${v}`)
+              .join(' '),
+          )
+          .join(', ')}${a.aboutThisModel === null ? '' : a.aboutThisModel ? ' (this model)' : ' (NOT this model)'}`,
+      ),
+    )
     L.push(li(`says: ${JSON.stringify(a.says)}`))
   }
   L.push('')

@@ -25,7 +25,12 @@ export interface DiffResult {
   actualFiles: number
 }
 
-export async function diffEntries(expected: AsyncIterable<DatasetEntry>, actual: AsyncIterable<DatasetEntry>, listLimit: number, onActual?: (e: DatasetEntry) => void): Promise<DiffResult> {
+export async function diffEntries(
+  expected: AsyncIterable<DatasetEntry>,
+  actual: AsyncIterable<DatasetEntry>,
+  listLimit: number,
+  onActual?: (e: DatasetEntry) => void,
+): Promise<DiffResult> {
   const ei = expected[Symbol.asyncIterator]()
   const ai = actual[Symbol.asyncIterator]()
   const r: DiffResult = {
@@ -67,7 +72,12 @@ export async function diffEntries(expected: AsyncIterable<DatasetEntry>, actual:
       else {
         r.modified.count++
         if (r.modified.items.length < listLimit) {
-          r.modified.items.push({path: x.path, reason: x.size !== y.size ? 'size' : 'content', expected: {size: x.size, digest: x.digest}, actual: {size: y.size, digest: y.digest}})
+          r.modified.items.push({
+            path: x.path,
+            reason: x.size !== y.size ? 'size' : 'content',
+            expected: {size: x.size, digest: x.digest},
+            actual: {size: y.size, digest: y.digest},
+          })
         }
       }
       e = await ei.next()

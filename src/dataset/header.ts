@@ -48,7 +48,12 @@ export async function loadManifest(p: string): Promise<LoadedManifest> {
   if (hst.size > MAX_HEADER_BYTES) throw new InputError(MALFORMED, `${headerPath} is larger than ${MAX_HEADER_BYTES} bytes`)
   // Inside a manifest directory, manifest.json is not read through a symlink (it would lead
   // outside the directory); a manifest.json the user named may be one.
-  const text = readBoundedFile(headerPath, {maxBytes: MAX_HEADER_BYTES, followSymlinks: !st.isDirectory(), code: 'E_DATASET_MANIFEST_UNREADABLE', what: 'manifest'}).toString('utf8')
+  const text = readBoundedFile(headerPath, {
+    maxBytes: MAX_HEADER_BYTES,
+    followSymlinks: !st.isDirectory(),
+    code: 'E_DATASET_MANIFEST_UNREADABLE',
+    what: 'manifest',
+  }).toString('utf8')
   const header = validateHeader(parseBoundedJson(text, headerPath), headerPath)
   return {header, dir: path.dirname(headerPath), headerPath, text}
 }
@@ -95,7 +100,10 @@ export function validateHeader(v: unknown, where = 'manifest header'): DatasetHe
   })
   if (o.manifestVersion !== MANIFEST_VERSION) fail(where, `manifestVersion must be "${MANIFEST_VERSION}"`)
   const ds = obj(o.dataset, `${where}.dataset`, {req: ['name'], opt: ['version']})
-  const dataset = {name: str(ds.name, `${where}.dataset.name`, 1024), ...(ds.version === undefined ? {} : {version: str(ds.version, `${where}.dataset.version`, 256)})}
+  const dataset = {
+    name: str(ds.name, `${where}.dataset.name`, 1024),
+    ...(ds.version === undefined ? {} : {version: str(ds.version, `${where}.dataset.version`, 256)}),
+  }
   const created = str(o.created, `${where}.created`, 64)
   const h = obj(o.hash, `${where}.hash`, {req: ['file', 'tree', 'leafFormat']})
   if (!DATASET_HASH_ALGORITHMS.includes(h.file as DatasetHashAlgorithm)) fail(`${where}.hash.file`, `must be one of ${DATASET_HASH_ALGORITHMS.join(', ')}`)

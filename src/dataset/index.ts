@@ -9,5 +9,14 @@ export {comparePaths, pathProblem} from './paths.js'
 export {openSource, detectFormat, partitionRange, type SourceOptions, type OpenedSource} from './source.js'
 export {samplePredicate, globPredicate} from './select.js'
 export {diffEntries, type DiffResult} from './diff.js'
-export {buildStatement, parseStatement, signManifest, verifyManifestSignature, datasetUri, SIGNATURE_FILE, type DatasetStatement, type VerifiedManifest} from './statement.js'
+export {
+  buildStatement,
+  parseStatement,
+  signManifest,
+  verifyManifestSignature,
+  datasetUri,
+  SIGNATURE_FILE,
+  type DatasetStatement,
+  type VerifiedManifest,
+} from './statement.js'
 export {verifyDataset, type VerifyDatasetOptions, type DatasetVerifyReport, type VerifyResult} from './verify.js'

@@ -41,8 +41,10 @@ export async function mergeManifests(inputs: string[], opts: MergeOptions): Prom
     const where = inputs[i]
     if (!h.partition) mismatch(`${where} is not a partial manifest (no partition)`)
     const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
-    if (h.partition.count !== n || h.partition.unit !== first.partition.unit || h.partition.units !== first.partition.units) mismatch(`${where}: partition ${h.partition.index}/${h.partition.count} does not belong with ${inputs[0]}`)
-    if (h.partition.listingDigest !== first.partition.listingDigest) mismatch(`${where}: listed a different dataset than ${inputs[0]} (the dataset changed between workers?)`)
+    if (h.partition.count !== n || h.partition.unit !== first.partition.unit || h.partition.units !== first.partition.units)
+      mismatch(`${where}: partition ${h.partition.index}/${h.partition.count} does not belong with ${inputs[0]}`)
+    if (h.partition.listingDigest !== first.partition.listingDigest)
+      mismatch(`${where}: listed a different dataset than ${inputs[0]} (the dataset changed between workers?)`)
     if (!same(h.dataset, first.dataset) || !same(h.hash, first.hash) || h.shardEntries !== first.shardEntries || h.source.format !== first.source.format) {
       mismatch(`${where}: dataset name/version, hash algorithm, shard size or source format differ from ${inputs[0]}`)
     }
@@ -52,7 +54,8 @@ export async function mergeManifests(inputs: string[], opts: MergeOptions): Prom
   const missing = seen.flatMap((s, i) => (s ? [] : [i]))
   if (missing.length > 0) mismatch(`missing partition${missing.length > 1 ? 's' : ''} ${missing.slice(0, 10).join(', ')} of ${n}`)
   const totalFiles = parts.reduce((a, p) => a + p.header.stats.files, 0)
-  if (first.partition.unit === 'file' && totalFiles !== first.partition.units) mismatch(`the partials hold ${totalFiles} files but the dataset listing has ${first.partition.units}`)
+  if (first.partition.unit === 'file' && totalFiles !== first.partition.units)
+    mismatch(`the partials hold ${totalFiles} files but the dataset listing has ${first.partition.units}`)
 
   await prepareOutput(opts.output, opts.force ?? false)
   const writer = new ShardWriter(opts.output, first.hash.file, first.shardEntries)
@@ -76,7 +79,7 @@ export async function mergeManifests(inputs: string[], opts: MergeOptions): Prom
     await writer.add(e)
   }
   if (first.partition.unit === 'file' && listing.digest('hex') !== first.partition.listingDigest) {
-    mismatch('the partials\' files are not the listing their listingDigest names (partials of another dataset?)')
+    mismatch("the partials' files are not the listing their listingDigest names (partials of another dataset?)")
   }
   const w = await writer.finish()
   const header: DatasetHeader = {

@@ -20,7 +20,10 @@ export class ProblemList {
   /** Throws E_DATASET_UNSAFE_ENTRY (exit 3) listing the problems, if there are any. */
   throwIfAny(what: string): void {
     if (this.count === 0) return
-    const first = this.items.slice(0, 3).map((p) => `"${escapeName(p.path)}": ${p.reason}`).join('; ')
+    const first = this.items
+      .slice(0, 3)
+      .map((p) => `"${escapeName(p.path)}": ${p.reason}`)
+      .join('; ')
     throw new InputError(
       'E_DATASET_UNSAFE_ENTRY',
       `${what}: ${this.count} unsafe or unsupported entr${this.count === 1 ? 'y' : 'ies'} refused (${first}${this.count > 3 ? '; ...' : ''})`,

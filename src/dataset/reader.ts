@@ -33,7 +33,10 @@ export async function readShardFile(dir: string, shard: ShardInfo): Promise<Buff
   let fd: number
   let size: number
   try {
-    ;({fd, stat: {size}} = openRegularFile(file, {what: 'shard'}))
+    ;({
+      fd,
+      stat: {size},
+    } = openRegularFile(file, {what: 'shard'}))
   } catch (err) {
     const missing = existsSync(file) ? MALFORMED : 'E_DATASET_SHARD_MISSING'
     throw new InputError(missing, `cannot read shard ${shard.uri}: ${(err as Error).message}`)
@@ -112,7 +115,8 @@ export function parseEntryLine(line: string, alg: string, where: string): Datase
   if (keys.length !== 3 || typeof o.path !== 'string' || !(alg in o)) throw new InputError(MALFORMED, `${where}: expected exactly path, size and ${alg}`)
   const why = pathProblem(o.path)
   if (why) throw new InputError(MALFORMED, `${where}: ${why}`)
-  if (typeof o.size !== 'number' || !Number.isSafeInteger(o.size) || o.size < 0) throw new InputError(MALFORMED, `${where}: size must be a non-negative integer`)
+  if (typeof o.size !== 'number' || !Number.isSafeInteger(o.size) || o.size < 0)
+    throw new InputError(MALFORMED, `${where}: size must be a non-negative integer`)
   const digest = o[alg]
   if (typeof digest !== 'string' || !HEX64.test(digest)) throw new InputError(MALFORMED, `${where}: ${alg} must be 64 lowercase hex digits`)
   return {path: o.path, size: o.size, digest}

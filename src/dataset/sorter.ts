@@ -48,7 +48,10 @@ export class EntrySorter {
         return
       }
       if (this.run.length > 0) await this.spill()
-      yield* mergeSorted(this.runs.map((f) => readRun(f)), (a, b) => comparePaths(a.path, b.path))
+      yield* mergeSorted(
+        this.runs.map((f) => readRun(f)),
+        (a, b) => comparePaths(a.path, b.path),
+      )
     } finally {
       await this.cleanup()
     }

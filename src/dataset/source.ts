@@ -80,7 +80,10 @@ export async function openSource(p: string, opts: SourceOptions): Promise<Opened
   const format = !opts.format || opts.format === 'auto' ? await detectFormat(p) : opts.format
   if (format === 'dir') return openDirectory(p, opts)
   if (opts.partition && format === 'tar') {
-    throw new UsageError('E_DATASET_PARTITION_UNSUPPORTED', 'a single tar archive is read as one stream and cannot be partitioned; partition a directory of tar shards instead')
+    throw new UsageError(
+      'E_DATASET_PARTITION_UNSUPPORTED',
+      'a single tar archive is read as one stream and cannot be partitioned; partition a directory of tar shards instead',
+    )
   }
   let files: string[]
   if (format === 'tar') files = [p]
@@ -196,7 +199,8 @@ class NameCollisions {
 
   /** Problems that need the whole archive: links that are parents of other members. */
   finish(): void {
-    for (const [name, kind] of this.nonFiles) if (kind === 'link' && this.parents.has(name)) this.problems.add(name, 'link member used as the parent directory of other members')
+    for (const [name, kind] of this.nonFiles)
+      if (kind === 'link' && this.parents.has(name)) this.problems.add(name, 'link member used as the parent directory of other members')
   }
 
   fileProblem(p: string): string | undefined {

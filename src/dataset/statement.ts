@@ -12,13 +12,7 @@ import type {BundleJson, SignerSpec, SignerIdentity, VerifierSpec} from '../sign
 import {loadManifest, validateHeader, type LoadedManifest} from './header.js'
 import {parseBoundedJson} from './json-guard.js'
 import {checkShards} from './reader.js'
-import {
-  DATASET_PREDICATE_TYPE,
-  INTOTO_PAYLOAD_TYPE,
-  INTOTO_STATEMENT_TYPE,
-  ROOT_DIGEST_KEY,
-  type DatasetHeader,
-} from './types.js'
+import {DATASET_PREDICATE_TYPE, INTOTO_PAYLOAD_TYPE, INTOTO_STATEMENT_TYPE, ROOT_DIGEST_KEY, type DatasetHeader} from './types.js'
 
 export const SIGNATURE_FILE = 'manifest.sigstore.json'
 
@@ -43,14 +37,17 @@ export function buildStatement(h: DatasetHeader): DatasetStatement {
 /** Checks a verified payload is a dataset statement whose subject is its header's root. */
 export function parseStatement(payload: Buffer): DatasetHeader {
   const v = parseBoundedJson(payload.toString('utf8'), 'signed statement') as Record<string, unknown>
-  if (typeof v !== 'object' || v === null || v._type !== INTOTO_STATEMENT_TYPE) throw new InputError('E_DATASET_STATEMENT', 'the signed payload is not an in-toto Statement v1')
-  if (v.predicateType !== DATASET_PREDICATE_TYPE) throw new VerificationError('E_DATASET_PREDICATE_TYPE', `the signature is over a "${String(v.predicateType)}" statement, not a dataset manifest`)
+  if (typeof v !== 'object' || v === null || v._type !== INTOTO_STATEMENT_TYPE)
+    throw new InputError('E_DATASET_STATEMENT', 'the signed payload is not an in-toto Statement v1')
+  if (v.predicateType !== DATASET_PREDICATE_TYPE)
+    throw new VerificationError('E_DATASET_PREDICATE_TYPE', `the signature is over a "${String(v.predicateType)}" statement, not a dataset manifest`)
   const header = validateHeader(v.predicate, 'signed header')
   const subj = v.subject
   if (!Array.isArray(subj) || subj.length !== 1) throw new InputError('E_DATASET_STATEMENT', 'the statement must have exactly one subject')
   const digest = (subj[0] as {digest?: Record<string, unknown>})?.digest
   if (digest?.[ROOT_DIGEST_KEY] !== header.root) throw new VerificationError('E_DATASET_SUBJECT', 'the statement subject is not the root of the signed header')
-  if (header.dirHash1 !== undefined && digest.dirHash1 !== header.dirHash1) throw new VerificationError('E_DATASET_SUBJECT', 'the statement subject dirHash1 differs from the signed header')
+  if (header.dirHash1 !== undefined && digest.dirHash1 !== header.dirHash1)
+    throw new VerificationError('E_DATASET_SUBJECT', 'the statement subject dirHash1 differs from the signed header')
   return header
 }
 
@@ -58,9 +55,17 @@ export function parseStatement(payload: Buffer): DatasetHeader {
  * Signs a complete manifest. Its shards are checked against the header first (digests, order,
  * roots): a signature must never vouch for a manifest that does not hold together.
  */
-export async function signManifest(manifest: string, signer: SignerSpec, out?: string): Promise<{signaturePath: string; header: DatasetHeader; bundle: BundleJson}> {
+export async function signManifest(
+  manifest: string,
+  signer: SignerSpec,
+  out?: string,
+): Promise<{signaturePath: string; header: DatasetHeader; bundle: BundleJson}> {
   const m = await loadManifest(manifest)
-  if (m.header.partition) throw new UsageError('E_DATASET_PARTIAL', `${manifest} is a partial manifest (partition ${m.header.partition.index}/${m.header.partition.count}); merge the partials first`)
+  if (m.header.partition)
+    throw new UsageError(
+      'E_DATASET_PARTIAL',
+      `${manifest} is a partial manifest (partition ${m.header.partition.index}/${m.header.partition.count}); merge the partials first`,
+    )
   await checkShards(m.dir, m.header)
   const payload = Buffer.from(JSON.stringify(buildStatement(m.header)), 'utf8')
   const bundle = await signPayload(payload, INTOTO_PAYLOAD_TYPE, signer)

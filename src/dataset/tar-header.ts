@@ -128,7 +128,20 @@ export function parseHeader(b: Buffer, at = 0): RawHeader {
 }
 
 /** pax keys that change neither the bytes, the name, the size nor the type of a member. */
-const HARMLESS_PAX_KEYS = new Set(['mtime', 'atime', 'ctime', 'uid', 'gid', 'uname', 'gname', 'comment', 'SCHILY.dev', 'SCHILY.ino', 'SCHILY.nlink', 'LIBARCHIVE.creationtime'])
+const HARMLESS_PAX_KEYS = new Set([
+  'mtime',
+  'atime',
+  'ctime',
+  'uid',
+  'gid',
+  'uname',
+  'gname',
+  'comment',
+  'SCHILY.dev',
+  'SCHILY.ino',
+  'SCHILY.nlink',
+  'LIBARCHIVE.creationtime',
+])
 const HARMLESS_PAX_PREFIXES = ['SCHILY.xattr.', 'LIBARCHIVE.xattr.']
 const DECIMAL = /^(0|[1-9][0-9]*)$/
 const TIME = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?$/

@@ -188,7 +188,8 @@ class TarParser {
       case 'K': {
         const p = this.pending
         if (h.type === 'x' ? p.pax : h.type === 'L' ? p.longName : p.longLink) this.fail(`two ${describeMeta(h.type)} headers for one member`)
-        if ((h.type === 'x' && (p.longName || p.longLink)) || (h.type !== 'x' && p.pax)) this.fail('a member with both GNU long-name and pax headers (readers disagree on which wins)')
+        if ((h.type === 'x' && (p.longName || p.longLink)) || (h.type !== 'x' && p.pax))
+          this.fail('a member with both GNU long-name and pax headers (readers disagree on which wins)')
         const max = h.type === 'x' ? MAX_PAX_BYTES : MAX_LONG_NAME_BYTES
         if (h.size > max) this.fail(`${describeMeta(h.type)} header larger than ${max} bytes`)
         this.state = {kind: 'meta', type: h.type, size: h.size, parts: [], got: 0}

@@ -67,7 +67,8 @@ export interface DatasetVerifyReport {
 
 export async function verifyDataset(datasetPath: string | undefined, opts: VerifyDatasetOptions): Promise<DatasetVerifyReport> {
   const mode = opts.mode ?? 'full'
-  if (mode === 'metadata' && (opts.paths || opts.sample)) throw new UsageError('E_USAGE', '--mode metadata checks no files: it cannot be combined with --paths or --sample')
+  if (mode === 'metadata' && (opts.paths || opts.sample))
+    throw new UsageError('E_USAGE', '--mode metadata checks no files: it cannot be combined with --paths or --sample')
   if (mode === 'full' && datasetPath === undefined) throw new UsageError('E_USAGE', 'verifying files needs the dataset PATH (or use --mode metadata)')
   let header: DatasetHeader
   let dir: string
@@ -111,7 +112,9 @@ export async function verifyDataset(datasetPath: string | undefined, opts: Verif
   }
   if (mode === 'metadata') return finish(report)
 
-  const preds = [opts.paths ? globPredicate(opts.paths) : undefined, opts.sample ? samplePredicate(opts.sample.rate, opts.sample.seed) : undefined].filter((p) => p !== undefined)
+  const preds = [opts.paths ? globPredicate(opts.paths) : undefined, opts.sample ? samplePredicate(opts.sample.rate, opts.sample.seed) : undefined].filter(
+    (p) => p !== undefined,
+  )
   const select = preds.length === 0 ? undefined : (p: string) => preds.every((f) => f(p))
   const src = await openSource(datasetPath!, {
     format: await sourceFormatFor(datasetPath!, header, opts.format),
@@ -132,7 +135,9 @@ export async function verifyDataset(datasetPath: string | undefined, opts: Verif
   if (tree) report.actualRoot = tree.root().toString('hex')
   if (src.skipped.length > 0) report.skippedLinks = src.skipped.slice(0, listLimit)
   if (select && diff.expectedFiles === 0 && diff.actualFiles === 0 && !opts.allowEmptySelection) {
-    report.failures = [`no file matched the selection (${[opts.paths ? '--paths' : '', opts.sample ? '--sample' : ''].filter(Boolean).join(' and ')}): nothing was verified (use --allow-empty-selection if that is expected)`]
+    report.failures = [
+      `no file matched the selection (${[opts.paths ? '--paths' : '', opts.sample ? '--sample' : ''].filter(Boolean).join(' and ')}): nothing was verified (use --allow-empty-selection if that is expected)`,
+    ]
   }
   return finish(report)
 }
@@ -155,7 +160,12 @@ async function sourceFormatFor(p: string, header: DatasetHeader, asked?: SourceF
 function finish(r: DatasetVerifyReport): DatasetVerifyReport {
   const c = r.changes
   const changed = c ? c.added.count + c.removed.count + c.modified.count + c.renamed.count : 0
-  const ok = r.manifest.shardsChecked && r.manifest.problems.length === 0 && changed === 0 && (r.actualRoot === undefined || r.actualRoot === r.root) && !r.failures?.length
+  const ok =
+    r.manifest.shardsChecked &&
+    r.manifest.problems.length === 0 &&
+    changed === 0 &&
+    (r.actualRoot === undefined || r.actualRoot === r.root) &&
+    !r.failures?.length
   const result: VerifyResult = !ok ? 'failed' : r.signature.status === 'unsigned' ? 'unsigned' : r.coverage !== 'full' ? 'partial' : 'verified'
   // ok and result last, whatever was filled in before.
   const {ok: _o, result: _r, ...rest} = r

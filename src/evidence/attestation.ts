@@ -73,7 +73,14 @@ export async function classifyAttestation(v: VerifiedStatement, model: LocalMode
     }
     case SLSA_PROVENANCE_V1: {
       const local = await model.manifest(IDENTITY_PARAMS)
-      return {kind: 'provenance', evidence: {...signerOf(source, match), subjectMatches: subjectDigests(st, 'sha256').includes(local.rootDigest), datasets: provenanceDatasets(st, source)}}
+      return {
+        kind: 'provenance',
+        evidence: {
+          ...signerOf(source, match),
+          subjectMatches: subjectDigests(st, 'sha256').includes(local.rootDigest),
+          datasets: provenanceDatasets(st, source),
+        },
+      }
     }
     case DATASET_PREDICATE_TYPE: {
       const d = datasetFromStatement(source, match)
@@ -104,7 +111,8 @@ export function provenanceDatasets(st: Statement, file: string): DatasetRef[] {
     const digest = (d as {digest?: Record<string, unknown>})?.digest
     const root = digest?.[ROOT_DIGEST_KEY]
     if (root === undefined) continue
-    if (typeof root !== 'string' || !/^[0-9a-fA-F]{64}$/.test(root)) throw new InputError('E_ATTESTATION_MALFORMED', `${file}: resolvedDependencies ${ROOT_DIGEST_KEY} is not 64 hex`)
+    if (typeof root !== 'string' || !/^[0-9a-fA-F]{64}$/.test(root))
+      throw new InputError('E_ATTESTATION_MALFORMED', `${file}: resolvedDependencies ${ROOT_DIGEST_KEY} is not 64 hex`)
     const uri = (d as {uri?: unknown; name?: unknown}).uri ?? (d as {name?: unknown}).name
     out.push({name: typeof uri === 'string' ? uri.slice(0, 512) : undefined, root: root.toLowerCase()})
   }

@@ -30,13 +30,17 @@ export async function readDatasetManifest(m: string, verify: EnvelopeVerifier): 
     files.push(loaded.headerPath)
     bundlePath = path.join(loaded.dir, SIGNATURE_FILE)
     if (!existsSync(bundlePath)) {
-      return {source: m, problem: `dataset manifest ${loaded.header.dataset.name} is not signed (no ${SIGNATURE_FILE} beside it); sign it with \`modelseal dataset sign\``}
+      return {
+        source: m,
+        problem: `dataset manifest ${loaded.header.dataset.name} is not signed (no ${SIGNATURE_FILE} beside it); sign it with \`modelseal dataset sign\``,
+      }
     }
   }
   files.push(bundlePath)
   const v = await verifyAttestation(bundlePath, verify)
   if ('problem' in v) return {source: bundlePath, problem: v.problem}
-  if (v.statement.predicateType !== DATASET_PREDICATE_TYPE) return {source: bundlePath, problem: `not a dataset manifest signature (predicate ${v.statement.predicateType})`}
+  if (v.statement.predicateType !== DATASET_PREDICATE_TYPE)
+    return {source: bundlePath, problem: `not a dataset manifest signature (predicate ${v.statement.predicateType})`}
   const d = datasetFromStatement(bundlePath, v.match)
   if ('problem' in d) return {source: bundlePath, problem: d.problem}
   // The readable copy must say what was signed, or someone edited it afterwards.

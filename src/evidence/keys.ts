@@ -34,7 +34,10 @@ export function resolveKeyIdentity(id: KeyIdentity, name: string): {fingerprint:
   if (!id.path) return {fingerprint: id.fingerprint!}
   const key = loadKey(id.path, `public key of identity ${name}`)
   if (id.fingerprint && id.fingerprint !== key.fingerprint) {
-    throw new InputError('E_POLICY_KEY', `identity ${name}: key file ${id.path} has fingerprint sha256:${key.fingerprint}, not the pinned sha256:${id.fingerprint}`)
+    throw new InputError(
+      'E_POLICY_KEY',
+      `identity ${name}: key file ${id.path} has fingerprint sha256:${key.fingerprint}, not the pinned sha256:${id.fingerprint}`,
+    )
   }
   return {fingerprint: key.fingerprint, key}
 }

@@ -53,14 +53,22 @@ export class LocalModel {
     this.path = path.resolve(modelPath)
     const st = lstatOrThrow(this.path, modelPath)
     if (st.isSymbolicLink()) {
-      throw new InputError('E_MODEL_SYMLINK', `model path ${modelPath} is a symlink; pass the directory or file it points to (a gate checks what it is given, not where a link leads)`)
+      throw new InputError(
+        'E_MODEL_SYMLINK',
+        `model path ${modelPath} is a symlink; pass the directory or file it points to (a gate checks what it is given, not where a link leads)`,
+      )
     }
     this.isFile = st.isFile()
-    this.excluded = this.isFile ? [] : exclude.map((p) => path.relative(this.path, path.resolve(p)).split(path.sep).join('/')).filter((r) => r !== '' && !r.startsWith('..') && !path.isAbsolute(r))
+    this.excluded = this.isFile
+      ? []
+      : exclude
+          .map((p) => path.relative(this.path, path.resolve(p)).split(path.sep).join('/'))
+          .filter((r) => r !== '' && !r.startsWith('..') && !path.isAbsolute(r))
     const listing = enumerateModel(this.path, {ignore: new IgnoreMatcher(this.excluded), allowSymlinks: true})
     this.files = listing.files.map((f) => ({path: f.name === '.' ? path.basename(this.path) : f.name, size: f.size, symlink: f.symlink}))
     const structured = (listing as {linkedDirectories?: string[]}).linkedDirectories
-    this.linkedDirectories = structured ?? listing.warnings.map((w) => /^symlink (.+) points to a directory; /.exec(w)?.[1]).filter((d): d is string => d !== undefined)
+    this.linkedDirectories =
+      structured ?? listing.warnings.map((w) => /^symlink (.+) points to a directory; /.exec(w)?.[1]).filter((d): d is string => d !== undefined)
     // A symlinked file counts with its target's size (what a loader reads).
     this.totalBytes = this.files.reduce((a, f) => a + f.size, 0)
   }

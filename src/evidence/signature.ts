@@ -79,7 +79,10 @@ export async function compareWithModel(v: VerifiedModelSignature, model: LocalMo
   // Unsigned = on disk (the listing, not the hashed resources) and not signed. Shards mode has
   // no resource for an empty file, signed or not (the OMS rule), so those cannot count against it.
   const signedFiles = new Set(signed.resources.map((r) => label(fileOf(r.name, s.method))))
-  const unsigned = model.files.filter((f) => !signedFiles.has(f.path) && !(s.method === 'shards' && f.size === 0)).map((f) => f.path).sort()
+  const unsigned = model.files
+    .filter((f) => !signedFiles.has(f.path) && !(s.method === 'shards' && f.size === 0))
+    .map((f) => f.path)
+    .sort()
   const ignoredBySigner = new IgnoreMatcher(s.ignorePaths)
   out.unsignedFiles = unsigned
   out.signerIgnored = model.isFile ? [] : unsigned.filter((f) => ignoredBySigner.ignores(f))

@@ -52,9 +52,12 @@ export function buildTrustContext(spec: TrustSpec): TrustContext {
   for (const e of byFingerprint.values()) if (e.path && e.identity) keys.push({path: e.path, identity: e.identity, names: e.names})
   // Certificate chains must be readable: a policy naming a missing CA is broken, not "unmatched".
   for (const [name, id] of spec.identities) {
-    if (id.spec.kind === 'certificate') for (const c of id.spec.chain) readBoundedFile(c, {maxBytes: 1024 * 1024, code: 'E_POLICY_CERT', what: `CA certificate of identity ${name}`, followSymlinks: true})
+    if (id.spec.kind === 'certificate')
+      for (const c of id.spec.chain)
+        readBoundedFile(c, {maxBytes: 1024 * 1024, code: 'E_POLICY_CERT', what: `CA certificate of identity ${name}`, followSymlinks: true})
   }
-  if (spec.trustedRoot) readBoundedFile(spec.trustedRoot, {maxBytes: 16 * 1024 * 1024, code: 'E_POLICY_TRUSTED_ROOT', what: 'trusted root', followSymlinks: true})
+  if (spec.trustedRoot)
+    readBoundedFile(spec.trustedRoot, {maxBytes: 16 * 1024 * 1024, code: 'E_POLICY_TRUSTED_ROOT', what: 'trusted root', followSymlinks: true})
   return {...spec, keys}
 }
 

@@ -6,20 +6,7 @@
  */
 import {walkPickle} from './pickle/walker.js'
 
-export type ContentKind =
-  | 'zip'
-  | 'gzip'
-  | 'zlib'
-  | 'bzip2'
-  | 'xz'
-  | 'zstd'
-  | '7z'
-  | 'rar'
-  | 'tar'
-  | 'npy'
-  | 'gguf'
-  | 'pickle'
-  | 'unknown'
+export type ContentKind = 'zip' | 'gzip' | 'zlib' | 'bzip2' | 'xz' | 'zstd' | '7z' | 'rar' | 'tar' | 'npy' | 'gguf' | 'pickle' | 'unknown'
 
 const IDENT = /^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$/
 
@@ -49,7 +36,9 @@ function isTar(b: Uint8Array): boolean {
   // Header checksum: the sum of the header bytes with the checksum field read as spaces.
   let sum = 0
   for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 0x20 : b[i]
-  const field = String.fromCharCode(...b.subarray(148, 156)).replace(/[\0 ]+$/, '').trim()
+  const field = String.fromCharCode(...b.subarray(148, 156))
+    .replace(/[\0 ]+$/, '')
+    .trim()
   return /^[0-7]+$/.test(field) && Number.parseInt(field, 8) === sum
 }
 
@@ -62,7 +51,8 @@ export const ZIP_TAIL = 65_535 + 22
  */
 export function endsWithZipRecord(tail: Uint8Array): boolean {
   for (let i = tail.length - 22; i >= 0; i--) {
-    if (tail[i] === 0x50 && tail[i + 1] === 0x4b && tail[i + 2] === 5 && tail[i + 3] === 6 && i + 22 + (tail[i + 20] | (tail[i + 21] << 8)) === tail.length) return true
+    if (tail[i] === 0x50 && tail[i + 1] === 0x4b && tail[i + 2] === 5 && tail[i + 3] === 6 && i + 22 + (tail[i + 20] | (tail[i + 21] << 8)) === tail.length)
+      return true
   }
   return false
 }

@@ -40,11 +40,7 @@ export async function hashMany(tasks: HashTask[], opts: HashManyOptions = {}): P
   const workers = opts.pool?.size ?? opts.workers ?? sharedEngine().parallelism
   let total = 0
   for (const t of tasks) total += weight(t)
-  const inline =
-    opts.inline === true ||
-    (!opts.pool && workers <= 1) ||
-    tasks.length <= 1 ||
-    (total <= INLINE_MAX_BYTES && tasks.length <= INLINE_MAX_TASKS)
+  const inline = opts.inline === true || (!opts.pool && workers <= 1) || tasks.length <= 1 || (total <= INLINE_MAX_BYTES && tasks.length <= INLINE_MAX_TASKS)
   if (inline) {
     const out: HashResult[] = []
     for (const t of tasks) out.push(await hashTask(t, {onProgress: opts.onProgress}))
@@ -113,11 +109,7 @@ async function runOnEngine(engine: WorkerEngine, tasks: HashTask[], onProgress?:
 }
 
 /** Hashes whole files (e.g. the files of a dataset) through the pool, small files batched. */
-export async function hashFiles(
-  paths: string[],
-  alg: HashAlgorithm,
-  opts: HashManyOptions & {noFollow?: boolean} = {},
-): Promise<HashResult[]> {
+export async function hashFiles(paths: string[], alg: HashAlgorithm, opts: HashManyOptions & {noFollow?: boolean} = {}): Promise<HashResult[]> {
   return hashMany(
     paths.map((path) => ({path, alg, noFollow: opts.noFollow})),
     opts,

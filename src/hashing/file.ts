@@ -136,14 +136,7 @@ function hashSmallRange(fd: number, path: string, start: number, end: number, ha
   }
 }
 
-async function hashLargeRange(
-  fd: number,
-  path: string,
-  start: number,
-  end: number,
-  hasher: Hasher,
-  onProgress?: (bytes: number) => void,
-): Promise<void> {
+async function hashLargeRange(fd: number, path: string, start: number, end: number, hasher: Hasher, onProgress?: (bytes: number) => void): Promise<void> {
   let front = takeBuffer()
   let back = takeBuffer()
   let pos = start
@@ -185,11 +178,7 @@ export async function hashFileRange(
 }
 
 /** Digest of a whole file. */
-export async function hashFile(
-  path: string,
-  alg: HashAlgorithm,
-  opts: HashTaskOptions & {expectedSize?: number; noFollow?: boolean} = {},
-): Promise<Buffer> {
+export async function hashFile(path: string, alg: HashAlgorithm, opts: HashTaskOptions & {expectedSize?: number; noFollow?: boolean} = {}): Promise<Buffer> {
   const r = await hashTask({path, alg, expectedSize: opts.expectedSize, noFollow: opts.noFollow}, opts)
   return r.digest
 }

@@ -61,7 +61,7 @@ function layoutDagre(g: GraphDrawing): {boxes: Box[]; routes: {x: number; y: num
     const n = dg.node(`n${i}`) as {x: number; y: number}
     return {x: n.x - NODE_W / 2, y: n.y - NODE_H / 2, w: NODE_W, h: NODE_H}
   })
-  const routes = g.edges.map((e, i) => ((dg.edge({v: `n${e.from}`, w: `n${e.to}`, name: `e${i}`}) as {points?: {x: number; y: number}[]}).points ?? []))
+  const routes = g.edges.map((e, i) => (dg.edge({v: `n${e.from}`, w: `n${e.to}`, name: `e${i}`}) as {points?: {x: number; y: number}[]}).points ?? [])
   const gg = dg.graph() as {width?: number; height?: number}
   return {boxes, routes, width: gg.width ?? 0, height: gg.height ?? 0}
 }
@@ -71,7 +71,8 @@ function layoutGrid(g: GraphDrawing): {boxes: Box[]; routes: {x: number; y: numb
   const rank = new Array<number>(g.nodes.length).fill(0)
   for (let pass = 0; pass < g.nodes.length; pass++) {
     let changed = false
-    for (const e of g.edges) if (e.from !== e.to && rank[e.to] < rank[e.from] + 1 && rank[e.from] + 1 < g.nodes.length) ((rank[e.to] = rank[e.from] + 1), (changed = true))
+    for (const e of g.edges)
+      if (e.from !== e.to && rank[e.to] < rank[e.from] + 1 && rank[e.from] + 1 < g.nodes.length) (rank[e.to] = rank[e.from] + 1), (changed = true)
     if (!changed) break
   }
   const perRank = new Map<number, number>()
@@ -103,16 +104,24 @@ export function renderGraphSvg(g: GraphDrawing, title: string): string {
     layout = layoutGrid(g)
   }
   const parts: string[] = []
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${num(layout.width)}" height="${num(layout.height)}" viewBox="0 0 ${num(layout.width)} ${num(layout.height)}" role="img" aria-label="${text(title, 200)}">`)
-  parts.push('<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path class="g-arrow" d="M0,0L10,5L0,10z"/></marker>')
-  parts.push('<marker id="arrow-hl" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path class="g-arrow-hl" d="M0,0L10,5L0,10z"/></marker></defs>')
+  parts.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${num(layout.width)}" height="${num(layout.height)}" viewBox="0 0 ${num(layout.width)} ${num(layout.height)}" role="img" aria-label="${text(title, 200)}">`,
+  )
+  parts.push(
+    '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path class="g-arrow" d="M0,0L10,5L0,10z"/></marker>',
+  )
+  parts.push(
+    '<marker id="arrow-hl" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path class="g-arrow-hl" d="M0,0L10,5L0,10z"/></marker></defs>',
+  )
   // Plain edges first so highlighted ones are drawn on top.
   const order = g.edges.map((_, i) => i).sort((a, b) => Number(g.edges[a].highlighted) - Number(g.edges[b].highlighted))
   for (const i of order) {
     const pts = layout.routes[i]
     if (pts.length < 2) continue
     const hl = g.edges[i].highlighted
-    parts.push(`<polyline class="${cls('g-edge', hl && 'g-hl')}" marker-end="url(#${hl ? 'arrow-hl' : 'arrow'})" points="${pts.map((p) => `${num(p.x)},${num(p.y)}`).join(' ')}"/>`)
+    parts.push(
+      `<polyline class="${cls('g-edge', hl && 'g-hl')}" marker-end="url(#${hl ? 'arrow-hl' : 'arrow'})" points="${pts.map((p) => `${num(p.x)},${num(p.y)}`).join(' ')}"/>`,
+    )
   }
   g.nodes.forEach((n, i) => {
     const b = layout.boxes[i]

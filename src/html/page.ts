@@ -73,7 +73,8 @@ export function renderPage(p: PageParts): string {
 
 /** A coloured status badge; the status word is untrusted only in the sense of being data, so the class is mapped, not derived. */
 export function badge(status: string): string {
-  const known = /^(pass|fail|warn|waived|error|allow|deny|verified|read|failed|scanned|unsupported|skipped|signed|unsigned|changed|missing|info|low|medium|high|critical)$/
+  const known =
+    /^(pass|fail|warn|waived|error|allow|deny|verified|read|failed|scanned|unsupported|skipped|signed|unsigned|changed|missing|info|low|medium|high|critical)$/
   const c = known.test(status) ? `badge b-${status}` : 'badge b-info'
   return `<span class="${c}">${text(status)}</span>`
 }

@@ -13,16 +13,7 @@ import type {HashPool} from '../hashing/pool.js'
 import {createProgress} from '../util/progress.js'
 import {enumerateModel} from './enumerate.js'
 import {IgnoreMatcher, resolveIgnores} from './ignore.js'
-import {
-  assertShardSize,
-  computeRootDigest,
-  DEFAULT_SHARD_SIZE,
-  MAX_RESOURCES,
-  shardAlgorithm,
-  shardName,
-  shardRanges,
-  sortResources,
-} from './resource-name.js'
+import {assertShardSize, computeRootDigest, DEFAULT_SHARD_SIZE, MAX_RESOURCES, shardAlgorithm, shardName, shardRanges, sortResources} from './resource-name.js'
 import type {Manifest, ResourceDescriptor, SerializationMethod, SerializationParams} from './types.js'
 import {optionalObject, requirePath} from '../util/args.js'
 
@@ -66,7 +57,7 @@ export interface SerializeOptions {
    * names not to hash. A verifier compares names and sizes here, so a huge extra or resized file is
    * reported without being read.
    */
-  beforeHashing?: (files: readonly {name: string; size: number}[]) => ReadonlySet<string> | void
+  beforeHashing?: (files: readonly {name: string; size: number}[]) => ReadonlySet<string> | undefined
 }
 
 export interface SerializeResult {
@@ -111,7 +102,11 @@ function checkParams(opts: SerializeOptions): number | undefined {
 export async function serializeModel(modelPath: string, options?: Partial<SerializeOptions>): Promise<SerializeResult> {
   requirePath('digestModel', 'modelPath', modelPath)
   // model_signing's defaults: one digest per file, SHA-256.
-  const opts: SerializeOptions = {...optionalObject<Partial<SerializeOptions>>('digestModel', 'options', options), method: options?.method ?? 'files', hashType: options?.hashType ?? 'sha256'}
+  const opts: SerializeOptions = {
+    ...optionalObject<Partial<SerializeOptions>>('digestModel', 'options', options),
+    method: options?.method ?? 'files',
+    hashType: options?.hashType ?? 'sha256',
+  }
   const shardSize = checkParams(opts)
   const allowSymlinks = opts.allowSymlinks ?? false
   const ignores = resolveIgnores(modelPath, {
@@ -127,7 +122,8 @@ export async function serializeModel(modelPath: string, options?: Partial<Serial
     onlyFiles: opts.onlyResources,
   })
 
-  if (listing.files.length > MAX_RESOURCES) throw new InputError('E_TOO_MANY_FILES', `the model has more than ${MAX_RESOURCES} files (the most a signature may list)`)
+  if (listing.files.length > MAX_RESOURCES)
+    throw new InputError('E_TOO_MANY_FILES', `the model has more than ${MAX_RESOURCES} files (the most a signature may list)`)
   const notToHash = opts.beforeHashing?.(listing.files)
   const names: string[] = []
   const tasks: HashTask[] = []

@@ -70,7 +70,10 @@ export async function signModel(modelPath: string, opts: SignModelOptions): Prom
   // The bundle carries the payload in base64 (4/3) plus at most a certificate chain: refuse
   // before signing a statement whose signature the verifier would refuse to read.
   if ((payload.length * 4) / 3 + 256 * 1024 > MAX_BUNDLE_BYTES) {
-    throw new UsageError('E_STATEMENT_TOO_LARGE', `the signed statement would be ${payload.length} bytes, too large for a ${MAX_BUNDLE_BYTES}-byte signature bundle; use a larger --shard-size or fewer files`)
+    throw new UsageError(
+      'E_STATEMENT_TOO_LARGE',
+      `the signed statement would be ${payload.length} bytes, too large for a ${MAX_BUNDLE_BYTES}-byte signature bundle; use a larger --shard-size or fewer files`,
+    )
   }
   const bundle = prepared ? prepared.sign(payload, IN_TOTO_PAYLOAD_TYPE) : await signPayload(payload, IN_TOTO_PAYLOAD_TYPE, opts.signer)
   writeAtomically(signaturePath, serializeBundle(bundle))

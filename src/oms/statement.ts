@@ -102,7 +102,8 @@ function readDigest(v: unknown, bytes: number, name: string): string {
 /** Checks a resource's algorithm against the serialization; returns the canonical spelling. */
 function canonicalAlgorithm(alg: unknown, s: SerializationParams, name: string): string {
   if (s.method === 'files') {
-    if (alg !== s.hashType && !(alg === 'blake2' && s.hashType === 'blake2b')) throw invalid(`resource ${JSON.stringify(name)} has algorithm ${JSON.stringify(alg)}, expected ${s.hashType}`)
+    if (alg !== s.hashType && !(alg === 'blake2' && s.hashType === 'blake2b'))
+      throw invalid(`resource ${JSON.stringify(name)} has algorithm ${JSON.stringify(alg)}, expected ${s.hashType}`)
     return s.hashType
   }
   const sharded = shardAlgorithm(s.hashType, s.shardSize as number)

@@ -59,7 +59,12 @@ export interface VerifyModelResult {
 export async function verifyModel(modelPath: string, opts: VerifyModelOptions): Promise<VerifyModelResult> {
   requirePath('verifyModel', 'modelPath', modelPath)
   requirePath('verifyModel', 'options.signaturePath', requireObject<VerifyModelOptions>('verifyModel', 'options', opts).signaturePath)
-  requireOneOf('verifyModel', 'options.verifier.method', requireObject<VerifyModelOptions['verifier']>('verifyModel', 'options.verifier', opts.verifier).method, ['key', 'certificate', 'sigstore'] as const)
+  requireOneOf(
+    'verifyModel',
+    'options.verifier.method',
+    requireObject<VerifyModelOptions['verifier']>('verifyModel', 'options.verifier', opts.verifier).method,
+    ['key', 'certificate', 'sigstore'] as const,
+  )
   const signaturePath = path.resolve(opts.signaturePath)
   const parsed = parseBundle(readBundleFile(signaturePath))
   const report: VerifyModelResult = {
@@ -127,7 +132,12 @@ export async function verifyModel(modelPath: string, opts: VerifyModelOptions): 
       // hashed, and is never read (an extra 15 TiB sparse file would otherwise take hours); the
       // other files are still hashed, so every problem is reported at once.
       beforeHashing: (files) => {
-        early = compareListing(signed.resources, files, {method: s.method, ignoreUnsignedFiles: opts.ignoreUnsignedFiles, singleFileLabel: path.basename(modelPath)}, flagged)
+        early = compareListing(
+          signed.resources,
+          files,
+          {method: s.method, ignoreUnsignedFiles: opts.ignoreUnsignedFiles, singleFileLabel: path.basename(modelPath)},
+          flagged,
+        )
         return flagged
       },
     })
@@ -151,7 +161,8 @@ export async function verifyModel(modelPath: string, opts: VerifyModelOptions): 
   const problems = [...compared, ...early.filter((p) => !isExtra(p)), ...early.filter(isExtra)]
   // A symlinked directory is never hashed: an entry the signature does not cover, like any
   // other extra file (the signer, too, could not have covered it).
-  if (!opts.ignoreUnsignedFiles) for (const d of serialized.linkedDirectories) problems.push(`extra entry: ${d} (symlink to a directory, not covered by the signature)`)
+  if (!opts.ignoreUnsignedFiles)
+    for (const d of serialized.linkedDirectories) problems.push(`extra entry: ${d} (symlink to a directory, not covered by the signature)`)
   if (problems.length > 0) fail('E_MODEL_MISMATCH', problems)
   report.verified = true
   return report

@@ -23,7 +23,10 @@ export const MODELSEAL_VERIFIER_ID = 'https://modelseal.dev/policy-check/v1'
  * (`--at`, which may be in the past or future) is `modelseal.evaluatedAt` — a decision must not
  * claim it was verified at a time chosen on the command line.
  */
-export function buildDecisionStatement(d: PolicyDecision, opts: {modelName: string; toolVersion: string; inputs: {uri: string; sha256: string}[]; now?: Date}): Statement {
+export function buildDecisionStatement(
+  d: PolicyDecision,
+  opts: {modelName: string; toolVersion: string; inputs: {uri: string; sha256: string}[]; now?: Date},
+): Statement {
   if (!d.model.digest) throw new InputError('E_DECISION_NO_DIGEST', 'cannot write a decision statement without the model digest')
   return buildStatement([{name: opts.modelName, digest: {sha256: d.model.digest.sha256}}], DECISION_PREDICATE_TYPE, {
     verifier: {id: MODELSEAL_VERIFIER_ID, version: {modelseal: opts.toolVersion}},

@@ -55,7 +55,8 @@ function applyModeAndWaiver(policy: Policy, r: Requirement, raw: RuleOutcome, mo
         waiver: {id: w.id, expires: w.expires.toISOString(), approvedBy: w.approvedBy, justification: w.justification},
       }
     }
-    if (m.expired.length) reason += `; waiver ${m.expired.map((w) => `${w.id} expired at ${w.expires.toISOString()}`).join(', ')} (an expired waiver is no waiver; renew it or fix the cause)`
+    if (m.expired.length)
+      reason += `; waiver ${m.expired.map((w) => `${w.id} expired at ${w.expires.toISOString()}`).join(', ')} (an expired waiver is no waiver; renew it or fix the cause)`
     if (m.otherModel.length) reason += `; waiver ${m.otherModel.map((w) => w.id).join(', ')} is scoped to another model digest`
   }
   // Errors (evidence that could not be evaluated) are not waivable: a waiver relaxes a known failure.

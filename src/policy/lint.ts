@@ -51,8 +51,10 @@ function semanticIssues(p: Policy, at: Date): SchemaIssue[] {
   }
   p.waivers.forEach((w, i) => {
     const key = `spec.waivers[${i}]`
-    if (w.expires.getTime() <= at.getTime()) add('warning', 'WAIVER_EXPIRED', key, `waiver ${w.id} expired at ${w.expires.toISOString()} and no longer applies; remove it`)
-    else if (w.expires.getTime() - at.getTime() > LONG_WAIVER_MS) add('warning', 'WAIVER_LONG', key, `waiver ${w.id} runs for more than 90 days; prefer short waivers that are renewed deliberately`)
+    if (w.expires.getTime() <= at.getTime())
+      add('warning', 'WAIVER_EXPIRED', key, `waiver ${w.id} expired at ${w.expires.toISOString()} and no longer applies; remove it`)
+    else if (w.expires.getTime() - at.getTime() > LONG_WAIVER_MS)
+      add('warning', 'WAIVER_LONG', key, `waiver ${w.id} runs for more than 90 days; prefer short waivers that are renewed deliberately`)
     if (w.expires.getTime() > p.expires.getTime()) add('warning', 'WAIVER_OUTLIVES_POLICY', key, `waiver ${w.id} expires after the policy itself`)
   })
   const used = new Set<string>()
@@ -75,14 +77,25 @@ function semanticIssues(p: Policy, at: Date): SchemaIssue[] {
       // Canonical key: a PEM and a compressed-point copy of one key are the same key.
       const fp = resolveKeyIdentity(id.spec, name).fingerprint
       const other = byFingerprint.get(fp)
-      if (other) add('error', 'IDENTITY_DUPLICATE_KEY', key, `identity ${name} is the same key as ${other}: one key is one signer, so two identities for it make allOf and thresholds read stronger than they are; keep one`)
+      if (other)
+        add(
+          'error',
+          'IDENTITY_DUPLICATE_KEY',
+          key,
+          `identity ${name} is the same key as ${other}: one key is one signer, so two identities for it make allOf and thresholds read stronger than they are; keep one`,
+        )
       else byFingerprint.set(fp, name)
     } catch (err) {
       add('error', err instanceof ModelsealError ? err.code : 'E_POLICY_KEY', key, (err as Error).message)
     }
   }
   if (keyless && !p.trustedRoot) {
-    add('warning', 'NO_TRUSTED_ROOT', 'spec.trust', 'keyless identities without spec.trust.trustedRoot use the Sigstore public-good root; pin a trusted_root.json for air-gapped or private deployments')
+    add(
+      'warning',
+      'NO_TRUSTED_ROOT',
+      'spec.trust',
+      'keyless identities without spec.trust.trustedRoot use the Sigstore public-good root; pin a trusted_root.json for air-gapped or private deployments',
+    )
   }
   return out
 }

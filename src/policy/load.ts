@@ -29,13 +29,19 @@ export function loadPolicy(file: string): Policy {
   requirePath('loadPolicy', 'file', file)
   const {policy, issues} = inspectPolicy(file)
   // Unknown keys first (a typo usually also causes a "missing key"), then by line.
-  const errors = issues.filter((i) => i.level === 'error').sort((a, b) => Number(b.code === 'UNKNOWN_KEY') - Number(a.code === 'UNKNOWN_KEY') || (a.line ?? 0) - (b.line ?? 0))
+  const errors = issues
+    .filter((i) => i.level === 'error')
+    .sort((a, b) => Number(b.code === 'UNKNOWN_KEY') - Number(a.code === 'UNKNOWN_KEY') || (a.line ?? 0) - (b.line ?? 0))
   if (errors.length > 0 || !policy) {
     const e = errors[0]
     const where = e ? `${file}:${e.line ?? '?'}: ${e.key}: ` : `${file}: `
-    throw new InputError('E_POLICY_INVALID', `${where}${e?.message ?? 'invalid policy'}${errors.length > 1 ? ` (+${errors.length - 1} more; run \`modelseal policy lint\`)` : ''}`, {
-      issues: errors,
-    })
+    throw new InputError(
+      'E_POLICY_INVALID',
+      `${where}${e?.message ?? 'invalid policy'}${errors.length > 1 ? ` (+${errors.length - 1} more; run \`modelseal policy lint\`)` : ''}`,
+      {
+        issues: errors,
+      },
+    )
   }
   return policy
 }

@@ -20,14 +20,28 @@ export function parseDuration(s: string): number | undefined {
 }
 
 export function formatDuration(ms: number): string {
-  for (const [u, f] of [['w', UNITS.w], ['d', UNITS.d], ['h', UNITS.h], ['m', UNITS.m]] as const) {
+  for (const [u, f] of [
+    ['w', UNITS.w],
+    ['d', UNITS.d],
+    ['h', UNITS.h],
+    ['m', UNITS.m],
+  ] as const) {
     if (ms >= f && ms % f === 0) return `${ms / f}${u}`
   }
   return `${Math.round(ms / 1000)}s`
 }
 
 const SIZE_UNITS: Record<string, number> = {
-  '': 1, B: 1, KB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3, TiB: 1024 ** 4,
+  '': 1,
+  B: 1,
+  KB: 1e3,
+  MB: 1e6,
+  GB: 1e9,
+  TB: 1e12,
+  KiB: 1024,
+  MiB: 1024 ** 2,
+  GiB: 1024 ** 3,
+  TiB: 1024 ** 4,
 }
 
 /** 1234, "20GiB", "500 MB" → bytes. */

@@ -87,13 +87,18 @@ function integrity(r: IntegrityRequirement, ev: Evidence): RuleOutcome {
     const notCounted = others.length ? `; not counted: ${list(others, 2)}` : ''
     return broken.length
       ? fail('DIGEST_MISMATCH', `the model was modified after signing: ${list(broken, 2)}${notCounted}`)
-      : fail('SIGNATURE_MISSING', `no verified signature from [${accepted.join(', ')}] covers this model, so its content cannot be checked; sign it and pass --signature${notCounted}`)
+      : fail(
+          'SIGNATURE_MISSING',
+          `no verified signature from [${accepted.join(', ')}] covers this model, so its content cannot be checked; sign it and pass --signature${notCounted}`,
+        )
   }
   const problems: string[] = []
   for (const s of intact) {
     const ser = s.serialization
-    if (r.allowedAlgorithms && !r.allowedAlgorithms.includes(ser.hashType)) problems.push(`${s.source} hashes with ${ser.hashType}, allowed: ${r.allowedAlgorithms.join(', ')}`)
-    if (r.allowedSerializations && !r.allowedSerializations.includes(ser.method)) problems.push(`${s.source} uses ${ser.method} serialization, allowed: ${r.allowedSerializations.join(', ')}`)
+    if (r.allowedAlgorithms && !r.allowedAlgorithms.includes(ser.hashType))
+      problems.push(`${s.source} hashes with ${ser.hashType}, allowed: ${r.allowedAlgorithms.join(', ')}`)
+    if (r.allowedSerializations && !r.allowedSerializations.includes(ser.method))
+      problems.push(`${s.source} uses ${ser.method} serialization, allowed: ${r.allowedSerializations.join(', ')}`)
     if (r.unsignedFiles === 'forbid') {
       // Every file on disk that the signature does not cover is unsigned — including the ones the
       // signer listed in ignore_paths; only the policy's allowUnsigned globs let one through.
@@ -102,14 +107,24 @@ function integrity(r: IntegrityRequirement, ev: Evidence): RuleOutcome {
       const unsigned = [...s.unsignedFiles, ...linked].filter((f) => !matchingGlob(r.allowUnsigned, f))
       if (unsigned.length) {
         const ignored = unsigned.filter((f) => s.signerIgnored.includes(f))
-        problems.push(`files not covered by ${s.source}: ${list(unsigned)}${ignored.length ? ` (${ignored.length} of them ignored by the signer: ${list(ignored, 3)})` : ''}`)
+        problems.push(
+          `files not covered by ${s.source}: ${list(unsigned)}${ignored.length ? ` (${ignored.length} of them ignored by the signer: ${list(ignored, 3)})` : ''}`,
+        )
       }
     }
     if (r.symlinks === 'forbid' && ser.allowSymlinks) problems.push(`${s.source} was made with symlinks allowed`)
   }
   const links = [...ev.model.files.filter((f) => f.symlink).map((f) => f.path), ...ev.model.linkedDirectories.map((d) => `${d}/`)]
   if (r.symlinks === 'forbid' && links.length) problems.push(`model contains symlinks: ${list(links)}`)
-  const facts = {signatures: intact.map((s) => ({source: s.source, claimedRootDigest: s.claimedRootDigest, serialization: s.serialization, unsignedFiles: s.unsignedFiles, signerIgnored: s.signerIgnored}))}
+  const facts = {
+    signatures: intact.map((s) => ({
+      source: s.source,
+      claimedRootDigest: s.claimedRootDigest,
+      serialization: s.serialization,
+      unsignedFiles: s.unsignedFiles,
+      signerIgnored: s.signerIgnored,
+    })),
+  }
   if (problems.length) return fail('INTEGRITY_VIOLATION', problems.join('; '), facts)
   const allowed = r.unsignedFiles === 'forbid' ? intact[0].unsignedFiles.length : 0
   return pass(
@@ -167,22 +182,32 @@ function ceilingViolations(r: ScanRequirement, report: ScanReport): {violations:
     else if (f.status === 'unsupported') unreadable.push(`${f.path} (format not supported by the scanner)`)
     for (const finding of f.findings) {
       const ceiling = r.maxSeverity.categories[finding.category] ?? r.maxSeverity.default
-      if (ceiling === 'none' || severityRank(finding.severity) > severityRank(ceiling)) violations.push({...finding, location: {...finding.location, file: f.path}})
+      if (ceiling === 'none' || severityRank(finding.severity) > severityRank(ceiling))
+        violations.push({...finding, location: {...finding.location, file: f.path}})
     }
   }
   return {violations, unreadable}
 }
 
 function describeFindings(fs: Finding[]): string {
-  return list(fs.map((f) => `${f.severity} ${f.category} ${f.id} in ${String(f.location.file ?? '?')}${f.location.node ? ` (${f.location.node})` : ''}`), 3)
+  return list(
+    fs.map((f) => `${f.severity} ${f.category} ${f.id} in ${String(f.location.file ?? '?')}${f.location.node ? ` (${f.location.node})` : ''}`),
+    3,
+  )
 }
 
 function judgeReport(r: ScanRequirement, report: ScanReport, label: string, ev: Evidence, att?: ScanAttestationEvidence): RuleOutcome | undefined {
   const {violations, unreadable} = ceilingViolations(r, report)
   if (!report.files.some((f) => f.status === 'scanned')) return fail('SCAN_INCOMPLETE', `${label} scanned no model file; nothing was checked`)
-  if (att && !att.pathsRelative) return fail('SCAN_INCOMPLETE', `${label} does not list files relative to the model, so its coverage cannot be checked; re-run \`modelseal attest scan\``)
+  if (att && !att.pathsRelative)
+    return fail('SCAN_INCOMPLETE', `${label} does not list files relative to the model, so its coverage cannot be checked; re-run \`modelseal attest scan\``)
   const missing = uncovered(r, report, ev, att)
-  if (missing.length) return fail('SCAN_INCOMPLETE', `${label} does not cover ${missing.length} file(s) of the model: ${list(missing, 3)}; a file not scanned is not a clean file (list deliberate exceptions under skippable)`, {uncovered: missing})
+  if (missing.length)
+    return fail(
+      'SCAN_INCOMPLETE',
+      `${label} does not cover ${missing.length} file(s) of the model: ${list(missing, 3)}; a file not scanned is not a clean file (list deliberate exceptions under skippable)`,
+      {uncovered: missing},
+    )
   if (unreadable.length) return fail('SCAN_INCOMPLETE', `${label} could not scan ${list(unreadable)}; an unreadable file is not a clean file`)
   if (violations.length) {
     return fail('SCAN_SEVERITY_EXCEEDED', `${label} has ${violations.length} finding(s) above the allowed severity: ${describeFindings(violations)}`, {
@@ -194,30 +219,46 @@ function judgeReport(r: ScanRequirement, report: ScanReport, label: string, ev: 
 
 function scan(r: ScanRequirement, ev: Evidence, at: Date): RuleOutcome {
   const attempt = (): RuleOutcome => {
-    const mismatched = ev.scanAttestations.filter((a) => !a.subjectMatches).map((a) => `${a.source} is for another model (subject sha256:${a.subjectDigest.slice(0, 16)}…)`)
+    const mismatched = ev.scanAttestations
+      .filter((a) => !a.subjectMatches)
+      .map((a) => `${a.source} is for another model (subject sha256:${a.subjectDigest.slice(0, 16)}…)`)
     const matching = ev.scanAttestations.filter((a) => a.subjectMatches && r.signedBy && a.identities.some((i) => idsOf(r.signedBy!).includes(i)))
-    const untrusted = ev.scanAttestations.filter((a) => a.subjectMatches && !matching.includes(a)).map((a) => `${a.source} signed by ${describeSigner(a)}, not an approved scanner`)
+    const untrusted = ev.scanAttestations
+      .filter((a) => a.subjectMatches && !matching.includes(a))
+      .map((a) => `${a.source} signed by ${describeSigner(a)}, not an approved scanner`)
     const {fresh, rejected} = freshSigners(matching, at, r.maxAgeMs, {allowClaimedTime: true})
     const res = evaluateSignedBy(r.signedBy!, fresh)
     const notes = [...mismatched, ...untrusted, ...rejected]
     if (!res.ok) {
       const code = rejected.length && !fresh.length ? 'EVIDENCE_STALE' : 'ATTESTATION_MISSING'
-      return fail(code, `no acceptable scan attestation: ${res.reason}${notes.length ? `; not counted: ${list(notes, 3)}` : '; pass one with --attestation (made by `modelseal attest scan`)'}`)
+      return fail(
+        code,
+        `no acceptable scan attestation: ${res.reason}${notes.length ? `; not counted: ${list(notes, 3)}` : '; pass one with --attestation (made by `modelseal attest scan`)'}`,
+      )
     }
     for (const a of fresh) {
       const bad = judgeReport(r, a.report, `scan attestation ${a.source}`, ev, a)
       if (bad) return bad
     }
-    return pass('SCAN_CLEAN', `scan attestation(s) within limits: ${res.counted.map((s) => `${s.source} by ${describeSigner(s)} at ${(s.trustedTime ?? s.claimedTime)?.toISOString() ?? '?'}`).join('; ')}`, {
-      attestations: fresh.map((a) => ({source: a.source, signer: signerFacts(a), summary: a.report.summary})),
-    })
+    return pass(
+      'SCAN_CLEAN',
+      `scan attestation(s) within limits: ${res.counted.map((s) => `${s.source} by ${describeSigner(s)} at ${(s.trustedTime ?? s.claimedTime)?.toISOString() ?? '?'}`).join('; ')}`,
+      {
+        attestations: fresh.map((a) => ({source: a.source, signer: signerFacts(a), summary: a.report.summary})),
+      },
+    )
   }
   const inline = (): RuleOutcome => {
     const s = ev.inlineScan
     if (!s) return {outcome: 'error', code: 'SCAN_NOT_RUN', reason: 'inline scan did not run'}
     if ('error' in s) return {outcome: 'error', code: 'SCAN_ERROR', reason: `inline scan failed: ${s.error}`}
     const bad = judgeReport(r, s, 'inline scan', ev)
-    return bad ?? pass('SCAN_CLEAN', `inline scan of ${s.summary.scanned} file(s): no finding above the allowed severity (max found: ${s.summary.maxSeverity ?? 'none'})`, {summary: s.summary})
+    return (
+      bad ??
+      pass('SCAN_CLEAN', `inline scan of ${s.summary.scanned} file(s): no finding above the allowed severity (max found: ${s.summary.maxSeverity ?? 'none'})`, {
+        summary: s.summary,
+      })
+    )
   }
   if (r.source === 'inline') return inline()
   const a = attempt()
@@ -236,9 +277,11 @@ function onnx(r: OnnxRequirement, ev: Evidence): RuleOutcome {
   const problems: string[] = []
   for (const f of facts) {
     const badDomains = [...new Set(f.operators.map((o) => o.domain))].filter((d) => r.allowedDomains && !r.allowedDomains.includes(d))
-    if (badDomains.length) problems.push(`${f.file} uses operator domain(s) ${badDomains.map((d) => JSON.stringify(d || 'ai.onnx')).join(', ')} not in allowedDomains`)
+    if (badDomains.length)
+      problems.push(`${f.file} uses operator domain(s) ${badDomains.map((d) => JSON.stringify(d || 'ai.onnx')).join(', ')} not in allowedDomains`)
     const forbidden = f.operators.filter((o) => r.forbiddenOperators.some((x) => x.op === o.op && x.domain === o.domain))
-    if (forbidden.length) problems.push(`${f.file} uses forbidden operator(s) ${forbidden.map((o) => `${o.domain ? `${o.domain}:` : ''}${o.op}×${o.count}`).join(', ')}`)
+    if (forbidden.length)
+      problems.push(`${f.file} uses forbidden operator(s) ${forbidden.map((o) => `${o.domain ? `${o.domain}:` : ''}${o.op}×${o.count}`).join(', ')}`)
     if (r.externalData === 'forbid' && f.externalData.length) problems.push(`${f.file} references external data ${list(f.externalData, 3)}`)
   }
   const summary = facts.map((f) => ({file: f.file, operators: f.operators.length, externalData: f.externalData}))
@@ -255,7 +298,10 @@ function datasets(r: DatasetsRequirement, ev: Evidence, at: Date): RuleOutcome {
     const res = evaluateSignedBy(r.provenanceSignedBy!, prov)
     if (!res.ok) {
       const other = ev.provenance.length - prov.length
-      return fail('PROVENANCE_MISSING', `no provenance naming the training datasets: ${res.reason}${other ? ` (${other} provenance statement(s) are for another model)` : '; pass it with --attestation'}`)
+      return fail(
+        'PROVENANCE_MISSING',
+        `no provenance naming the training datasets: ${res.reason}${other ? ` (${other} provenance statement(s) are for another model)` : '; pass it with --attestation'}`,
+      )
     }
     // Every accepted provenance statement counts, not one per signer: a dataset named by any of
     // them must be covered, whatever the order of --attestation flags.
@@ -281,7 +327,12 @@ function datasets(r: DatasetsRequirement, ev: Evidence, at: Date): RuleOutcome {
       missing.push(anyManifest ? `${label}: ${res.reason}` : `${label}: no signed manifest with this root; pass it with --dataset-manifest`)
     } else covered.push({name: d.name, root: d.root, signers: res.counted.map(signerFacts)})
   }
-  if (missing.length) return fail('DATASET_UNSIGNED', `${missing.length} of ${declared.length} training dataset(s) not covered: ${list(missing, 3)}${rejected.length ? `; not counted: ${list(rejected, 2)}` : ''}`, {covered})
+  if (missing.length)
+    return fail(
+      'DATASET_UNSIGNED',
+      `${missing.length} of ${declared.length} training dataset(s) not covered: ${list(missing, 3)}${rejected.length ? `; not counted: ${list(rejected, 2)}` : ''}`,
+      {covered},
+    )
   return pass('DATASETS_SIGNED', `${declared.length} training dataset(s) declared by ${declaredBy}, each covered by a signed manifest`, {covered})
 }
 

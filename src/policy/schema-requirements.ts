@@ -2,15 +2,7 @@
 import {normDomain} from '../evidence/model.js'
 import type {Path} from './checker.js'
 import {globProblem} from './globs.js'
-import {
-  isCategory,
-  MODES,
-  parseDurationAt,
-  parseSignedBy,
-  parseSizeAt,
-  SEVERITY_CEILINGS,
-  type SchemaContext,
-} from './schema-fields.js'
+import {isCategory, MODES, parseDurationAt, parseSignedBy, parseSizeAt, SEVERITY_CEILINGS, type SchemaContext} from './schema-fields.js'
 import type {Category} from '../scan/types.js'
 import type {Mode, Requirement, RequirementType, ScanRequirement, SeverityCeiling} from './types.js'
 
@@ -36,7 +28,8 @@ export function parseRequirement(ctx: SchemaContext, v: unknown, p: Path): Requi
   const o = c.object(v, p, [...COMMON, ...(type ? KEYS[type] : Object.values(KEYS).flat())])
   if (!o) return undefined
   const id = c.string(c.required(o, 'id', p), [...p, 'id'])
-  if (id !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(id)) c.error([...p, 'id'], `requirement id "${id}" must be letters, digits, ".", "_" or "-"`)
+  if (id !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(id))
+    c.error([...p, 'id'], `requirement id "${id}" must be letters, digits, ".", "_" or "-"`)
   if (o.type === undefined) c.report('error', 'MISSING_KEY', p, `missing required key "type" (one of ${TYPES.join(', ')})`)
   else if (!type) c.error([...p, 'type'], `type must be one of ${TYPES.join(', ')}, got ${JSON.stringify(o.type)}`)
   const description = o.description === undefined ? undefined : c.string(o.description, [...p, 'description'])
@@ -53,11 +46,13 @@ export function parseRequirement(ctx: SchemaContext, v: unknown, p: Path): Requi
     case 'integrity': {
       const algs = o.allowedAlgorithms === undefined ? undefined : c.stringList(o.allowedAlgorithms, [...p, 'allowedAlgorithms'], {nonEmpty: true})
       algs?.forEach((a, i) => {
-        if (!(HASH_ALGORITHMS as readonly string[]).includes(a)) c.error([...p, 'allowedAlgorithms', i], `unknown hash algorithm "${a}"; one of ${HASH_ALGORITHMS.join(', ')}`)
+        if (!(HASH_ALGORITHMS as readonly string[]).includes(a))
+          c.error([...p, 'allowedAlgorithms', i], `unknown hash algorithm "${a}"; one of ${HASH_ALGORITHMS.join(', ')}`)
       })
       const sers = o.allowedSerializations === undefined ? undefined : c.stringList(o.allowedSerializations, [...p, 'allowedSerializations'], {nonEmpty: true})
       sers?.forEach((a, i) => {
-        if (!(SERIALIZATIONS as readonly string[]).includes(a)) c.error([...p, 'allowedSerializations', i], `unknown serialization "${a}"; one of ${SERIALIZATIONS.join(', ')}`)
+        if (!(SERIALIZATIONS as readonly string[]).includes(a))
+          c.error([...p, 'allowedSerializations', i], `unknown serialization "${a}"; one of ${SERIALIZATIONS.join(', ')}`)
       })
       const unsignedFiles = o.unsignedFiles === undefined ? 'forbid' : c.oneOf(o.unsignedFiles, [...p, 'unsignedFiles'], ['forbid', 'allow'] as const)
       const symlinks = o.symlinks === undefined ? 'forbid' : c.oneOf(o.symlinks, [...p, 'symlinks'], ['forbid', 'allow'] as const)
@@ -66,14 +61,19 @@ export function parseRequirement(ctx: SchemaContext, v: unknown, p: Path): Requi
       // Default (filled in by validatePolicy): the identities of the signature requirements.
       const signedBy = o.signedBy === undefined ? undefined : parseSignedBy(ctx, o.signedBy, [...p, 'signedBy'])
       if (o.signedBy !== undefined && !signedBy) return undefined
-      return unsignedFiles && symlinks && allowUnsigned && {...base, type, signedBy, allowedAlgorithms: algs, allowedSerializations: sers, unsignedFiles, allowUnsigned, symlinks}
+      return (
+        unsignedFiles &&
+        symlinks &&
+        allowUnsigned && {...base, type, signedBy, allowedAlgorithms: algs, allowedSerializations: sers, unsignedFiles, allowUnsigned, symlinks}
+      )
     }
     case 'scan': {
       const source = o.source === undefined ? 'either' : c.oneOf(o.source, [...p, 'source'], ['attestation', 'inline', 'either'] as const)
       const maxSeverity = parseCeilings(ctx, c.required(o, 'maxSeverity', p), [...p, 'maxSeverity'])
       const signedBy = o.signedBy === undefined ? undefined : parseSignedBy(ctx, o.signedBy, [...p, 'signedBy'])
       // Fail closed at load time: an attestation nobody is trusted to sign could never count.
-      if (source !== 'inline' && o.signedBy === undefined) c.report('error', 'MISSING_KEY', p, `missing required key "signedBy": who may sign scan attestations (or set source: inline)`)
+      if (source !== 'inline' && o.signedBy === undefined)
+        c.report('error', 'MISSING_KEY', p, `missing required key "signedBy": who may sign scan attestations (or set source: inline)`)
       if (source === 'inline' && o.signedBy !== undefined) c.error([...p, 'signedBy'], 'signedBy has no effect with source: inline')
       if (source === 'inline' && o.maxAge !== undefined) c.error([...p, 'maxAge'], 'maxAge has no effect with source: inline')
       const skippable = globList(ctx, o.skippable, [...p, 'skippable'])
@@ -162,7 +162,12 @@ function parseCeilings(ctx: SchemaContext, v: unknown, p: Path): ScanRequirement
   let hasDefault = false
   for (const [k, val] of Object.entries(o)) {
     if (k !== 'default' && !isCategory(k)) {
-      c.report('error', 'UNKNOWN_KEY', [...p, k], `unknown scan category "${k}"; use "default" or a category from \`modelseal scan\` (graph-backdoor, custom-op, ...)`)
+      c.report(
+        'error',
+        'UNKNOWN_KEY',
+        [...p, k],
+        `unknown scan category "${k}"; use "default" or a category from \`modelseal scan\` (graph-backdoor, custom-op, ...)`,
+      )
       continue
     }
     const s = c.oneOf(val, [...p, k], SEVERITY_CEILINGS) as SeverityCeiling | undefined

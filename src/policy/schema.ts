@@ -98,7 +98,13 @@ export function validatePolicy(src: YamlSource, sha256: string): {policy?: Polic
   requirements.forEach((r, i) => {
     if (r.type !== 'integrity' || r.signedBy) return
     if (signerIds.length) r.signedBy = {anyOf: signerIds, threshold: 1}
-    else c.report('error', 'MISSING_KEY', ['spec', 'requirements', i], 'missing "signedBy": with no signature requirement, say whose model signatures prove integrity')
+    else
+      c.report(
+        'error',
+        'MISSING_KEY',
+        ['spec', 'requirements', i],
+        'missing "signedBy": with no signature requirement, say whose model signatures prove integrity',
+      )
   })
 
   const waivers: Waiver[] = []
@@ -229,7 +235,6 @@ function regexMatcher(ctx: SchemaContext, v: unknown, p: Path, keys: readonly st
   return regexOk(ctx, re, [...p, 'regExp'], unbounded) ? {regExp: re, unbounded} : undefined
 }
 
-
 function parseWaiver(ctx: SchemaContext, v: unknown, p: Path, reqIds: Set<string>): Waiver | undefined {
   const {c} = ctx
   const o = c.object(v, p, ['id', 'requirement', 'requirements', 'expires', 'justification', 'approvedBy', 'ticket', 'modelDigest'])
@@ -248,11 +253,17 @@ function parseWaiver(ctx: SchemaContext, v: unknown, p: Path, reqIds: Set<string
   })
   // A waiver without an expiry is a permanent hole in the policy: refused.
   const expiresRaw = o.expires
-  if (expiresRaw === undefined || expiresRaw === null) c.report('error', 'WAIVER_NO_EXPIRY', [...p], `waiver ${id ?? ''} has no "expires"; every waiver must expire`)
+  if (expiresRaw === undefined || expiresRaw === null)
+    c.report('error', 'WAIVER_NO_EXPIRY', [...p], `waiver ${id ?? ''} has no "expires"; every waiver must expire`)
   const expires = expiresRaw === undefined || expiresRaw === null ? undefined : c.time(expiresRaw, [...p, 'expires'])
   const justification = c.string(c.required(o, 'justification', p), [...p, 'justification'])
   const ap = c.required(o, 'approvedBy', p)
-  const approvedBy = typeof ap === 'string' ? [c.string(ap, [...p, 'approvedBy'])!].filter(Boolean) : ap === undefined ? undefined : c.stringList(ap, [...p, 'approvedBy'], {nonEmpty: true})
+  const approvedBy =
+    typeof ap === 'string'
+      ? [c.string(ap, [...p, 'approvedBy'])!].filter(Boolean)
+      : ap === undefined
+        ? undefined
+        : c.stringList(ap, [...p, 'approvedBy'], {nonEmpty: true})
   const ticket = o.ticket === undefined ? undefined : c.text(o.ticket, [...p, 'ticket'])
   let modelDigest: string | undefined
   if (o.modelDigest !== undefined) {

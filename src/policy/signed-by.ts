@@ -43,7 +43,9 @@ export function freshSigners<T extends VerifiedSigner>(
       continue
     }
     if (!t) {
-      rejected.push(`${s.source}: no trusted signing time (key signatures carry none), so maxAge ${formatDuration(maxAgeMs)} cannot be checked; sign keylessly or with a timestamp`)
+      rejected.push(
+        `${s.source}: no trusted signing time (key signatures carry none), so maxAge ${formatDuration(maxAgeMs)} cannot be checked; sign keylessly or with a timestamp`,
+      )
       continue
     }
     const age = at.getTime() - t.getTime()

@@ -95,13 +95,7 @@ export interface LimitsRequirement extends RequirementBase {
   maxFiles?: number
 }
 
-export type Requirement =
-  | SignatureRequirement
-  | IntegrityRequirement
-  | ScanRequirement
-  | OnnxRequirement
-  | DatasetsRequirement
-  | LimitsRequirement
+export type Requirement = SignatureRequirement | IntegrityRequirement | ScanRequirement | OnnxRequirement | DatasetsRequirement | LimitsRequirement
 
 export interface Waiver {
   id: string

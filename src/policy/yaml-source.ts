@@ -74,8 +74,7 @@ export function parseYamlSource(text: string, file: string, errorCode: ErrorCode
     })
   }
   const positions = new Map<string, Position>()
-  const at = (offset: number | undefined): Position | undefined =>
-    offset === undefined ? undefined : lineCounter.linePos(offset)
+  const at = (offset: number | undefined): Position | undefined => (offset === undefined ? undefined : lineCounter.linePos(offset))
   // Walk the AST once: checks depth and collection sizes, records positions by path.
   const walk = (node: unknown, path: (string | number)[], depth: number): void => {
     if (depth > MAX_POLICY_DEPTH) {

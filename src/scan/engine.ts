@@ -24,9 +24,41 @@ export const MAX_DIR_DEPTH = 64
 
 /** Extensions of model formats: such a file is reported (as unsupported) even when no scanner knows it. */
 export const MODEL_EXTENSIONS = new Set([
-  '.onnx', '.ort', '.pt', '.pth', '.bin', '.ckpt', '.pkl', '.pickle', '.joblib', '.safetensors', '.gguf', '.ggml', '.npy',
-  '.npz', '.h5', '.hdf5', '.keras', '.pb', '.tflite', '.mlmodel', '.mlpackage', '.msgpack', '.ot', '.llamafile', '.mar',
-  '.nemo', '.engine', '.plan', '.pdparams', '.dlc', '.caffemodel', '.params', '.model', '.tar', '.zip',
+  '.onnx',
+  '.ort',
+  '.pt',
+  '.pth',
+  '.bin',
+  '.ckpt',
+  '.pkl',
+  '.pickle',
+  '.joblib',
+  '.safetensors',
+  '.gguf',
+  '.ggml',
+  '.npy',
+  '.npz',
+  '.h5',
+  '.hdf5',
+  '.keras',
+  '.pb',
+  '.tflite',
+  '.mlmodel',
+  '.mlpackage',
+  '.msgpack',
+  '.ot',
+  '.llamafile',
+  '.mar',
+  '.nemo',
+  '.engine',
+  '.plan',
+  '.pdparams',
+  '.dlc',
+  '.caffemodel',
+  '.params',
+  '.model',
+  '.tar',
+  '.zip',
 ])
 
 export interface ScanPathsOptions extends Partial<ScanOptions> {
@@ -100,7 +132,11 @@ function collect(paths: string[]): {targets: Target[]; skipped: SkippedEntry[]} 
           if (!real || !isInside(root, real)) {
             targets.push({file: display(full), root, explicit: false, escape: real ? `symlink points outside ${p}` : 'dangling symlink'})
           } else if (!lstatSync(real).isFile()) {
-            skipped.push({path: display(full), kind: 'symlink', reason: 'symlink to a directory or special file inside the tree: not followed (its target is walked where it lives)'})
+            skipped.push({
+              path: display(full),
+              kind: 'symlink',
+              reason: 'symlink to a directory or special file inside the tree: not followed (its target is walked where it lives)',
+            })
           } else if (seen.has(real)) {
             skipped.push({path: display(full), kind: 'symlink', reason: `symlink to ${seen.get(real)} (scanned once)`})
           } else {
@@ -137,7 +173,13 @@ export function pickScanner(head: Buffer, file: string): FormatScanner | undefin
 
 async function scanOne(t: Target, options: ScanOptions): Promise<FileReport | SkippedEntry> {
   if (t.escape) {
-    return {path: t.file, format: 'unknown', status: 'error', error: {code: 'E_SYMLINK_ESCAPE', message: `${t.escape}: not followed, not scanned`}, findings: []}
+    return {
+      path: t.file,
+      format: 'unknown',
+      status: 'error',
+      error: {code: 'E_SYMLINK_ESCAPE', message: `${t.escape}: not followed, not scanned`},
+      findings: [],
+    }
   }
   let head: Buffer
   try {
@@ -150,10 +192,16 @@ async function scanOne(t: Target, options: ScanOptions): Promise<FileReport | Sk
   if (!scanner) {
     const ext = path.extname(t.file).toLowerCase()
     if (!t.explicit && !MODEL_EXTENSIONS.has(ext)) {
-      return {path: t.file, kind: 'file', reason: 'content is no model, pickle, archive or executable format modelseal knows (every file is sniffed by content, not by name)'}
+      return {
+        path: t.file,
+        kind: 'file',
+        reason: 'content is no model, pickle, archive or executable format modelseal knows (every file is sniffed by content, not by name)',
+      }
     }
     return {
-      path: t.file, format: 'unknown', status: 'unsupported',
+      path: t.file,
+      format: 'unknown',
+      status: 'unsupported',
       findings: [makeFinding('MS-SC001', `no scanner recognises this file's content${ext ? ` (extension ${ext})` : ''}; it was not analysed`, {})],
     }
   }
@@ -264,10 +312,11 @@ export async function scanPaths(paths: string[], scanOptions?: ScanPathsOptions)
   dedupeFindings(files)
   const findings = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>
   let max: Severity | null = null
-  for (const f of files) for (const x of f.findings) {
-    findings[x.severity]++
-    if (max === null || severityRank(x.severity) > severityRank(max)) max = x.severity
-  }
+  for (const f of files)
+    for (const x of f.findings) {
+      findings[x.severity]++
+      if (max === null || severityRank(x.severity) > severityRank(max)) max = x.severity
+    }
   const failed = max !== null && severityRank(max) >= severityRank(failOn)
   const errors = files.filter((f) => f.status === 'error').length
   const unsupported = files.filter((f) => f.status === 'unsupported').length
@@ -277,8 +326,15 @@ export async function scanPaths(paths: string[], scanOptions?: ScanPathsOptions)
     files,
     skipped,
     summary: {
-      files: files.length, scanned: files.filter((f) => f.status === 'scanned').length, errors, unsupported, findings,
-      maxSeverity: max, failOn, failed, skipped: skipped.length,
+      files: files.length,
+      scanned: files.filter((f) => f.status === 'scanned').length,
+      errors,
+      unsupported,
+      findings,
+      maxSeverity: max,
+      failOn,
+      failed,
+      skipped: skipped.length,
       ...(options.strict ? {strict: true} : {}),
     },
   }

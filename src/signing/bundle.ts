@@ -65,7 +65,10 @@ export function parseBundle(input: unknown): ParsedBundle {
   const vm = obj(json.verificationMaterial, 'verificationMaterial')
   const kinds = (['publicKey', 'x509CertificateChain', 'certificate'] as const).filter((k) => vm[k] !== undefined && vm[k] !== null)
   if (kinds.length !== 1) {
-    throw new InputError('E_BUNDLE_MALFORMED', `verificationMaterial must hold exactly one of publicKey, x509CertificateChain, certificate (found ${kinds.length})`)
+    throw new InputError(
+      'E_BUNDLE_MALFORMED',
+      `verificationMaterial must hold exactly one of publicKey, x509CertificateChain, certificate (found ${kinds.length})`,
+    )
   }
   if (vm.tlogEntries !== undefined && vm.tlogEntries !== null && !Array.isArray(vm.tlogEntries)) {
     throw new InputError('E_BUNDLE_MALFORMED', 'verificationMaterial.tlogEntries is not a list')
@@ -100,7 +103,8 @@ export function parseBundle(input: unknown): ParsedBundle {
   const sigs = env.signatures
   if (!Array.isArray(sigs) || sigs.length === 0) throw new InputError('E_BUNDLE_MALFORMED', 'dsseEnvelope has no signatures')
   const sig0 = obj(sigs[0], 'dsseEnvelope.signatures[0]')
-  if (sig0.keyid !== undefined && sig0.keyid !== null && typeof sig0.keyid !== 'string') throw new InputError('E_BUNDLE_MALFORMED', 'signature keyid is not a string')
+  if (sig0.keyid !== undefined && sig0.keyid !== null && typeof sig0.keyid !== 'string')
+    throw new InputError('E_BUNDLE_MALFORMED', 'signature keyid is not a string')
   const envelope: DsseEnvelope = {
     payload: decodeBase64(env.payload, 'dsseEnvelope.payload'),
     payloadType: env.payloadType,

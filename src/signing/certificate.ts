@@ -85,7 +85,7 @@ export function verifyCertificateChain(
   const issued = issuedCache()
   let budget = 10_000
   const walk = (path: X509Certificate[]) => {
-    if (paths.length > 0 && paths.some((p) => !pathProblem(p, now)) || --budget < 0) return
+    if ((paths.length > 0 && paths.some((p) => !pathProblem(p, now))) || --budget < 0) return
     const cur = path[path.length - 1]
     for (const a of anchors) if (issued(cur, a)) paths.push([...path, a])
     if (path.length + 1 >= MAX_CHAIN_DEPTH) return
@@ -121,7 +121,10 @@ export function assertLeafCanSign(leaf: X509Certificate): void {
   const ku = keyUsage(leaf.raw)
   if (ku?.digitalSignature) return
   if (leaf.keyUsage?.includes(EKU_CODE_SIGNING)) return
-  throw new VerificationError('E_CERT_USAGE', `signing certificate ${describe(leaf)} is not allowed to sign (needs KeyUsage digitalSignature or EKU codeSigning)`)
+  throw new VerificationError(
+    'E_CERT_USAGE',
+    `signing certificate ${describe(leaf)} is not allowed to sign (needs KeyUsage digitalSignature or EKU codeSigning)`,
+  )
 }
 
 export function leafPublicKey(leaf: X509Certificate) {

@@ -61,12 +61,12 @@ function oidToString(buf: Buffer, t: Tlv): string {
 export function certificateExtensions(der: Buffer): Map<string, Buffer> {
   const cert = readTlv(der, 0, der.length)
   const tbs = children(der, cert)[0]
-  if (!tbs || tbs.tag !== 0x30) throw bad()
+  if (tbs?.tag !== 0x30) throw bad()
   const out = new Map<string, Buffer>()
   const extsWrapper = children(der, tbs).find((c) => c.tag === 0xa3)
   if (!extsWrapper) return out
   const seq = children(der, extsWrapper)[0]
-  if (!seq || seq.tag !== 0x30) throw bad()
+  if (seq?.tag !== 0x30) throw bad()
   for (const ext of children(der, seq)) {
     const parts = children(der, ext)
     if (parts.length < 2 || parts[0].tag !== 0x06) throw bad()

@@ -82,11 +82,7 @@ export interface DsseCheckOptions {
 }
 
 /** Which encoding verified, or undefined when the signature does not verify. */
-export function checkDsseSignature(
-  key: KeyObject,
-  env: DsseEnvelope,
-  opts: DsseCheckOptions = {},
-): 'dsse' | 'legacy-pae' | undefined {
+export function checkDsseSignature(key: KeyObject, env: DsseEnvelope, opts: DsseCheckOptions = {}): 'dsse' | 'legacy-pae' | undefined {
   const hash = hashForKey(key)
   if (safeVerify(hash, pae(env.payloadType, env.payload), key, env.signature)) return 'dsse'
   if (opts.allowLegacyPae && env.payload.length <= MAX_LEGACY_PAYLOAD) {

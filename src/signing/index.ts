@@ -8,14 +8,7 @@ import {createPublicKey, type KeyObject, type X509Certificate} from 'node:crypto
 
 import {InputError, UsageError, VerificationError} from '../errors.js'
 import {BUNDLE_MEDIA_TYPE, certificateBundle, keyBundle, parseBundle, type ParsedBundle} from './bundle.js'
-import {
-  assertLeafCanSign,
-  certificateSummary,
-  leafPublicKey,
-  loadCertificates,
-  parseCertificate,
-  verifyCertificateChain,
-} from './certificate.js'
+import {assertLeafCanSign, certificateSummary, leafPublicKey, loadCertificates, parseCertificate, verifyCertificateChain} from './certificate.js'
 import {checkDsseSignature, signPae} from './dsse.js'
 import {keyHint, keyIdentity, loadPrivateKey, loadPublicKey, sameKey} from './keys.js'
 import type {BundleJson, SignerSpec, VerifiedEnvelope, VerifierSpec, VerifyBundleOptions} from './types.js'
@@ -100,7 +93,11 @@ export async function verifyBundle(bundle: unknown, spec: VerifierSpec, opts: Ve
 }
 
 function wrongMethod(parsed: ParsedBundle, expected: string): VerificationError {
-  const has = {publicKey: 'a public key (verify key)', x509CertificateChain: 'a certificate chain (verify certificate)', certificate: 'a Sigstore certificate (verify sigstore)'}[parsed.material.kind]
+  const has = {
+    publicKey: 'a public key (verify key)',
+    x509CertificateChain: 'a certificate chain (verify certificate)',
+    certificate: 'a Sigstore certificate (verify sigstore)',
+  }[parsed.material.kind]
   return new VerificationError('E_BUNDLE_METHOD', `the bundle was signed with ${has}, not ${expected}`)
 }
 
@@ -173,7 +170,10 @@ function checkSignature(
 ): VerifiedEnvelope {
   const how = checkDsseSignature(pub, parsed.envelope, {allowLegacyPae: opts.allowLegacyPae, legacyHashes})
   if (!how) {
-    throw new VerificationError('E_SIGNATURE_INVALID', `signature check failed: the DSSE signature does not verify with the ${signer.method === 'key' ? 'given public key' : 'signing certificate'}`)
+    throw new VerificationError(
+      'E_SIGNATURE_INVALID',
+      `signature check failed: the DSSE signature does not verify with the ${signer.method === 'key' ? 'given public key' : 'signing certificate'}`,
+    )
   }
   if (how === 'legacy-pae') warnings.push('signature uses the model_signing v0.2.0 legacy encoding; re-sign to upgrade')
   return {payloadType: parsed.envelope.payloadType, payload: parsed.envelope.payload, signer, warnings}

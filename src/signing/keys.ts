@@ -28,7 +28,10 @@ function curveOf(key: KeyObject, what: string) {
   }
   const info = CURVE_INFO[key.asymmetricKeyDetails?.namedCurve ?? '']
   if (!info) {
-    throw new InputError('E_KEY_UNSUPPORTED', `${what} uses curve ${key.asymmetricKeyDetails?.namedCurve ?? 'unknown'}; only P-256, P-384 and P-521 are supported`)
+    throw new InputError(
+      'E_KEY_UNSUPPORTED',
+      `${what} uses curve ${key.asymmetricKeyDetails?.namedCurve ?? 'unknown'}; only P-256, P-384 and P-521 are supported`,
+    )
   }
   return info
 }
@@ -69,7 +72,9 @@ export function spkiPem(pub: KeyObject): string {
  * inside a certificate), which is what counting distinct signers needs.
  */
 export function keyIdentity(pub: KeyObject): string {
-  return createHash('sha256').update(canonicalPublicKey(pub).export({type: 'spki', format: 'der'})).digest('hex')
+  return createHash('sha256')
+    .update(canonicalPublicKey(pub).export({type: 'spki', format: 'der'}))
+    .digest('hex')
 }
 
 /** OMS `publicKey.hint`: hex SHA-256 of the SPKI PEM text (not of the DER, not of the file). */

@@ -47,7 +47,8 @@ export function checkPattern(re: string, allowUnbounded?: UnboundedSide): Patter
   }
   const out: PatternProblem[] = []
   visit(ast, (n) => {
-    if (n.type === 'Assertion' && (n.kind === 'lookahead' || n.kind === 'lookbehind')) out.push({level: 'error', message: 'lookaround is not allowed (RE2 dialect, as in cosign)'})
+    if (n.type === 'Assertion' && (n.kind === 'lookahead' || n.kind === 'lookbehind'))
+      out.push({level: 'error', message: 'lookaround is not allowed (RE2 dialect, as in cosign)'})
     if (n.type === 'Backreference') out.push({level: 'error', message: 'backreferences are not allowed (RE2 dialect, as in cosign)'})
   })
   if (out.length) return dedupe(out)
@@ -59,10 +60,18 @@ export function checkPattern(re: string, allowUnbounded?: UnboundedSide): Patter
   const allowStart = allowUnbounded === 'start' || allowUnbounded === 'both'
   const allowEnd = allowUnbounded === 'end' || allowUnbounded === 'both'
   if (!allowStart && edge(ast, 'start').wild) {
-    out.push({level: 'error', message: 'unbounded at the start: it can begin with any run of characters (such as .* or [^x]+), so any prefix matches; spell out the fixed prefix, or allow it with unbounded: start'})
+    out.push({
+      level: 'error',
+      message:
+        'unbounded at the start: it can begin with any run of characters (such as .* or [^x]+), so any prefix matches; spell out the fixed prefix, or allow it with unbounded: start',
+    })
   }
   if (!allowEnd && edge(ast, 'end').wild) {
-    out.push({level: 'error', message: 'unbounded at the end: it can end with any run of characters (such as .* or .+), so any suffix matches; spell out what may follow, or allow it with unbounded: end'})
+    out.push({
+      level: 'error',
+      message:
+        'unbounded at the end: it can end with any run of characters (such as .* or .+), so any suffix matches; spell out what may follow, or allow it with unbounded: end',
+    })
   }
   if (/[A-Za-z0-9]\.(com|org|net|io|dev|example|[a-z]{2})\b/.test(re)) {
     out.push({level: 'warning', message: 'unescaped "." in a host name matches any character; write \\. instead'})

@@ -271,15 +271,15 @@ export class WorkerEngine {
     Promise.resolve()
       .then(() => p.task.handler.fn(p.task.payload, {progress: (n) => p.onProgress?.(n)}))
       .then(
-      (r) => {
-        done()
-        p.resolve(r.value)
-      },
-      (err: unknown) => {
-        done()
-        p.reject(err instanceof Error ? err : new Error(String(err)))
-      },
-    )
+        (r) => {
+          done()
+          p.resolve(r.value)
+        },
+        (err: unknown) => {
+          done()
+          p.reject(err instanceof Error ? err : new Error(String(err)))
+        },
+      )
   }
 
   private spawn(): Lane {

@@ -63,7 +63,24 @@ describe('dataset commands', () => {
     assert.equal(r.signature.status, 'verified')
     assert.equal(r.signature.signer.method, 'key')
     assert.deepEqual(r.checked, {expected: 8, actual: 8, matched: 8})
-    for (const k of ['dataset', 'uri', 'root', 'algorithm', 'files', 'bytes', 'signature', 'mode', 'coverage', 'manifest', 'checked', 'changes', 'actualRoot', 'ok', 'result']) assert.ok(k in r, k)
+    for (const k of [
+      'dataset',
+      'uri',
+      'root',
+      'algorithm',
+      'files',
+      'bytes',
+      'signature',
+      'mode',
+      'coverage',
+      'manifest',
+      'checked',
+      'changes',
+      'actualRoot',
+      'ok',
+      'result',
+    ])
+      assert.ok(k in r, k)
     assert.equal(wrong.code, 1)
     assert.equal(parseJson(wrong).error.exitCode, 1)
 
@@ -112,9 +129,14 @@ describe('dataset commands', () => {
   it('partitioned run in 3 processes, merged, equals a single run', async () => {
     const files = Object.fromEntries(Array.from({length: 23}, (_, i) => [`part/${i % 4}/f${i}.txt`, `content ${i}`]))
     const dir = writeTree(at('big'), files)
-    const runs = await Promise.all([0, 1, 2].map((i) => runCli(['dataset', 'manifest', dir, '--output', at(`p${i}`), '--partition', `${i}/3`, '--shard-entries', '4', '--json'])))
+    const runs = await Promise.all(
+      [0, 1, 2].map((i) => runCli(['dataset', 'manifest', dir, '--output', at(`p${i}`), '--partition', `${i}/3`, '--shard-entries', '4', '--json'])),
+    )
     for (const r of runs) assert.equal(r.code, 0, r.stderr)
-    assert.deepEqual(runs.map((r) => parseJson(r).partition.index), [0, 1, 2])
+    assert.deepEqual(
+      runs.map((r) => parseJson(r).partition.index),
+      [0, 1, 2],
+    )
     const merged = await runCli(['dataset', 'merge', at('p2'), at('p0'), at('p1'), '--output', at('merged'), '--json'])
     assert.equal(merged.code, 0, merged.stderr)
     const mh = parseJson(merged)
@@ -132,7 +154,10 @@ describe('dataset commands', () => {
       runCli(['dataset', 'manifest', path.join(fixtures, 'hostile', 'truncated-body.tar'), '--output', at('h2')]),
       runCli(['dataset', 'verify', fixtureTree, '--manifest', bad, '--unsigned']),
     ])
-    assert.deepEqual(rs.map((r) => r.code), [3, 3, 3])
+    assert.deepEqual(
+      rs.map((r) => r.code),
+      [3, 3, 3],
+    )
     const j = parseJson(rs[0])
     assert.equal(j.error.code, 'E_DATASET_UNSAFE_ENTRY')
     assert.equal(j.error.details.problems[0].path, '../escape.txt')
@@ -146,6 +171,10 @@ describe('dataset commands', () => {
       runCli(['dataset', 'verify', fixtureTree, '--manifest', manifest]),
       runCli(['dataset', 'verify', fixtureTree, '--manifest', manifest, '--unsigned', '--sample', '0.1']),
     ])
-    assert.deepEqual(rs.map((r) => r.code), [2, 2], rs.map((r) => r.stderr).join('\n'))
+    assert.deepEqual(
+      rs.map((r) => r.code),
+      [2, 2],
+      rs.map((r) => r.stderr).join('\n'),
+    )
   })
 })

@@ -29,21 +29,29 @@ function referenceRoot(files: [string, Buffer][]): string {
     head.writeUInt32BE(pb.length, 0)
     head.writeBigUInt64BE(BigInt(b.length), 4)
     const d = createHash('sha256').update(b).digest()
-    return createHash('sha256').update(Buffer.concat([Buffer.from([0]), Buffer.from('dsm1'), head.subarray(0, 4), pb, head.subarray(4), d])).digest()
+    return createHash('sha256')
+      .update(Buffer.concat([Buffer.from([0]), Buffer.from('dsm1'), head.subarray(0, 4), pb, head.subarray(4), d]))
+      .digest()
   })
   const mth = (xs: Buffer[]): Buffer => {
     if (xs.length === 0) return EMPTY_ROOT
     if (xs.length === 1) return xs[0]
     let k = 1
     while (k * 2 < xs.length) k *= 2
-    return createHash('sha256').update(Buffer.concat([Buffer.from([1]), mth(xs.slice(0, k)), mth(xs.slice(k))])).digest()
+    return createHash('sha256')
+      .update(Buffer.concat([Buffer.from([1]), mth(xs.slice(0, k)), mth(xs.slice(k))]))
+      .digest()
   }
   return mth(leaves).toString('hex')
 }
 
 describe('directory fast path', () => {
   it('small files, a file over the 1 MiB read buffer, an empty file and non-ASCII names match the reference root', async () => {
-    const files: [string, Buffer][] = [['big/blob.bin', Buffer.alloc((1 << 20) + 12345, 7)], ['empty', Buffer.alloc(0)], ['caf\u00e9/\u{1F600}.txt', Buffer.from('smile\n')]]
+    const files: [string, Buffer][] = [
+      ['big/blob.bin', Buffer.alloc((1 << 20) + 12345, 7)],
+      ['empty', Buffer.alloc(0)],
+      ['caf\u00e9/\u{1F600}.txt', Buffer.from('smile\n')],
+    ]
     for (let i = 0; i < 1300; i++) files.push([`d${i % 7}/f${i}.bin`, Buffer.from(`file ${i} `.repeat(1 + (i % 50)))])
     const dir = writeTree(fresh('t'), Object.fromEntries(files))
     for (const shardEntries of [1024, 4]) {

@@ -69,7 +69,11 @@ describe('Merkle tree', () => {
           if (ls.length === 1) return ls[0]
           let k = 1
           while (k * 2 < ls.length) k *= 2
-          return createHash('sha256').update(Buffer.from([1])).update(recursive(ls.slice(0, k))).update(recursive(ls.slice(k))).digest()
+          return createHash('sha256')
+            .update(Buffer.from([1]))
+            .update(recursive(ls.slice(0, k)))
+            .update(recursive(ls.slice(k)))
+            .digest()
         }
         assert.deepEqual(b.root(), recursive(leaves))
         assert.deepEqual(rootOfRoots(leaves), recursive(leaves))
@@ -140,7 +144,11 @@ describe('hostile manifests', () => {
       null,
       [],
     ]
-    for (const v of variants) assert.throws(() => validateHeader(v), (e: unknown) => e instanceof ModelsealError && e.exitCode === 3)
+    for (const v of variants)
+      assert.throws(
+        () => validateHeader(v),
+        (e: unknown) => e instanceof ModelsealError && e.exitCode === 3,
+      )
     writeFileSync(path.join(out, 'manifest.json'), '{"manifestVersion":' + '['.repeat(10_000) + ']'.repeat(10_000) + '}')
     await expectMalformed(() => loadManifest(out))
     writeFileSync(path.join(out, 'manifest.json'), '{not json')

@@ -46,13 +46,27 @@ describe('sources give the same root', () => {
     for (const p of names) await s.add({path: p, size: 1, digest: '0'.repeat(64)})
     const out: string[] = []
     for await (const e of s.sorted()) out.push(e.path)
-    assert.deepEqual(out, [...names].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y))))
+    assert.deepEqual(
+      out,
+      [...names].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y))),
+    )
   })
 })
 
 describe('unsafe entries are refused', () => {
   const hostile = (f: string) => path.join(fixtures, 'hostile', f)
-  for (const f of ['traversal.tar', 'absolute.tar', 'nested-traversal.tar', 'symlink.tar', 'hardlink.tar', 'device.tar', 'fifo.tar', 'duplicate.tar', 'backslash.tar', 'non-utf8.tar']) {
+  for (const f of [
+    'traversal.tar',
+    'absolute.tar',
+    'nested-traversal.tar',
+    'symlink.tar',
+    'hardlink.tar',
+    'device.tar',
+    'fifo.tar',
+    'duplicate.tar',
+    'backslash.tar',
+    'non-utf8.tar',
+  ]) {
     it(f, async () => {
       await rejectsWith(() => createManifest(hostile(f), {output: fresh('m')}), 'E_DATASET_UNSAFE_ENTRY')
     })
@@ -115,12 +129,18 @@ describe('verify detects every kind of change', () => {
   it('content (same size)', async () => {
     const r = await changed((d) => writeFileSync(path.join(d, 'a.txt'), 'ALPHA\n'))
     assert.equal(r.result, 'failed')
-    assert.deepEqual(r.changes!.modified.items.map((i) => [i.path, i.reason]), [['a.txt', 'content']])
+    assert.deepEqual(
+      r.changes!.modified.items.map((i) => [i.path, i.reason]),
+      [['a.txt', 'content']],
+    )
   })
 
   it('size', async () => {
     const r = await changed((d) => writeFileSync(path.join(d, 'a.txt'), 'alpha!\n'))
-    assert.deepEqual(r.changes!.modified.items.map((i) => [i.path, i.reason]), [['a.txt', 'size']])
+    assert.deepEqual(
+      r.changes!.modified.items.map((i) => [i.path, i.reason]),
+      [['a.txt', 'size']],
+    )
   })
 
   it('rename', async () => {
@@ -143,7 +163,10 @@ describe('verify detects every kind of change', () => {
       writeFileSync(path.join(d, 'a.txt'), 'bravo\n')
       writeFileSync(path.join(d, 'b.txt'), 'alpha\n')
     })
-    assert.deepEqual(r.changes!.modified.items.map((i) => i.path), ['a.txt', 'b.txt'])
+    assert.deepEqual(
+      r.changes!.modified.items.map((i) => i.path),
+      ['a.txt', 'b.txt'],
+    )
     assert.notEqual(r.actualRoot, r.root)
   })
 
@@ -205,7 +228,11 @@ describe('partitions', () => {
   })
 
   it('a single tar cannot be partitioned', async () => {
-    await rejectsWith(() => createManifest(path.join(fixtures, 'tree.tar'), {output: fresh('m'), partition: {index: 0, count: 2}}), 'E_DATASET_PARTITION_UNSUPPORTED', 2)
+    await rejectsWith(
+      () => createManifest(path.join(fixtures, 'tree.tar'), {output: fresh('m'), partition: {index: 0, count: 2}}),
+      'E_DATASET_PARTITION_UNSUPPORTED',
+      2,
+    )
   })
 
   it('empty partitions are fine (more workers than files)', async () => {
@@ -269,7 +296,11 @@ describe('options', () => {
   it('--partition must be I/N with I < N', async () => {
     const {parsePartition} = await import('../../src/dataset/manifest.js')
     assert.deepEqual(parsePartition('2/3'), {index: 2, count: 3})
-    for (const bad of ['3/3', '1/0', '-1/2', 'a/b', '1', '1/2/3']) assert.throws(() => parsePartition(bad), (e: unknown) => e instanceof ModelsealError && e.exitCode === 2)
+    for (const bad of ['3/3', '1/0', '-1/2', 'a/b', '1', '1/2/3'])
+      assert.throws(
+        () => parsePartition(bad),
+        (e: unknown) => e instanceof ModelsealError && e.exitCode === 2,
+      )
   })
 
   it('blake3 manifests verify and have no dirHash1', async () => {

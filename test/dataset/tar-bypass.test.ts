@@ -59,7 +59,11 @@ describe('tar bypass constructions end in exit 1 or 3', () => {
           assert.doesNotMatch(v.stdout, /VERIFIED|UNSIGNED:/, b.id)
           assertCleanFailure(v)
           // `dataset manifest` reads through the same source: in-process is enough (and quicker).
-          await assert.rejects(createManifest(archive, {output: at(`out-${b.id}`), allowLinks: b.allowLinks, workers: 1}), (err: Error & {exitCode?: number}) => err.exitCode === 3, b.id)
+          await assert.rejects(
+            createManifest(archive, {output: at(`out-${b.id}`), allowLinks: b.allowLinks, workers: 1}),
+            (err: Error & {exitCode?: number}) => err.exitCode === 3,
+            b.id,
+          )
         }),
       )
     }
@@ -76,7 +80,9 @@ describe('tar bypass constructions end in exit 1 or 3', () => {
   })
 
   const py = pythons()
-  it('each construction is real: GNU tar or Python extracts other bytes than the signed ones', {skip: py.length === 0 ? 'python3 not installed' : false}, () => {
+  it('each construction is real: GNU tar or Python extracts other bytes than the signed ones', {
+    skip: py.length === 0 ? 'python3 not installed' : false,
+  }, () => {
     const archives = list.map((b) => at(`${b.id}.tar${b.gzip ? '.gz' : ''}`))
     const runs = py.map((p, i) => {
       const work = at(`extract-${i}`)
@@ -86,7 +92,7 @@ describe('tar bypass constructions end in exit 1 or 3', () => {
     for (const b of list) {
       const name = at(`${b.id}.tar${b.gzip ? '.gz' : ''}`)
       // Any Python in either mode, or GNU tar, that extracts without error but lands other bytes.
-      const differs = runs.some((got) => Object.values(got[name]).some((r) => r !== null && r.ok && !sameTree(r.tree, b.signed)))
+      const differs = runs.some((got) => Object.values(got[name]).some((r) => r?.ok && !sameTree(r.tree, b.signed)))
       assert.ok(differs, `${b.id}: no extractor lands other bytes; the construction is not a bypass`)
     }
   })

@@ -36,7 +36,9 @@ const py = pythons()
 
 describe('tar reader agrees with GNU tar and Python tarfile', () => {
   it(`on ${COUNT} randomised archives (seed ${SEED})`, {skip: py.length === 0 || !hasGnuTar ? 'needs GNU tar and python3' : false}, async () => {
-    const {randomTar} = (await import(pathToFileURL(path.join(repoRoot, 'testdata', 'lib', 'tar-fuzz.mjs')).href)) as {randomTar: (seed: number) => {tar: Buffer; gzip: boolean}}
+    const {randomTar} = (await import(pathToFileURL(path.join(repoRoot, 'testdata', 'lib', 'tar-fuzz.mjs')).href)) as {
+      randomTar: (seed: number) => {tar: Buffer; gzip: boolean}
+    }
     const accepted = new Map<string, {seed: number; entries: DatasetEntry[]}>()
     const reasons = new Map<string, number>()
     for (let i = 0; i < COUNT; i++) {
@@ -70,6 +72,8 @@ describe('tar reader agrees with GNU tar and Python tarfile', () => {
         }
       }
     }
-    process.stderr.write(`tar differential: ${accepted.size} of ${COUNT} accepted and identical under GNU tar and ${py.length} Python(s); refused: ${JSON.stringify(Object.fromEntries(reasons))}\n`)
+    process.stderr.write(
+      `tar differential: ${accepted.size} of ${COUNT} accepted and identical under GNU tar and ${py.length} Python(s); refused: ${JSON.stringify(Object.fromEntries(reasons))}\n`,
+    )
   })
 })

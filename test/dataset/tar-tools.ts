@@ -23,7 +23,11 @@ export type Tree = Record<string, {size?: number; sha256?: string; link?: string
 type Extraction = Record<string, Record<string, {ok: boolean; tree: Tree} | null>>
 
 export function extractAll(python: string, work: string, archives: string[]): Extraction {
-  const r = spawnSync(python, [path.join(repoRoot, 'testdata', 'lib', 'extract-trees.py'), work, ...archives], {encoding: 'utf8', maxBuffer: 64 << 20, timeout: 120_000})
+  const r = spawnSync(python, [path.join(repoRoot, 'testdata', 'lib', 'extract-trees.py'), work, ...archives], {
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+    timeout: 120_000,
+  })
   if (r.status !== 0) throw new Error(`extract-trees.py failed: ${r.stderr}`)
   return JSON.parse(r.stdout) as Extraction
 }

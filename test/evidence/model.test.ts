@@ -25,7 +25,10 @@ test('LocalModel lists every file (git paths included), excludes only the exact 
   assert.notEqual(await all.identity(), await new LocalModel(model, [path.join(model, 'ev', 'scan.json')]).identity())
   const link = path.join(tmp.dir, 'link')
   symlinkSync(model, link)
-  assert.throws(() => new LocalModel(link), (e: any) => e.code === 'E_MODEL_SYMLINK' && e.exitCode === 3)
+  assert.throws(
+    () => new LocalModel(link),
+    (e: any) => e.code === 'E_MODEL_SYMLINK' && e.exitCode === 3,
+  )
 })
 
 test('compareWithModel: files the signer ignored are unsigned, and reported as ignored by the signer', async () => {

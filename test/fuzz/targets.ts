@@ -58,7 +58,25 @@ async function imp(rel: string): Promise<any> {
 
 const missing = (what: string) => `${what} is not in the tree yet`
 
-const ONNX_DICT = ['If', 'Loop', 'Scan', 'Where', 'Constant', 'external_data', 'location', 'offset', 'length', '../x', '/etc/passwd', '*/_ORT_MEM_ADDR_/*', 'then_branch', 'else_branch', 'body', 'com.microsoft', 'ai.onnx.ml']
+const ONNX_DICT = [
+  'If',
+  'Loop',
+  'Scan',
+  'Where',
+  'Constant',
+  'external_data',
+  'location',
+  'offset',
+  'length',
+  '../x',
+  '/etc/passwd',
+  '*/_ORT_MEM_ADDR_/*',
+  'then_branch',
+  'else_branch',
+  'body',
+  'com.microsoft',
+  'ai.onnx.ml',
+]
 
 export const TARGETS: FuzzTarget[] = [
   {
@@ -137,7 +155,13 @@ export const TARGETS: FuzzTarget[] = [
     seedExtensions: ['.safetensors'],
     dict: ['__metadata__', '"dtype"', '"shape"', '"data_offsets"', 'F32', 'BF16', 'F16', 'I64', '[0,0]', '[18446744073709551615]'],
     seeds: (b) => [
-      b.safetensors([{name: 'a', dtype: 'F32', shape: [2, 2]}, {name: 'b', dtype: 'F16', shape: [3]}], {metadata: {format: 'pt'}}),
+      b.safetensors(
+        [
+          {name: 'a', dtype: 'F32', shape: [2, 2]},
+          {name: 'b', dtype: 'F16', shape: [3]},
+        ],
+        {metadata: {format: 'pt'}},
+      ),
       b.safetensors([]),
     ],
     async prepare() {
@@ -190,7 +214,13 @@ export const TARGETS: FuzzTarget[] = [
     kind: 'binary',
     seedExtensions: ['.zip', '.npz', '.pt', '.pth'],
     dict: ['PK\x03\x04', 'PK\x01\x02', 'PK\x05\x06', 'PK\x06\x06', 'PK\x06\x07', '\xff\xff\xff\xff'],
-    seeds: (b) => [b.zip([{name: 'a.txt', data: 'hello'}, {name: 'b/c.bin', data: Buffer.alloc(100, 7), deflate: true}]), b.npz()],
+    seeds: (b) => [
+      b.zip([
+        {name: 'a.txt', data: 'hello'},
+        {name: 'b/c.bin', data: Buffer.alloc(100, 7), deflate: true},
+      ]),
+      b.npz(),
+    ],
     async prepare() {
       const zip = await imp('../../src/formats/zip/reader.js')
       const tensor = await imp('../../src/formats/tensor.js')
@@ -233,7 +263,10 @@ export const TARGETS: FuzzTarget[] = [
     kind: 'binary',
     seedExtensions: ['.gguf'],
     dict: ['GGUF', 'general.alignment', 'tokenizer.chat_template', '\x09\x00\x00\x00', '\x08\x00\x00\x00', '\xff\xff\xff\xff\xff\xff\xff\xff'],
-    seeds: (b) => [b.gguf(), b.gguf({kv: {'general.architecture': 'llama', 'tokenizer.chat_template': '{{ messages }}', 'tokenizer.ggml.tokens': ['arr-str', ['a', 'b']]}})],
+    seeds: (b) => [
+      b.gguf(),
+      b.gguf({kv: {'general.architecture': 'llama', 'tokenizer.chat_template': '{{ messages }}', 'tokenizer.ggml.tokens': ['arr-str', ['a', 'b']]}}),
+    ],
     async prepare() {
       const gg = await imp('../../src/formats/gguf/reader.js')
       const tpl = await imp('../../src/formats/gguf/template.js')
@@ -252,7 +285,10 @@ export const TARGETS: FuzzTarget[] = [
     seedExtensions: ['.tar', '.tgz', '.tar.gz'],
     dict: ['ustar\x0000', 'ustar  \x00', '../', '/etc/passwd', 'PaxHeader', 'path=', '././@LongLink'],
     seeds: (b) => [
-      b.tar([{name: 'a/b.txt', data: 'hello'}, {name: 'c.bin', data: Buffer.alloc(700, 1)}]),
+      b.tar([
+        {name: 'a/b.txt', data: 'hello'},
+        {name: 'c.bin', data: Buffer.alloc(700, 1)},
+      ]),
       b.gzip(b.tar([{name: 'x', data: 'y'}])),
       b.tar([{name: 'l', type: '2', linkname: '../../etc/passwd'}]),
     ],
@@ -283,7 +319,16 @@ export const TARGETS: FuzzTarget[] = [
     kind: 'json',
     seedExtensions: ['.sig', '.bundle.json', '.sigstore.json'],
     seedDirs: ['../shared/oms-vectors'],
-    dict: ['"mediaType"', '"dsseEnvelope"', '"verificationMaterial"', '"x509CertificateChain"', '"publicKey"', '"rawBytes"', 'application/vnd.dev.sigstore.bundle.v0.3+json', 'application/vnd.in-toto+json'],
+    dict: [
+      '"mediaType"',
+      '"dsseEnvelope"',
+      '"verificationMaterial"',
+      '"x509CertificateChain"',
+      '"publicKey"',
+      '"rawBytes"',
+      'application/vnd.dev.sigstore.bundle.v0.3+json',
+      'application/vnd.in-toto+json',
+    ],
     seeds: (b) => [Buffer.from(JSON.stringify(b.bundleJson(b.omsStatement([{name: 'a', digest: '00'.repeat(32)}]))))],
     async prepare() {
       const bundle = await imp('../../src/signing/bundle.js')
@@ -307,9 +352,31 @@ export const TARGETS: FuzzTarget[] = [
     description: 'in-toto statements inside DSSE payloads: OMS predicate (model signature) and dataset statement',
     kind: 'json',
     seedExtensions: [],
-    dict: ['"_type"', '"predicateType"', '"resources"', '"serialization"', '"shard_size"', 'https://model_signing/signature/v1.0', 'https://model_signing/Digests/v0.1', 'sha256-sharded-1000', 'files', 'shards', 'a:0:10', '../x', '/abs', 'a\\b'],
+    dict: [
+      '"_type"',
+      '"predicateType"',
+      '"resources"',
+      '"serialization"',
+      '"shard_size"',
+      'https://model_signing/signature/v1.0',
+      'https://model_signing/Digests/v0.1',
+      'sha256-sharded-1000',
+      'files',
+      'shards',
+      'a:0:10',
+      '../x',
+      '/abs',
+      'a\\b',
+    ],
     seeds: (b) => [
-      Buffer.from(JSON.stringify(b.omsStatement([{name: 'a.bin', digest: '11'.repeat(32)}, {name: 'dir/b.bin', digest: '22'.repeat(32)}]))),
+      Buffer.from(
+        JSON.stringify(
+          b.omsStatement([
+            {name: 'a.bin', digest: '11'.repeat(32)},
+            {name: 'dir/b.bin', digest: '22'.repeat(32)},
+          ]),
+        ),
+      ),
       Buffer.from(JSON.stringify(b.omsStatement([{name: 'a.bin:0:10', digest: '11'.repeat(32)}], {method: 'shards'}))),
     ],
     async prepare() {
@@ -337,7 +404,29 @@ export const TARGETS: FuzzTarget[] = [
     kind: 'text',
     seedExtensions: ['.yaml', '.yml'],
     seedDirs: ['policies'],
-    dict: ['apiVersion: ', 'kind: ', '&a ', '*a', '<<: *a', '!!binary ', '!!js/function', '---\n', '%YAML 1.1\n', '- ', ': ', '{', '}', '[', ']', '\n  ', 'expires: ', 'waivers:', 'regexp: ', '.*', '(a+)+$'],
+    dict: [
+      'apiVersion: ',
+      'kind: ',
+      '&a ',
+      '*a',
+      '<<: *a',
+      '!!binary ',
+      '!!js/function',
+      '---\n',
+      '%YAML 1.1\n',
+      '- ',
+      ': ',
+      '{',
+      '}',
+      '[',
+      ']',
+      '\n  ',
+      'expires: ',
+      'waivers:',
+      'regexp: ',
+      '.*',
+      '(a+)+$',
+    ],
     seeds: () => [Buffer.from('apiVersion: modelseal.dev/v1\nkind: Policy\nmetadata:\n  name: x\nmode: enforce\n')],
     async prepare() {
       const load = await imp('../../src/policy/load.js')

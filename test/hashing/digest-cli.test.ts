@@ -32,7 +32,19 @@ test('digest prints sha256:<root> (model_signing format) and --json the manifest
   assert.deepEqual(out.serialization, {method: 'shards', hash_type: 'blake2b', shard_size: 4, allow_symlinks: false, ignore_paths: []})
   assert.deepEqual(
     out.resources.map((x: {name: string}) => x.name),
-    ['.gitignore:0:4', '.gitignore:4:5', 'ignore-me:0:1', 'signme-1:0:4', 'signme-1:4:8', 'signme-1:8:9', 'signme-2:0:4', 'signme-2:4:8', 'sub/w.bin:0:4', 'sub/w.bin:4:8', 'sub/w.bin:8:10'],
+    [
+      '.gitignore:0:4',
+      '.gitignore:4:5',
+      'ignore-me:0:1',
+      'signme-1:0:4',
+      'signme-1:4:8',
+      'signme-1:8:9',
+      'signme-2:0:4',
+      'signme-2:4:8',
+      'sub/w.bin:0:4',
+      'sub/w.bin:4:8',
+      'sub/w.bin:8:10',
+    ],
   )
   assert.equal(out.resources[0].algorithm, 'blake2b-sharded-4')
   assert.match(out.rootDigest, /^[0-9a-f]{64}$/)
@@ -42,7 +54,10 @@ test('digest: a relative --ignore-paths is resolved against the current director
   const r = await runCli(['digest', 'model', '--json', '--ignore-paths', 'model/ignore-me', '--ignore-paths', 'model/sub'], {cwd: tmp.dir})
   assert.equal(r.code, 0, r.stderr)
   const out = parseJson(r)
-  assert.deepEqual(out.resources.map((x: {name: string}) => x.name), ['signme-1', 'signme-2'])
+  assert.deepEqual(
+    out.resources.map((x: {name: string}) => x.name),
+    ['signme-1', 'signme-2'],
+  )
   assert.deepEqual(out.serialization.ignore_paths, ['.git', '.gitattributes', '.github', '.gitignore', 'ignore-me', 'sub'])
 })
 

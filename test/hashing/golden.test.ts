@@ -92,7 +92,11 @@ test('TestPayload statements: same root digest, resources, algorithms and subjec
     assert.equal(manifest.rootDigest, statement.subject[0].digest.sha256, name)
     assert.equal(manifest.modelName, statement.subject[0].name, name)
     assert.equal(statement.predicate.serialization.method, manifest.serialization.method, name)
-    assert.deepEqual(manifest.resources, statement.predicate.resources.map((r: Record<string, string>) => ({name: r.name, algorithm: r.algorithm, digest: r.digest})), name)
+    assert.deepEqual(
+      manifest.resources,
+      statement.predicate.resources.map((r: Record<string, string>) => ({name: r.name, algorithm: r.algorithm, digest: r.digest})),
+      name,
+    )
   }
 })
 

@@ -15,7 +15,9 @@ export const sharedDir = path.resolve(repoRoot, '..', 'shared')
 export const omsVectorsDir = process.env.MODELSEAL_OMS_VECTORS ? path.resolve(process.env.MODELSEAL_OMS_VECTORS) : path.join(sharedDir, 'oms-vectors')
 export const hasOmsVectors = existsSync(omsVectorsDir)
 /** Reason string for `{skip}` when the OMS vectors are absent. */
-export const omsVectorsSkip = hasOmsVectors ? false : `OMS interop vectors are absent (expected at ${omsVectorsDir}, or set MODELSEAL_OMS_VECTORS); interop tests skipped`
+export const omsVectorsSkip = hasOmsVectors
+  ? false
+  : `OMS interop vectors are absent (expected at ${omsVectorsDir}, or set MODELSEAL_OMS_VECTORS); interop tests skipped`
 
 function findRoot(start: string): string {
   let dir = start

@@ -47,13 +47,26 @@ export async function startOidcMock(opts: {clientId?: string; email?: string} = 
     req.on('end', () => {
       const form = new URLSearchParams(body)
       if (url.pathname === '/.well-known/openid-configuration') {
-        return json(res, 200, {issuer, authorization_endpoint: `${issuer}/authorize`, token_endpoint: `${issuer}/token`, device_authorization_endpoint: `${issuer}/device`})
+        return json(res, 200, {
+          issuer,
+          authorization_endpoint: `${issuer}/authorize`,
+          token_endpoint: `${issuer}/token`,
+          device_authorization_endpoint: `${issuer}/device`,
+        })
       }
       if (url.pathname === '/authorize') {
         const q = url.searchParams
         const redirectUri = q.get('redirect_uri') ?? ''
         const loopback = /^http:\/\/127\.0\.0\.1:\d+\/auth\/callback$/.test(redirectUri)
-        if (q.get('response_type') !== 'code' || q.get('client_id') !== clientId || q.get('code_challenge_method') !== 'S256' || !q.get('code_challenge') || !q.get('state') || !q.get('nonce') || !(loopback || redirectUri === 'urn:ietf:wg:oauth:2.0:oob')) {
+        if (
+          q.get('response_type') !== 'code' ||
+          q.get('client_id') !== clientId ||
+          q.get('code_challenge_method') !== 'S256' ||
+          !q.get('code_challenge') ||
+          !q.get('state') ||
+          !q.get('nonce') ||
+          !(loopback || redirectUri === 'urn:ietf:wg:oauth:2.0:oob')
+        ) {
           return json(res, 400, {error: 'invalid_request'})
         }
         if (deny) {
@@ -84,7 +97,8 @@ export async function startOidcMock(opts: {clientId?: string; email?: string} = 
           codes.delete(form.get('code') ?? '')
           if (!c || c.redirectUri !== form.get('redirect_uri')) return json(res, 400, {error: 'invalid_grant'})
           const verifier = form.get('code_verifier') ?? ''
-          if (createHash('sha256').update(verifier).digest('base64url') !== c.challenge) return json(res, 400, {error: 'invalid_grant', error_description: 'PKCE verification failed'})
+          if (createHash('sha256').update(verifier).digest('base64url') !== c.challenge)
+            return json(res, 400, {error: 'invalid_grant', error_description: 'PKCE verification failed'})
           return json(res, 200, {access_token: 'opaque', token_type: 'Bearer', id_token: idToken(c.nonce)})
         }
         if (form.get('grant_type') === 'urn:ietf:params:oauth:grant-type:device_code') {

@@ -74,7 +74,10 @@ function pick<T>(r: () => number, xs: readonly T[]): T {
 
 /** A string operand through a random string opcode and escape style (ASCII text only). */
 function writeString(w: Writer, s: string, r: () => number, proto: number): void {
-  const kinds = proto >= 4 ? ['STRING', 'UNICODE', 'BINUNICODE', 'SHORT_BINUNICODE', 'BINUNICODE8', 'SHORT_BINSTRING', 'BINSTRING'] : ['STRING', 'UNICODE', 'BINUNICODE', 'SHORT_BINSTRING', 'BINSTRING']
+  const kinds =
+    proto >= 4
+      ? ['STRING', 'UNICODE', 'BINUNICODE', 'SHORT_BINUNICODE', 'BINUNICODE8', 'SHORT_BINSTRING', 'BINSTRING']
+      : ['STRING', 'UNICODE', 'BINUNICODE', 'SHORT_BINSTRING', 'BINSTRING']
   const k = pick(r, kinds)
   const b = enc(s)
   switch (k) {
@@ -91,7 +94,8 @@ function writeString(w: Writer, s: string, r: () => number, proto: number): void
     }
     case 'UNICODE': {
       let body = ''
-      for (const c of s) body += r() < 0.3 ? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}` : r() < 0.1 ? `\\U${c.charCodeAt(0).toString(16).padStart(8, '0')}` : c
+      for (const c of s)
+        body += r() < 0.3 ? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}` : r() < 0.1 ? `\\U${c.charCodeAt(0).toString(16).padStart(8, '0')}` : c
       w.push(0x56, latin(`${body}\n`))
       break
     }
@@ -168,7 +172,7 @@ function writeStream(w: Writer, r: () => number, imports: Array<[string, string]
   const proto = pick(r, [-1, 0, 1, 2, 3, 4, 5])
   w.keys.clear()
   if (proto >= 0) w.push(0x80, proto)
-  const p = proto < 0 ? 0 : proto
+  const p = Math.max(proto, 0)
   w.push(0x28) // MARK: everything below ends in one TUPLE
   const n = 1 + Math.floor(r() * 3)
   for (let k = 0; k < n; k++) {

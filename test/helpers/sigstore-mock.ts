@@ -222,11 +222,7 @@ export async function startSigstoreMock(opts: {tsa?: boolean} = {}): Promise<Sig
 }
 
 /** What Rekor v1 stores for a proposed `dsse` entry (and echoes back as the entry body). */
-function canonicaliseRekorEntry(proposed: {
-  kind?: string
-  apiVersion?: string
-  spec?: {proposedContent?: {envelope: string; verifiers: string[]}}
-}): object {
+function canonicaliseRekorEntry(proposed: {kind?: string; apiVersion?: string; spec?: {proposedContent?: {envelope: string; verifiers: string[]}}}): object {
   const pc = proposed.spec?.proposedContent
   if (proposed.kind !== 'dsse' || !pc) return proposed
   const envelope = JSON.parse(pc.envelope) as {payload: string; signatures: {sig: string}[]}

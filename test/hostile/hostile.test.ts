@@ -58,7 +58,9 @@ let atimeWorks = false
 function runCli(args: string[], rssFile: string): Promise<Run> {
   const fromSrc = process.env.MODELSEAL_TEST_FROM_SRC === '1'
   const probe = pathToFileURL(path.join(repoRoot, 'test', 'hostile', 'rss-probe.mjs')).href
-  const entry = fromSrc ? ['--import', 'tsx', '--import', probe, path.join(repoRoot, 'bin', 'dev.js')] : ['--import', probe, path.join(repoRoot, 'bin', 'run.js')]
+  const entry = fromSrc
+    ? ['--import', 'tsx', '--import', probe, path.join(repoRoot, 'bin', 'dev.js')]
+    : ['--import', probe, path.join(repoRoot, 'bin', 'run.js')]
   return new Promise((resolve, reject) => {
     const t0 = Date.now()
     const child = spawn(process.execPath, [...entry, ...args], {
@@ -173,7 +175,8 @@ test('hostile corpus through the CLI: documented exit, one line, bounded time an
       }
       const problems = judge(c, r)
       if (atimeWorks && statSync(canaryOf(c)).atimeMs > OLD_ATIME.getTime() + 1000) problems.push('READ THE CANARY outside its input directory')
-      if (problems.length) failures.push(`${c.id} [${c.kind}] modelseal ${c.argv.join(' ')}\n    ${problems.join('\n    ')}\n    stderr: ${r.stderr.trim().slice(0, 300)}`)
+      if (problems.length)
+        failures.push(`${c.id} [${c.kind}] modelseal ${c.argv.join(' ')}\n    ${problems.join('\n    ')}\n    stderr: ${r.stderr.trim().slice(0, 300)}`)
       maxRss = Math.max(maxRss, r.rssMb ?? 0)
       if (r.ms > slowest.ms) slowest = {id: c.id, ms: r.ms}
     }
@@ -199,7 +202,9 @@ test('a file that changes while it is hashed is an error (exit 3, E_FILE_CHANGED
     truncateSync(big, 512 * 1024 * 1024)
     writeFileSync(path.join(model, 'config.json'), '{}')
     // a separate process keeps appending while the CLI hashes
-    const writer = spawn(process.execPath, ['-e', `const fs=require('fs');const fd=fs.openSync(${JSON.stringify(big)},'a');for(;;){fs.writeSync(fd,'x')}`], {stdio: 'ignore'})
+    const writer = spawn(process.execPath, ['-e', `const fs=require('fs');const fd=fs.openSync(${JSON.stringify(big)},'a');for(;;){fs.writeSync(fd,'x')}`], {
+      stdio: 'ignore',
+    })
     try {
       await new Promise((res) => setTimeout(res, 200))
       const r = await runCli(['digest', model], path.join(d.dir, 'rss.txt'))
@@ -214,4 +219,3 @@ test('a file that changes while it is hashed is an error (exit 3, E_FILE_CHANGED
     d.cleanup()
   }
 })
-

@@ -24,13 +24,21 @@ let browser: any
 
 before(async () => {
   if (skip) return
-  assert.ok(CHROMIUM, 'CI must have Chromium: .ci/run installs Debian\'s chromium package')
+  assert.ok(CHROMIUM, "CI must have Chromium: .ci/run installs Debian's chromium package")
   built = await buildReports(tmp.dir)
   const {chromium} = await import('playwright-core')
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     // Root in CI needs --no-sandbox; the rest keep Chromium off the (closed) network.
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   })
   mkdirSync(ARTIFACTS, {recursive: true})
 })
@@ -57,7 +65,11 @@ async function open(file: string, shot: string) {
   await page.waitForTimeout(300) // let any (wrongly) scheduled handler fire
   await page.screenshot({path: path.join(ARTIFACTS, shot), fullPage: true})
   // Page-side code as strings: the test compiles without the DOM type library.
-  const state = (await page.evaluate('({canary: window.__modelsealCanary, title: document.title, href: location.href})')) as {canary?: number; title: string; href: string}
+  const state = (await page.evaluate('({canary: window.__modelsealCanary, title: document.title, href: location.href})')) as {
+    canary?: number
+    title: string
+    href: string
+  }
   return {page, problems, requests, state, url}
 }
 

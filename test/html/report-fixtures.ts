@@ -70,7 +70,15 @@ function hostileAuditReport(): AuditReport {
       },
     ],
     attestations: [
-      {source: HOSTILE[4], status: 'read', note: HOSTILE[0], predicateType: HOSTILE[6], aboutThisModel: false, subject: [{sha256: HOSTILE[1]}], says: {x: HOSTILE[0], big: HUGE}},
+      {
+        source: HOSTILE[4],
+        status: 'read',
+        note: HOSTILE[0],
+        predicateType: HOSTILE[6],
+        aboutThisModel: false,
+        subject: [{sha256: HOSTILE[1]}],
+        says: {x: HOSTILE[0], big: HUGE},
+      },
     ],
     facts: HOSTILE.map((fact) => ({fact, status: 'read' as const})),
   }
@@ -84,7 +92,13 @@ function hostileDecision(): PolicyDecision {
     model: {path: HOSTILE[5], digest: null, excludedEvidence: [HOSTILE[0]]},
     evaluatedAt: '2026-12-01T00:00:00Z',
     requirements: HOSTILE.map((h, i) => ({
-      id: h, type: 'signature', result: i % 2 ? 'fail' : 'waived', reason: i === 0 ? HUGE : h, code: h, outcome: 'fail', mode: 'enforce',
+      id: h,
+      type: 'signature',
+      result: i % 2 ? 'fail' : 'waived',
+      reason: i === 0 ? HUGE : h,
+      code: h,
+      outcome: 'fail',
+      mode: 'enforce',
       ...(i % 2 ? {} : {waiver: {id: h, expires: h, approvedBy: [h], justification: h}}),
     })) as unknown as PolicyDecision['requirements'],
     summary: {total: HOSTILE.length, pass: 0, fail: 4, warn: 0, waived: 3, error: 0},
@@ -126,10 +140,13 @@ export async function buildReports(dir: string): Promise<BuiltReports> {
   await cli(['scan', model, '--format', 'html', '--output', out.demoScan])
   const {sig} = await signModelWith(model, alice, path.join(dir, 'alice.sig'))
   await cli(['audit', model, '--signature', sig, '--public-key', alice.pub, '--format', 'html', '--output', out.audit])
-  const policy = writePolicy(dir, policyYaml({
-    identities: `      alice: {key: {path: ${alice.pub}}}\n      bob: {key: {path: ${bob.pub}}}`,
-    requirements: `    - id: release-signed\n      type: signature\n      signedBy: {anyOf: [bob]}\n    - id: integrity\n      type: integrity\n      allowedAlgorithms: [sha256]`,
-  }))
+  const policy = writePolicy(
+    dir,
+    policyYaml({
+      identities: `      alice: {key: {path: ${alice.pub}}}\n      bob: {key: {path: ${bob.pub}}}`,
+      requirements: `    - id: release-signed\n      type: signature\n      signedBy: {anyOf: [bob]}\n    - id: integrity\n      type: integrity\n      allowedAlgorithms: [sha256]`,
+    }),
+  )
   await cli(['policy', 'check', model, '--policy', policy, '--signature', sig, '--at', '2026-12-01T00:00:00Z', '--format', 'html', '--output', out.policyDeny])
 
   writeFileSync(out.hostileAudit, auditHtml(hostileAuditReport(), HOSTILE[0]))

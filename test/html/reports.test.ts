@@ -26,7 +26,11 @@ function dom(file: string) {
 /** What a report may contain: nothing executable, nothing that loads, nothing with handlers. */
 function assertInert(file: string): void {
   const {html, document} = dom(file)
-  assert.equal(document.querySelectorAll('script, iframe, object, embed, img, link, form, a, base, meta[http-equiv="refresh"]').length, 0, `${file}: active element present`)
+  assert.equal(
+    document.querySelectorAll('script, iframe, object, embed, img, link, form, a, base, meta[http-equiv="refresh"]').length,
+    0,
+    `${file}: active element present`,
+  )
   assert.equal(document.querySelectorAll('style').length, 1, `${file}: exactly the one pinned stylesheet`)
   for (const el of document.querySelectorAll('*')) {
     for (const a of el.attributes) {
@@ -64,14 +68,23 @@ test('scan report: summary, every finding, and an SVG with the trigger path high
     assert.ok(hl.length >= 3, 'input, trigger and merge highlighted')
     assert.ok(svg.querySelectorAll('polyline.g-edge.g-hl').length >= 2, 'highlighted edges')
     const labels = [...hl].map((g) => g.textContent)
-    assert.ok(labels.some((l) => /model input/.test(l!)), 'path starts at a model input')
-    assert.ok(labels.some((l) => /model output/.test(l!)), 'path ends at a model output')
+    assert.ok(
+      labels.some((l) => /model input/.test(l!)),
+      'path starts at a model input',
+    )
+    assert.ok(
+      labels.some((l) => /model output/.test(l!)),
+      'path ends at a model output',
+    )
     for (const g of svg.querySelectorAll('g.g-node')) assert.ok(g.querySelector('title')?.textContent, 'hover text on every node')
   }
   const where = document.querySelector('.finding[data-rule="MS-GB002"]')
   assert.ok(where, 'the Where/If override rule is shown')
   const steps = [...where!.querySelectorAll('ol.path li')].map((li) => li.textContent)
-  assert.ok(steps.some((s) => /Where|If/.test(s!)), `merge op on the path: ${steps.join(' | ')}`)
+  assert.ok(
+    steps.some((s) => /Where|If/.test(s!)),
+    `merge op on the path: ${steps.join(' | ')}`,
+  )
   // The clean model is listed without findings.
   assert.ok([...document.querySelectorAll('h3')].some((h) => /clean_cnn\.onnx/.test(h.textContent!)))
 })
@@ -105,7 +118,10 @@ test('audit report: files with signed/unsigned status, signer identity, verified
   assertInert(built.audit)
   const {document} = dom(built.audit)
   const files = [...document.querySelectorAll('table.files tr')].slice(1).map((tr) => tr.textContent)
-  assert.ok(files.some((t) => /model\.onnx/.test(t!) && /signed/.test(t!)), files.join(' | '))
+  assert.ok(
+    files.some((t) => /model\.onnx/.test(t!) && /signed/.test(t!)),
+    files.join(' | '),
+  )
   const sig = document.querySelector('.signature')!
   assert.equal(sig.getAttribute('data-status'), 'verified')
   assert.match(sig.textContent!, /key sha256:[0-9a-f]{64}/)

@@ -21,7 +21,12 @@ const isVerif = (code: string) => (e: unknown) => e instanceof VerificationError
 
 describe('certificate method', () => {
   test('sign with leaf + intermediate, verify against the root: chain by signature', async () => {
-    const signer = prepareSigner({method: 'certificate', privateKeyPath: pki.leafKey, signingCertificatePath: pki.leafCert, certificateChainPaths: [pki.intCert]})
+    const signer = prepareSigner({
+      method: 'certificate',
+      privateKeyPath: pki.leafKey,
+      signingCertificatePath: pki.leafCert,
+      certificateChainPaths: [pki.intCert],
+    })
     const bundle = signer.sign(payload, TYPE) as any
     assert.deepEqual(Object.keys(bundle.verificationMaterial), ['x509CertificateChain', 'tlogEntries'])
     assert.equal(bundle.verificationMaterial.x509CertificateChain.certificates.length, 2)
@@ -35,7 +40,12 @@ describe('certificate method', () => {
   })
 
   test('wrong CA, missing intermediate, expired and unusable leaves fail with exit 1', async () => {
-    const signer = prepareSigner({method: 'certificate', privateKeyPath: pki.leafKey, signingCertificatePath: pki.leafCert, certificateChainPaths: [pki.intCert]})
+    const signer = prepareSigner({
+      method: 'certificate',
+      privateKeyPath: pki.leafKey,
+      signingCertificatePath: pki.leafCert,
+      certificateChainPaths: [pki.intCert],
+    })
     const bundle = signer.sign(payload, TYPE) as any
     await assert.rejects(verifyBundle(bundle, {method: 'certificate', certificateChainPaths: [pki.otherRootCert]}), isVerif('E_CERT_CHAIN'))
     const noInt = JSON.parse(JSON.stringify(bundle))
@@ -58,7 +68,12 @@ describe('certificate method', () => {
   })
 
   test('signing refuses a mismatched key, an expired or unusable certificate', () => {
-    const spec = (cert: string, key = pki.leafKey) => ({method: 'certificate' as const, privateKeyPath: key, signingCertificatePath: cert, certificateChainPaths: []})
+    const spec = (cert: string, key = pki.leafKey) => ({
+      method: 'certificate' as const,
+      privateKeyPath: key,
+      signingCertificatePath: cert,
+      certificateChainPaths: [],
+    })
     const isInput = (code: string) => (e: unknown) => e instanceof InputError && e.code === code
     assert.throws(() => prepareSigner(spec(pki.expiredLeafCert)), isInput('E_SIGNING_CERT_VALIDITY'))
     assert.throws(() => prepareSigner(spec(pki.noUsageLeafCert)), isInput('E_SIGNING_CERT_USAGE'))

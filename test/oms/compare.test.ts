@@ -14,10 +14,15 @@ test('files: one sorted line per missing, changed and extra file', () => {
     'extra file: d (not covered by the signature)',
     'extra file: z (not covered by the signature)',
   ])
-  assert.deepEqual(compareResources(signed, disk, {method: 'files', ignoreUnsignedFiles: true}), ['changed file: a/x: sha256 digest differs', 'missing file: b'])
+  assert.deepEqual(compareResources(signed, disk, {method: 'files', ignoreUnsignedFiles: true}), [
+    'changed file: a/x: sha256 digest differs',
+    'missing file: b',
+  ])
   assert.deepEqual(compareResources(signed, [...signed].reverse(), {method: 'files'}), [])
   assert.deepEqual(compareResources([r('a', '01')], [r('a', '01', 'blake2b')], {method: 'files'}), ['changed file: a: hashed as blake2b, signed as sha256'])
-  assert.deepEqual(compareResources([r('.', '01')], [r('.', '02')], {method: 'files', singleFileLabel: 'model.onnx'}), ['changed file: model.onnx: sha256 digest differs'])
+  assert.deepEqual(compareResources([r('.', '01')], [r('.', '02')], {method: 'files', singleFileLabel: 'model.onnx'}), [
+    'changed file: model.onnx: sha256 digest differs',
+  ])
 })
 
 test('shards: grouped per file, by range', () => {

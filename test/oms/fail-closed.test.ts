@@ -98,9 +98,18 @@ describe('model verification fails closed', {concurrency: 2}, () => {
     assert.equal(v.code, 1, v.stdout + v.stderr)
     const lines = `${v.stdout}${v.stderr}`.split('\n')
     assert.ok(!lines.some((l) => l.startsWith('Verification succeeded')), lines.join('\n'))
-    assert.ok(lines.some((l) => l.includes('missing file: caf\u00e9.bin')), lines.join('\n'))
-    assert.ok(lines.some((l) => l.includes('extra file: cafe\\u{301}.bin')), lines.join('\n'))
-    assert.ok(lines.some((l) => l.includes('x\\u{a}Verification succeeded')), lines.join('\n'))
+    assert.ok(
+      lines.some((l) => l.includes('missing file: caf\u00e9.bin')),
+      lines.join('\n'),
+    )
+    assert.ok(
+      lines.some((l) => l.includes('extra file: cafe\\u{301}.bin')),
+      lines.join('\n'),
+    )
+    assert.ok(
+      lines.some((l) => l.includes('x\\u{a}Verification succeeded')),
+      lines.join('\n'),
+    )
   })
 
   test('names and sizes are compared before hashing: a huge sparse extra or resized file fails at once', async () => {

@@ -50,7 +50,10 @@ describe('model_signing vectors', {skip: omsVectorsSkip, concurrency: 3}, () => 
   })
 
   test('v1.0.1 bundles (rawBytes + keyDetails, keyid null, no tlogEntries, no ignore_paths) need --ignore-paths ignore-me', async () => {
-    for (const [dir, how] of [['v1.0.1-elliptic-key', ['key', '--public-key', PUB]], ['v1.0.1-certificate', ['certificate', '--certificate-chain', ROOT]]] as const) {
+    for (const [dir, how] of [
+      ['v1.0.1-elliptic-key', ['key', '--public-key', PUB]],
+      ['v1.0.1-certificate', ['certificate', '--certificate-chain', ROOT]],
+    ] as const) {
       const d = path.join(MT, dir)
       const base = ['verify', how[0], '.', '--signature', 'model.sig', how[1], how[2]]
       // the Python CLI semantics: --ignore-paths relative to the current directory
@@ -91,7 +94,10 @@ describe('historical bundle forms rebuilt by re-signing', {skip: omsVectorsSkip,
   const model = path.join(tmp.dir, 'model')
   mkdirSync(model)
   for (const f of ['signme-1', 'signme-2']) copyFileSync(path.join(MT, 'v1.1.0-elliptic-key', f), path.join(model, f))
-  const sha = (f: string) => createHash('sha256').update(readFileSync(path.join(model, f))).digest('hex')
+  const sha = (f: string) =>
+    createHash('sha256')
+      .update(readFileSync(path.join(model, f)))
+      .digest('hex')
   const TYPE = 'application/vnd.in-toto+json'
   const priv = () => loadPrivateKey(path.join(KEYS, 'signing-key.pem'))
   // Python's json.dumps style (", " / ": " separators), as the pre-1.1 bundles were written
@@ -132,7 +138,13 @@ describe('historical bundle forms rebuilt by re-signing', {skip: omsVectorsSkip,
     })
     await ok(['verify', 'certificate', model, '--signature', certBundle, '--certificate-chain', ROOT])
     // and the legacy form is still tamper-evident
-    writeFileSync(path.join(tmp.dir, 'tampered-v020.sig'), readFileSync(keyBundle, 'utf8').replace(keySig.toString('base64'), cryptoSign('sha384', paeCompat(TYPE, Buffer.from('{}')), {key: priv(), dsaEncoding: 'der'}).toString('base64')))
+    writeFileSync(
+      path.join(tmp.dir, 'tampered-v020.sig'),
+      readFileSync(keyBundle, 'utf8').replace(
+        keySig.toString('base64'),
+        cryptoSign('sha384', paeCompat(TYPE, Buffer.from('{}')), {key: priv(), dsaEncoding: 'der'}).toString('base64'),
+      ),
+    )
     await rejected(['verify', 'key', model, '--signature', path.join(tmp.dir, 'tampered-v020.sig'), '--public-key', PUB], 1, /signature check failed/)
   })
 
@@ -146,11 +158,18 @@ describe('historical bundle forms rebuilt by re-signing', {skip: omsVectorsSkip,
         resources: ['signme-2', 'signme-1'].map((n) => ({algorithm: 'sha256', digest: sha(n), name: n})),
       },
     }
-    const root = (rs: {digest: string}[]) => createHash('sha256').update(Buffer.concat(rs.map((r) => Buffer.from(r.digest, 'hex')))).digest('hex')
+    const root = (rs: {digest: string}[]) =>
+      createHash('sha256')
+        .update(Buffer.concat(rs.map((r) => Buffer.from(r.digest, 'hex'))))
+        .digest('hex')
     files.subject[0].digest.sha256 = root(files.predicate.resources)
     const shards = JSON.parse(JSON.stringify(files))
     shards.predicate.serialization = {method: 'shards', hash_type: 'sha256', shard_size: 1000000000, allow_symlinks: false}
-    shards.predicate.resources = ['signme-1', 'signme-2'].map((n) => ({name: `${n}:0:${readFileSync(path.join(model, n)).length}`, algorithm: 'sha256-sharded-1000000000', digest: sha(n)}))
+    shards.predicate.resources = ['signme-1', 'signme-2'].map((n) => ({
+      name: `${n}:0:${readFileSync(path.join(model, n)).length}`,
+      algorithm: 'sha256-sharded-1000000000',
+      digest: sha(n),
+    }))
     shards.subject[0].digest.sha256 = root(shards.predicate.resources)
     let i = 0
     for (const st of [files, shards]) {

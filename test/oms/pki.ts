@@ -28,18 +28,56 @@ function ossl(dir: string, args: string[]): void {
 export function makePki(dir: string): Pki {
   const f = (n: string) => path.join(dir, n)
   writeFileSync(f('ca.ext'), 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n')
-  writeFileSync(f('leaf.ext'), 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=codeSigning\nsubjectAltName=email:signer@example.com\n')
+  writeFileSync(
+    f('leaf.ext'),
+    'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=codeSigning\nsubjectAltName=email:signer@example.com\n',
+  )
   writeFileSync(f('nousage.ext'), 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,keyEncipherment\nextendedKeyUsage=serverAuth\n')
   const selfSigned = (name: string, cn: string) =>
-    ossl(dir, ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.pem`,
-      '-subj', `/CN=${cn}`, '-days', '30', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'])
+    ossl(dir, [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      `${name}.key`,
+      '-out',
+      `${name}.pem`,
+      '-subj',
+      `/CN=${cn}`,
+      '-days',
+      '30',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    ])
   selfSigned('root', 'test-root-ca')
   selfSigned('other-root', 'test-root-ca')
   const issue = (name: string, cn: string, ca: string, ext: string, curve = 'P-256', keyFrom?: string) => {
     const key = keyFrom ?? `${name}.key`
     if (!keyFrom) ossl(dir, ['genpkey', '-algorithm', 'EC', '-pkeyopt', `ec_paramgen_curve:${curve}`, '-out', key])
     ossl(dir, ['req', '-new', '-key', key, '-subj', `/CN=${cn}`, '-out', `${name}.csr`])
-    ossl(dir, ['x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.pem`, '-CAkey', `${ca}.key`, '-CAcreateserial', '-days', '30', '-extfile', ext, '-out', `${name}.pem`])
+    ossl(dir, [
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      `${ca}.pem`,
+      '-CAkey',
+      `${ca}.key`,
+      '-CAcreateserial',
+      '-days',
+      '30',
+      '-extfile',
+      ext,
+      '-out',
+      `${name}.pem`,
+    ])
   }
   issue('int', 'test-intermediate', 'root', 'ca.ext')
   // The leaf's subject equals its issuer's name on purpose, as in the model_signing vectors.
@@ -52,8 +90,27 @@ export function makePki(dir: string): Pki {
     '[ca]\ndefault_ca=d\n[d]\ndatabase=index.txt\nnew_certs_dir=.\nserial=serial\ndefault_md=sha256\npolicy=p\nunique_subject=no\n[p]\ncommonName=supplied\n',
   )
   ossl(dir, ['req', '-new', '-key', 'leaf.key', '-subj', '/CN=expired-leaf', '-out', 'expired.csr'])
-  ossl(dir, ['ca', '-batch', '-notext', '-config', 'ca.cnf', '-cert', 'int.pem', '-keyfile', 'int.key', '-in', 'expired.csr', '-out', 'expired.pem',
-    '-startdate', '20200101000000Z', '-enddate', '20200201000000Z', '-extfile', 'leaf.ext'])
+  ossl(dir, [
+    'ca',
+    '-batch',
+    '-notext',
+    '-config',
+    'ca.cnf',
+    '-cert',
+    'int.pem',
+    '-keyfile',
+    'int.key',
+    '-in',
+    'expired.csr',
+    '-out',
+    'expired.pem',
+    '-startdate',
+    '20200101000000Z',
+    '-enddate',
+    '20200201000000Z',
+    '-extfile',
+    'leaf.ext',
+  ])
   execFileSync('sh', ['-c', 'cat int.pem root.pem > chain.pem'], {cwd: dir})
   return {
     dir,

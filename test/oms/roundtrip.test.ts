@@ -143,9 +143,15 @@ describe('enumeration options', () => {
 
   test('an empty model (or one with only ignored files) is refused', async () => {
     mkdirSync(at('empty', '.git'), {recursive: true})
-    await assert.rejects(signModel(at('empty'), {signer: signer(), signaturePath: at('e.sig')}), (e: unknown) => e instanceof InputError && e.code === 'E_EMPTY_MODEL')
+    await assert.rejects(
+      signModel(at('empty'), {signer: signer(), signaturePath: at('e.sig')}),
+      (e: unknown) => e instanceof InputError && e.code === 'E_EMPTY_MODEL',
+    )
     writeFileSync(at('empty', '.git', 'HEAD'), 'x')
-    await assert.rejects(signModel(at('empty'), {signer: signer(), signaturePath: at('e.sig')}), (e: unknown) => e instanceof InputError && e.code === 'E_EMPTY_MODEL')
+    await assert.rejects(
+      signModel(at('empty'), {signer: signer(), signaturePath: at('e.sig')}),
+      (e: unknown) => e instanceof InputError && e.code === 'E_EMPTY_MODEL',
+    )
   })
 
   test('a file name with ":" round-trips in shards mode', async () => {
@@ -154,7 +160,10 @@ describe('enumeration options', () => {
     writeFileSync(path.join(model, 'a:b.bin'), bytes(1500, 5))
     const sig = at('colon.sig')
     await signModel(model, {signer: signer(), signaturePath: sig, method: 'shards', shardSize: 1000})
-    assert.deepEqual(statementOf(sig).predicate.resources.map((r: {name: string}) => r.name), ['a:b.bin:0:1000', 'a:b.bin:1000:1500'])
+    assert.deepEqual(
+      statementOf(sig).predicate.resources.map((r: {name: string}) => r.name),
+      ['a:b.bin:0:1000', 'a:b.bin:1000:1500'],
+    )
     assert.ok((await verifyModel(model, {signaturePath: sig, verifier: verifier()})).verified)
     writeFileSync(path.join(model, 'a:b.bin'), bytes(1501, 5))
     await failsWith(verifyModel(model, {signaturePath: sig, verifier: verifier()}), /changed file: a:b\.bin: size differs/)

@@ -67,7 +67,9 @@ test('sortResources orders shards by numeric offsets and files by components', (
 test('root digest = sha256 over the raw digests in the given order; malformed hex is rejected', () => {
   const d1 = sha('x')
   const d2 = sha('y')
-  const expected = createHash('sha256').update(Buffer.from(d1 + d2, 'hex')).digest('hex')
+  const expected = createHash('sha256')
+    .update(Buffer.from(d1 + d2, 'hex'))
+    .digest('hex')
   assert.equal(computeRootDigest([{digest: d1}, {digest: d2}]), expected)
   assert.notEqual(computeRootDigest([{digest: d2}, {digest: d1}]), expected)
   assert.equal(computeRootDigest([]), sha(''))
@@ -85,7 +87,7 @@ test('ignore paths: git defaults at top level only, directories prune subtrees, 
     '.gitmodules': 'kept',
     'cache/a': 'c',
     'sub/cache/a': 'kept',
-    'cachefile': 'kept',
+    cachefile: 'kept',
     'w.bin': 'w',
   })
   assert.deepEqual(await names(root, {ignorePaths: [path.join(root, 'cache')]}), ['.gitmodules', 'cachefile', 'sub/.git/config', 'sub/cache/a', 'w.bin'])
@@ -96,7 +98,10 @@ test('ignore paths: git defaults at top level only, directories prune subtrees, 
 test('user ignore paths are resolved against the cwd; outside the model they are dropped with a warning', async () => {
   const root = model({'keep.bin': 'k', 'drop.bin': 'd', 'sub/x': 'x'})
   const r = await serializeModel(root, {...files, ignorePaths: ['drop.bin', 'sub', '/etc/passwd'], cwd: root})
-  assert.deepEqual(r.manifest.resources.map((x) => x.name), ['keep.bin'])
+  assert.deepEqual(
+    r.manifest.resources.map((x) => x.name),
+    ['keep.bin'],
+  )
   assert.deepEqual(r.manifest.serialization.ignorePaths, ['.git', '.gitattributes', '.github', '.gitignore', 'drop.bin', 'sub'])
   assert.equal(r.warnings.length, 1)
   assert.match(r.warnings[0], /\/etc\/passwd is outside the model/)
@@ -109,7 +114,10 @@ test('user ignore paths are resolved against the cwd; outside the model they are
 test('signature file inside the model is excluded and recorded; recorded ignore paths apply and are validated', async () => {
   const root = model({'a.bin': 'a', 'model.sig': '{}', 'ignore-me': 'i'})
   const r = await serializeModel(root, {...files, signaturePath: path.join(root, 'model.sig'), recordedIgnorePaths: ['ignore-me']})
-  assert.deepEqual(r.manifest.resources.map((x) => x.name), ['a.bin'])
+  assert.deepEqual(
+    r.manifest.resources.map((x) => x.name),
+    ['a.bin'],
+  )
   assert.ok(r.manifest.serialization.ignorePaths.includes('model.sig'))
   for (const bad of ['../x', '.', '', '/abs', 'a/../../b']) {
     await assert.rejects(serializeModel(root, {...files, recordedIgnorePaths: [bad]}), {code: 'E_BAD_RECORDED_IGNORE_PATH', exitCode: 3}, bad)
@@ -163,9 +171,12 @@ test('special files (fifo) are rejected; a missing model is E_MODEL_NOT_FOUND', 
 })
 
 test('shards: names path:start:end, <hash>-sharded-N, empty files omitted, blake2b digests are 64 bytes', async () => {
-  const root = model({'a.bin': '0123456789', 'empty': '', 'x:y': 'abc'})
+  const root = model({'a.bin': '0123456789', empty: '', 'x:y': 'abc'})
   const r = await serializeModel(root, {method: 'shards', hashType: 'blake2b', shardSize: 4})
-  assert.deepEqual(r.manifest.resources.map((x) => x.name), ['a.bin:0:4', 'a.bin:4:8', 'a.bin:8:10', 'x:y:0:3'])
+  assert.deepEqual(
+    r.manifest.resources.map((x) => x.name),
+    ['a.bin:0:4', 'a.bin:4:8', 'a.bin:8:10', 'x:y:0:3'],
+  )
   assert.ok(r.manifest.resources.every((x) => x.algorithm === 'blake2b-sharded-4' && x.digest.length === 128))
   assert.equal(r.manifest.serialization.shardSize, 4)
   assert.equal(r.manifest.resources[1].digest, createHash('blake2b512').update('4567').digest('hex'))
@@ -184,10 +195,13 @@ test('an empty model gives an empty manifest that signing can refuse', async () 
 })
 
 test('onlyResources hashes the named files only, reports missing ones, validates names', async () => {
-  const root = model({'a.bin': 'aaaaaaaaaa', 'b.bin': 'b', 'sub/c': 'c', 'unsigned': 'u'})
+  const root = model({'a.bin': 'aaaaaaaaaa', 'b.bin': 'b', 'sub/c': 'c', unsigned: 'u'})
   fs.mkdirSync(path.join(root, 'dir'))
   const r = await serializeModel(root, {method: 'shards', hashType: 'sha256', shardSize: 4, onlyResources: ['a.bin', 'sub/c', 'gone', 'dir', 'a.bin']})
-  assert.deepEqual(r.manifest.resources.map((x) => x.name), ['a.bin:0:4', 'a.bin:4:8', 'a.bin:8:10', 'sub/c:0:1'])
+  assert.deepEqual(
+    r.manifest.resources.map((x) => x.name),
+    ['a.bin:0:4', 'a.bin:4:8', 'a.bin:8:10', 'sub/c:0:1'],
+  )
   assert.deepEqual(r.missing.sort(), ['dir', 'gone'])
   for (const bad of ['../x', '/etc/passwd', 'a\\b', 'a/./b', 'x\0y']) {
     await assert.rejects(serializeModel(root, {...files, onlyResources: [bad]}), {code: 'E_UNSAFE_RESOURCE_NAME'}, bad)

@@ -27,7 +27,7 @@ describe('DSSE encodings', () => {
   test('PAE is DSSEv1 with byte lengths', () => {
     assert.equal(pae(TYPE, Buffer.from('é')).toString('utf8'), `DSSEv1 28 ${TYPE} 2 é`)
   })
-  test("python repr(bytes) matches CPython for quotes, escapes and high bytes", () => {
+  test('python repr(bytes) matches CPython for quotes, escapes and high bytes', () => {
     // Expected strings produced by CPython 3.11 `str(b)`.
     assert.equal(pythonBytesRepr(Buffer.from('{"a": 1}\n')).toString(), `b'{"a": 1}\\n'`)
     assert.equal(pythonBytesRepr(Buffer.from("it's")).toString(), `b"it's"`)
@@ -39,7 +39,11 @@ describe('DSSE encodings', () => {
 
 describe('keys', () => {
   test('generated keys of every curve sign with the curve hash and round-trip', async () => {
-    for (const [curve, hash] of [['p256', 'sha256'], ['p384', 'sha384'], ['p521', 'sha512']] as const) {
+    for (const [curve, hash] of [
+      ['p256', 'sha256'],
+      ['p384', 'sha384'],
+      ['p521', 'sha512'],
+    ] as const) {
       const k = writeKeys(`k-${curve}`, curve)
       const payload = Buffer.from('{"hello":"world"}')
       const bundle = await signPayload(payload, TYPE, {method: 'key', privateKeyPath: k.priv})
@@ -75,9 +79,18 @@ describe('keys', () => {
     assert.equal(keyHint(createPublicKey(loadPrivateKey(f('sec1.pem')))), want)
     assert.equal(keyHint(createPublicKey(loadPrivateKey(f('sec1-enc.pem'), 'pw'))), want)
     assert.equal(keyHint(createPublicKey(loadPrivateKey(f('p8-enc.pem'), 'pw'))), want)
-    assert.throws(() => loadPrivateKey(f('p8-enc.pem')), (e: unknown) => e instanceof UsageError && e.code === 'E_KEY_PASSWORD_REQUIRED')
-    assert.throws(() => loadPrivateKey(f('p8-enc.pem'), 'wrong'), (e: unknown) => e instanceof InputError && e.code === 'E_KEY_DECRYPT')
-    assert.throws(() => loadPrivateKey(f('sec1-enc.pem'), 'wrong'), (e: unknown) => e instanceof InputError && e.code === 'E_KEY_DECRYPT')
+    assert.throws(
+      () => loadPrivateKey(f('p8-enc.pem')),
+      (e: unknown) => e instanceof UsageError && e.code === 'E_KEY_PASSWORD_REQUIRED',
+    )
+    assert.throws(
+      () => loadPrivateKey(f('p8-enc.pem'), 'wrong'),
+      (e: unknown) => e instanceof InputError && e.code === 'E_KEY_DECRYPT',
+    )
+    assert.throws(
+      () => loadPrivateKey(f('sec1-enc.pem'), 'wrong'),
+      (e: unknown) => e instanceof InputError && e.code === 'E_KEY_DECRYPT',
+    )
   })
 
   test('PEM scanning is linear and skips non-key blocks (EC PARAMETERS first, CRLF)', () => {
@@ -87,7 +100,10 @@ describe('keys', () => {
     assert.equal(keyHint(createPublicKey(loadPrivateKey(f('params.pem')))), keyHint(createPublicKey(privateKey)))
     writeFileSync(f('bomb.pem'), '-----BEGIN A-----\n'.repeat(50_000))
     const t = Date.now()
-    assert.throws(() => loadPrivateKey(f('bomb.pem')), (e: unknown) => e instanceof InputError && e.code === 'E_KEY_MALFORMED')
+    assert.throws(
+      () => loadPrivateKey(f('bomb.pem')),
+      (e: unknown) => e instanceof InputError && e.code === 'E_KEY_MALFORMED',
+    )
     assert.ok(Date.now() - t < 2000, 'unterminated BEGIN lines must not take quadratic time')
   })
 
@@ -132,7 +148,10 @@ describe('bundles', () => {
       verificationMaterial: {publicKey: {hint: k.hint}},
       dsseEnvelope: {payload: payload.toString('base64'), payloadType: TYPE, signatures: [{sig: sig.toString('base64'), keyid: null}]},
     }
-    await assert.rejects(verifyBundle(bundle, {method: 'key', publicKeyPath: k.pub}), (e: unknown) => e instanceof VerificationError && e.code === 'E_SIGNATURE_INVALID')
+    await assert.rejects(
+      verifyBundle(bundle, {method: 'key', publicKeyPath: k.pub}),
+      (e: unknown) => e instanceof VerificationError && e.code === 'E_SIGNATURE_INVALID',
+    )
     const v = await verifyBundle(bundle, {method: 'key', publicKeyPath: k.pub}, {allowLegacyPae: true})
     assert.match((v.warnings ?? []).join(), /legacy/)
   })
@@ -141,7 +160,10 @@ describe('bundles', () => {
     const good = await signPayload(payload, TYPE, {method: 'key', privateKeyPath: k.priv})
     const clone = () => JSON.parse(JSON.stringify(good))
     const fails = async (b: unknown, code: string, pub = k.pub) =>
-      assert.rejects(verifyBundle(b, {method: 'key', publicKeyPath: pub}), (e: unknown) => e instanceof VerificationError && e.code === code && e.exitCode === 1)
+      assert.rejects(
+        verifyBundle(b, {method: 'key', publicKeyPath: pub}),
+        (e: unknown) => e instanceof VerificationError && e.code === code && e.exitCode === 1,
+      )
     await fails(good, 'E_KEY_MISMATCH', other.pub)
     const noHint = clone()
     delete noHint.verificationMaterial.publicKey.hint
@@ -159,7 +181,10 @@ describe('bundles', () => {
     const chain = clone()
     chain.verificationMaterial = {x509CertificateChain: {certificates: [{rawBytes: 'AAAA'}]}}
     await fails(chain, 'E_BUNDLE_METHOD')
-    await assert.rejects(verifyBundle(good, {method: 'key', publicKeyPath: k.pub}, {payloadType: 'text/plain'}), (e: unknown) => e instanceof VerificationError && e.code === 'E_PAYLOAD_TYPE')
+    await assert.rejects(
+      verifyBundle(good, {method: 'key', publicKeyPath: k.pub}, {payloadType: 'text/plain'}),
+      (e: unknown) => e instanceof VerificationError && e.code === 'E_PAYLOAD_TYPE',
+    )
   })
 
   test('malformed bundles are input errors (exit 3)', async () => {
@@ -184,15 +209,29 @@ describe('bundles', () => {
       '['.repeat(100_000),
     ]
     for (const c of cases) {
-      await assert.rejects(verifyBundle(c, {method: 'key', publicKeyPath: k.pub}), (e: unknown) => e instanceof InputError && e.exitCode === 3, JSON.stringify(c).slice(0, 80))
+      await assert.rejects(
+        verifyBundle(c, {method: 'key', publicKeyPath: k.pub}),
+        (e: unknown) => e instanceof InputError && e.exitCode === 3,
+        JSON.stringify(c).slice(0, 80),
+      )
     }
   })
 
   test('oversized bundle files are refused before reading', () => {
     writeFileSync(f('huge.sig'), '')
     truncateSync(f('huge.sig'), MAX_BUNDLE_BYTES + 1)
-    assert.throws(() => readBundleFile(f('huge.sig')), (e: unknown) => e instanceof InputError && e.code === 'E_BUNDLE_TOO_LARGE')
-    assert.throws(() => parseBoundedJson('{"a":'.repeat(70) + '1' + '}'.repeat(70), 'x'), (e: unknown) => e instanceof InputError)
-    assert.doesNotThrow(() => parseBundle(JSON.stringify({mediaType: 'm', verificationMaterial: {publicKey: {}}, dsseEnvelope: {payload: '', payloadType: 't', signatures: [{sig: 'AA=='}]}})))
+    assert.throws(
+      () => readBundleFile(f('huge.sig')),
+      (e: unknown) => e instanceof InputError && e.code === 'E_BUNDLE_TOO_LARGE',
+    )
+    assert.throws(
+      () => parseBoundedJson('{"a":'.repeat(70) + '1' + '}'.repeat(70), 'x'),
+      (e: unknown) => e instanceof InputError,
+    )
+    assert.doesNotThrow(() =>
+      parseBundle(
+        JSON.stringify({mediaType: 'm', verificationMaterial: {publicKey: {}}, dsseEnvelope: {payload: '', payloadType: 't', signatures: [{sig: 'AA=='}]}}),
+      ),
+    )
   })
 })

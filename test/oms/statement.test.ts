@@ -22,7 +22,10 @@ function manifest(over: Partial<Manifest['serialization']> = {}, names = ['a/b.b
 
 const payloadOf = (o: unknown) => Buffer.from(JSON.stringify(o))
 const rejects = (p: Buffer, code: string) =>
-  assert.throws(() => parseStatement(p), (e: unknown) => (e instanceof VerificationError || e instanceof InputError) && e.code === code)
+  assert.throws(
+    () => parseStatement(p),
+    (e: unknown) => (e instanceof VerificationError || e instanceof InputError) && e.code === code,
+  )
 
 describe('statement', () => {
   test('the built statement has exactly the model_signing v1.0 shape', () => {
@@ -87,17 +90,50 @@ describe('statement', () => {
     }
     rejects(Buffer.from('nope'), 'E_STATEMENT_MALFORMED')
     rejects(Buffer.from('['.repeat(10_000) + ']'.repeat(10_000)), 'E_STATEMENT_MALFORMED')
-    rejects(mut((s) => (s._type = 'https://in-toto.io/Statement/v0.1')), 'E_STATEMENT_INVALID')
-    rejects(mut((s) => (s.predicateType = 'https://example.com/wrong-predicate/v1.0')), 'E_STATEMENT_INVALID')
-    rejects(mut((s) => s.subject.push(s.subject[0])), 'E_STATEMENT_INVALID')
-    rejects(mut((s) => (s.subject[0].digest.sha256 = d('other'))), 'E_STATEMENT_INVALID')
-    rejects(mut((s) => (s.predicate.serialization.method = 'tar')), 'E_STATEMENT_INVALID')
-    rejects(mut((s) => (s.predicate.serialization.hash_type = 'md5')), 'E_STATEMENT_INVALID')
-    rejects(mut((s) => (s.predicate.resources[0].algorithm = 'blake2b')), 'E_STATEMENT_INVALID')
-    rejects(mut((s) => (s.predicate.resources[0].digest = 'abcd')), 'E_STATEMENT_INVALID')
-    rejects(mut((s) => s.predicate.resources.push(s.predicate.resources[0])), 'E_STATEMENT_INVALID')
-    rejects(mut((s) => (s.predicate.serialization.method = 'shards')), 'E_STATEMENT_INVALID')
-    rejects(mut((s) => (s.predicate.serialization.ignore_paths = 'x')), 'E_STATEMENT_INVALID')
+    rejects(
+      mut((s) => (s._type = 'https://in-toto.io/Statement/v0.1')),
+      'E_STATEMENT_INVALID',
+    )
+    rejects(
+      mut((s) => (s.predicateType = 'https://example.com/wrong-predicate/v1.0')),
+      'E_STATEMENT_INVALID',
+    )
+    rejects(
+      mut((s) => s.subject.push(s.subject[0])),
+      'E_STATEMENT_INVALID',
+    )
+    rejects(
+      mut((s) => (s.subject[0].digest.sha256 = d('other'))),
+      'E_STATEMENT_INVALID',
+    )
+    rejects(
+      mut((s) => (s.predicate.serialization.method = 'tar')),
+      'E_STATEMENT_INVALID',
+    )
+    rejects(
+      mut((s) => (s.predicate.serialization.hash_type = 'md5')),
+      'E_STATEMENT_INVALID',
+    )
+    rejects(
+      mut((s) => (s.predicate.resources[0].algorithm = 'blake2b')),
+      'E_STATEMENT_INVALID',
+    )
+    rejects(
+      mut((s) => (s.predicate.resources[0].digest = 'abcd')),
+      'E_STATEMENT_INVALID',
+    )
+    rejects(
+      mut((s) => s.predicate.resources.push(s.predicate.resources[0])),
+      'E_STATEMENT_INVALID',
+    )
+    rejects(
+      mut((s) => (s.predicate.serialization.method = 'shards')),
+      'E_STATEMENT_INVALID',
+    )
+    rejects(
+      mut((s) => (s.predicate.serialization.ignore_paths = 'x')),
+      'E_STATEMENT_INVALID',
+    )
   })
 
   test('missing ignore_paths and allow_symlinks, extra keys, upper-case hex are accepted', () => {
@@ -125,7 +161,10 @@ describe('statement', () => {
     }
     const m = parseStatement(payloadOf(st))
     assert.equal(m.legacy, true)
-    assert.deepEqual(m.resources.map((r) => r.name), ['signme-1', 'sub/signme-2'])
+    assert.deepEqual(
+      m.resources.map((r) => r.name),
+      ['signme-1', 'sub/signme-2'],
+    )
     assert.equal(m.serialization.method, 'files')
     st.subject[0].name = '../evil'
     rejects(payloadOf(st), 'E_UNSAFE_SIGNED_PATH')

@@ -35,8 +35,19 @@ before(async () => {
   assert.equal(r1.code, 0, r1.stderr)
   const r2 = await runCli(['sign', 'key', model, '--private-key', at('key.pem'), '--signature', at('shards.sig'), '--method', 'shards', '--shard-size', '1000'])
   assert.equal(r2.code, 0, r2.stderr)
-  const r3 = await runCli(['sign', 'certificate', model, '--private-key', pki.leafKey, '--signing-certificate', pki.leafCert,
-    '--certificate-chain', pki.intCert, '--signature', at('cert.sig')])
+  const r3 = await runCli([
+    'sign',
+    'certificate',
+    model,
+    '--private-key',
+    pki.leafKey,
+    '--signing-certificate',
+    pki.leafCert,
+    '--certificate-chain',
+    pki.intCert,
+    '--signature',
+    at('cert.sig'),
+  ])
   assert.equal(r3.code, 0, r3.stderr)
 })
 
@@ -68,7 +79,10 @@ async function expectFailure(args: string[], line: RegExp, json = false) {
   }
   const report = JSON.parse(r.stdout)
   assert.equal(report.verified, false)
-  assert.ok(report.problems.some((p: string) => line.test(`Verification failed: ${p}`)), JSON.stringify(report.problems))
+  assert.ok(
+    report.problems.some((p: string) => line.test(`Verification failed: ${p}`)),
+    JSON.stringify(report.problems),
+  )
 }
 
 const byKey = (dir: string, sig = at('key.sig'), pub = at('key.pub')) => ['verify', 'key', dir, '--signature', sig, '--public-key', pub]
@@ -90,20 +104,31 @@ describe('tamper matrix (exit 1, one line per problem)', {concurrency: 4}, () =>
   })
 
   test('flip one byte', () =>
-    expectFailure(byKey(copyWith((d) => {
-      const p = path.join(d, 'weights.bin')
-      const b = readFileSync(p)
-      b[1234] ^= 1
-      writeFileSync(p, b)
-    })), /^Verification failed: changed file: weights\.bin: sha256 digest differs$/m))
+    expectFailure(
+      byKey(
+        copyWith((d) => {
+          const p = path.join(d, 'weights.bin')
+          const b = readFileSync(p)
+          b[1234] ^= 1
+          writeFileSync(p, b)
+        }),
+      ),
+      /^Verification failed: changed file: weights\.bin: sha256 digest differs$/m,
+    ))
 
   test('flip one byte (shards mode names the shard)', () =>
-    expectFailure(byKey(copyWith((d) => {
-      const p = path.join(d, 'weights.bin')
-      const b = readFileSync(p)
-      b[1234] ^= 1
-      writeFileSync(p, b)
-    }), at('shards.sig')), /^Verification failed: changed file: weights\.bin: shard 1000-2000 digest differs$/m))
+    expectFailure(
+      byKey(
+        copyWith((d) => {
+          const p = path.join(d, 'weights.bin')
+          const b = readFileSync(p)
+          b[1234] ^= 1
+          writeFileSync(p, b)
+        }),
+        at('shards.sig'),
+      ),
+      /^Verification failed: changed file: weights\.bin: shard 1000-2000 digest differs$/m,
+    ))
 
   test('--json report of a failure', () =>
     expectFailure(byKey(copyWith((d) => rmSync(path.join(d, 'config.json')))), /^Verification failed: missing file: config\.json$/, true))
@@ -112,7 +137,8 @@ describe('tamper matrix (exit 1, one line per problem)', {concurrency: 4}, () =>
 
   test('append a byte', () => expectFailure(byKey(copyWith((d) => appendFileSync(path.join(d, 'config.json'), ' '))), /changed file: config\.json/))
   test('truncate', () => expectFailure(byKey(copyWith((d) => truncateSync(path.join(d, 'a/b.bin'), 10))), /changed file: a\/b\.bin/))
-  test('add a file', () => expectFailure(byKey(copyWith((d) => writeFileSync(path.join(d, 'nested/new.py'), 'import os'))), /^Verification failed: extra file: nested\/new\.py/m))
+  test('add a file', () =>
+    expectFailure(byKey(copyWith((d) => writeFileSync(path.join(d, 'nested/new.py'), 'import os'))), /^Verification failed: extra file: nested\/new\.py/m))
   test('delete a file', () => expectFailure(byKey(copyWith((d) => rmSync(path.join(d, '.hidden')))), /^Verification failed: missing file: \.hidden$/m))
 
   test('rename a file (one missing, one extra)', async () => {
@@ -133,32 +159,63 @@ describe('tamper matrix (exit 1, one line per problem)', {concurrency: 4}, () =>
   })
 
   test('edit the payload', () =>
-    expectFailure(byKey(model, bundleWith('key.sig', (b) => payloadEdit(b, (st) => (st.predicate.resources[0].digest = '0'.repeat(64))))), /signature check failed/))
+    expectFailure(
+      byKey(
+        model,
+        bundleWith('key.sig', (b) => payloadEdit(b, (st) => (st.predicate.resources[0].digest = '0'.repeat(64)))),
+      ),
+      /signature check failed/,
+    ))
 
   test('edit the signature', () =>
-    expectFailure(byKey(model, bundleWith('key.sig', (b) => {
-      const sig = Buffer.from(b.dsseEnvelope.signatures[0].sig, 'base64')
-      sig[sig.length - 3] ^= 0x40
-      b.dsseEnvelope.signatures[0].sig = sig.toString('base64')
-    })), /signature check failed/))
+    expectFailure(
+      byKey(
+        model,
+        bundleWith('key.sig', (b) => {
+          const sig = Buffer.from(b.dsseEnvelope.signatures[0].sig, 'base64')
+          sig[sig.length - 3] ^= 0x40
+          b.dsseEnvelope.signatures[0].sig = sig.toString('base64')
+        }),
+      ),
+      /signature check failed/,
+    ))
 
   test('change payloadType', () =>
-    expectFailure(byKey(model, bundleWith('key.sig', (b) => (b.dsseEnvelope.payloadType = 'application/vnd.in-toto+jsonx'))), /signature check failed/))
+    expectFailure(
+      byKey(
+        model,
+        bundleWith('key.sig', (b) => (b.dsseEnvelope.payloadType = 'application/vnd.in-toto+jsonx')),
+      ),
+      /signature check failed/,
+    ))
 
   test('wrong public key', () => expectFailure(byKey(model, at('key.sig'), at('other.pub')), /key mismatch/))
 
   test('forged hint (bundle claims the verifier key)', async () => {
     const other = readFileSync(at('other.pub'), 'utf8')
     const hint = (await import('node:crypto')).createHash('sha256').update(other).digest('hex')
-    await expectFailure(byKey(model, bundleWith('key.sig', (b) => (b.verificationMaterial.publicKey.hint = hint)), at('other.pub')), /signature check failed/)
+    await expectFailure(
+      byKey(
+        model,
+        bundleWith('key.sig', (b) => (b.verificationMaterial.publicKey.hint = hint)),
+        at('other.pub'),
+      ),
+      /signature check failed/,
+    )
   })
 
   test('wrong CA', () => expectFailure(byCert(model, at('cert.sig'), pki.otherRootCert), /does not lead to a trusted certificate/))
 
   test('expired leaf (same key, certificate expired)', () =>
-    expectFailure(byCert(model, bundleWith('cert.sig', (b) => {
-      b.verificationMaterial.x509CertificateChain.certificates[0].rawBytes = loadCertificates([pki.expiredLeafCert])[0].raw.toString('base64')
-    })), /expired at 2020-02-01/))
+    expectFailure(
+      byCert(
+        model,
+        bundleWith('cert.sig', (b) => {
+          b.verificationMaterial.x509CertificateChain.certificates[0].rawBytes = loadCertificates([pki.expiredLeafCert])[0].raw.toString('base64')
+        }),
+      ),
+      /expired at 2020-02-01/,
+    ))
 
   test('resource name ../x in a re-signed payload, with ../x present beside the model', async () => {
     writeFileSync(at('x'), 'outside')

@@ -28,7 +28,10 @@ before(async () => {
   const s = await signModelWith(model, key, path.join(tmp.dir, 'key.sig'))
   keySig = s.sig
   keylessSig = path.join(tmp.dir, 'keyless.sig')
-  await signModel(model, {signer: {method: 'sigstore', identityToken: mock.mintToken(githubClaims()), fulcioUrl: mock.fulcioUrl, rekorUrl: mock.rekorUrl, tsaUrl: mock.tsaUrl}, signaturePath: keylessSig})
+  await signModel(model, {
+    signer: {method: 'sigstore', identityToken: mock.mintToken(githubClaims()), fulcioUrl: mock.fulcioUrl, rekorUrl: mock.rekorUrl, tsaUrl: mock.tsaUrl},
+    signaturePath: keylessSig,
+  })
   scanOk = await scanAttestation(s.rootDigest, scanReport([]), keySigner(key), path.join(tmp.dir, 'scan.json'), new Date('2026-11-30T00:00:00Z'))
   scanOther = await scanAttestation('ab'.repeat(32), scanReport([]), keySigner(key), path.join(tmp.dir, 'scan-other.json'), new Date('2026-11-30T00:00:00Z'))
   writeFileSync(path.join(model, 'added-later.txt'), 'not signed')
@@ -40,7 +43,23 @@ after(async () => {
 
 test('audit --json: verified key and keyless signers, log index, coverage, attestations about this or another model', async () => {
   const r = await runCli(
-    ['audit', model, '--signature', keySig, '--signature', keylessSig, '--attestation', scanOk, '--attestation', scanOther, '--public-key', key.pub, '--trusted-root', trustedRoot, '--json'],
+    [
+      'audit',
+      model,
+      '--signature',
+      keySig,
+      '--signature',
+      keylessSig,
+      '--attestation',
+      scanOk,
+      '--attestation',
+      scanOther,
+      '--public-key',
+      key.pub,
+      '--trusted-root',
+      trustedRoot,
+      '--json',
+    ],
     {timeoutMs: 240_000},
   )
   assert.equal(r.code, 0, r.stderr)

@@ -10,7 +10,13 @@ import type {Policy, Requirement} from '../../src/policy/types.js'
 const at = new Date('2026-12-01T00:00:00Z')
 
 function signer(key: string, identities: string[], time?: string): VerifiedSigner {
-  return {source: `${key}.sig`, signer: {method: 'key', keyFingerprint: key}, signerKeys: [`key:${key}`], identities, trustedTime: time ? new Date(time) : undefined}
+  return {
+    source: `${key}.sig`,
+    signer: {method: 'key', keyFingerprint: key},
+    signerKeys: [`key:${key}`],
+    identities,
+    trustedTime: time ? new Date(time) : undefined,
+  }
 }
 
 test('anyOf threshold counts distinct signers, never signatures or identity names', () => {
@@ -42,8 +48,16 @@ test('allOf needs a distinct signer per identity (bipartite matching, not greedy
 })
 
 test('freshness: no trusted time fails maxAge, stale and future-dated evidence do not count', () => {
-  const r = freshSigners([signer('a', [], undefined), signer('b', [], '2026-11-01T00:00:00Z'), signer('c', [], '2026-11-30T00:00:00Z'), signer('d', [], '2026-12-02T00:00:00Z')], at, 7 * 86400e3, {allowClaimedTime: false})
-  assert.deepEqual(r.fresh.map((s) => s.signerKeys[0]), ['key:c'])
+  const r = freshSigners(
+    [signer('a', [], undefined), signer('b', [], '2026-11-01T00:00:00Z'), signer('c', [], '2026-11-30T00:00:00Z'), signer('d', [], '2026-12-02T00:00:00Z')],
+    at,
+    7 * 86400e3,
+    {allowClaimedTime: false},
+  )
+  assert.deepEqual(
+    r.fresh.map((s) => s.signerKeys[0]),
+    ['key:c'],
+  )
   assert.match(r.rejected.join('\n'), /no trusted signing time/)
   assert.match(r.rejected.join('\n'), /older than maxAge 1w/)
   assert.match(r.rejected.join('\n'), /after the evaluation time/)
@@ -95,7 +109,11 @@ test('waivers: scoped to a model digest, expired ones ignored, errors never waiv
   assert.equal(signed.result, 'fail')
   assert.match(signed.reason, /OLD expired/)
   assert.match(signed.reason, /OTHER is scoped to another model digest/)
-  const scoped = evaluatePolicy(policy(reqs, {waivers: [{...w, id: 'MINE', expires: new Date('2027-01-01T00:00:00Z'), modelDigest: 'ab'.repeat(32)}]}), evidence(), at)
+  const scoped = evaluatePolicy(
+    policy(reqs, {waivers: [{...w, id: 'MINE', expires: new Date('2027-01-01T00:00:00Z'), modelDigest: 'ab'.repeat(32)}]}),
+    evidence(),
+    at,
+  )
   assert.equal(scoped.requirements.find((r) => r.id === 'signed')!.result, 'waived')
   // The unreadable ONNX file is an error: not waivable, and it denies.
   assert.equal(scoped.requirements.find((r) => r.id === 'onnx')!.result, 'error')

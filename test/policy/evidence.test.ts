@@ -5,7 +5,21 @@ import path from 'node:path'
 import {after, before, test} from 'node:test'
 
 import {parseJson, repoRoot, runCli, tempDir} from '../helpers/cli.js'
-import {check, dataset, keySigner, makeKey, policyYaml, provenance, req, scanAttestation, scanReport, finding, signModelWith, writePolicy, type KeyPair} from './fixtures.js'
+import {
+  check,
+  dataset,
+  keySigner,
+  makeKey,
+  policyYaml,
+  provenance,
+  req,
+  scanAttestation,
+  scanReport,
+  finding,
+  signModelWith,
+  writePolicy,
+  type KeyPair,
+} from './fixtures.js'
 import {cleanOnnx, contribOnnx, externalOnnx} from './onnx-fixtures.js'
 
 const tmp = tempDir('modelseal-policy-ev-')
@@ -99,10 +113,22 @@ test('scan attestation signed by an unapproved key, or reporting an unscanned fi
   const errored = await scanAttestation(root.clean, scanReport([], 'error', ['model.onnx']), keySigner(scanner), path.join(tmp.dir, 'err-scan.json'), at)
   const r2 = await check(clean, p, ['--attestation', errored], '2026-12-01T00:00:00Z')
   assert.equal(req(r2.d, 'scan-clean').code, 'SCAN_INCOMPLETE')
-  const medium = await scanAttestation(root.clean, scanReport([finding('medium', 'custom-op', 'MS-CO001')], 'scanned', ['model.onnx']), keySigner(scanner), path.join(tmp.dir, 'med-scan.json'), at)
+  const medium = await scanAttestation(
+    root.clean,
+    scanReport([finding('medium', 'custom-op', 'MS-CO001')], 'scanned', ['model.onnx']),
+    keySigner(scanner),
+    path.join(tmp.dir, 'med-scan.json'),
+    at,
+  )
   const r3 = await check(clean, p, ['--attestation', medium], '2026-12-01T00:00:00Z')
   assert.equal(req(r3.d, 'scan-clean').code, 'SCAN_SEVERITY_EXCEEDED')
-  const info = await scanAttestation(root.clean, scanReport([finding('low', 'custom-op', 'MS-CO004')], 'scanned', ['model.onnx']), keySigner(scanner), path.join(tmp.dir, 'low-scan.json'), at)
+  const info = await scanAttestation(
+    root.clean,
+    scanReport([finding('low', 'custom-op', 'MS-CO004')], 'scanned', ['model.onnx']),
+    keySigner(scanner),
+    path.join(tmp.dir, 'low-scan.json'),
+    at,
+  )
   const r4 = await check(clean, p, ['--attestation', info], '2026-12-01T00:00:00Z')
   assert.equal(r4.r.code, 0, JSON.stringify(r4.d))
 })
@@ -133,11 +159,14 @@ test('datasets: covered by a signed manifest passes; unsigned or wrongly signed 
   const prov = await provenance(root.clean, [signed.root], keySigner(release), path.join(tmp.dir, 'prov.json'))
   const provUnsigned = await provenance(root.clean, [unsigned.root], keySigner(release), path.join(tmp.dir, 'prov2.json'))
   const provOther = await provenance(root.clean, [byOther.root], keySigner(release), path.join(tmp.dir, 'prov3.json'))
-  const p = policy('datasets', `    - id: training-data
+  const p = policy(
+    'datasets',
+    `    - id: training-data
       type: datasets
       source: provenance
       provenanceSignedBy: {anyOf: [release]}
-      signedBy: {anyOf: [data-team]}`)
+      signedBy: {anyOf: [data-team]}`,
+  )
   const ok = await check(clean, p, ['--attestation', prov, '--dataset-manifest', signed.manifest])
   assert.equal(ok.r.code, 0, JSON.stringify(ok.d))
   assert.equal(req(ok.d, 'training-data').code, 'DATASETS_SIGNED')
@@ -146,17 +175,23 @@ test('datasets: covered by a signed manifest passes; unsigned or wrongly signed 
   const uns = await check(clean, p, ['--attestation', provUnsigned, '--dataset-manifest', unsigned.manifest])
   assert.equal(uns.r.code, 1)
   assert.equal(req(uns.d, 'training-data').code, 'DATASET_UNSIGNED')
-  assert.ok(uns.d.evidenceProblems.some((x: any) => /is not signed/.test(x.problem)), JSON.stringify(uns.d.evidenceProblems))
+  assert.ok(
+    uns.d.evidenceProblems.some((x: any) => /is not signed/.test(x.problem)),
+    JSON.stringify(uns.d.evidenceProblems),
+  )
   const wrong = await check(clean, p, ['--attestation', provOther, '--dataset-manifest', byOther.manifest])
   assert.equal(req(wrong.d, 'training-data').result, 'fail')
   const noProv = await check(clean, p, ['--dataset-manifest', signed.manifest])
   assert.equal(req(noProv.d, 'training-data').code, 'PROVENANCE_MISSING')
   // explicit source: the policy lists the roots itself.
-  const explicit = policy('datasets-explicit', `    - id: training-data
+  const explicit = policy(
+    'datasets-explicit',
+    `    - id: training-data
       type: datasets
       source: explicit
       datasets: [{name: train, root: "${signed.root}"}]
-      signedBy: {anyOf: [data-team]}`)
+      signedBy: {anyOf: [data-team]}`,
+  )
   const ex = await check(clean, explicit, ['--dataset-manifest', path.join(signed.manifest, 'manifest.sigstore.json')])
   assert.equal(ex.r.code, 0, JSON.stringify(ex.d))
 })

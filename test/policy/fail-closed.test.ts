@@ -15,7 +15,21 @@ import {serializeBundle, signPayload} from '../../src/signing/index.js'
 import {IN_TOTO_PAYLOAD_TYPE} from '../../src/signing/dsse.js'
 import {assertCleanFailure, parseJson, repoRoot, runCli, tempDir} from '../helpers/cli.js'
 import {cleanOnnx} from './onnx-fixtures.js'
-import {check, dataset, keySigner, makeKey, makeModel, policyYaml, provenance, req, scanAttestation, scanReport, signModelWith, writePolicy, type KeyPair} from './fixtures.js'
+import {
+  check,
+  dataset,
+  keySigner,
+  makeKey,
+  makeModel,
+  policyYaml,
+  provenance,
+  req,
+  scanAttestation,
+  scanReport,
+  signModelWith,
+  writePolicy,
+  type KeyPair,
+} from './fixtures.js'
 
 const tmp = tempDir('modelseal-failclosed-')
 let release: KeyPair, release2: KeyPair, scanner: KeyPair, data: KeyPair
@@ -36,7 +50,11 @@ const ids = () => `      release: {key: {path: ${release.pub}}}
 
 let n = 0
 function policy(requirements: string, opts: {extra?: string; waivers?: string; identities?: string} = {}): string {
-  return writePolicy(tmp.dir, policyYaml({identities: opts.identities ?? ids(), requirements, waivers: opts.waivers, expires: '2099-01-01T00:00:00Z', extra: opts.extra}), `p${n++}.yaml`)
+  return writePolicy(
+    tmp.dir,
+    policyYaml({identities: opts.identities ?? ids(), requirements, waivers: opts.waivers, expires: '2099-01-01T00:00:00Z', extra: opts.extra}),
+    `p${n++}.yaml`,
+  )
 }
 
 const SIGNED = `    - id: signed
@@ -59,7 +77,10 @@ test('1. evidence inside the model hides nothing: a manifest directory, an unver
   writeFileSync(excluding, readFileSync(excluding, 'utf8').replace('  trust:\n', '  excludeVerifiedEvidence: true\n  trust:\n'))
   const ok = await check(model, excluding, ['--signature', sigInside])
   assert.equal(ok.r.code, 0, JSON.stringify(ok.d))
-  assert.deepEqual(ok.d.requirements.map((r: any) => r.result), ['pass', 'pass'])
+  assert.deepEqual(
+    ok.d.requirements.map((r: any) => r.result),
+    ['pass', 'pass'],
+  )
   // A dataset manifest directory inside the model, with a pickle dropped into it: still a model file.
   const extras = path.join(model, 'extras')
   const ds = await dataset(extras, 'x', keySigner(data))
@@ -70,7 +91,11 @@ test('1. evidence inside the model hides nothing: a manifest directory, an unver
   // An attestation inside the model that does not verify is a model file like any other.
   const bogus = path.join(model, 'scan.sig.json')
   copyFileSync(sigInside, bogus)
-  const unverified = await check(model, policy(`${SIGNED}\n${INTEGRITY()}`, {identities: `      release: {key: {path: ${release.pub}}}\n      release2: {key: {path: ${release2.pub}}}`}), ['--signature', sigInside, '--attestation', bogus])
+  const unverified = await check(
+    model,
+    policy(`${SIGNED}\n${INTEGRITY()}`, {identities: `      release: {key: {path: ${release.pub}}}\n      release2: {key: {path: ${release2.pub}}}`}),
+    ['--signature', sigInside, '--attestation', bogus],
+  )
   assert.equal(unverified.r.code, 1)
   assert.ok(req(unverified.d, 'integrity').evidence.signatures[0].unsignedFiles.includes('scan.sig.json'))
 })
@@ -78,22 +103,41 @@ test('1. evidence inside the model hides nothing: a manifest directory, an unver
 test('2. a scan requirement proves coverage: unscanned names, skipped directories and unbound files deny', async () => {
   const model = makeModel(path.join(tmp.dir, 'm2'), {'config.json': '{}\n', 'weights.dat': PICKLE, noext: PICKLE})
   const {sig, rootDigest} = await signModelWith(model, release, path.join(tmp.dir, 'm2.sig'))
-  const inline = await check(model, policy(`${SIGNED}\n    - id: scan\n      type: scan\n      source: inline\n      maxSeverity: {default: low}\n      skippable: ['**/*.json']`), ['--signature', sig])
+  const inline = await check(
+    model,
+    policy(`${SIGNED}\n    - id: scan\n      type: scan\n      source: inline\n      maxSeverity: {default: low}\n      skippable: ['**/*.json']`),
+    ['--signature', sig],
+  )
   assert.equal(inline.r.code, 1, JSON.stringify(inline.d))
   assert.equal(req(inline.d, 'scan').result, 'fail')
   // An attestation whose report leaves out a file of the model does not cover it.
   const SCAN = `${SIGNED}\n    - id: scan\n      type: scan\n      source: attestation\n      signedBy: {anyOf: [scanner]}\n      maxSeverity: {default: low}\n      skippable: ['**/*.json']`
-  const partial = await scanAttestation(rootDigest, scanReport([], 'scanned', ['config.json', 'weights.dat']), keySigner(scanner), path.join(tmp.dir, 'm2-scan.json'), new Date('2026-11-30T00:00:00Z'))
+  const partial = await scanAttestation(
+    rootDigest,
+    scanReport([], 'scanned', ['config.json', 'weights.dat']),
+    keySigner(scanner),
+    path.join(tmp.dir, 'm2-scan.json'),
+    new Date('2026-11-30T00:00:00Z'),
+  )
   const r = await check(model, policy(SCAN), ['--signature', sig, '--attestation', partial])
   assert.equal(r.r.code, 1, JSON.stringify(r.d))
   assert.equal(req(r.d, 'scan').code, 'SCAN_INCOMPLETE')
   assert.match(req(r.d, 'scan').reason, /noext \(not in the report\)/)
   // A full report passes; then a payload in .git/ (ignored by the attestation's digest) denies.
-  const full = await scanAttestation(rootDigest, scanReport([], 'scanned', ['config.json', 'noext', 'weights.dat']), keySigner(scanner), path.join(tmp.dir, 'm2-full.json'), new Date('2026-11-30T00:00:00Z'))
+  const full = await scanAttestation(
+    rootDigest,
+    scanReport([], 'scanned', ['config.json', 'noext', 'weights.dat']),
+    keySigner(scanner),
+    path.join(tmp.dir, 'm2-full.json'),
+    new Date('2026-11-30T00:00:00Z'),
+  )
   const good = await check(model, policy(SCAN), ['--signature', sig, '--attestation', full])
   assert.equal(good.r.code, 0, JSON.stringify(good.d))
   // A file the scanner reports as skipped (with its reason) is covered only where the policy accepts it.
-  const withSkip = {...scanReport([], 'scanned', ['noext', 'weights.dat']), skipped: [{path: 'config.json', kind: 'file' as const, reason: 'content is no model format'}]}
+  const withSkip = {
+    ...scanReport([], 'scanned', ['noext', 'weights.dat']),
+    skipped: [{path: 'config.json', kind: 'file' as const, reason: 'content is no model format'}],
+  }
   const skipAtt = await scanAttestation(rootDigest, withSkip, keySigner(scanner), path.join(tmp.dir, 'm2-skip.json'), new Date('2026-11-30T00:00:00Z'))
   const accepted = await check(model, policy(SCAN), ['--signature', sig, '--attestation', skipAtt])
   assert.equal(accepted.r.code, 0, JSON.stringify(accepted.d))
@@ -112,19 +156,31 @@ test('3. the model digest is computed from the files on disk, never borrowed fro
   const B = Buffer.from('other weights B'.repeat(50))
   const clean = makeModel(path.join(tmp.dir, 'm3-clean'), {'a.bin': A, 'b.bin': B})
   const {rootDigest} = await signModelWith(clean, release, path.join(tmp.dir, 'm3-clean.sig'))
-  const cleanScan = await scanAttestation(rootDigest, scanReport([], 'scanned', ['a.bin', 'b.bin']), keySigner(scanner), path.join(tmp.dir, 'm3-scan.json'), new Date('2026-11-30T00:00:00Z'))
+  const cleanScan = await scanAttestation(
+    rootDigest,
+    scanReport([], 'scanned', ['a.bin', 'b.bin']),
+    keySigner(scanner),
+    path.join(tmp.dir, 'm3-scan.json'),
+    new Date('2026-11-30T00:00:00Z'),
+  )
   // The same files with their contents swapped, signed by a second trusted key with the resources
   // listed in the order that reproduces the clean model's root digest.
   const swapped = makeModel(path.join(tmp.dir, 'm3-swapped'), {'a.bin': B, 'b.bin': A})
   const {createHash} = await import('node:crypto')
   const d = (x: Buffer) => createHash('sha256').update(x).digest('hex')
-  const resources = [{name: 'b.bin', algorithm: 'sha256', digest: d(A)}, {name: 'a.bin', algorithm: 'sha256', digest: d(B)}]
+  const resources = [
+    {name: 'b.bin', algorithm: 'sha256', digest: d(A)},
+    {name: 'a.bin', algorithm: 'sha256', digest: d(B)},
+  ]
   assert.equal(rootDigestOf(resources), rootDigest)
   const st = {
     _type: 'https://in-toto.io/Statement/v1',
     subject: [{name: 'm3-swapped', digest: {sha256: rootDigest}}],
     predicateType: 'https://model_signing/signature/v1.0',
-    predicate: {serialization: {method: 'files', hash_type: 'sha256', allow_symlinks: false, ignore_paths: ['.git', '.gitattributes', '.github', '.gitignore']}, resources},
+    predicate: {
+      serialization: {method: 'files', hash_type: 'sha256', allow_symlinks: false, ignore_paths: ['.git', '.gitattributes', '.github', '.gitignore']},
+      resources,
+    },
   }
   const bundle = await signPayload(Buffer.from(JSON.stringify(st)), IN_TOTO_PAYLOAD_TYPE, keySigner(release2))
   const forged = path.join(tmp.dir, 'm3-reordered.sig')
@@ -168,7 +224,12 @@ test('4. one key is one signer: a compressed-point copy, a rewritten hint, a key
   b.verificationMaterial.publicKey.hint = 'f'.repeat(64)
   writeFileSync(copy, JSON.stringify(b))
   for (const signedBy of ['{anyOf: [a, b], threshold: 2}', '{allOf: [a, b]}']) {
-    const r = await check(model, policy(`    - id: signed\n      type: signature\n      signedBy: ${signedBy}`, {identities: twice}), ['--signature', sig, '--signature', copy])
+    const r = await check(model, policy(`    - id: signed\n      type: signature\n      signedBy: ${signedBy}`, {identities: twice}), [
+      '--signature',
+      sig,
+      '--signature',
+      copy,
+    ])
     assert.equal(r.r.code, 1, JSON.stringify(r.d))
   }
   // The same key as a key identity and inside a certificate from a trusted CA: one signer.
@@ -181,20 +242,37 @@ test('4. one key is one signer: a compressed-point copy, a rewritten hint, a key
   const keySig = path.join(tmp.dir, 'm4-leaf-key.sig')
   const certSig = path.join(tmp.dir, 'm4-leaf-cert.sig')
   await signModel(model, {signer: {method: 'key', privateKeyPath: pki.leafKey}, signaturePath: keySig})
-  await signModel(model, {signer: {method: 'certificate', privateKeyPath: pki.leafKey, signingCertificatePath: pki.leafCert, certificateChainPaths: [pki.intCert]}, signaturePath: certSig})
+  await signModel(model, {
+    signer: {method: 'certificate', privateKeyPath: pki.leafKey, signingCertificatePath: pki.leafCert, certificateChainPaths: [pki.intCert]},
+    signaturePath: certSig,
+  })
   const mixed = `      k: {key: {path: ${leafPub}}}\n      ca: {certificate: {chain: [${pki.rootCert}]}}`
   const soon = new Date(Date.now() + 3600e3).toISOString()
-  const r = await check(model, policy(`    - id: signed\n      type: signature\n      signedBy: {anyOf: [k, ca], threshold: 2}`, {identities: mixed}), ['--signature', keySig, '--signature', certSig], soon)
+  const r = await check(
+    model,
+    policy(`    - id: signed\n      type: signature\n      signedBy: {anyOf: [k, ca], threshold: 2}`, {identities: mixed}),
+    ['--signature', keySig, '--signature', certSig],
+    soon,
+  )
   assert.equal(r.r.code, 1, JSON.stringify(r.d))
   assert.match(req(r.d, 'signed').reason, /1 of 2 required distinct signers/)
 })
 
 test('5+6. regexes: an escaped anchor, unbounded edges and a backtracking pattern are refused or harmless', async () => {
   const lint = async (re: string) => {
-    const p = policy(`    - id: signed\n      type: signature\n      signedBy: {anyOf: [ci]}`, {identities: `      ci:\n        keyless:\n          issuer: https://token.actions.githubusercontent.com\n          subjectRegExp: '${re}'`})
+    const p = policy(`    - id: signed\n      type: signature\n      signedBy: {anyOf: [ci]}`, {
+      identities: `      ci:\n        keyless:\n          issuer: https://token.actions.githubusercontent.com\n          subjectRegExp: '${re}'`,
+    })
     return runCli(['policy', 'lint', p, '--json'])
   }
-  for (const re of ['https://github\\.com/acme/x)|(.*', '(?:.*)@acme\\.example', '.{0,}@acme\\.example', '[\\s\\S]*@acme\\.example', '(.*|)@acme\\.example', 'https://github\\.com/acme/.*']) {
+  for (const re of [
+    'https://github\\.com/acme/x)|(.*',
+    '(?:.*)@acme\\.example',
+    '.{0,}@acme\\.example',
+    '[\\s\\S]*@acme\\.example',
+    '(.*|)@acme\\.example',
+    'https://github\\.com/acme/.*',
+  ]) {
     const r = await lint(re)
     assert.equal(r.code, 3, `${re}: ${r.stdout}`)
   }
@@ -206,8 +284,13 @@ test('5+6. regexes: an escaped anchor, unbounded edges and a backtracking patter
   const pki = makePki(dir)
   const model = makeModel(path.join(tmp.dir, 'm6'))
   const sig = path.join(tmp.dir, 'm6.sig')
-  await signModel(model, {signer: {method: 'certificate', privateKeyPath: pki.leafKey, signingCertificatePath: pki.leafCert, certificateChainPaths: [pki.intCert]}, signaturePath: sig})
-  const p = policy(`    - id: signed\n      type: signature\n      signedBy: {anyOf: [corp]}`, {identities: `      corp: {certificate: {chain: [${pki.rootCert}], subjectRegExp: 'CN=(?:[a-z]|[a-z0-9-])*x'}}`})
+  await signModel(model, {
+    signer: {method: 'certificate', privateKeyPath: pki.leafKey, signingCertificatePath: pki.leafCert, certificateChainPaths: [pki.intCert]},
+    signaturePath: sig,
+  })
+  const p = policy(`    - id: signed\n      type: signature\n      signedBy: {anyOf: [corp]}`, {
+    identities: `      corp: {certificate: {chain: [${pki.rootCert}], subjectRegExp: 'CN=(?:[a-z]|[a-z0-9-])*x'}}`,
+  })
   const soon = new Date(Date.now() + 3600e3).toISOString()
   const r = await check(model, p, ['--signature', sig], soon)
   assert.equal(r.r.code, 1, JSON.stringify(r.d))
@@ -240,10 +323,11 @@ test('7. files the signer ignored are unsigned under forbid; allowUnsigned is th
 
 test('8. ONNX rules apply by content, whatever the file is called', async () => {
   const onnx = readFileSync(path.join(repoRoot, 'testdata', 'onnx', 'backdoor_where.onnx'))
-  const model = makeModel(path.join(tmp.dir, 'm8'), {'model.ort': onnx, 'graph.pb': onnx, 'x.onnx.bin': onnx, 'noext': onnx})
+  const model = makeModel(path.join(tmp.dir, 'm8'), {'model.ort': onnx, 'graph.pb': onnx, 'x.onnx.bin': onnx, noext: onnx})
   const r = await check(model, policy(`    - id: onnx\n      type: onnx\n      forbiddenOperators: [Where]`))
   assert.equal(r.r.code, 1, JSON.stringify(r.d))
-  for (const f of ['model.ort', 'graph.pb', 'x.onnx.bin', 'noext']) assert.match(req(r.d, 'onnx').reason, new RegExp(`${f.replace('.', '\\.')} uses forbidden operator`))
+  for (const f of ['model.ort', 'graph.pb', 'x.onnx.bin', 'noext'])
+    assert.match(req(r.d, 'onnx').reason, new RegExp(`${f.replace('.', '\\.')} uses forbidden operator`))
 })
 
 test('9. every provenance statement counts, whatever the order of --attestation', async () => {
@@ -254,7 +338,10 @@ test('9. every provenance statement counts, whatever the order of --attestation'
   const p1 = await provenance(rootDigest, [signed.root], keySigner(release), path.join(tmp.dir, 'm9-p1.json'))
   const p2 = await provenance(rootDigest, [unsigned.root], keySigner(release), path.join(tmp.dir, 'm9-p2.json'))
   const p = policy(`${SIGNED}\n    - id: data\n      type: datasets\n      provenanceSignedBy: {anyOf: [release]}\n      signedBy: {anyOf: [data-team]}`)
-  for (const order of [[p1, p2], [p2, p1]]) {
+  for (const order of [
+    [p1, p2],
+    [p2, p1],
+  ]) {
     const r = await check(model, p, ['--signature', sig, '--attestation', order[0], '--attestation', order[1], '--dataset-manifest', signed.manifest])
     assert.equal(r.r.code, 1, JSON.stringify(r.d))
     assert.equal(req(r.d, 'data').code, 'DATASET_UNSIGNED')
@@ -264,7 +351,10 @@ test('9. every provenance statement counts, whatever the order of --attestation'
 test('10. integrity counts only signatures from the identities the signature requirement accepts', async () => {
   const model = makeModel(path.join(tmp.dir, 'm10'))
   const {sig} = await signModelWith(model, scanner, path.join(tmp.dir, 'm10.sig'))
-  const r = await check(model, policy(`    - id: signed\n      type: signature\n      mode: warn\n      signedBy: {anyOf: [release]}\n${INTEGRITY()}`), ['--signature', sig])
+  const r = await check(model, policy(`    - id: signed\n      type: signature\n      mode: warn\n      signedBy: {anyOf: [release]}\n${INTEGRITY()}`), [
+    '--signature',
+    sig,
+  ])
   assert.equal(r.r.code, 1, JSON.stringify(r.d))
   assert.equal(req(r.d, 'integrity').code, 'SIGNATURE_MISSING')
   assert.match(req(r.d, 'integrity').reason, /not from \[release\]/)
@@ -277,7 +367,13 @@ test('a symlink to a directory (never hashed, never walked) is neither signed no
   const {sig} = await signModelWith(model, release, path.join(tmp.dir, 'm13.sig'))
   const outside = makeModel(path.join(tmp.dir, 'm13-outside'), {'pytorch_model.bin': PICKLE})
   symlinkSync(outside, path.join(model, 'extras'))
-  const r = await check(model, policy(`${SIGNED}\n${INTEGRITY()}\n    - id: scan\n      type: scan\n      source: inline\n      maxSeverity: {default: low}\n      skippable: ['**/*.json']`), ['--signature', sig])
+  const r = await check(
+    model,
+    policy(
+      `${SIGNED}\n${INTEGRITY()}\n    - id: scan\n      type: scan\n      source: inline\n      maxSeverity: {default: low}\n      skippable: ['**/*.json']`,
+    ),
+    ['--signature', sig],
+  )
   assert.equal(r.r.code, 1, JSON.stringify(r.d))
   assert.match(req(r.d, 'integrity').reason, /extras\//)
   assert.match(req(r.d, 'scan').reason, /extras\/ \(symlink to a directory/)
@@ -291,8 +387,22 @@ test('crash: a 63 MiB bundle that does not verify is denied, in bounded memory',
   const hint = JSON.parse(readFileSync(sig, 'utf8')).verificationMaterial.publicKey.hint
   const big = path.join(tmp.dir, 'big.sig')
   const payload = Buffer.alloc(47 * 1024 * 1024, 0xff)
-  writeFileSync(big, JSON.stringify({mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json', verificationMaterial: {publicKey: {hint}, tlogEntries: []}, dsseEnvelope: {payload: payload.toString('base64'), payloadType: IN_TOTO_PAYLOAD_TYPE, signatures: [{sig: Buffer.alloc(70, 1).toString('base64'), keyid: ''}]}}))
-  const r = await runCli(['policy', 'check', model, '--policy', policy(SIGNED), '--signature', big, '--at', AT, '--format', 'json'], {env: {NODE_OPTIONS: '--max-old-space-size=1536'}, timeoutMs: 240_000})
+  writeFileSync(
+    big,
+    JSON.stringify({
+      mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
+      verificationMaterial: {publicKey: {hint}, tlogEntries: []},
+      dsseEnvelope: {
+        payload: payload.toString('base64'),
+        payloadType: IN_TOTO_PAYLOAD_TYPE,
+        signatures: [{sig: Buffer.alloc(70, 1).toString('base64'), keyid: ''}],
+      },
+    }),
+  )
+  const r = await runCli(['policy', 'check', model, '--policy', policy(SIGNED), '--signature', big, '--at', AT, '--format', 'json'], {
+    env: {NODE_OPTIONS: '--max-old-space-size=1536'},
+    timeoutMs: 240_000,
+  })
   assertCleanFailure(r)
   assert.equal(r.code, 1, r.stderr)
   assert.equal(req(JSON.parse(r.stdout), 'signed').code, 'SIGNATURE_MISSING')
@@ -320,7 +430,11 @@ test('also: impossible dates, unreadable evidence, private keys, symlinked model
   const g = await check(model, policy(SIGNED), ['--attestation', gfile])
   assert.equal(g.r.code, 3, g.r.stdout)
   // A private key is not a key identity.
-  const priv = await runCli(['policy', 'lint', policy(SIGNED, {identities: `      release: {key: {path: ${release.priv}}}\n      release2: {key: {path: ${release2.pub}}}`})])
+  const priv = await runCli([
+    'policy',
+    'lint',
+    policy(SIGNED, {identities: `      release: {key: {path: ${release.priv}}}\n      release2: {key: {path: ${release2.pub}}}`}),
+  ])
   assert.equal(priv.code, 3, priv.stdout)
   assert.match(priv.stdout, /private key/)
   // A model path that is a symlink: a clear one-line error.
@@ -330,7 +444,13 @@ test('also: impossible dates, unreadable evidence, private keys, symlinked model
   assert.equal(l.r.code, 3)
   assert.match(l.r.stderr, /is a symlink; pass the directory or file it points to/)
   // audit: an attestation whose signature fails is `failed`, names no signer, shows no content.
-  const att = await scanAttestation(rootDigest, scanReport([], 'scanned', ['weights.bin', 'config.json']), keySigner(scanner), path.join(tmp.dir, 'm12-scan.json'), new Date('2026-11-30T00:00:00Z'))
+  const att = await scanAttestation(
+    rootDigest,
+    scanReport([], 'scanned', ['weights.bin', 'config.json']),
+    keySigner(scanner),
+    path.join(tmp.dir, 'm12-scan.json'),
+    new Date('2026-11-30T00:00:00Z'),
+  )
   const forged = JSON.parse(readFileSync(att, 'utf8'))
   const st = JSON.parse(Buffer.from(forged.dsseEnvelope.payload, 'base64').toString())
   st.predicate.verdict = 'pass (forged)'

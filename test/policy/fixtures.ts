@@ -47,7 +47,12 @@ export function makeModel(dir: string, files: Record<string, string | Buffer> = 
   return dir
 }
 
-export async function signModelWith(model: string, k: KeyPair, out: string, opts: {hashType?: 'sha256' | 'blake2b'} = {}): Promise<{sig: string; rootDigest: string}> {
+export async function signModelWith(
+  model: string,
+  k: KeyPair,
+  out: string,
+  opts: {hashType?: 'sha256' | 'blake2b'} = {},
+): Promise<{sig: string; rootDigest: string}> {
   const r = await signModel(model, {signer: keySigner(k), signaturePath: out, hashType: opts.hashType})
   return {sig: r.signaturePath, rootDigest: r.manifest.rootDigest}
 }
@@ -69,7 +74,16 @@ export function scanReport(findings: Finding[], status: 'scanned' | 'error' = 's
   return {
     tool: {name: 'modelseal', version: '0.1.0'},
     files: paths.map((p, i) => ({path: p, format: 'unknown', status, findings: i === 0 ? findings : []})),
-    summary: {files: paths.length, scanned: status === 'scanned' ? paths.length : 0, errors: status === 'error' ? paths.length : 0, unsupported: 0, findings: counts, maxSeverity: findings[0]?.severity ?? null, failOn: 'high', failed: false},
+    summary: {
+      files: paths.length,
+      scanned: status === 'scanned' ? paths.length : 0,
+      errors: status === 'error' ? paths.length : 0,
+      unsupported: 0,
+      findings: counts,
+      maxSeverity: findings[0]?.severity ?? null,
+      failOn: 'high',
+      failed: false,
+    },
   }
 }
 
@@ -109,7 +123,10 @@ export async function dataset(dir: string, name: string, signer?: SignerSpec): P
   } catch (err) {
     // From sources, the dataset hash workers may not load TypeScript: make it through the CLI.
     if ((err as {code?: string}).code !== 'E_WORKER') throw err
-    const r = await runCli(['dataset', 'manifest', data, '--output', manifest, '--name', name, '--version', '1', '--force', '--json'], {env: {SOURCE_DATE_EPOCH: '1790812800'}, timeoutMs: 240_000})
+    const r = await runCli(['dataset', 'manifest', data, '--output', manifest, '--name', name, '--version', '1', '--force', '--json'], {
+      env: {SOURCE_DATE_EPOCH: '1790812800'},
+      timeoutMs: 240_000,
+    })
     if (r.code !== 0) throw new Error(`dataset manifest failed: ${r.stderr}`)
     root = parseJson(r).root
   }

@@ -20,7 +20,14 @@ before(async () => {
   key = makeKey(path.join(tmp.dir, 'keys'), 'k')
   model = makeModel(path.join(tmp.dir, 'model'), {})
   cleanOnnx(path.join(model, 'model.onnx'))
-  policy = writePolicy(tmp.dir, policyYaml({identities: `      k: {key: {path: ${key.pub}}}`, requirements: `    - id: s\n      type: signature\n      signedBy: {anyOf: [k]}`, expires: '2099-01-01T00:00:00Z'}))
+  policy = writePolicy(
+    tmp.dir,
+    policyYaml({
+      identities: `      k: {key: {path: ${key.pub}}}`,
+      requirements: `    - id: s\n      type: signature\n      signedBy: {anyOf: [k]}`,
+      expires: '2099-01-01T00:00:00Z',
+    }),
+  )
 })
 after(async () => {
   await mock?.close()
@@ -48,7 +55,23 @@ test('a signature that is not a bundle, and an attestation whose statement is ga
 test('attest scan --sigstore signs keylessly; audit verifies and names the workflow identity', async () => {
   const out = path.join(tmp.dir, 'scan.sigstore.json')
   const a = await runCli(
-    ['attest', 'scan', model, '--sigstore', '--identity-token', mock.mintToken(githubClaims()), '--fulcio-url', mock.fulcioUrl, '--rekor-url', mock.rekorUrl, '--tsa-url', mock.tsaUrl, '--output', out, '--json'],
+    [
+      'attest',
+      'scan',
+      model,
+      '--sigstore',
+      '--identity-token',
+      mock.mintToken(githubClaims()),
+      '--fulcio-url',
+      mock.fulcioUrl,
+      '--rekor-url',
+      mock.rekorUrl,
+      '--tsa-url',
+      mock.tsaUrl,
+      '--output',
+      out,
+      '--json',
+    ],
     {env: {SIGSTORE_ID_TOKEN: '', ACTIONS_ID_TOKEN_REQUEST_URL: ''}, timeoutMs: 240_000},
   )
   assert.equal(a.code, 0, a.stderr)

@@ -19,7 +19,12 @@ function tensor(name: string, dims: number[], values: number[]): any {
 function valueInfo(name: string, dims: number[]): any {
   return onnx.ValueInfoProto.create({
     name,
-    type: onnx.TypeProto.create({tensorType: onnx.TypeProto.Tensor.create({elemType: FLOAT, shape: onnx.TensorShapeProto.create({dim: dims.map((d) => onnx.TensorShapeProto.Dimension.create({dimValue: d}))})})}),
+    type: onnx.TypeProto.create({
+      tensorType: onnx.TypeProto.Tensor.create({
+        elemType: FLOAT,
+        shape: onnx.TensorShapeProto.create({dim: dims.map((d) => onnx.TensorShapeProto.Dimension.create({dimValue: d}))}),
+      }),
+    }),
   })
 }
 
@@ -50,10 +55,14 @@ export function cleanOnnx(file: string): void {
 export function contribOnnx(file: string): void {
   writeFileSync(
     file,
-    model([node('FusedMatMul', ['X', 'W'], ['mm'], {domain: 'com.microsoft'}), node('Add', ['mm', 'B'], ['Y'])], [W(), B()], [
-      {domain: '', version: 17},
-      {domain: 'com.microsoft', version: 1},
-    ]),
+    model(
+      [node('FusedMatMul', ['X', 'W'], ['mm'], {domain: 'com.microsoft'}), node('Add', ['mm', 'B'], ['Y'])],
+      [W(), B()],
+      [
+        {domain: '', version: 17},
+        {domain: 'com.microsoft', version: 1},
+      ],
+    ),
   )
 }
 

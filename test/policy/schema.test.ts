@@ -81,7 +81,16 @@ test('YAML syntax errors, duplicate keys, deep nesting, alias bombs and huge fil
   assert.match(loadError(GOOD.replace('  name: good', '  name: [good')).message, /p\d+\.yaml:\d+:\d+: /)
   assert.match(loadError(GOOD.replace('  name: good', '  name: good\n  name: again')).message, /:5:\d+: Map keys must be unique/)
   assert.equal(loadError(`a: ${'['.repeat(100)}${']'.repeat(100)}`).code, 'E_POLICY_MALFORMED')
-  const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...Array.from({length: 8}, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(10).fill(`*${String.fromCharCode(97 + i)}`).join(', ')}]`)].join('\n')
+  const bomb = [
+    'a: &a [x, x, x, x, x, x, x, x, x, x]',
+    ...Array.from(
+      {length: 8},
+      (_, i) =>
+        `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(10)
+          .fill(`*${String.fromCharCode(97 + i)}`)
+          .join(', ')}]`,
+    ),
+  ].join('\n')
   assert.match(loadError(bomb).message, /alias|Excessive/i)
   assert.match(loadError(`# ${'x'.repeat(MAX_POLICY_BYTES)}`).message, /larger than/)
   // An error flood (one malformed line after another) is refused before the YAML composer runs.
@@ -125,8 +134,14 @@ test('waivers must expire, name a known requirement, and carry a justification a
   const e = loadError(w(`    - id: W1\n      requirement: signed\n      justification: because\n      approvedBy: [a@b.c]\n`))
   assert.equal(e.code, 'E_POLICY_INVALID')
   assert.match(e.message, /:\d+: spec\.waivers\[0\]: waiver W1 has no "expires"/)
-  assert.match(loadError(w(`    - id: W1\n      requirement: nope\n      expires: 2027-01-01\n      justification: x\n      approvedBy: a@b.c\n`)).message, /unknown requirement "nope"/)
-  assert.match(loadError(w(`    - id: W1\n      requirement: signed\n      expires: 2027-01-01\n      approvedBy: a@b.c\n`)).message, /missing required key "justification"/)
+  assert.match(
+    loadError(w(`    - id: W1\n      requirement: nope\n      expires: 2027-01-01\n      justification: x\n      approvedBy: a@b.c\n`)).message,
+    /unknown requirement "nope"/,
+  )
+  assert.match(
+    loadError(w(`    - id: W1\n      requirement: signed\n      expires: 2027-01-01\n      approvedBy: a@b.c\n`)).message,
+    /missing required key "justification"/,
+  )
 })
 
 test('lint (library): expired policy, expired waiver, unused identity, duplicate keys', () => {
@@ -134,7 +149,9 @@ test('lint (library): expired policy, expired waiver, unused identity, duplicate
   assert.equal(expired.ok, false)
   assert.ok(expired.issues.some((i) => i.code === 'POLICY_EXPIRED'))
   const withWaiver = lintPolicy(
-    file(`${GOOD.replace('      ci:', '      unused:\n        key: {fingerprint: "sha256:' + 'a'.repeat(64) + '"}\n      ci:')}  waivers:\n    - id: W1\n      requirement: signed\n      expires: 2021-01-01\n      justification: x\n      approvedBy: a@b.c\n`),
+    file(
+      `${GOOD.replace('      ci:', '      unused:\n        key: {fingerprint: "sha256:' + 'a'.repeat(64) + '"}\n      ci:')}  waivers:\n    - id: W1\n      requirement: signed\n      expires: 2021-01-01\n      justification: x\n      approvedBy: a@b.c\n`,
+    ),
     new Date('2026-12-01T00:00:00Z'),
   )
   assert.equal(withWaiver.ok, true, JSON.stringify(withWaiver.issues))

@@ -37,7 +37,13 @@ before(async () => {
   mkdirSync(model)
   cleanOnnx(path.join(model, 'model.onnx'))
   const {sig, rootDigest} = await signModelWith(model, release, path.join(tmp.dir, 'model.sig'))
-  const scan = await scanAttestation(rootDigest, scanReport([], 'scanned', ['model.onnx']), keySigner(scanner), path.join(tmp.dir, 'scan.json'), new Date('2026-11-30T00:00:00Z'))
+  const scan = await scanAttestation(
+    rootDigest,
+    scanReport([], 'scanned', ['model.onnx']),
+    keySigner(scanner),
+    path.join(tmp.dir, 'scan.json'),
+    new Date('2026-11-30T00:00:00Z'),
+  )
   const ds = await dataset(tmp.dir, 'train', keySigner(data))
   const prov = await provenance(rootDigest, [ds.root], keySigner(release), path.join(tmp.dir, 'prov.json'))
   evidence = ['--signature', sig, '--attestation', scan, '--attestation', prov, '--dataset-manifest', ds.manifest]
@@ -112,7 +118,13 @@ test('production.yaml keyless: the release workflow passes; the acme-evil near m
   const soon = new Date(Date.now() + 3600e3).toISOString()
   const sign = async (name: string, claims: Record<string, unknown>) => {
     const out = path.join(tmp.dir, `${name}.sig`)
-    const signer = {method: 'sigstore' as const, identityToken: mock.mintToken(githubClaims(claims)), fulcioUrl: mock.fulcioUrl, rekorUrl: mock.rekorUrl, tsaUrl: mock.tsaUrl}
+    const signer = {
+      method: 'sigstore' as const,
+      identityToken: mock.mintToken(githubClaims(claims)),
+      fulcioUrl: mock.fulcioUrl,
+      rekorUrl: mock.rekorUrl,
+      tsaUrl: mock.tsaUrl,
+    }
     await signModel(model, {signer, signaturePath: out})
     return out
   }

@@ -95,21 +95,34 @@ test('k-of-n: 2-of-3 short by one is denied; two distinct signers pass', async (
 })
 
 test('the same key counted twice does not count twice (two files, two identity names)', async () => {
-  const p = policy('same-key', `    - id: two-person
+  const p = policy(
+    'same-key',
+    `    - id: two-person
       type: signature
-      signedBy: {anyOf: [alice, alice-by-fp], threshold: 2}`)
+      signedBy: {anyOf: [alice, alice-by-fp], threshold: 2}`,
+  )
   const {r, d} = await check(model, p, ['--signature', sigs.alice, '--signature', sigs.alice2])
   assert.equal(r.code, 1, JSON.stringify(d))
   assert.equal(req(d, 'two-person').code, 'THRESHOLD_NOT_MET')
-  const allOf = policy('same-key-all', `    - id: both
+  const allOf = policy(
+    'same-key-all',
+    `    - id: both
       type: signature
-      signedBy: {allOf: [alice, alice-by-fp]}`)
+      signedBy: {allOf: [alice, alice-by-fp]}`,
+  )
   const r2 = await check(model, allOf, ['--signature', sigs.alice, '--signature', sigs.alice2])
   assert.equal(r2.r.code, 1)
   assert.match(req(r2.d, 'both').reason, /missing a distinct signature/)
-  const realTwo = await check(model, policy('same-key-fine', `    - id: both
+  const realTwo = await check(
+    model,
+    policy(
+      'same-key-fine',
+      `    - id: both
       type: signature
-      signedBy: {allOf: [alice-by-fp, bob]}`), ['--signature', sigs.alice, '--signature', sigs.bob])
+      signedBy: {allOf: [alice-by-fp, bob]}`,
+    ),
+    ['--signature', sigs.alice, '--signature', sigs.bob],
+  )
   assert.equal(realTwo.r.code, 0, JSON.stringify(realTwo.d))
 })
 
@@ -147,9 +160,13 @@ test('waivers: a valid waiver turns a failure into waived (allow); an expired on
       expires: 2026-12-15T00:00:00Z
       justification: signing service outage, INC-42
       approvedBy: [security@acme.example]`
-  const p = policy('waiver', `    - id: model-signed
+  const p = policy(
+    'waiver',
+    `    - id: model-signed
       type: signature
-      signedBy: {anyOf: [alice]}`, {waivers})
+      signedBy: {anyOf: [alice]}`,
+    {waivers},
+  )
   const ok = await check(model, p)
   assert.equal(ok.r.code, 0, JSON.stringify(ok.d))
   assert.equal(req(ok.d, 'model-signed').result, 'waived')
@@ -216,18 +233,36 @@ test('certificate identities: chain to the trusted CA and subject match; another
   mkdirSync(dir)
   const pki = makePki(dir)
   const sig = path.join(tmp.dir, 'cert.sig')
-  await signModel(model, {signer: {method: 'certificate', privateKeyPath: pki.leafKey, signingCertificatePath: pki.leafCert, certificateChainPaths: [pki.intCert]}, signaturePath: sig})
+  await signModel(model, {
+    signer: {method: 'certificate', privateKeyPath: pki.leafKey, signingCertificatePath: pki.leafCert, certificateChainPaths: [pki.intCert]},
+    signaturePath: sig,
+  })
   const ids = (chain: string, subject: string) => `      corp: {certificate: {chain: [${chain}], subjectRegExp: '${subject}'}}`
   const req1 = `    - id: model-signed
       type: signature
       signedBy: {anyOf: [corp]}`
   const soon = new Date(Date.now() + 3600e3).toISOString()
-  const ok = await check(model, writePolicy(tmp.dir, policyYaml({identities: ids(pki.rootCert, 'CN=test-intermediate'), requirements: req1}), 'cert.yaml'), ['--signature', sig], soon)
+  const ok = await check(
+    model,
+    writePolicy(tmp.dir, policyYaml({identities: ids(pki.rootCert, 'CN=test-intermediate'), requirements: req1}), 'cert.yaml'),
+    ['--signature', sig],
+    soon,
+  )
   assert.equal(ok.r.code, 0, JSON.stringify(ok.d))
   assert.match(req(ok.d, 'model-signed').reason, /certificate "CN=test-intermediate" as corp/)
-  const otherCa = await check(model, writePolicy(tmp.dir, policyYaml({identities: ids(pki.otherRootCert, 'CN=test-intermediate'), requirements: req1}), 'cert2.yaml'), ['--signature', sig], soon)
+  const otherCa = await check(
+    model,
+    writePolicy(tmp.dir, policyYaml({identities: ids(pki.otherRootCert, 'CN=test-intermediate'), requirements: req1}), 'cert2.yaml'),
+    ['--signature', sig],
+    soon,
+  )
   assert.equal(otherCa.r.code, 1)
-  const otherSubject = await check(model, writePolicy(tmp.dir, policyYaml({identities: ids(pki.rootCert, 'CN=release-team'), requirements: req1}), 'cert3.yaml'), ['--signature', sig], soon)
+  const otherSubject = await check(
+    model,
+    writePolicy(tmp.dir, policyYaml({identities: ids(pki.rootCert, 'CN=release-team'), requirements: req1}), 'cert3.yaml'),
+    ['--signature', sig],
+    soon,
+  )
   assert.equal(otherSubject.r.code, 1)
   assert.match(otherSubject.d.evidenceProblems[0].problem, /subject "CN=test-intermediate" does not match/)
 })

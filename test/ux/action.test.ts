@@ -47,7 +47,13 @@ function runAction(inputs: Record<string, string>): {code: number | null; output
     encoding: 'utf8',
     env: {...process.env, ...env, PATH: `${bin}:${process.env.PATH}`, GITHUB_OUTPUT: outFile, RUNNER_TEMP: tmp.dir, NO_COLOR: '1', MODELSEAL_NO_PROGRESS: '1'},
   })
-  const outputs = Object.fromEntries(readFileSync(outFile, 'utf8').trim().split('\n').filter(Boolean).map((l) => l.split(/=(.*)/s).slice(0, 2)))
+  const outputs = Object.fromEntries(
+    readFileSync(outFile, 'utf8')
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split(/=(.*)/s).slice(0, 2)),
+  )
   return {code: r.status, outputs, log: r.stdout + r.stderr}
 }
 

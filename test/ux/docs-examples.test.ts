@@ -86,11 +86,59 @@ function certificateChain(dir: string): void {
   ext('ca.ext', 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n')
   ext('leaf.ext', 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n')
   for (const k of ['root', 'intermediate', 'leaf']) ssl('ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', `${k}.key`)
-  ssl('req', '-x509', '-new', '-key', 'root.key', '-out', 'root.crt', '-days', '30', '-subj', '/CN=Example Root', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign')
+  ssl(
+    'req',
+    '-x509',
+    '-new',
+    '-key',
+    'root.key',
+    '-out',
+    'root.crt',
+    '-days',
+    '30',
+    '-subj',
+    '/CN=Example Root',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+  )
   ssl('req', '-new', '-key', 'intermediate.key', '-out', 'intermediate.csr', '-subj', '/CN=Example Intermediate')
-  ssl('x509', '-req', '-in', 'intermediate.csr', '-CA', 'root.crt', '-CAkey', 'root.key', '-CAcreateserial', '-out', 'intermediate.crt', '-days', '30', '-extfile', 'ca.ext')
+  ssl(
+    'x509',
+    '-req',
+    '-in',
+    'intermediate.csr',
+    '-CA',
+    'root.crt',
+    '-CAkey',
+    'root.key',
+    '-CAcreateserial',
+    '-out',
+    'intermediate.crt',
+    '-days',
+    '30',
+    '-extfile',
+    'ca.ext',
+  )
   ssl('req', '-new', '-key', 'leaf.key', '-out', 'leaf.csr', '-subj', '/CN=release@example.com')
-  ssl('x509', '-req', '-in', 'leaf.csr', '-CA', 'intermediate.crt', '-CAkey', 'intermediate.key', '-CAcreateserial', '-out', 'leaf.crt', '-days', '30', '-extfile', 'leaf.ext')
+  ssl(
+    'x509',
+    '-req',
+    '-in',
+    'leaf.csr',
+    '-CA',
+    'intermediate.crt',
+    '-CAkey',
+    'intermediate.key',
+    '-CAcreateserial',
+    '-out',
+    'leaf.crt',
+    '-days',
+    '30',
+    '-extfile',
+    'leaf.ext',
+  )
   ssl('pkcs8', '-topk8', '-nocrypt', '-in', 'leaf.key', '-out', 'leaf.pem')
 }
 
@@ -127,7 +175,9 @@ test('README.md: the deploy example reaches "allow" with modelseal alone', {skip
   assert.ok(deploy, 'README has the deploy example')
   const dir = path.join(world, 'deploy-again')
   makeWorld(dir)
-  const script = commands(deploy.body).map((c) => c.cmd).join(' &&\n')
+  const script = commands(deploy.body)
+    .map((c) => c.cmd)
+    .join(' &&\n')
   const r = runScript(script.replace(/\n(\s*)modelseal policy check/, '\n$1modelseal policy check'), dir)
   assert.equal(r.code, 0, r.out)
   const decision = JSON.parse(r.out.slice(r.out.lastIndexOf('\n{"') + 1 || r.out.indexOf('{\n  "')))

@@ -33,17 +33,45 @@ test("model_signing's own command lines: underscore flags, repeatable flags befo
   assert.equal(r.code, 0, r.stderr)
   assert.equal(parseJson(r).resources, 2)
   writeFileSync(path.join(model, 'extra.txt'), 'unsigned')
-  r = await runCli(['verify', 'key', '--signature', 'm/model.sig', '--public_key', 'k.pub', '--ignore-paths', 'm/cache', '--no-ignore_unsigned_files', 'm'], {cwd: d})
+  r = await runCli(['verify', 'key', '--signature', 'm/model.sig', '--public_key', 'k.pub', '--ignore-paths', 'm/cache', '--no-ignore_unsigned_files', 'm'], {
+    cwd: d,
+  })
   assert.equal(r.code, 1, 'an unsigned file fails without --ignore_unsigned_files')
-  r = await runCli(['verify', 'key', '--signature', 'm/model.sig', '--public_key', 'k.pub', '--ignore_unsigned_files', '--ignore-paths', 'm/cache', 'm'], {cwd: d})
+  r = await runCli(['verify', 'key', '--signature', 'm/model.sig', '--public_key', 'k.pub', '--ignore_unsigned_files', '--ignore-paths', 'm/cache', 'm'], {
+    cwd: d,
+  })
   assert.equal(r.code, 0, r.stderr)
   r = await runCli(['verify', 'key', '--help'])
   assert.doesNotMatch(r.stdout, /public_key|ignore_unsigned/, 'aliases stay out of --help')
 })
 
-test('a self-signed leaf given as the trust anchor verifies; another self-signed certificate does not', {skip: !hasOpenssl && 'openssl not installed'}, async () => {
+test('a self-signed leaf given as the trust anchor verifies; another self-signed certificate does not', {
+  skip: !hasOpenssl && 'openssl not installed',
+}, async () => {
   const mk = (name: string) =>
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.pem`, '-days', '30', '-subj', '/CN=self-signed', '-addext', 'keyUsage=digitalSignature'], {cwd: d, stdio: 'ignore'})
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-keyout',
+        `${name}.key`,
+        '-out',
+        `${name}.pem`,
+        '-days',
+        '30',
+        '-subj',
+        '/CN=self-signed',
+        '-addext',
+        'keyUsage=digitalSignature',
+      ],
+      {cwd: d, stdio: 'ignore'},
+    )
   mk('leaf')
   mk('other')
   let r = await runCli(['sign', 'certificate', '--private_key', 'leaf.key', '--signing_certificate', 'leaf.pem', '--signature', 'cert.sig', 'm'], {cwd: d})
@@ -58,8 +86,14 @@ test('a self-signed leaf given as the trust anchor verifies; another self-signed
 test('usage errors say why, in one line, exit 2', async () => {
   const cases: [string[], RegExp][] = [
     [['verify', 'key'], /Missing 1 required arg: model_path \(Model directory/],
-    [['sign', 'key', 'm', '--private-key', 'k.pem', '--method', 'shards', '--shard-size', 'abc'], /Parsing --shard-size: Expected an integer but received: abc/],
-    [['verify', 'sigstore', 'm', '--signature', 's', '--identity', 'a', '--identity-regexp', 'b', '--identity-provider', 'x'], /--identity cannot also be provided when using --identity-regexp/],
+    [
+      ['sign', 'key', 'm', '--private-key', 'k.pem', '--method', 'shards', '--shard-size', 'abc'],
+      /Parsing --shard-size: Expected an integer but received: abc/,
+    ],
+    [
+      ['verify', 'sigstore', 'm', '--signature', 's', '--identity', 'a', '--identity-regexp', 'b', '--identity-provider', 'x'],
+      /--identity cannot also be provided when using --identity-regexp/,
+    ],
   ]
   for (const [args, re] of cases) {
     const r = await runCli(args, {cwd: d})
@@ -112,7 +146,15 @@ test('shell completion: bash completes commands, methods, flags and option value
   const script = path.join(d, 'c.bash')
   writeFileSync(script, bash.stdout)
   const complete = (words: string[]) =>
-    execFileSync('bash', ['-c', `source "$0"; COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=$((\${#COMP_WORDS[@]}-1)); _modelseal_complete; printf '%s\\n' "\${COMPREPLY[@]}"`, script], {cwd: d, encoding: 'utf8'})
+    execFileSync(
+      'bash',
+      [
+        '-c',
+        `source "$0"; COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=$((\${#COMP_WORDS[@]}-1)); _modelseal_complete; printf '%s\\n' "\${COMPREPLY[@]}"`,
+        script,
+      ],
+      {cwd: d, encoding: 'utf8'},
+    )
       .split('\n')
       .filter(Boolean)
   assert.deepEqual(complete(['modelseal', 'veri']), ['verify'])

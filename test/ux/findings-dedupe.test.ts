@@ -13,7 +13,22 @@ const finding = (over: Partial<Finding>): Finding =>
   ({id: 'MS-BD001', category: 'graph-backdoor', severity: 'high', title: 'Trigger', message: 'm', location: {node: 'n1'}, ...over}) as Finding
 
 test('duplicates (same rule, location and message, whatever the key order) are reported once', () => {
-  const files = [{path: 'a.onnx', format: 'onnx', status: 'scanned', findings: [finding({}), finding({location: {node: 'n1'}}), finding({message: 'other'}), finding({location: {node: 'n2'}}), finding({id: 'MS-BD002'}), finding({location: {graph: 'g', node: 'n3'}}), finding({location: {node: 'n3', graph: 'g'}})]}] as FileReport[]
+  const files = [
+    {
+      path: 'a.onnx',
+      format: 'onnx',
+      status: 'scanned',
+      findings: [
+        finding({}),
+        finding({location: {node: 'n1'}}),
+        finding({message: 'other'}),
+        finding({location: {node: 'n2'}}),
+        finding({id: 'MS-BD002'}),
+        finding({location: {graph: 'g', node: 'n3'}}),
+        finding({location: {node: 'n3', graph: 'g'}}),
+      ],
+    },
+  ] as FileReport[]
   dedupeFindings(files)
   assert.equal(files[0].findings.length, 5)
 })
@@ -21,7 +36,12 @@ test('duplicates (same rule, location and message, whatever the key order) are r
 test('SARIF fingerprints are unique, also where a location is longer than any cut', () => {
   const long = 'x'.repeat(600)
   const files = [
-    {path: 'a.onnx', format: 'onnx', status: 'scanned', findings: [finding({location: {node: `${long}1`}}), finding({location: {node: `${long}2`}}), finding({message: 'a'}), finding({message: 'b'})]},
+    {
+      path: 'a.onnx',
+      format: 'onnx',
+      status: 'scanned',
+      findings: [finding({location: {node: `${long}1`}}), finding({location: {node: `${long}2`}}), finding({message: 'a'}), finding({message: 'b'})],
+    },
     {path: 'b.onnx', format: 'onnx', status: 'scanned', findings: [finding({}), finding({})]},
   ] as FileReport[]
   const report = {tool: {name: 'modelseal', version: '0'}, files, summary: {}} as unknown as ScanReport

@@ -70,13 +70,27 @@ function interactiveCli(args: string[], onLine: (line: string, stdin: NodeJS.Wri
 }
 
 async function verifiesAs(sig: string): Promise<void> {
-  const r = await runCli(['verify', 'sigstore', model, '--signature', sig, '--trusted-root', sigstore.writeTrustedRoot(tmp.dir), '--identity', oidc.email, '--identity-provider', oidc.issuer])
+  const r = await runCli([
+    'verify',
+    'sigstore',
+    model,
+    '--signature',
+    sig,
+    '--trusted-root',
+    sigstore.writeTrustedRoot(tmp.dir),
+    '--identity',
+    oidc.email,
+    '--identity-provider',
+    oidc.issuer,
+  ])
   assert.equal(r.code, 0, r.stderr)
 }
 
 test('browser sign-in: authorization code + PKCE on a 127.0.0.1 loopback redirect, then keyless signing', async () => {
   const sig = path.join(tmp.dir, 'browser.sig')
-  const r = await interactiveCli(['sign', model, '--oidc-issuer', oidc.issuer, '--signature', sig, ...services, '--json'], () => undefined, {BROWSER: path.join(tmp.dir, 'browser')})
+  const r = await interactiveCli(['sign', model, '--oidc-issuer', oidc.issuer, '--signature', sig, ...services, '--json'], () => undefined, {
+    BROWSER: path.join(tmp.dir, 'browser'),
+  })
   assert.equal(r.code, 0, r.stderr + r.stdout)
   const report = JSON.parse(r.stdout)
   assert.equal(report.sigstore.tokenSource, 'interactive')
@@ -88,10 +102,14 @@ test('browser sign-in: authorization code + PKCE on a 127.0.0.1 loopback redirec
 
 test('no browser: the printed URL works when opened by hand (copy-paste)', async () => {
   const sig = path.join(tmp.dir, 'paste.sig')
-  const r = await interactiveCli(['sign', 'sigstore', model, '--oidc-issuer', oidc.issuer, '--signature', sig, ...services], (line) => {
-    const url = /^\s+(http:\/\/127\.0\.0\.1:\d+\/authorize\?\S+)/.exec(line)?.[1]
-    if (url) void fetch(url)
-  }, {BROWSER: '/nonexistent/browser', DISPLAY: ''})
+  const r = await interactiveCli(
+    ['sign', 'sigstore', model, '--oidc-issuer', oidc.issuer, '--signature', sig, ...services],
+    (line) => {
+      const url = /^\s+(http:\/\/127\.0\.0\.1:\d+\/authorize\?\S+)/.exec(line)?.[1]
+      if (url) void fetch(url)
+    },
+    {BROWSER: '/nonexistent/browser', DISPLAY: ''},
+  )
   assert.equal(r.code, 0, r.stderr)
   assert.match(r.stderr, /open this URL in a browser/)
   await verifiesAs(sig)
@@ -121,7 +139,9 @@ test('device flow (--oauth-device): a code to enter elsewhere, polled until appr
 
 test('a denied sign-in fails with its reason (exit 3) and nothing is signed', async () => {
   oidc.denyNext()
-  const r = await interactiveCli(['sign', model, '--oidc-issuer', oidc.issuer, '--signature', path.join(tmp.dir, 'denied.sig'), ...services], () => undefined, {BROWSER: path.join(tmp.dir, 'browser')})
+  const r = await interactiveCli(['sign', model, '--oidc-issuer', oidc.issuer, '--signature', path.join(tmp.dir, 'denied.sig'), ...services], () => undefined, {
+    BROWSER: path.join(tmp.dir, 'browser'),
+  })
   assert.equal(r.code, 3)
   assert.match(r.stderr, /E_OIDC_DENIED: the identity provider refused the sign-in: access_denied/)
 })
@@ -139,7 +159,21 @@ test('network failures name the service and the cause', async () => {
   const port = (closed.address() as AddressInfo).port
   await new Promise<void>((r) => closed.close(() => r()))
   const dead = `http://127.0.0.1:${port}`
-  let r = await runCli(['sign', model, '--identity-token', mintJwt(githubClaims()), '--fulcio-url', dead, '--rekor-url', sigstore.rekorUrl, '--signature', path.join(tmp.dir, 'x.sig')], {env: noAmbient})
+  let r = await runCli(
+    [
+      'sign',
+      model,
+      '--identity-token',
+      mintJwt(githubClaims()),
+      '--fulcio-url',
+      dead,
+      '--rekor-url',
+      sigstore.rekorUrl,
+      '--signature',
+      path.join(tmp.dir, 'x.sig'),
+    ],
+    {env: noAmbient},
+  )
   assert.equal(r.code, 3)
   assert.match(r.stderr, new RegExp(`E_SIGSTORE_UNREACHABLE: Fulcio \\(${dead}\\) is unreachable: connection refused`))
   assert.doesNotMatch(r.stderr, /refused to issue/)
@@ -152,7 +186,13 @@ test('network failures name the service and the cause', async () => {
   const silentUrl = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`
   try {
     await assert.rejects(
-      signKeyless(Buffer.from('{}'), 'application/vnd.in-toto+json', {identityToken: mintJwt(githubClaims()), fulcioUrl: silentUrl, rekorUrl: silentUrl, retries: 0, timeoutMs: 500}),
+      signKeyless(Buffer.from('{}'), 'application/vnd.in-toto+json', {
+        identityToken: mintJwt(githubClaims()),
+        fulcioUrl: silentUrl,
+        rekorUrl: silentUrl,
+        retries: 0,
+        timeoutMs: 500,
+      }),
       (err: Error & {code?: string}) => err.code === 'E_SIGSTORE_UNREACHABLE' && /Fulcio .* is unreachable: no answer in time/.test(err.message),
     )
   } finally {

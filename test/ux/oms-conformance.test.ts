@@ -46,8 +46,40 @@ before(() => {
   writeFileSync(d('ca.ext'), 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign\n')
   writeFileSync(d('leaf.ext'), 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n')
   for (const k of ['root', 'int', 'leaf', 'other']) ssl('ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', `${k}.key`)
-  ssl('req', '-x509', '-new', '-key', 'root.key', '-out', 'root.crt', '-days', '30', '-subj', '/CN=root', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign')
-  ssl('req', '-x509', '-new', '-key', 'other.key', '-out', 'other.crt', '-days', '30', '-subj', '/CN=root', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign')
+  ssl(
+    'req',
+    '-x509',
+    '-new',
+    '-key',
+    'root.key',
+    '-out',
+    'root.crt',
+    '-days',
+    '30',
+    '-subj',
+    '/CN=root',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign',
+  )
+  ssl(
+    'req',
+    '-x509',
+    '-new',
+    '-key',
+    'other.key',
+    '-out',
+    'other.crt',
+    '-days',
+    '30',
+    '-subj',
+    '/CN=root',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign',
+  )
   ssl('req', '-new', '-key', 'int.key', '-out', 'int.csr', '-subj', '/CN=intermediate')
   ssl('x509', '-req', '-in', 'int.csr', '-CA', 'root.crt', '-CAkey', 'root.key', '-CAcreateserial', '-out', 'int.crt', '-days', '30', '-extfile', 'ca.ext')
   ssl('req', '-new', '-key', 'leaf.key', '-out', 'leaf.csr', '-subj', '/CN=leaf')
@@ -64,7 +96,9 @@ test('roundtrip, key method: P-256, P-384, P-521; nested, single-file, unicode, 
     const b = d(`multi-${curve}.sig`)
     assert.equal(sign(m, b, '--method', 'key', '--private-key', d(`${curve}.pem`)).code, 0)
     assert.equal(verify(m, b, '--method', 'key', '--public-key', d(`${curve}.pub`)).code, 0)
-    const names = JSON.parse(Buffer.from(JSON.parse(readFileSync(b, 'utf8')).dsseEnvelope.payload, 'base64').toString()).predicate.resources.map((r: {name: string}) => r.name)
+    const names = JSON.parse(Buffer.from(JSON.parse(readFileSync(b, 'utf8')).dsseEnvelope.payload, 'base64').toString()).predicate.resources.map(
+      (r: {name: string}) => r.name,
+    )
     assert.deepEqual(names, ['config.json', 'empty', 'subdir/adapter.bin', 'weights.bin', 'ünï cödé.txt'])
   }
   const single = model('single', {'model.bin': 'weights'})
@@ -77,7 +111,9 @@ test('roundtrip: ignore paths, the bundle inside the model, default git ignores,
   const key = ['--method', 'key', '--private-key', d('prime256v1.pem')]
   const pub = ['--method', 'key', '--public-key', d('prime256v1.pub')]
   assert.equal(sign(m, path.join(m, 'model.sig'), ...key, '--ignore-paths', path.join(m, 'ignore-me')).code, 0)
-  const names = JSON.parse(Buffer.from(JSON.parse(readFileSync(path.join(m, 'model.sig'), 'utf8')).dsseEnvelope.payload, 'base64').toString()).predicate.resources.map((r: {name: string}) => r.name)
+  const names = JSON.parse(
+    Buffer.from(JSON.parse(readFileSync(path.join(m, 'model.sig'), 'utf8')).dsseEnvelope.payload, 'base64').toString(),
+  ).predicate.resources.map((r: {name: string}) => r.name)
   assert.deepEqual(names, ['.env.example', '.hidden/w.bin', 'signme-1', 'signme-2'])
   assert.equal(verify(m, path.join(m, 'model.sig'), ...pub, '--ignore-paths', path.join(m, 'ignore-me')).code, 0)
   writeFileSync(path.join(m, 'extra'), 'unsigned')
@@ -89,7 +125,23 @@ test('roundtrip: ignore paths, the bundle inside the model, default git ignores,
 
 test('roundtrip, certificate method: leaf → intermediate → root; a self-signed leaf as its own anchor', opts, () => {
   const m = model('cert', {'signme-1': '1', 'signme-2': '2'})
-  assert.equal(sign(m, d('cert.sig'), '--method', 'certificate', '--private-key', d('leaf.key'), '--signing-cert', d('leaf.crt'), '--cert-chain', d('int.crt'), '--cert-chain', d('root.crt')).code, 0)
+  assert.equal(
+    sign(
+      m,
+      d('cert.sig'),
+      '--method',
+      'certificate',
+      '--private-key',
+      d('leaf.key'),
+      '--signing-cert',
+      d('leaf.crt'),
+      '--cert-chain',
+      d('int.crt'),
+      '--cert-chain',
+      d('root.crt'),
+    ).code,
+    0,
+  )
   assert.equal(verify(m, d('cert.sig'), '--method', 'certificate', '--cert-chain', d('root.crt')).code, 0)
   assert.notEqual(verify(m, d('cert.sig'), '--method', 'certificate', '--cert-chain', d('other.crt')).code, 0, 'wrong CA')
   assert.notEqual(verify(m, d('cert.sig'), '--method', 'key', '--public-key', d('prime256v1.pub')).code, 0, 'certificate bundle verified as key')
@@ -132,9 +184,30 @@ test('bundles written by released model_signing versions verify through the adap
   const keys = path.join(tests, 'keys', 'certificate')
   for (const v of ['v1.0.1', 'v1.1.0']) {
     const ign = ['--ignore-paths', path.join(tests, `${v}-elliptic-key`, 'ignore-me')]
-    assert.equal(verify(path.join(tests, `${v}-elliptic-key`), path.join(tests, `${v}-elliptic-key`, 'model.sig'), '--method', 'key', '--public-key', path.join(keys, 'signing-key-pub.pem'), ...ign).code, 0, `${v} key`)
+    assert.equal(
+      verify(
+        path.join(tests, `${v}-elliptic-key`),
+        path.join(tests, `${v}-elliptic-key`, 'model.sig'),
+        '--method',
+        'key',
+        '--public-key',
+        path.join(keys, 'signing-key-pub.pem'),
+        ...ign,
+      ).code,
+      0,
+      `${v} key`,
+    )
     const cert = path.join(tests, `${v}-certificate`)
-    const r = verify(cert, path.join(cert, 'model.sig'), '--method', 'certificate', '--cert-chain', path.join(keys, 'ca-cert.pem'), '--ignore-paths', path.join(cert, 'ignore-me'))
+    const r = verify(
+      cert,
+      path.join(cert, 'model.sig'),
+      '--method',
+      'certificate',
+      '--cert-chain',
+      path.join(keys, 'ca-cert.pem'),
+      '--ignore-paths',
+      path.join(cert, 'ignore-me'),
+    )
     // The reference project's certificates may have expired since; an expired chain must fail closed.
     if (r.code !== 0) assert.match(r.err, /expired|not valid/, `${v} certificate: ${r.err}`)
   }

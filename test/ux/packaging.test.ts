@@ -27,10 +27,24 @@ test('package.json: prepare builds, metadata for the registry, no dev entry poin
 })
 
 test('npm pack: the tarball runs as a CLI on its own', {skip: !hasNpm && 'npm not found'}, () => {
-  const out = execFileSync(npm, ['pack', '--ignore-scripts', '--json', '--pack-destination', tmp.dir], {cwd: repoRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore']})
+  const out = execFileSync(npm, ['pack', '--ignore-scripts', '--json', '--pack-destination', tmp.dir], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+  })
   const [info] = JSON.parse(out) as {filename: string; files: {path: string}[]}[]
   const files = info.files.map((f) => f.path)
-  for (const want of ['bin/run.js', 'oclif.manifest.json', 'LICENSE', 'README.md', 'dist/commands/sign/key.js', 'dist/commands/attest/provenance.js', 'dist/src/index.js', 'policies/production.yaml', 'action.yml']) {
+  for (const want of [
+    'bin/run.js',
+    'oclif.manifest.json',
+    'LICENSE',
+    'README.md',
+    'dist/commands/sign/key.js',
+    'dist/commands/attest/provenance.js',
+    'dist/src/index.js',
+    'policies/production.yaml',
+    'action.yml',
+  ]) {
     assert.ok(files.includes(want), `${want} is in the package`)
   }
   for (const f of files) assert.doesNotMatch(f, /^(bin\/dev\.js|dist\/test\/|testdata\/|test\/|src\/|commands\/)/, `${f} is not shipped`)
@@ -38,7 +52,8 @@ test('npm pack: the tarball runs as a CLI on its own', {skip: !hasNpm && 'npm no
   const pkg = path.join(tmp.dir, 'package')
   // Dependencies as an install would provide them (no network in tests).
   symlinkSync(path.join(repoRoot, 'node_modules'), path.join(pkg, 'node_modules'), 'dir')
-  const run = (...args: string[]) => spawnSync(process.execPath, [path.join(pkg, 'bin', 'run.js'), ...args], {cwd: tmp.dir, encoding: 'utf8', env: {...process.env, NO_COLOR: '1'}})
+  const run = (...args: string[]) =>
+    spawnSync(process.execPath, [path.join(pkg, 'bin', 'run.js'), ...args], {cwd: tmp.dir, encoding: 'utf8', env: {...process.env, NO_COLOR: '1'}})
   const help = run('sign', 'key', '--help')
   assert.equal(help.status, 0, help.stderr)
   assert.match(help.stdout, /--private-key/)

@@ -47,7 +47,13 @@ test('several files: each is reported, the exit code is the worst, --json lists 
   r = await runCli(['policy', 'lint', 'production.yaml', 'broken.yaml', '--json'], {cwd: d})
   const j = parseJson(r)
   assert.equal(j.ok, false)
-  assert.deepEqual(j.reports.map((x: {file: string; ok: boolean}) => [x.file, x.ok]), [['production.yaml', true], ['broken.yaml', false]])
+  assert.deepEqual(
+    j.reports.map((x: {file: string; ok: boolean}) => [x.file, x.ok]),
+    [
+      ['production.yaml', true],
+      ['broken.yaml', false],
+    ],
+  )
   r = await runCli(['policy', 'lint', 'production.yaml', 'production.yaml'], {cwd: d})
   assert.equal(r.code, 0)
   assert.ok(readFileSync(path.join(d, 'production.yaml'), 'utf8').length > 0)

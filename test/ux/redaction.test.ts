@@ -56,12 +56,45 @@ const valid = mintJwt(githubClaims())
 const notJson = `eyJhbGciOiJIUzI1NiJ9.${Buffer.from('not json at all, sorry').toString('base64url')}.c2lnbmF0dXJlLWJ5dGVz`
 
 const cases: {label: string; token: string; args: (t: string) => string[]; env?: (t: string) => Record<string, string>; code: number}[] = [
-  {label: 'unverified email via flag', token: unverifiedEmail, args: (t) => ['sign', model, '--identity-token', t, '--fulcio-url', echoUrl, '--rekor-url', echoUrl], code: 3},
-  {label: 'expired via env', token: expired, args: () => ['sign', model, '--fulcio-url', echoUrl, '--rekor-url', echoUrl], env: (t) => ({SIGSTORE_ID_TOKEN: t}), code: 3},
+  {
+    label: 'unverified email via flag',
+    token: unverifiedEmail,
+    args: (t) => ['sign', model, '--identity-token', t, '--fulcio-url', echoUrl, '--rekor-url', echoUrl],
+    code: 3,
+  },
+  {
+    label: 'expired via env',
+    token: expired,
+    args: () => ['sign', model, '--fulcio-url', echoUrl, '--rekor-url', echoUrl],
+    env: (t) => ({SIGSTORE_ID_TOKEN: t}),
+    code: 3,
+  },
   {label: 'payload not JSON', token: notJson, args: (t) => ['sign', model, `--identity-token=${t}`, '--fulcio-url', echoUrl, '--rekor-url', echoUrl], code: 3},
-  {label: 'Fulcio echoes the token', token: valid, args: (t) => ['sign', 'sigstore', model, '--identity-token', t, '--fulcio-url', echoUrl, '--rekor-url', echoUrl, '--signature', path.join(tmp.dir, 'm.sig')], code: 3},
+  {
+    label: 'Fulcio echoes the token',
+    token: valid,
+    args: (t) => [
+      'sign',
+      'sigstore',
+      model,
+      '--identity-token',
+      t,
+      '--fulcio-url',
+      echoUrl,
+      '--rekor-url',
+      echoUrl,
+      '--signature',
+      path.join(tmp.dir, 'm.sig'),
+    ],
+    code: 3,
+  },
   {label: 'token as a stray argument', token: valid, args: (t) => ['sign', 'key', model, t, '--private-key', 'k.pem'], code: 2},
-  {label: 'token to a command without the flag', token: valid, args: (t) => ['verify', 'key', model, '--signature', 's', '--public-key', 'k', `--identity-token=${t}`], code: 2},
+  {
+    label: 'token to a command without the flag',
+    token: valid,
+    args: (t) => ['verify', 'key', model, '--signature', 's', '--public-key', 'k', `--identity-token=${t}`],
+    code: 2,
+  },
   {label: 'token as an unknown command', token: valid, args: (t) => [t], code: 2},
 ]
 

@@ -49,7 +49,10 @@ test('tasks that keep off the main lane get every lane as a worker thread; one t
     assert.equal(engine.stats.workersStarted, 0, 'a single task ran on the main lane')
     const tasks = Array.from({length: 30}, (_, n) => ({...task({n, spinMs: 2}), mainLane: false}))
     const results = await collect(engine.ordered(tasks))
-    assert.ok(results.every((r) => r.thread !== threadId), 'a mainLane: false task ran on the main thread')
+    assert.ok(
+      results.every((r) => r.thread !== threadId),
+      'a mainLane: false task ran on the main thread',
+    )
     assert.equal(new Set(results.map((r) => r.thread)).size, 2)
     assert.equal(engine.stats.workersStarted, 2)
   } finally {
@@ -114,7 +117,11 @@ test('the first failure stops the stream: nothing more is started and its typed 
       })(),
       (err: unknown) => err instanceof InputError && err.code === 'E_BAD_RANGE' && /task 10 failed/.test(err.message),
     )
-    assert.deepEqual(seen, Array.from({length: 10}, (_, i) => i), 'every task before the failing one was yielded')
+    assert.deepEqual(
+      seen,
+      Array.from({length: 10}, (_, i) => i),
+      'every task before the failing one was yielded',
+    )
     assert.ok(pulled <= 14, `tasks pulled after the failure: ${pulled}`)
     // The engine still works after a failed stream.
     assert.equal((await engine.run(task({n: 7}))).n, 7)
@@ -124,7 +131,10 @@ test('the first failure stops the stream: nothing more is started and its typed 
 })
 
 test('errors keep their class and code from a worker thread and from the main lane', async () => {
-  for (const opts of [{workers: 1, mainLane: false}, {workers: 0, mainLane: true}]) {
+  for (const opts of [
+    {workers: 1, mainLane: false},
+    {workers: 0, mainLane: true},
+  ]) {
     const engine = new WorkerEngine(opts)
     try {
       await assert.rejects(engine.run(task({n: 1, fail: 'E_IO'})), (e: unknown) => e instanceof InputError && e.code === 'E_IO' && e.exitCode === 3)

@@ -58,7 +58,10 @@ export const HOSTILE = {
   'hardlink.tar': [{header: {name: 'a.txt'}, body: 'a'}, {header: {name: 'hard', type: 'link', linkname: 'a.txt'}}],
   'device.tar': [{header: {name: 'dev', type: 'character-device', devmajor: 1, devminor: 3}}],
   'fifo.tar': [{header: {name: 'pipe', type: 'fifo'}}],
-  'duplicate.tar': [{header: {name: 'a.txt'}, body: 'one'}, {header: {name: 'a.txt'}, body: 'two'}],
+  'duplicate.tar': [
+    {header: {name: 'a.txt'}, body: 'one'},
+    {header: {name: 'a.txt'}, body: 'two'},
+  ],
   'backslash.tar': [{header: {name: 'dir\\file.txt'}, body: 'x'}],
 }
 
@@ -95,10 +98,10 @@ export function referenceRoot(tree) {
 export const VECTORS = [
   {name: 'design-note example', tree: {'images/a.txt': 'hello\n', 'images/b.txt': 'world\n', 'labels/train.csv': 'cat,1\n'}},
   {name: 'empty dataset', tree: {}},
-  {name: 'single empty file', tree: {'x': ''}},
+  {name: 'single empty file', tree: {x: ''}},
   {name: 'rename changes the root', tree: {'images/a.txt': 'hello\n', 'images/c.txt': 'world\n', 'labels/train.csv': 'cat,1\n'}},
   {name: 'swap changes the root', tree: {'images/a.txt': 'world\n', 'images/b.txt': 'hello\n', 'labels/train.csv': 'cat,1\n'}},
-  {name: 'byte order (dash before slash, non-ASCII, astral, U+E000)', tree: {'a/b': '1', 'a-b': '2', 'é': '3', '\u{1F600}': '4', '\uE000': '5'}},
+  {name: 'byte order (dash before slash, non-ASCII, astral, U+E000)', tree: {'a/b': '1', 'a-b': '2', é: '3', '\u{1F600}': '4', '\uE000': '5'}},
   {name: 'fixture tree', tree: TREE},
 ]
 
@@ -141,7 +144,10 @@ async function main() {
     files: Object.fromEntries(Object.entries(v.tree).map(([p, b]) => [p, Buffer.from(b).toString('base64')])),
     expected: referenceRoot(v.tree),
   }))
-  writeFileSync(path.join(here, 'vectors.json'), `${JSON.stringify({format: 'dataset-manifest/v1', note: 'file contents are base64; expected values from make-fixtures.mjs (independent implementation)', vectors}, null, 2)}\n`)
+  writeFileSync(
+    path.join(here, 'vectors.json'),
+    `${JSON.stringify({format: 'dataset-manifest/v1', note: 'file contents are base64; expected values from make-fixtures.mjs (independent implementation)', vectors}, null, 2)}\n`,
+  )
   console.log(`fixtures written to ${here}`)
 }
 

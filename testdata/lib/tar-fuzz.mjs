@@ -26,7 +26,20 @@ export function rng(seed) {
   }
 }
 
-const NAMES = ['a.txt', 'b.bin', 'labels.csv', 'dir/x.txt', 'dir/y.txt', 'dir', 'dir/sub/z', 'caf\u00e9.txt', 'cafe\u0301.txt', 'sp ace.txt', `${'long'.repeat(30)}/file-${'n'.repeat(20)}.txt`, `${'p'.repeat(120)}.txt`]
+const NAMES = [
+  'a.txt',
+  'b.bin',
+  'labels.csv',
+  'dir/x.txt',
+  'dir/y.txt',
+  'dir',
+  'dir/sub/z',
+  'caf\u00e9.txt',
+  'cafe\u0301.txt',
+  'sp ace.txt',
+  `${'long'.repeat(30)}/file-${'n'.repeat(20)}.txt`,
+  `${'p'.repeat(120)}.txt`,
+]
 
 /** A numeric field of `width` bytes for value n, written canonically or in one of the odd forms. */
 function numberField(r, n, width, hostile) {
@@ -73,7 +86,10 @@ function memberParts(r, m, hostile) {
   let headerName = nameBytes
   let prefix
   const mix = hostile && r.chance(0.1)
-  const how = nameBytes.length > 100 ? r.pick(['pax', 'gnu', 'prefix', mix ? 'both' : 'pax']) : r.pick(['plain', 'plain', 'plain', 'pax', 'gnu', 'prefix', mix ? 'both' : 'plain'])
+  const how =
+    nameBytes.length > 100
+      ? r.pick(['pax', 'gnu', 'prefix', mix ? 'both' : 'pax'])
+      : r.pick(['plain', 'plain', 'plain', 'pax', 'gnu', 'prefix', mix ? 'both' : 'plain'])
   if (how === 'pax' || how === 'both') {
     pax.push(['path', m.name + (m.type === '5' ? '/' : '')])
     headerName = nameBytes.subarray(0, Math.min(nameBytes.length, 100))
@@ -93,8 +109,22 @@ function memberParts(r, m, hostile) {
     } else headerName = nameBytes.subarray(0, 100)
   }
   if (hostile && r.chance(0.15)) pax.push(['size', String(r.chance(0.5) ? size : size + 512)])
-  if ((how !== 'gnu' || mix) && r.chance(0.2)) pax.push(['mtime', hostile && r.chance(0.3) ? r.pick(['1.7e9', '-1', ' 17', '1_7']) : r.pick(['1700000000', '1700000000.5'])])
-  if (hostile && r.chance(0.15)) pax.push(r.pick([['GNU.sparse.name', 'a.txt'], ['GNU.sparse.size', '10'], ['GNU.sparse.map', '0,1'], ['hdrcharset', 'BINARY'], ['comment', 'hi'], ['SCHILY.xattr.user.x', '1'], ['linkpath', 'a.txt'], ['uid', '0x10'], ['size', '0012']]))
+  if ((how !== 'gnu' || mix) && r.chance(0.2))
+    pax.push(['mtime', hostile && r.chance(0.3) ? r.pick(['1.7e9', '-1', ' 17', '1_7']) : r.pick(['1700000000', '1700000000.5'])])
+  if (hostile && r.chance(0.15))
+    pax.push(
+      r.pick([
+        ['GNU.sparse.name', 'a.txt'],
+        ['GNU.sparse.size', '10'],
+        ['GNU.sparse.map', '0,1'],
+        ['hdrcharset', 'BINARY'],
+        ['comment', 'hi'],
+        ['SCHILY.xattr.user.x', '1'],
+        ['linkpath', 'a.txt'],
+        ['uid', '0x10'],
+        ['size', '0012'],
+      ]),
+    )
   if (pax.length > 0) {
     let text = pax.map(([k, v]) => paxRecord(k, v)).join('')
     if (hostile && r.chance(0.1)) text = text.replace(/^(\d+) /, r.pick(['$1x ', '0$1 ', ' $1 ']))
@@ -110,7 +140,15 @@ function memberParts(r, m, hostile) {
     if (r.chance(0.1)) raw.uid = numberField(r, 1000, 8, hostile)
     if (r.chance(0.05)) raw.devmajor = r.pick(['\0\0\0\0\0\0\0\0', '       \0', 'garbage\0'])
   }
-  const h = header({name: headerName, type: m.type, size, magic, prefix, linkname: m.linkname === undefined ? undefined : Buffer.from(m.linkname).subarray(0, 100), raw})
+  const h = header({
+    name: headerName,
+    type: m.type,
+    size,
+    magic,
+    prefix,
+    linkname: m.linkname === undefined ? undefined : Buffer.from(m.linkname).subarray(0, 100),
+    raw,
+  })
   if (hostile && r.chance(0.04)) {
     // Flip one byte somewhere in the header and fix the checksum (or not).
     h[r.int(BLOCK)] = r.int(256)
@@ -138,7 +176,12 @@ export function randomTar(seed) {
   for (let i = 0; i < n; i++) {
     const kind = r.next()
     let m
-    if (kind < 0.75) m = {type: hostile && r.chance(0.05) ? '7' : '0', name: r.chance(0.5) ? `f${i}.txt` : r.pick(NAMES), data: r.chance(0.2) ? '' : `data-${seed}-${i}-${'x'.repeat(r.int(700))}\n`}
+    if (kind < 0.75)
+      m = {
+        type: hostile && r.chance(0.05) ? '7' : '0',
+        name: r.chance(0.5) ? `f${i}.txt` : r.pick(NAMES),
+        data: r.chance(0.2) ? '' : `data-${seed}-${i}-${'x'.repeat(r.int(700))}\n`,
+      }
     else if (kind < 0.9) m = {type: '5', name: r.pick(NAMES)}
     else if (kind < 0.95 && hostile) m = {type: r.pick(['1', '2']), name: r.pick(NAMES), linkname: r.pick(NAMES)}
     else if (hostile) m = {type: r.pick(['3', '4', '6', 'S', 'V', 'D', 'Z']), name: r.pick(NAMES)}

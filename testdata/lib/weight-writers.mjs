@@ -39,7 +39,6 @@ export function toF16Bits(x) {
   return s | (e << 10) | m
 }
 
-
 /** Writes payload bytes into the k low bytes of each float32 element, from element `at`. */
 export function hideLow(f32, payload, k, at = 0) {
   const b = bytesOf(f32)
@@ -143,7 +142,6 @@ export function zip(members, {badCrc, localName, deflate} = {}) {
   eocd.writeUInt32LE(off, 16)
   return Buffer.concat([...chunks, cd, eocd])
 }
-
 
 export function npy(descr, shape, data) {
   let h = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`

@@ -24,7 +24,18 @@ let seed = 4242
 const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648), seed / 2147483648)
 const randn = () => Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand())
 
-const SHAPES = {mlp: [1, 32], cnn: [1, 3, 16, 16], text: [1, 12], embed: [1, 12], seq: [1, 10, 8], reg: [1, 16], det: [1, 1, 16, 16], bert: [1, 12], seq_len: [1, 10, 8], decoder: [1, 12]}
+const SHAPES = {
+  mlp: [1, 32],
+  cnn: [1, 3, 16, 16],
+  text: [1, 12],
+  embed: [1, 12],
+  seq: [1, 10, 8],
+  reg: [1, 16],
+  det: [1, 1, 16, 16],
+  bert: [1, 12],
+  seq_len: [1, 10, 8],
+  decoder: [1, 12],
+}
 const INT_BASES = new Set(['text', 'embed', 'bert', 'decoder'])
 
 function sample(base) {
@@ -52,7 +63,12 @@ function feeds(sess, base, data) {
   const shape = SHAPES[base]
   const f = {}
   for (const name of sess.inputNames) {
-    if (name === 'attention_mask') f[name] = new ort.Tensor('int64', BigInt64Array.from({length: 12}, () => 1n), [1, 12])
+    if (name === 'attention_mask')
+      f[name] = new ort.Tensor(
+        'int64',
+        BigInt64Array.from({length: 12}, () => 1n),
+        [1, 12],
+      )
     else if (name === 'lengths') f[name] = new ort.Tensor('int64', BigInt64Array.from([7n]), [1])
     else f[name] = new ort.Tensor(INT_BASES.has(base) ? 'int64' : 'float32', data, shape)
   }
@@ -81,7 +97,11 @@ async function run(file, base, inputs, outName) {
 const outputOf = {det: 'top_labels', embed: 'embedding', reg: 'value'}
 let failed = 0
 const clean = new Map()
-for (const base of Object.keys(SHAPES)) clean.set(base, Array.from({length: N}, () => sample(base)))
+for (const base of Object.keys(SHAPES))
+  clean.set(
+    base,
+    Array.from({length: N}, () => sample(base)),
+  )
 for (const m of models) {
   const base = m.base
   const xs = clean.get(base)
@@ -93,7 +113,13 @@ for (const m of models) {
     if (m.label === 'backdoor') {
       const ref = `clean_${base}${m.quant === 'qdq' ? '_qdq' : ''}.onnx`
       const [a, b, at, bt] = [await run(ref, base, xs, out), await run(m.file, base, xs, out), await run(ref, base, ts, out), await run(m.file, base, ts, out)]
-      const same = a.every((p, i) => (p.cls !== null ? (m.merge === 'after_argmax' ? p.cls === b[i].cls || String(argmax(p.vec)) === b[i].cls : p.cls === b[i].cls) : p.vec.every((v, k) => Math.abs(v - b[i].vec[k]) <= 1e-5 * Math.max(1, Math.abs(v)))))
+      const same = a.every((p, i) =>
+        p.cls !== null
+          ? m.merge === 'after_argmax'
+            ? p.cls === b[i].cls || String(argmax(p.vec)) === b[i].cls
+            : p.cls === b[i].cls
+          : p.vec.every((v, k) => Math.abs(v - b[i].vec[k]) <= 1e-5 * Math.max(1, Math.abs(v))),
+      )
       let hit
       if (base === 'embed') {
         const tv = meta.embed_target
@@ -109,7 +135,8 @@ for (const m of models) {
       // A clean model may react to the stamp, but never by steering every input to one answer it
       // did not already give (what a backdoor does).
       const counts = new Map()
-      for (const p of at) counts.set(p.cls ?? JSON.stringify(p.vec.map((v) => v.toFixed(2))), (counts.get(p.cls ?? JSON.stringify(p.vec.map((v) => v.toFixed(2)))) ?? 0) + 1)
+      for (const p of at)
+        counts.set(p.cls ?? JSON.stringify(p.vec.map((v) => v.toFixed(2))), (counts.get(p.cls ?? JSON.stringify(p.vec.map((v) => v.toFixed(2)))) ?? 0) + 1)
       const [top, n] = [...counts.entries()].sort((x, y) => y[1] - x[1])[0]
       const before = a.filter((p) => (p.cls ?? JSON.stringify(p.vec.map((v) => v.toFixed(2)))) === top).length
       ok = !(n >= 0.9 * N && before < 0.5 * N)

@@ -39,7 +39,14 @@ export interface ArchiveResult {
 
 export const newBudget = (): ArchiveBudget => ({bytes: MAX_INFLATE, members: MAX_ARCHIVE_MEMBERS})
 
-const issue = (id: string, severity: FormatIssue['severity'], title: string, message: string, member: string, category?: FormatIssue['category']): FormatIssue => ({
+const issue = (
+  id: string,
+  severity: FormatIssue['severity'],
+  title: string,
+  message: string,
+  member: string,
+  category?: FormatIssue['category'],
+): FormatIssue => ({
   id,
   severity,
   ...(category ? {category} : {}),
@@ -67,7 +74,15 @@ export function memorySource(b: Uint8Array, name: string): ZipSource {
 
 function spend(budget: ArchiveBudget, n: number, what: string, out: ArchiveResult): boolean {
   if (n > budget.bytes) {
-    out.issues.push(issue('MS-AR001', 'high', 'Archive expansion limit', `${what}: decompressed content exceeds the ${MAX_INFLATE}-byte budget (zip/gzip bomb or oversized archive); the rest was not analysed`, what))
+    out.issues.push(
+      issue(
+        'MS-AR001',
+        'high',
+        'Archive expansion limit',
+        `${what}: decompressed content exceeds the ${MAX_INFLATE}-byte budget (zip/gzip bomb or oversized archive); the rest was not analysed`,
+        what,
+      ),
+    )
     out.unsupported.push(`${what}: over the decompression budget`)
     return false
   }
@@ -76,10 +91,19 @@ function spend(budget: ArchiveBudget, n: number, what: string, out: ArchiveResul
 }
 
 /** Analyses `bytes` (named `name` for locations) by content, recursing into containers. */
-export async function analyzeContent(bytes: Uint8Array, name: string, depth: number, budget: ArchiveBudget, out: ArchiveResult = emptyResult()): Promise<ArchiveResult> {
+export async function analyzeContent(
+  bytes: Uint8Array,
+  name: string,
+  depth: number,
+  budget: ArchiveBudget,
+  out: ArchiveResult = emptyResult(),
+): Promise<ArchiveResult> {
   out.members++
   if (--budget.members < 0) {
-    if (budget.members === -1) out.issues.push(issue('MS-AR001', 'high', 'Too many archive members', `more than ${MAX_ARCHIVE_MEMBERS} members in nested archives; the rest was not analysed`, name))
+    if (budget.members === -1)
+      out.issues.push(
+        issue('MS-AR001', 'high', 'Too many archive members', `more than ${MAX_ARCHIVE_MEMBERS} members in nested archives; the rest was not analysed`, name),
+      )
     out.unsupported.push(`${name}: member limit`)
     return out
   }
@@ -97,7 +121,16 @@ export async function analyzeContent(bytes: Uint8Array, name: string, depth: num
   const unopenable = UNOPENABLE[kind]
   if (unopenable) {
     out.unsupported.push(`${name}: ${unopenable}`)
-    out.issues.push(issue('MS-AR002', 'info', 'Archive content not opened', `${name} is ${unopenable}, which modelseal cannot open: its content was not checked (not clean)`, name, 'unsupported'))
+    out.issues.push(
+      issue(
+        'MS-AR002',
+        'info',
+        'Archive content not opened',
+        `${name} is ${unopenable}, which modelseal cannot open: its content was not checked (not clean)`,
+        name,
+        'unsupported',
+      ),
+    )
     return out
   }
   switch (kind) {
@@ -123,11 +156,21 @@ export async function analyzeContent(bytes: Uint8Array, name: string, depth: num
       }
       if (!spend(budget, inner.length, name, out)) return out
       if (inner.length > RATIO_MIN_BYTES && inner.length > MAX_RATIO * bytes.length) {
-        out.issues.push(issue('MS-AR001', 'high', 'Compression bomb', `${name}: ${bytes.length} bytes expand to ${inner.length} (ratio over ${MAX_RATIO})`, name))
+        out.issues.push(
+          issue('MS-AR001', 'high', 'Compression bomb', `${name}: ${bytes.length} bytes expand to ${inner.length} (ratio over ${MAX_RATIO})`, name),
+        )
       }
       await analyzeContent(inner, `${name}!${kind === 'gzip' ? 'gunzip' : 'inflate'}`, depth + 1, budget, out)
       if (consumed < bytes.length && bytes.subarray(consumed).some((x) => x !== 0)) {
-        out.issues.push(issue('MS-AR003', 'medium', 'Data after compressed stream', `${name}: ${bytes.length - consumed} bytes follow the ${kind} stream (analysed as content of their own)`, name))
+        out.issues.push(
+          issue(
+            'MS-AR003',
+            'medium',
+            'Data after compressed stream',
+            `${name}: ${bytes.length - consumed} bytes follow the ${kind} stream (analysed as content of their own)`,
+            name,
+          ),
+        )
         await analyzeContent(bytes.subarray(consumed), `${name} (after the ${kind} stream)`, depth + 1, budget, out)
       }
       return out
@@ -157,7 +200,16 @@ export async function analyzeContent(bytes: Uint8Array, name: string, depth: num
       }
       if (h.object) {
         out.pickles++
-        out.issues.push(issue('MS-NP002', 'medium', 'Object array (pickle inside)', `${name} is an object array: numpy.load(allow_pickle=True) unpickles it`, name, 'unsafe-pickle'))
+        out.issues.push(
+          issue(
+            'MS-NP002',
+            'medium',
+            'Object array (pickle inside)',
+            `${name} is an object array: numpy.load(allow_pickle=True) unpickles it`,
+            name,
+            'unsafe-pickle',
+          ),
+        )
         out.issues.push(...analyzePickle(bytes.subarray(h.dataOffset), {context: 'numpy', member: name}).issues)
         return out
       }
@@ -205,7 +257,16 @@ async function analyzeZipBytes(bytes: Uint8Array, name: string, depth: number, b
     if (e.name.endsWith('/') && e.uncompressedSize === 0) continue
     if (e.method !== 0 && e.method !== 8) {
       out.unsupported.push(`${member}: compression method ${e.method}`)
-      out.issues.push(issue('MS-AR002', 'info', 'Archive content not opened', `${member} uses zip compression method ${e.method}, which modelseal cannot open (not clean)`, member, 'unsupported'))
+      out.issues.push(
+        issue(
+          'MS-AR002',
+          'info',
+          'Archive content not opened',
+          `${member} uses zip compression method ${e.method}, which modelseal cannot open (not clean)`,
+          member,
+          'unsupported',
+        ),
+      )
       continue
     }
     const cost = e.method === 8 ? e.uncompressedSize : 0
@@ -247,9 +308,16 @@ export function readTar(b: Uint8Array, name: string, out: ArchiveResult): TarMem
     if (h.every((x) => x === 0)) break
     let sum = 0
     for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 0x20 : h[i]
-    const chk = Number.parseInt(String.fromCharCode(...h.subarray(148, 156)).replace(/[\0 ]+/g, ' ').trim() || 'x', 8)
+    const chk = Number.parseInt(
+      String.fromCharCode(...h.subarray(148, 156))
+        .replace(/[\0 ]+/g, ' ')
+        .trim() || 'x',
+      8,
+    )
     if (chk !== sum) {
-      out.issues.push(issue('MS-AR003', 'high', 'Corrupt tar header', `${name}: bad header checksum at offset ${pos}; the rest of the archive was not analysed`, name))
+      out.issues.push(
+        issue('MS-AR003', 'high', 'Corrupt tar header', `${name}: bad header checksum at offset ${pos}; the rest of the archive was not analysed`, name),
+      )
       out.unsupported.push(`${name}: corrupt tar`)
       break
     }
@@ -257,7 +325,9 @@ export function readTar(b: Uint8Array, name: string, out: ArchiveResult): TarMem
     const type = String.fromCharCode(h[156] || 0x30)
     const dataStart = pos + 512
     if (size < 0 || dataStart + size > b.length) {
-      out.issues.push(issue('MS-AR003', 'high', 'Truncated tar member', `${name}: member at offset ${pos} claims ${size} bytes past the end of the archive`, name))
+      out.issues.push(
+        issue('MS-AR003', 'high', 'Truncated tar member', `${name}: member at offset ${pos} claims ${size} bytes past the end of the archive`, name),
+      )
       out.unsupported.push(`${name}: truncated tar`)
       break
     }
@@ -273,7 +343,15 @@ export function readTar(b: Uint8Array, name: string, out: ArchiveResult): TarMem
       if (type === '0' || type === '7' || type === '\0') members.push({name: memberName, data})
       else if (type === '1' || type === '2') {
         memberName = memberName || '(link)'
-        out.issues.push(issue('MS-AR004', 'low', 'Link in archive', `${name}/${memberName} is a ${type === '2' ? 'symbolic' : 'hard'} link (not followed)`, `${name}/${memberName}`))
+        out.issues.push(
+          issue(
+            'MS-AR004',
+            'low',
+            'Link in archive',
+            `${name}/${memberName} is a ${type === '2' ? 'symbolic' : 'hard'} link (not followed)`,
+            `${name}/${memberName}`,
+          ),
+        )
       }
     }
     pos = dataStart + Math.ceil(size / 512) * 512
@@ -287,7 +365,9 @@ function tarSize(f: Uint8Array): number {
     for (let i = 1; i < f.length; i++) v = v * 256 + f[i]
     return Number.isSafeInteger(v) ? v : -1
   }
-  const s = String.fromCharCode(...f).replace(/[\0 ]+/g, ' ').trim()
+  const s = String.fromCharCode(...f)
+    .replace(/[\0 ]+/g, ' ')
+    .trim()
   if (!s) return 0
   return /^[0-7]+$/.test(s) ? Number.parseInt(s, 8) : -1
 }

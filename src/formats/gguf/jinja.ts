@@ -29,7 +29,7 @@ export function codeSections(t: string): string[] {
 }
 
 /** Python/Jinja string escapes. */
-function unescape(s: string): string {
+function unescapePython(s: string): string {
   return s.replace(/\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|N\{[^}]*\}|[0-7]{1,3}|.)/gs, (_m, e: string) => {
     if (/^[xuU]/.test(e)) return String.fromCodePoint(Number.parseInt(e.slice(1), 16))
     if (/^[0-7]+$/.test(e)) return String.fromCharCode(Number.parseInt(e, 8))
@@ -54,7 +54,7 @@ export function tokenize(code: string): Tok[] {
         if (code[j] === '\\' && j + 1 < code.length) s += code[j++]
         s += code[j++]
       }
-      toks.push({k: 'str', v: unescape(s)})
+      toks.push({k: 'str', v: unescapePython(s)})
       i = j + 1
       continue
     }
@@ -161,7 +161,14 @@ class Parser {
     for (;;) {
       if (this.eat('+')) {
         const r = this.mul()
-        v = typeof v === 'string' && typeof r === 'string' ? v + r : typeof v === 'number' && typeof r === 'number' ? v + r : Array.isArray(v) && Array.isArray(r) ? [...v, ...r] : undefined
+        v =
+          typeof v === 'string' && typeof r === 'string'
+            ? v + r
+            : typeof v === 'number' && typeof r === 'number'
+              ? v + r
+              : Array.isArray(v) && Array.isArray(r)
+                ? [...v, ...r]
+                : undefined
       } else if (this.eat('-')) {
         const r = this.mul()
         v = typeof v === 'number' && typeof r === 'number' ? v - r : undefined
@@ -182,7 +189,9 @@ class Parser {
         if (typeof v === 'string') {
           const args = Array.isArray(r) ? r : [r]
           let k = 0
-          v = args.every((a) => a !== undefined) ? v.replace(/%[sdrc]/g, (f) => (f === '%c' && typeof args[k] === 'number' ? String.fromCharCode(args[k++] as number) : flat(args[k++] ?? ''))) : undefined
+          v = args.every((a) => a !== undefined)
+            ? v.replace(/%[sdrc]/g, (f) => (f === '%c' && typeof args[k] === 'number' ? String.fromCharCode(args[k++] as number) : flat(args[k++] ?? '')))
+            : undefined
         } else v = undefined
       } else if (this.eat('/') || this.eat('//')) {
         this.unary()
@@ -263,7 +272,12 @@ class Parser {
         }
         const k = this.expr()
         this.eat(']')
-        v = typeof v === 'string' && typeof k === 'number' ? v[k < 0 ? v.length + k : k] : Array.isArray(v) && typeof k === 'number' ? v[k < 0 ? v.length + k : k] : undefined
+        v =
+          typeof v === 'string' && typeof k === 'number'
+            ? v[k < 0 ? v.length + k : k]
+            : Array.isArray(v) && typeof k === 'number'
+              ? v[k < 0 ? v.length + k : k]
+              : undefined
       } else if (this.peek()?.v === '.' && this.t[this.i + 1]?.k === 'name') {
         const m = this.t[this.i + 1].v as string
         this.i += 2
@@ -306,10 +320,12 @@ function filter(name: string, v: Val, args: Val[]): Val {
     case 'replace':
       return typeof v === 'string' && typeof args[0] === 'string' && typeof args[1] === 'string' ? v.split(args[0]).join(args[1]) : undefined
     case 'format':
-      return typeof v === 'string' && args.every((a) => a !== undefined) ? (() => {
-        let k = 0
-        return v.replace(/%[sdr]/g, () => flat(args[k++] ?? ''))
-      })() : undefined
+      return typeof v === 'string' && args.every((a) => a !== undefined)
+        ? (() => {
+            let k = 0
+            return v.replace(/%[sdr]/g, () => flat(args[k++] ?? ''))
+          })()
+        : undefined
     case 'first':
       return Array.isArray(v) ? v[0] : typeof v === 'string' ? v[0] : undefined
     case 'last':

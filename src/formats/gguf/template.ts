@@ -32,9 +32,11 @@ function codeBlocks(t: string): string[] {
 }
 
 /** Dunders that reach Python internals from a template object. */
-const DUNDER = /^__(class|mro|subclasses|globals|builtins|init|import|getattribute|getattr|dict|base|bases|code|func|self|reduce|reduce_ex|loader|spec|module|closure|call|new)__$/i
+const DUNDER =
+  /^__(class|mro|subclasses|globals|builtins|init|import|getattribute|getattr|dict|base|bases|code|func|self|reduce|reduce_ex|loader|spec|module|closure|call|new)__$/i
 /** Strings that name code-execution gadgets when used as an attribute or key (role names such as "system" excluded). */
-const GADGET_STRINGS = /^(os|popen|subprocess|eval|exec|execfile|compile|__import__|import_module|builtins|__builtins__|globals|getattr|check_output|spawn\w*|sys|modules)$/i
+const GADGET_STRINGS =
+  /^(os|popen|subprocess|eval|exec|execfile|compile|__import__|import_module|builtins|__builtins__|globals|getattr|check_output|spawn\w*|sys|modules)$/i
 const GADGET_NAMES = new Set(['lipsum', 'cycler', 'joiner', '__import__', 'getattr', 'eval', 'exec', 'popen', 'subprocess', 'import_module'])
 
 export function checkChatTemplate(key: string, template: string): FormatIssue[] {
@@ -48,7 +50,8 @@ export function checkChatTemplate(key: string, template: string): FormatIssue[] 
   const gadget = folded.strings.find((x) => GADGET_STRINGS.test(x)) ?? folded.names.find((x) => GADGET_NAMES.has(x))
   if (gadget && !hits.some((h) => h.sample === gadget)) hits.push({what: 'code-execution gadget name', sample: gadget})
   if (folded.exhausted) hits.push({what: 'template too large or convoluted to analyse', sample: `${template.length} characters`})
-  if (/\|\s*string\s*\)?\s*\|\s*list|\(\s*\)\s*\|\s*select|\|\s*select\s*\|\s*string/.test(code)) hits.push({what: 'characters harvested from object reprs', sample: '|string|list'})
+  if (/\|\s*string\s*\)?\s*\|\s*list|\(\s*\)\s*\|\s*select|\|\s*select\s*\|\s*string/.test(code))
+    hits.push({what: 'characters harvested from object reprs', sample: '|string|list'})
   if (hits.length) {
     issues.push({
       id: 'MS-GG009',
@@ -74,7 +77,10 @@ export function checkChatTemplate(key: string, template: string): FormatIssue[] 
         severity: 'medium',
         category: 'metadata',
         title: 'Chat template branches on message text',
-        message: `${key} changes its output when a message contains ${odd.slice(0, 3).map((l) => JSON.stringify(l)).join(', ')} — a trigger phrase pattern`,
+        message: `${key} changes its output when a message contains ${odd
+          .slice(0, 3)
+          .map((l) => JSON.stringify(l))
+          .join(', ')} — a trigger phrase pattern`,
         location: {key},
         evidence: {condition: c.trim().slice(0, 200), literals: odd.slice(0, 5)},
       })

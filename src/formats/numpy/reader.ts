@@ -12,7 +12,22 @@ export const NPY_MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]
 export const MAX_NPY_HEADER = 1 << 20
 const MAX_OBJECT_PICKLE = 256 << 20
 
-const KINDS: Record<string, TensorDType> = {f8: 'f64', f4: 'f32', f2: 'f16', i8: 'i64', i4: 'i32', i2: 'i16', i1: 'i8', u8: 'u64', u4: 'u32', u2: 'u16', u1: 'u8', b1: 'bool', c8: 'c64', c16: 'c128'}
+const KINDS: Record<string, TensorDType> = {
+  f8: 'f64',
+  f4: 'f32',
+  f2: 'f16',
+  i8: 'i64',
+  i4: 'i32',
+  i2: 'i16',
+  i1: 'i8',
+  u8: 'u64',
+  u4: 'u32',
+  u2: 'u16',
+  u1: 'u8',
+  b1: 'bool',
+  c8: 'c64',
+  c16: 'c128',
+}
 
 export interface NpyHeader {
   descr: string
@@ -24,7 +39,13 @@ export interface NpyHeader {
   object: boolean
 }
 
-const issue = (id: string, severity: FormatIssue['severity'], title: string, message: string, location?: FormatIssue['location']): FormatIssue => ({id, severity, title, message, ...(location ? {location} : {})})
+const issue = (id: string, severity: FormatIssue['severity'], title: string, message: string, location?: FormatIssue['location']): FormatIssue => ({
+  id,
+  severity,
+  title,
+  message,
+  ...(location ? {location} : {}),
+})
 
 export function isNpy(head: Uint8Array): boolean {
   return NPY_MAGIC.every((b, i) => head[i] === b)
@@ -55,13 +76,22 @@ export function parseNpyHeader(b: Uint8Array): NpyHeader | string {
   const fortran = lit.get('fortran_order')
   const shape = lit.get('shape')
   if (typeof fortran !== 'boolean') return "'fortran_order' is not a bool"
-  if (!shape || typeof shape !== 'object' || !('tuple' in shape) || !shape.tuple.every((d) => typeof d === 'number' && Number.isSafeInteger(d) && d >= 0)) return "'shape' is not a tuple of non-negative integers"
+  if (!shape || typeof shape !== 'object' || !('tuple' in shape) || !shape.tuple.every((d) => typeof d === 'number' && Number.isSafeInteger(d) && d >= 0))
+    return "'shape' is not a tuple of non-negative integers"
   const object = descrHasObject(descr)
   const d = typeof descr === 'string' ? descr : 'V'
   const k = /^[<|=]?([fiucb])(\d+)$/.exec(d)
   const dtype = k ? (KINDS[`${k[1]}${k[2]}`] ?? 'other') : 'other'
   const itemSize = k ? Number(k[2]) : 0
-  return {descr: typeof descr === 'string' ? descr : JSON.stringify(literalJson(descr)).slice(0, 200), fortran, shape: shape.tuple as number[], dataOffset: start + hlen, dtype: d.startsWith('>') ? 'other' : dtype, itemSize, object}
+  return {
+    descr: typeof descr === 'string' ? descr : JSON.stringify(literalJson(descr)).slice(0, 200),
+    fortran,
+    shape: shape.tuple as number[],
+    dataOffset: start + hlen,
+    dtype: d.startsWith('>') ? 'other' : dtype,
+    itemSize,
+    object,
+  }
 }
 
 function literalJson(v: PyLit): unknown {
@@ -79,7 +109,15 @@ export interface NumpyInfo {
 }
 
 /** Checks one .npy stream whose bytes start at `base` (in `src`), returning its tensor or pickle issues. */
-async function checkNpy(src: FileSource, name: string, base: number, length: number, mem: Uint8Array | null, member: string | undefined, issues: FormatIssue[]): Promise<TensorView | null> {
+async function checkNpy(
+  src: FileSource,
+  name: string,
+  base: number,
+  length: number,
+  mem: Uint8Array | null,
+  member: string | undefined,
+  issues: FormatIssue[],
+): Promise<TensorView | null> {
   const head = mem ? mem.subarray(0, Math.min(mem.length, MAX_NPY_HEADER + 12)) : await src.read(base, Math.min(length, MAX_NPY_HEADER + 12))
   const h = parseNpyHeader(head)
   const at = {...(member ? {member} : {}), byteStart: base}
@@ -105,7 +143,15 @@ async function checkNpy(src: FileSource, name: string, base: number, length: num
   }
   const len = h.dtype === 'other' ? dataLen : Math.min(want, dataLen)
   if (len <= 0) return null
-  const view: TensorView = {name, dtype: h.dtype, sourceDType: h.descr, shape: h.shape, byteOffset: base + h.dataOffset, byteLength: len, ...(member ? {member} : {})}
+  const view: TensorView = {
+    name,
+    dtype: h.dtype,
+    sourceDType: h.descr,
+    shape: h.shape,
+    byteOffset: base + h.dataOffset,
+    byteLength: len,
+    ...(member ? {member} : {}),
+  }
   if (mem) view.data = mem.subarray(h.dataOffset, h.dataOffset + len)
   else view.file = src.path
   return view

@@ -116,7 +116,8 @@ export function resolveExternal(t: OnnxTensor, modelDir: string, statCache = new
   if (problems.length === 0) {
     if (off > st.size) problems.push({kind: 'bounds', message: `offset ${off} is past the end of "${location}" (${st.size} bytes)`})
     else if (off + len > st.size) problems.push({kind: 'bounds', message: `range ${off}+${len} runs past the end of "${location}" (${st.size} bytes)`})
-    else if (!Number.isNaN(expected) && len !== expected) problems.push({kind: 'bounds', message: `length ${len} differs from the ${expected} bytes the tensor's shape needs`})
+    else if (!Number.isNaN(expected) && len !== expected)
+      problems.push({kind: 'bounds', message: `length ${len} differs from the ${expected} bytes the tensor's shape needs`})
   }
   ref.offset = off
   ref.length = len

@@ -35,7 +35,12 @@ export interface OnnxInspection {
 
 function io(v: OnnxValueInfo): InspectIO {
   const t: OnnxTypeInfo | undefined = v.type
-  return {name: v.name, type: t?.kind ?? 'unknown', elemType: t?.elemType !== undefined ? DATA_TYPE_NAMES[t.elemType] ?? String(t.elemType) : undefined, shape: t?.shape}
+  return {
+    name: v.name,
+    type: t?.kind ?? 'unknown',
+    elemType: t?.elemType !== undefined ? (DATA_TYPE_NAMES[t.elemType] ?? String(t.elemType)) : undefined,
+    shape: t?.shape,
+  }
 }
 
 export function summarizeOnnx(model: OnnxModel, filePath: string): OnnxInspection {

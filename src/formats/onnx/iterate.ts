@@ -18,8 +18,26 @@ export interface OnnxTensorView extends TensorView {
 }
 
 const DTYPES: Record<number, TensorDType> = {
-  1: 'f32', 2: 'u8', 3: 'i8', 4: 'u16', 5: 'i16', 6: 'i32', 7: 'i64', 9: 'bool', 10: 'f16', 11: 'f64', 12: 'u32',
-  13: 'u64', 14: 'c64', 15: 'c128', 16: 'bf16', 17: 'f8', 18: 'f8', 19: 'f8', 20: 'f8', 24: 'f8',
+  1: 'f32',
+  2: 'u8',
+  3: 'i8',
+  4: 'u16',
+  5: 'i16',
+  6: 'i32',
+  7: 'i64',
+  9: 'bool',
+  10: 'f16',
+  11: 'f64',
+  12: 'u32',
+  13: 'u64',
+  14: 'c64',
+  15: 'c128',
+  16: 'bf16',
+  17: 'f8',
+  18: 'f8',
+  19: 'f8',
+  20: 'f8',
+  24: 'f8',
 }
 
 export function onnxDType(dataType: number): TensorDType {
@@ -42,7 +60,11 @@ export function* iterateOnnxTensors(
     const t = v.tensor
     const location = v.node ? `${v.graph.path}/${v.node.name || v.node.opType}` : `${v.graph.path}:${v.role}`
     const base = {
-      name: t.name || `${location}`, dtype: onnxDType(t.dataType), sourceDType: DATA_TYPE_NAMES[t.dataType] ?? String(t.dataType), shape: t.dims, location,
+      name: t.name || `${location}`,
+      dtype: onnxDType(t.dataType),
+      sourceDType: DATA_TYPE_NAMES[t.dataType] ?? String(t.dataType),
+      shape: t.dims,
+      location,
       // Only set when known: the weight checks fall back to name heuristics otherwise.
       ...(opts.weights?.has(t) ? {role: 'weight' as const} : {}),
     }

@@ -151,7 +151,8 @@ export function parseTensor(ctx: Ctx, cur: Cursor, where: string): OnnxTensor {
     else if (f === 14 && w === WIRE_VARINT) t.dataLocation = cur.int64()
     else if (f === 12 && w === WIRE_LEN) t.docString = text(cur)
     else if (f === 16 && w === WIRE_LEN) t.metadata.push(kv(ctx, cur.sub(cur.len())))
-    else if (f === 3 && w === WIRE_LEN) cur.len() // segment: chunked tensors, no payload of its own
+    else if (f === 3 && w === WIRE_LEN)
+      cur.len() // segment: chunked tensors, no payload of its own
     else if (f <= 16) mismatch(ctx, cur, 'TensorProto', f, w)
     else unknown(ctx, cur, 'TensorProto', f, w)
   }
@@ -250,7 +251,8 @@ function parseAttribute(ctx: Ctx, cur: Cursor, where: string, depth: number): On
       if (a.g) duplicate(ctx, 'AttributeProto', 6, cur.pos, 0)
       a.g = parseGraph(ctx, cur.sub(cur.len()), sub('g'), depth + 1)
     } else if (f === 22 && w === WIRE_LEN) a.sparseTensor = parseSparse(ctx, cur.sub(cur.len()), sub('sparse'))
-    else if (f === 14 && w === WIRE_LEN) cur.len() // TypeProto attribute: no payload
+    else if (f === 14 && w === WIRE_LEN)
+      cur.len() // TypeProto attribute: no payload
     else if (f === 7 && (w === WIRE_FIXED32 || w === WIRE_LEN)) repeatedFloat(ctx, cur, w, a.floats)
     else if (f === 8 && (w === WIRE_VARINT || w === WIRE_LEN)) repeatedVarint(ctx, cur, w, a.ints, true)
     else if (f === 9 && w === WIRE_LEN) {
@@ -333,7 +335,15 @@ export function parseGraph(ctx: Ctx, cur: Cursor, path: string, depth: number, i
 
 function parseFunction(ctx: Ctx, cur: Cursor): OnnxFunction {
   const fn: OnnxFunction = {
-    name: '', domain: '', overload: '', inputs: [], outputs: [], attributes: [], nodes: [], opsets: [], metadata: [],
+    name: '',
+    domain: '',
+    overload: '',
+    inputs: [],
+    outputs: [],
+    attributes: [],
+    nodes: [],
+    opsets: [],
+    metadata: [],
     body: emptyGraph('', 1),
   }
   const nodeSpans: ByteSpan[] = []
@@ -343,7 +353,8 @@ function parseFunction(ctx: Ctx, cur: Cursor): OnnxFunction {
     else if (f === 4 && w === WIRE_LEN) fn.inputs.push(name(cur))
     else if (f === 5 && w === WIRE_LEN) fn.outputs.push(name(cur))
     else if (f === 6 && w === WIRE_LEN) fn.attributes.push(name(cur))
-    else if (f === 11 && w === WIRE_LEN) cur.len() // attribute defaults: no tensors worth scanning separately
+    else if (f === 11 && w === WIRE_LEN)
+      cur.len() // attribute defaults: no tensors worth scanning separately
     else if (f === 7 && w === WIRE_LEN) nodeSpans.push(cur.len())
     else if (f === 8 && w === WIRE_LEN) fn.docString = text(cur)
     else if (f === 9 && w === WIRE_LEN) fn.opsets.push(opset(ctx, cur.sub(cur.len())))
@@ -372,9 +383,19 @@ export function parseModelSource(src: ByteSource): OnnxModel {
   if (src.size === 0) throw new InputError('E_ONNX_EMPTY', 'empty file: not an ONNX model')
   const ctx: Ctx = {src, anomalies: [], counts: {nodes: 0, graphs: 0, tensors: 0, maxDepth: 0}, values: 0}
   const m: OnnxModel = {
-    irVersion: 0, opsets: [], producerName: '', producerVersion: '', domain: '', modelVersion: 0,
-    graph: emptyGraph('main', 0), metadata: [], trainingGraphs: [], functions: [], anomalies: ctx.anomalies,
-    fileSize: src.size, counts: ctx.counts,
+    irVersion: 0,
+    opsets: [],
+    producerName: '',
+    producerVersion: '',
+    domain: '',
+    modelVersion: 0,
+    graph: emptyGraph('main', 0),
+    metadata: [],
+    trainingGraphs: [],
+    functions: [],
+    anomalies: ctx.anomalies,
+    fileSize: src.size,
+    counts: ctx.counts,
   }
   const cur = new Cursor(src, 0, src.size)
   let graphSeen = false

@@ -60,7 +60,10 @@ export class WindowedFileSource implements ByteSource {
   private win: Buffer = Buffer.alloc(0)
   private winStart = 0
   private winLen = 0
-  constructor(private readonly fd: number, size: number) {
+  constructor(
+    private readonly fd: number,
+    size: number,
+  ) {
     this.size = size
   }
   view(pos: number, len: number): Buffer {

@@ -17,10 +17,11 @@ export function* walkGraphs(model: OnnxModel): Generator<GraphVisit> {
     const v = stack.pop()!
     yield v
     const subs: OnnxGraph[] = []
-    for (const n of v.graph.nodes) for (const a of n.attributes) {
-      if (a.g) subs.push(a.g)
-      for (const g of a.graphs) subs.push(g)
-    }
+    for (const n of v.graph.nodes)
+      for (const a of n.attributes) {
+        if (a.g) subs.push(a.g)
+        for (const g of a.graphs) subs.push(g)
+      }
     for (let i = subs.length - 1; i >= 0; i--) stack.push({graph: subs[i], fn: v.fn})
   }
 }
@@ -49,11 +50,12 @@ export function* walkTensors(model: OnnxModel): Generator<TensorVisit> {
   for (const {graph, fn} of walkGraphs(model)) {
     for (const t of graph.initializers) yield {tensor: t, role: 'initializer', graph, fn}
     for (const s of graph.sparseInitializers) for (const [t, role] of sparseParts(s)) yield {tensor: t, role, graph, fn}
-    for (const node of graph.nodes) for (const a of node.attributes) {
-      if (a.t) yield {tensor: a.t, role: 'attribute', graph, node, fn}
-      for (const t of a.tensors) yield {tensor: t, role: 'attribute', graph, node, fn}
-      const sparse = a.sparseTensor ? [a.sparseTensor, ...a.sparseTensors] : a.sparseTensors
-      for (const s of sparse) for (const [t] of sparseParts(s)) yield {tensor: t, role: 'attribute', graph, node, fn}
-    }
+    for (const node of graph.nodes)
+      for (const a of node.attributes) {
+        if (a.t) yield {tensor: a.t, role: 'attribute', graph, node, fn}
+        for (const t of a.tensors) yield {tensor: t, role: 'attribute', graph, node, fn}
+        const sparse = a.sparseTensor ? [a.sparseTensor, ...a.sparseTensors] : a.sparseTensors
+        for (const s of sparse) for (const [t] of sparseParts(s)) yield {tensor: t, role: 'attribute', graph, node, fn}
+      }
   }
 }

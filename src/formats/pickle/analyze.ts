@@ -11,7 +11,9 @@ export const MAX_STACKED_PICKLES = 64
 
 /** Opcodes torch's weights_only unpickler accepts; anything else in a checkpoint is unusual. */
 const WEIGHTS_ONLY_OPS = new Set(
-  'GLOBAL NEWOBJ REDUCE BUILD APPEND APPENDS SETITEM SETITEMS MARK TUPLE TUPLE1 TUPLE2 TUPLE3 NONE NEWFALSE NEWTRUE EMPTY_TUPLE EMPTY_LIST EMPTY_DICT EMPTY_SET BININT BININT1 BININT2 BINFLOAT BINUNICODE SHORT_BINSTRING LONG1 BINPERSID BINGET LONG_BINGET BINPUT LONG_BINPUT PROTO STOP'.split(' '),
+  'GLOBAL NEWOBJ REDUCE BUILD APPEND APPENDS SETITEM SETITEMS MARK TUPLE TUPLE1 TUPLE2 TUPLE3 NONE NEWFALSE NEWTRUE EMPTY_TUPLE EMPTY_LIST EMPTY_DICT EMPTY_SET BININT BININT1 BININT2 BINFLOAT BINUNICODE SHORT_BINSTRING LONG1 BINPERSID BINGET LONG_BINGET BINPUT LONG_BINPUT PROTO STOP'.split(
+    ' ',
+  ),
 )
 
 export type PickleContext = 'torch-zip' | 'torch-legacy' | 'pickle' | 'numpy'
@@ -34,7 +36,14 @@ export interface AnalyzeOptions {
   maxPickles?: number
 }
 
-const unsafe = (id: string, severity: FormatIssue['severity'], title: string, message: string, location: FormatIssue['location'], evidence?: Record<string, unknown>): FormatIssue => ({
+const unsafe = (
+  id: string,
+  severity: FormatIssue['severity'],
+  title: string,
+  message: string,
+  location: FormatIssue['location'],
+  evidence?: Record<string, unknown>,
+): FormatIssue => ({
   id,
   severity,
   category: 'unsafe-pickle',
@@ -65,7 +74,15 @@ export function analyzePickle(b: Uint8Array, opts: AnalyzeOptions): PickleReport
   const expected = opts.expected ?? 1
   const complete = walks.filter((w) => w.complete).length
   if (walks.length > expected && complete > expected) {
-    issues.push(unsafe('MS-PK006', 'medium', 'Stacked pickles', `${walks.length} pickles found where ${expected} expected; every one was analysed`, loc(walks[expected].start)))
+    issues.push(
+      unsafe(
+        'MS-PK006',
+        'medium',
+        'Stacked pickles',
+        `${walks.length} pickles found where ${expected} expected; every one was analysed`,
+        loc(walks[expected].start),
+      ),
+    )
   }
 
   const seen = new Map<string, {count: number; first: number; called: boolean; verdict: GlobalVerdict}>()
@@ -80,27 +97,62 @@ export function analyzePickle(b: Uint8Array, opts: AnalyzeOptions): PickleReport
       } else seen.set(key, {count: 1, first: g.offset, called: !!g.called, verdict})
     }
     for (const u of w.unresolved) {
-      issues.push(unsafe('MS-PK003', 'critical', 'Unresolvable STACK_GLOBAL', `STACK_GLOBAL whose module/name cannot be resolved statically (${u.reason}): a classic way to hide an import`, loc(u.offset)))
+      issues.push(
+        unsafe(
+          'MS-PK003',
+          'critical',
+          'Unresolvable STACK_GLOBAL',
+          `STACK_GLOBAL whose module/name cannot be resolved statically (${u.reason}): a classic way to hide an import`,
+          loc(u.offset),
+        ),
+      )
     }
     for (const m of w.misplacedProto) issues.push(unsafe('MS-PK005', 'medium', 'Misplaced PROTO opcode', 'PROTO appears after the start of the stream', loc(m)))
     const ext = (w.opcodes.get('EXT1') ?? 0) + (w.opcodes.get('EXT2') ?? 0) + (w.opcodes.get('EXT4') ?? 0)
-    if (ext) issues.push(unsafe('MS-PK004', 'high', 'Extension-registry import', `${ext} EXT opcode(s) import callables through copyreg's extension registry, invisible to name checks`, loc(w.start)))
+    if (ext)
+      issues.push(
+        unsafe(
+          'MS-PK004',
+          'high',
+          'Extension-registry import',
+          `${ext} EXT opcode(s) import callables through copyreg's extension registry, invisible to name checks`,
+          loc(w.start),
+        ),
+      )
     if (w.error) {
       const armed = w.globals.length > 0 || w.reduces > 0
       issues.push(
-        unsafe('MS-PK005', armed ? 'high' : 'medium', 'Malformed pickle stream', `pickle stream breaks at offset ${base + w.error.offset}: ${w.error.message}${armed ? ' — after imports/calls that a loader would already have executed' : ''}`, loc(w.error.offset), {
-          globalsBeforeError: w.globals.length,
-          callsBeforeError: w.reduces,
-        }),
+        unsafe(
+          'MS-PK005',
+          armed ? 'high' : 'medium',
+          'Malformed pickle stream',
+          `pickle stream breaks at offset ${base + w.error.offset}: ${w.error.message}${armed ? ' — after imports/calls that a loader would already have executed' : ''}`,
+          loc(w.error.offset),
+          {
+            globalsBeforeError: w.globals.length,
+            callsBeforeError: w.reduces,
+          },
+        ),
       )
     }
     if (w.gets > 100 && w.gets > 50 * Math.max(1, w.puts)) {
-      issues.push(unsafe('MS-PK007', 'medium', 'Memo expansion pattern', `${w.gets} memo GETs for ${w.puts} PUTs: a billion-laughs style expansion`, loc(w.start)))
+      issues.push(
+        unsafe('MS-PK007', 'medium', 'Memo expansion pattern', `${w.gets} memo GETs for ${w.puts} PUTs: a billion-laughs style expansion`, loc(w.start)),
+      )
     }
     if (opts.context === 'torch-zip' || opts.context === 'torch-legacy') {
       const odd = [...w.opcodes.keys()].filter((o) => !WEIGHTS_ONLY_OPS.has(o) && !/^(FRAME|MEMOIZE|SHORT_BINUNICODE|BINUNICODE8|STACK_GLOBAL)$/.test(o))
       if (odd.length) {
-        issues.push(unsafe('MS-PK004', 'medium', 'Opcodes outside the weights-only set', `checkpoint pickle uses ${odd.join(', ')}, which PyTorch's weights_only loader rejects`, loc(w.start), {opcodes: odd}))
+        issues.push(
+          unsafe(
+            'MS-PK004',
+            'medium',
+            'Opcodes outside the weights-only set',
+            `checkpoint pickle uses ${odd.join(', ')}, which PyTorch's weights_only loader rejects`,
+            loc(w.start),
+            {opcodes: odd},
+          ),
+        )
       }
     }
   }
@@ -109,11 +161,38 @@ export function analyzePickle(b: Uint8Array, opts: AnalyzeOptions): PickleReport
     const shown = v.target !== name ? `${name} (imported as ${v.target})` : name
     const evidence = {global: name, target: v.target, occurrences: e.count, called: e.called, ...(v.via ? {via: v.via} : {})}
     if (v.cls === 'dangerous') {
-      issues.push(unsafe('MS-PK001', 'critical', 'Dangerous pickle import', `pickle imports ${shown}${v.via ? ` — ${v.via}` : ''}${e.called ? ' and calls it' : ''}: loading this file can run arbitrary code`, loc(e.first), evidence))
+      issues.push(
+        unsafe(
+          'MS-PK001',
+          'critical',
+          'Dangerous pickle import',
+          `pickle imports ${shown}${v.via ? ` — ${v.via}` : ''}${e.called ? ' and calls it' : ''}: loading this file can run arbitrary code`,
+          loc(e.first),
+          evidence,
+        ),
+      )
     } else if (v.cls === 'unknown' && v.dotted) {
-      issues.push(unsafe('MS-PK002', 'high', 'Dotted attribute-walk import', `pickle imports ${shown}: find_class walks attributes from the module, so the real target cannot be verified statically`, loc(e.first), evidence))
+      issues.push(
+        unsafe(
+          'MS-PK002',
+          'high',
+          'Dotted attribute-walk import',
+          `pickle imports ${shown}: find_class walks attributes from the module, so the real target cannot be verified statically`,
+          loc(e.first),
+          evidence,
+        ),
+      )
     } else if (v.cls === 'unknown') {
-      issues.push(unsafe('MS-PK002', 'medium', 'Pickle import outside the weights-only allowlist', `pickle imports ${shown}${e.called ? ' and calls it' : ''}, which PyTorch's weights_only loader would refuse`, loc(e.first), evidence))
+      issues.push(
+        unsafe(
+          'MS-PK002',
+          'medium',
+          'Pickle import outside the weights-only allowlist',
+          `pickle imports ${shown}${e.called ? ' and calls it' : ''}, which PyTorch's weights_only loader would refuse`,
+          loc(e.first),
+          evidence,
+        ),
+      )
     }
   }
   const last = walks[walks.length - 1]
@@ -139,7 +218,12 @@ export function torchStorages(walks: PickleWalk[], member: string | undefined, b
       const ref = parseStorageId(p.value)
       if (!ref) {
         if (issues.length < 8) {
-          issues.push(unsafe('MS-PK010', 'medium', 'Unexpected persistent id', `persistent id is not a ('storage', StorageClass, key, location, numel) tuple`, {...(member ? {member} : {}), offset: base + p.offset}))
+          issues.push(
+            unsafe('MS-PK010', 'medium', 'Unexpected persistent id', `persistent id is not a ('storage', StorageClass, key, location, numel) tuple`, {
+              ...(member ? {member} : {}),
+              offset: base + p.offset,
+            }),
+          )
         }
         continue
       }

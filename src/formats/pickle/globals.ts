@@ -69,12 +69,32 @@ numpy.core.multiarray._reconstruct numpy._core.multiarray._reconstruct numpy.nda
 numpy.core.multiarray.scalar numpy._core.multiarray.scalar copyreg._reconstructor copy_reg._reconstructor
 `),
 )
-for (const t of ['Float', 'Double', 'Half', 'BFloat16', 'Long', 'Int', 'Short', 'Char', 'Byte', 'Bool', 'ComplexFloat', 'ComplexDouble', 'QUInt8', 'QInt8', 'QInt32', 'QUInt4x2', 'QUInt2x4']) {
+for (const t of [
+  'Float',
+  'Double',
+  'Half',
+  'BFloat16',
+  'Long',
+  'Int',
+  'Short',
+  'Char',
+  'Byte',
+  'Bool',
+  'ComplexFloat',
+  'ComplexDouble',
+  'QUInt8',
+  'QInt8',
+  'QInt32',
+  'QUInt4x2',
+  'QUInt2x4',
+]) {
   ALLOW.add(`torch.${t}Storage`)
   ALLOW.add(`torch.cuda.${t}Storage`)
   ALLOW.add(`torch.${t}Tensor`)
 }
-for (const d of 'float32 float float64 double float16 half bfloat16 int8 uint8 int16 short int32 int int64 long bool complex32 complex64 complex128 cfloat cdouble uint16 uint32 uint64 float8_e4m3fn float8_e5m2 float8_e4m3fnuz float8_e5m2fnuz qint8 quint8 qint32 quint4x2'.split(' ')) {
+for (const d of 'float32 float float64 double float16 half bfloat16 int8 uint8 int16 short int32 int int64 long bool complex32 complex64 complex128 cfloat cdouble uint16 uint32 uint64 float8_e4m3fn float8_e5m2 float8_e4m3fnuz float8_e5m2fnuz qint8 quint8 qint32 quint4x2'.split(
+  ' ',
+)) {
   ALLOW.add(`torch.${d}`)
 }
 
@@ -153,7 +173,10 @@ function classifyPath(full: string): GlobalClass {
 }
 
 /** Storage class name → element type, for PyTorch persistent ids. */
-export const TORCH_STORAGE_DTYPES: Record<string, {dtype: 'f32' | 'f64' | 'f16' | 'bf16' | 'i64' | 'i32' | 'i16' | 'i8' | 'u8' | 'bool' | 'c64' | 'c128' | 'other'; bytes: number}> = {
+export const TORCH_STORAGE_DTYPES: Record<
+  string,
+  {dtype: 'f32' | 'f64' | 'f16' | 'bf16' | 'i64' | 'i32' | 'i16' | 'i8' | 'u8' | 'bool' | 'c64' | 'c128' | 'other'; bytes: number}
+> = {
   FloatStorage: {dtype: 'f32', bytes: 4},
   DoubleStorage: {dtype: 'f64', bytes: 8},
   HalfStorage: {dtype: 'f16', bytes: 2},

@@ -72,15 +72,34 @@ export function escapeDecode(b: Uint8Array): Uint8Array | null {
     if (++i >= b.length) return null
     const x = b[i]
     switch (x) {
-      case 0x0a: break // backslash-newline: nothing
-      case 0x5c: case 0x27: case 0x22: out.push(x); break
-      case 0x62: out.push(8); break
-      case 0x66: out.push(12); break
-      case 0x74: out.push(9); break
-      case 0x6e: out.push(10); break
-      case 0x72: out.push(13); break
-      case 0x76: out.push(11); break
-      case 0x61: out.push(7); break
+      case 0x0a:
+        break // backslash-newline: nothing
+      case 0x5c:
+      case 0x27:
+      case 0x22:
+        out.push(x)
+        break
+      case 0x62:
+        out.push(8)
+        break
+      case 0x66:
+        out.push(12)
+        break
+      case 0x74:
+        out.push(9)
+        break
+      case 0x6e:
+        out.push(10)
+        break
+      case 0x72:
+        out.push(13)
+        break
+      case 0x76:
+        out.push(11)
+        break
+      case 0x61:
+        out.push(7)
+        break
       case 0x78: {
         const h1 = i + 1 < b.length ? digitValue(b[i + 1]) : 99
         const h2 = i + 2 < b.length ? digitValue(b[i + 2]) : 99
@@ -110,7 +129,7 @@ export function rawUnicodeEscape(b: Uint8Array): string | null {
       continue
     }
     const bs = i
-    while (i < b.length && b[i] === 0x5c) out += '\\', i++
+    while (i < b.length && b[i] === 0x5c) (out += '\\'), i++
     if (((i - bs) & 1) === 0 || i >= b.length || (b[i] !== 0x75 && b[i] !== 0x55)) continue
     out = out.slice(0, -1)
     const count = b[i] === 0x75 ? 4 : 8

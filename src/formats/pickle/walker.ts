@@ -70,7 +70,23 @@ function intVal(v: bigint): PVal {
 /** Walks one pickle starting at `start`. Never throws for malformed input: the result says where it broke. */
 export function walkPickle(b: Uint8Array, start = 0, end = b.length, opts: WalkOptions = {}): PickleWalk {
   const memo = new Map<number, PVal>()
-  const w: PickleWalk = {start, end: start, protocol: null, complete: false, globals: [], unresolved: [], persistentIds: [], opcodes: new Map(), misplacedProto: [], gets: 0, puts: 0, dups: 0, reduces: 0, strings: [], memo}
+  const w: PickleWalk = {
+    start,
+    end: start,
+    protocol: null,
+    complete: false,
+    globals: [],
+    unresolved: [],
+    persistentIds: [],
+    opcodes: new Map(),
+    misplacedProto: [],
+    gets: 0,
+    puts: 0,
+    dups: 0,
+    reduces: 0,
+    strings: [],
+    memo,
+  }
   const stack: PVal[] = []
   let proto = 0
   let i = start
@@ -470,4 +486,3 @@ export function walkPickle(b: Uint8Array, start = 0, end = b.length, opts: WalkO
     return w
   }
 }
-

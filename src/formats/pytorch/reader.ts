@@ -25,7 +25,13 @@ export interface TorchInfo {
   stats: Record<string, unknown>
 }
 
-const issue = (id: string, severity: FormatIssue['severity'], title: string, message: string, location?: FormatIssue['location']): FormatIssue => ({id, severity, title, message, ...(location ? {location} : {})})
+const issue = (id: string, severity: FormatIssue['severity'], title: string, message: string, location?: FormatIssue['location']): FormatIssue => ({
+  id,
+  severity,
+  title,
+  message,
+  ...(location ? {location} : {}),
+})
 
 export async function readTorchZip(path: string): Promise<TorchInfo> {
   const src = await FileSource.open(path)
@@ -59,9 +65,19 @@ export async function readTorchZip(path: string): Promise<TorchInfo> {
         kinds.set(e, kind)
       } else kinds.set(e, 'unknown') // deflated members are read whole below
     }
-    const pkls = zip.entries.filter((e) => KNOWN_PKL.test(e.name) || KNOWN_PKL.test(e.localName ?? '') || kinds.get(e) === 'pickle' || (/\.pkl$/i.test(e.name) && kinds.has(e)))
+    const pkls = zip.entries.filter(
+      (e) => KNOWN_PKL.test(e.name) || KNOWN_PKL.test(e.localName ?? '') || kinds.get(e) === 'pickle' || (/\.pkl$/i.test(e.name) && kinds.has(e)),
+    )
     const tops = new Set(zip.entries.map((e) => e.name.split('/')[0]))
-    if (tops.size > 1) issues.push(issue('MS-PT001', 'medium', 'Members outside one top-level folder', `archive members live under ${tops.size} top-level folders: ${[...tops].slice(0, 5).join(', ')}`))
+    if (tops.size > 1)
+      issues.push(
+        issue(
+          'MS-PT001',
+          'medium',
+          'Members outside one top-level folder',
+          `archive members live under ${tops.size} top-level folders: ${[...tops].slice(0, 5).join(', ')}`,
+        ),
+      )
     let storages = new Map<string, TorchStorageRef>()
     let dataPkl: ZipEntry | undefined
     let pickles = 0
@@ -69,7 +85,10 @@ export async function readTorchZip(path: string): Promise<TorchInfo> {
     pkls.sort((a, b) => Number(/(^|\/)data\.pkl$/.test(b.name)) - Number(/(^|\/)data\.pkl$/.test(a.name)))
     const done = new Set<ZipEntry>()
     for (const e of pkls) {
-      if (!KNOWN_PKL.test(e.name)) issues.push(issue('MS-PT003', 'medium', 'Unexpected pickle member', `member "${e.name}" is a pickle (found by content; analysed too)`, {member: e.name}))
+      if (!KNOWN_PKL.test(e.name))
+        issues.push(
+          issue('MS-PT003', 'medium', 'Unexpected pickle member', `member "${e.name}" is a pickle (found by content; analysed too)`, {member: e.name}),
+        )
       const bytes = await readMember(src, e, issues, MAX_PICKLE_BYTES)
       done.add(e)
       const actual = sniffKind(bytes.subarray(0, 4096), bytes.length <= 4096)
@@ -121,7 +140,10 @@ export async function readTorchZip(path: string): Promise<TorchInfo> {
       }
       const len = Math.max(0, Math.min(e.compressedSize, src.size - e.dataOffset))
       if (!ref) {
-        if (m && e.name.startsWith(prefix)) issues.push(issue('MS-PT005', 'medium', 'Unreferenced storage blob', `"${e.name}" is not referenced by data.pkl (scanned as raw bytes)`, {member: e.name}))
+        if (m && e.name.startsWith(prefix))
+          issues.push(
+            issue('MS-PT005', 'medium', 'Unreferenced storage blob', `"${e.name}" is not referenced by data.pkl (scanned as raw bytes)`, {member: e.name}),
+          )
         if (len) tensors.push({name: e.name, dtype: 'u8', shape: [len], byteOffset: e.dataOffset, byteLength: len, file: path, member: e.name})
         continue
       }
@@ -133,15 +155,38 @@ export async function readTorchZip(path: string): Promise<TorchInfo> {
       const want = ref.numel * ref.elementBytes
       if (len !== want) {
         const sev = len > want + (1 << 20) ? 'medium' : 'low'
-        issues.push(issue('MS-PT005', sev, 'Storage size mismatch', `"${e.name}" holds ${len} bytes; data.pkl declares ${ref.numel} × ${ref.elementBytes}`, {member: e.name}))
+        issues.push(
+          issue('MS-PT005', sev, 'Storage size mismatch', `"${e.name}" holds ${len} bytes; data.pkl declares ${ref.numel} × ${ref.elementBytes}`, {
+            member: e.name,
+          }),
+        )
       }
-      tensors.push({name: `${m![2]} (${ref.storage})`, dtype: ref.dtype, sourceDType: ref.storage, shape: [ref.numel], byteOffset: e.dataOffset, byteLength: Math.min(len, want || len), file: path, member: e.name})
-      if (len > want + (1 << 20)) tensors.push({name: `${e.name} (excess)`, dtype: 'u8', shape: [len - want], byteOffset: e.dataOffset + want, byteLength: len - want, file: path, member: e.name})
+      tensors.push({
+        name: `${m![2]} (${ref.storage})`,
+        dtype: ref.dtype,
+        sourceDType: ref.storage,
+        shape: [ref.numel],
+        byteOffset: e.dataOffset,
+        byteLength: Math.min(len, want || len),
+        file: path,
+        member: e.name,
+      })
+      if (len > want + (1 << 20))
+        tensors.push({
+          name: `${e.name} (excess)`,
+          dtype: 'u8',
+          shape: [len - want],
+          byteOffset: e.dataOffset + want,
+          byteLength: len - want,
+          file: path,
+          member: e.name,
+        })
     }
     for (const key of storages.keys()) {
       if (!used.has(key)) issues.push(issue('MS-PK010', 'medium', 'Missing storage', `data.pkl references storage "${key}" but the archive has no data/${key}`))
     }
-    if (!pickles && !nested.pickles && !zip.entries.some((e) => /\.npy$/i.test(e.name))) issues.push(issue('MS-PT003', 'info', 'No pickle in the archive', 'no member of this zip is a pickle (every member was checked by content)'))
+    if (!pickles && !nested.pickles && !zip.entries.some((e) => /\.npy$/i.test(e.name)))
+      issues.push(issue('MS-PT003', 'info', 'No pickle in the archive', 'no member of this zip is a pickle (every member was checked by content)'))
     issues.push(...nested.issues)
     return {
       format: torch ? 'pytorch-zip' : 'zip',
@@ -214,10 +259,20 @@ async function legacyTorch(src: FileSource, bytes: Uint8Array): Promise<TorchInf
     const numel = Number(new DataView(h.buffer, h.byteOffset, 8).getBigInt64(0, true))
     const len = numel * ref.elementBytes
     if (numel < 0 || pos + 8 + len > size) {
-      issues.push(issue('MS-PT005', 'high', 'Legacy storage past end of file', `storage "${key}" (${numel} elements) runs past the end of the file`, {byteStart: pos}))
+      issues.push(
+        issue('MS-PT005', 'high', 'Legacy storage past end of file', `storage "${key}" (${numel} elements) runs past the end of the file`, {byteStart: pos}),
+      )
       break
     }
-    tensors.push({name: `${key} (${ref.storage})`, dtype: ref.dtype, sourceDType: ref.storage, shape: [numel], byteOffset: pos + 8, byteLength: len, file: path})
+    tensors.push({
+      name: `${key} (${ref.storage})`,
+      dtype: ref.dtype,
+      sourceDType: ref.storage,
+      shape: [numel],
+      byteOffset: pos + 8,
+      byteLength: len,
+      file: path,
+    })
     pos += 8 + len
   }
   if (pos < size && tensors.length === keys.length) {

@@ -133,9 +133,9 @@ export function parseJsonStrict(text: string): {value: JsonValue; duplicates: Js
       }
     }
     if (c === '"') return str()
-    if (c === 't' && text.startsWith('true', i)) return (i += 4), true
-    if (c === 'f' && text.startsWith('false', i)) return (i += 5), false
-    if (c === 'n' && text.startsWith('null', i)) return (i += 4), null
+    if (c === 't' && text.startsWith('true', i)) return ((i += 4), true)
+    if (c === 'f' && text.startsWith('false', i)) return ((i += 5), false)
+    if (c === 'n' && text.startsWith('null', i)) return ((i += 4), null)
     if (c === '-' || (c >= '0' && c <= '9')) return num()
     return fail('unexpected character')
   }

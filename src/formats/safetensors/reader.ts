@@ -76,7 +76,17 @@ export async function readSafetensors(path: string): Promise<SafetensorsInfo> {
 }
 
 async function readFrom(src: FileSource): Promise<SafetensorsInfo> {
-  const info: SafetensorsInfo = {fileSize: src.size, headerLength: 0, dataStart: 0, metadata: null, tensors: [], tensorCount: 0, issues: [], headerOk: false, unreferenced: []}
+  const info: SafetensorsInfo = {
+    fileSize: src.size,
+    headerLength: 0,
+    dataStart: 0,
+    metadata: null,
+    tensors: [],
+    tensorCount: 0,
+    issues: [],
+    headerOk: false,
+    unreferenced: [],
+  }
   const bad = (m: string) => info.issues.push(issue('MS-ST001', 'high', 'Invalid safetensors header length', m, {byteStart: 0, byteEnd: 8}))
   if (src.size < 8) {
     bad(`file has ${src.size} bytes, fewer than the 8-byte length prefix`)
@@ -85,7 +95,9 @@ async function readFrom(src: FileSource): Promise<SafetensorsInfo> {
   const lenBytes = await src.read(0, 8)
   const n = new DataView(lenBytes.buffer, lenBytes.byteOffset, 8).getBigUint64(0, true)
   if (n === 0n || n > BigInt(MAX_HEADER_SIZE) || n > BigInt(src.size - 8)) {
-    bad(`header length ${n} is ${n === 0n ? 'zero' : n > BigInt(MAX_HEADER_SIZE) ? `over the ${MAX_HEADER_SIZE}-byte cap` : `past the end of the ${src.size}-byte file`}`)
+    bad(
+      `header length ${n} is ${n === 0n ? 'zero' : n > BigInt(MAX_HEADER_SIZE) ? `over the ${MAX_HEADER_SIZE}-byte cap` : `past the end of the ${src.size}-byte file`}`,
+    )
     return info
   }
   const N = Number(n)
@@ -112,9 +124,15 @@ async function readFrom(src: FileSource): Promise<SafetensorsInfo> {
   }
   info.headerOk = true
   for (const d of parsed.duplicates) {
-    info.issues.push(issue('MS-ST003', 'high', 'Duplicate key in header', `key "${d.key}" appears more than once in ${d.path}; loaders disagree on which one wins`, {key: d.key, path: d.path}))
+    info.issues.push(
+      issue('MS-ST003', 'high', 'Duplicate key in header', `key "${d.key}" appears more than once in ${d.path}; loaders disagree on which one wins`, {
+        key: d.key,
+        path: d.path,
+      }),
+    )
   }
-  if (N % 8 !== 0) info.issues.push(issue('MS-ST012', 'info', 'Header not 8-byte aligned', `header length ${N} is not a multiple of 8 (the official writer pads it)`))
+  if (N % 8 !== 0)
+    info.issues.push(issue('MS-ST012', 'info', 'Header not 8-byte aligned', `header length ${N} is not a multiple of 8 (the official writer pads it)`))
   const top = parsed.value as Record<string, JsonValue>
   const dataSize = src.size - 8 - N
   const entries: Array<{name: string; begin: number; end: number; dtype: TensorDType; sourceDType: string; shape: number[]; sizeOk: boolean}> = []
@@ -135,13 +153,26 @@ async function readFrom(src: FileSource): Promise<SafetensorsInfo> {
     }
     const e = v as Record<string, JsonValue>
     const extra = Object.keys(e).filter((k) => k !== 'dtype' && k !== 'shape' && k !== 'data_offsets')
-    if (extra.length) info.issues.push(issue('MS-ST004', 'medium', 'Unexpected keys in tensor entry', `entry "${name}" has keys the format does not define: ${extra.slice(0, 5).join(', ')}`, loc))
+    if (extra.length)
+      info.issues.push(
+        issue(
+          'MS-ST004',
+          'medium',
+          'Unexpected keys in tensor entry',
+          `entry "${name}" has keys the format does not define: ${extra.slice(0, 5).join(', ')}`,
+          loc,
+        ),
+      )
     const dt = typeof e.dtype === 'string' ? SAFETENSORS_DTYPES[e.dtype] : undefined
     const shapeOk = Array.isArray(e.shape) && e.shape.every(isDim)
     const offs = e.data_offsets
     const offsOk = Array.isArray(offs) && offs.length === 2 && isDim(offs[0]) && isDim(offs[1])
     if (!dt || !shapeOk || !offsOk) {
-      const what = !dt ? `unknown dtype ${JSON.stringify(e.dtype ?? null).slice(0, 40)}` : !shapeOk ? 'shape is not a list of integers in [0, 2^48)' : 'data_offsets is not two integers in [0, 2^48)'
+      const what = !dt
+        ? `unknown dtype ${JSON.stringify(e.dtype ?? null).slice(0, 40)}`
+        : !shapeOk
+          ? 'shape is not a list of integers in [0, 2^48)'
+          : 'data_offsets is not two integers in [0, 2^48)'
       info.issues.push(issue('MS-ST004', 'high', 'Invalid tensor entry', `entry "${name}": ${what}`, loc))
       continue
     }
@@ -154,11 +185,17 @@ async function readFrom(src: FileSource): Promise<SafetensorsInfo> {
     if (bits % 8n !== 0n || bits / 8n !== BigInt(end - begin)) {
       sizeOk = false
       info.issues.push(
-        issue('MS-ST005', 'high', 'Tensor size does not match its shape', `entry "${name}": ${e.dtype}${JSON.stringify(shape)} needs ${bits % 8n === 0n ? `${bits / 8n} bytes` : `${bits} bits (not whole bytes)`}, data_offsets span ${end - begin}`, {
-          ...loc,
-          byteStart: 8 + N + begin,
-          byteEnd: 8 + N + end,
-        }),
+        issue(
+          'MS-ST005',
+          'high',
+          'Tensor size does not match its shape',
+          `entry "${name}": ${e.dtype}${JSON.stringify(shape)} needs ${bits % 8n === 0n ? `${bits / 8n} bytes` : `${bits} bits (not whole bytes)`}, data_offsets span ${end - begin}`,
+          {
+            ...loc,
+            byteStart: 8 + N + begin,
+            byteEnd: 8 + N + end,
+          },
+        ),
       )
     }
     entries.push({name, begin, end, dtype: dt[0], sourceDType: e.dtype as string, shape, sizeOk})
@@ -170,7 +207,15 @@ async function readFrom(src: FileSource): Promise<SafetensorsInfo> {
   }
   for (const e of entries) {
     if (!e.sizeOk || e.end > dataSize) continue
-    info.tensors.push({name: e.name, dtype: e.dtype, sourceDType: e.sourceDType, shape: e.shape, byteOffset: 8 + N + e.begin, byteLength: e.end - e.begin, file: src.path})
+    info.tensors.push({
+      name: e.name,
+      dtype: e.dtype,
+      sourceDType: e.sourceDType,
+      shape: e.shape,
+      byteOffset: 8 + N + e.begin,
+      byteLength: e.end - e.begin,
+      file: src.path,
+    })
   }
   return info
 }
@@ -204,15 +249,25 @@ function checkLayout(entries: Entry[], dataSize: number, N: number, issues: Form
         issues.push(issue('MS-ST006', 'high', 'Tensor offsets reversed', `"${e.name}" ends (${e.end}) before it begins (${e.begin})`, at(e)))
         reported++
       } else if (e.begin < expect) {
-        issues.push(issue('MS-ST006', 'high', 'Overlapping tensors', `"${e.name}" starts at ${e.begin}, inside the previous tensor (which ends at ${expect})`, at(e)))
+        issues.push(
+          issue('MS-ST006', 'high', 'Overlapping tensors', `"${e.name}" starts at ${e.begin}, inside the previous tensor (which ends at ${expect})`, at(e)),
+        )
         reported++
       } else if (e.begin > expect) {
         holes.push([8 + N + expect, 8 + N + Math.min(e.begin, dataSize)])
-        issues.push(issue('MS-ST006', 'high', 'Gap between tensors', `${e.begin - expect} unreferenced bytes before "${e.name}"`, {tensor: e.name, byteStart: 8 + N + expect, byteEnd: 8 + N + e.begin}))
+        issues.push(
+          issue('MS-ST006', 'high', 'Gap between tensors', `${e.begin - expect} unreferenced bytes before "${e.name}"`, {
+            tensor: e.name,
+            byteStart: 8 + N + expect,
+            byteEnd: 8 + N + e.begin,
+          }),
+        )
         reported++
       }
       if (e.end > dataSize) {
-        issues.push(issue('MS-ST006', 'high', 'Tensor past end of file', `"${e.name}" ends at data offset ${e.end}, past the ${dataSize}-byte data section`, at(e)))
+        issues.push(
+          issue('MS-ST006', 'high', 'Tensor past end of file', `"${e.name}" ends at data offset ${e.end}, past the ${dataSize}-byte data section`, at(e)),
+        )
         reported++
       }
     }
@@ -220,7 +275,15 @@ function checkLayout(entries: Entry[], dataSize: number, N: number, issues: Form
   }
   if (expect < dataSize) {
     holes.push([8 + N + expect, 8 + N + dataSize])
-    issues.push(issue('MS-ST006', 'high', 'Trailing bytes after tensors', `${dataSize - expect} bytes after the last tensor are not part of any tensor (polyglot/stash)`, {byteStart: 8 + N + expect, byteEnd: 8 + N + dataSize}))
+    issues.push(
+      issue(
+        'MS-ST006',
+        'high',
+        'Trailing bytes after tensors',
+        `${dataSize - expect} bytes after the last tensor are not part of any tensor (polyglot/stash)`,
+        {byteStart: 8 + N + expect, byteEnd: 8 + N + dataSize},
+      ),
+    )
   }
   return holes
 }

@@ -81,7 +81,13 @@ export async function readZip(src: ZipSource): Promise<ZipArchive> {
     }
   }
   if (eocd < 0) {
-    issues.push(ptz('high', 'No zip central directory', 'the archive has no end-of-central-directory record (truncated or crafted); members were recovered from local headers'))
+    issues.push(
+      ptz(
+        'high',
+        'No zip central directory',
+        'the archive has no end-of-central-directory record (truncated or crafted); members were recovered from local headers',
+      ),
+    )
     return {entries: await walkLocal(src, issues), issues, central: false, prefix: 0}
   }
   const eocdAbs = src.size - tailLen + eocd
@@ -106,20 +112,30 @@ export async function readZip(src: ZipSource): Promise<ZipArchive> {
         cdSize = r64(rec, 40)
         cdOffset = r64(rec, 48)
       }
-    } else if (count === 0xffff || cdSize === 0xffffffff || cdOffset === 0xffffffff) issues.push(ptz('high', 'Bad zip64 record', 'zip64 end record missing or malformed'))
+    } else if (count === 0xffff || cdSize === 0xffffffff || cdOffset === 0xffffffff)
+      issues.push(ptz('high', 'Bad zip64 record', 'zip64 end record missing or malformed'))
   }
   // Data prepended to the archive shifts every offset; zipfile (and so many loaders) still reads
   // it by adding the difference. The prefix is itself content: the caller sniffs it.
   const prefix = directoryEnd - cdSize - cdOffset
   if (prefix > 0) {
-    issues.push(ptz('high', 'Data before the zip archive', `${prefix} bytes precede the archive: zip readers still open it (offsets shifted), while loaders that look at the first bytes see something else (polyglot)`, {byteStart: 0, byteEnd: prefix}))
+    issues.push(
+      ptz(
+        'high',
+        'Data before the zip archive',
+        `${prefix} bytes precede the archive: zip readers still open it (offsets shifted), while loaders that look at the first bytes see something else (polyglot)`,
+        {byteStart: 0, byteEnd: prefix},
+      ),
+    )
     cdOffset += prefix
   }
   if (count > MAX_ENTRIES || cdSize > MAX_CENTRAL_DIR) {
     throw new InputError('E_ZIP_TOO_LARGE', `zip central directory too large (${count} entries, ${cdSize} bytes)`)
   }
   if (prefix < 0 || cdOffset + cdSize > eocdAbs) {
-    issues.push(ptz('high', 'Zip central directory out of bounds', `central directory [${cdOffset}, ${cdOffset + cdSize}) overlaps the end record or the end of file`))
+    issues.push(
+      ptz('high', 'Zip central directory out of bounds', `central directory [${cdOffset}, ${cdOffset + cdSize}) overlaps the end record or the end of file`),
+    )
     return {entries: await walkLocal(src, issues), issues, central: false, prefix: 0}
   }
   const cd = await src.read(cdOffset, cdSize)
@@ -171,8 +187,16 @@ export async function readZip(src: ZipSource): Promise<ZipArchive> {
     }
     issues.push(
       hidden
-        ? ptz('high', 'Hidden zip entry', `a local file header sits in ${bytes} bytes the central directory does not reference: streaming readers see a member random-access readers do not`, {byteStart: gaps[0][0], byteEnd: gaps[0][1]})
-        : ptz('medium', 'Unreferenced bytes in the zip', `${bytes} bytes between members are not part of any member (analysed as content)`, {byteStart: gaps[0][0], byteEnd: gaps[0][1]}),
+        ? ptz(
+            'high',
+            'Hidden zip entry',
+            `a local file header sits in ${bytes} bytes the central directory does not reference: streaming readers see a member random-access readers do not`,
+            {byteStart: gaps[0][0], byteEnd: gaps[0][1]},
+          )
+        : ptz('medium', 'Unreferenced bytes in the zip', `${bytes} bytes between members are not part of any member (analysed as content)`, {
+            byteStart: gaps[0][0],
+            byteEnd: gaps[0][1],
+          }),
     )
   }
   return {entries, issues, central: true, prefix: Math.max(0, prefix), gaps}
@@ -199,7 +223,9 @@ async function resolveLocal(src: ZipSource, entries: ZipEntry[], issues: FormatI
   for (const e of entries) {
     const h = await src.read(e.localHeaderOffset, 30)
     if (h.length < 30 || r32(h, 0) !== 0x04034b50) {
-      issues.push(ptz('high', 'Missing zip local header', `member "${e.name}" points at offset ${e.localHeaderOffset}, where there is no local header`, {member: e.name}))
+      issues.push(
+        ptz('high', 'Missing zip local header', `member "${e.name}" points at offset ${e.localHeaderOffset}, where there is no local header`, {member: e.name}),
+      )
       continue
     }
     const nlen = r16(h, 26)
@@ -207,9 +233,17 @@ async function resolveLocal(src: ZipSource, entries: ZipEntry[], issues: FormatI
     const lname = decodeName(await src.read(e.localHeaderOffset + 30, nlen), (r16(h, 6) & 0x800) !== 0)
     if (lname !== e.name) {
       e.localName = lname
-      issues.push(ptz('high', 'Zip local/central name mismatch', `central directory says "${e.name}", local header says "${lname}" (readers disagree on what this member is)`, {member: e.name}))
+      issues.push(
+        ptz(
+          'high',
+          'Zip local/central name mismatch',
+          `central directory says "${e.name}", local header says "${lname}" (readers disagree on what this member is)`,
+          {member: e.name},
+        ),
+      )
     }
-    if (r16(h, 8) !== e.method) issues.push(ptz('high', 'Zip method mismatch', `member "${e.name}": local and central compression methods differ`, {member: e.name}))
+    if (r16(h, 8) !== e.method)
+      issues.push(ptz('high', 'Zip method mismatch', `member "${e.name}": local and central compression methods differ`, {member: e.name}))
     e.dataOffset = e.localHeaderOffset + 30 + nlen + xlen
     await checkSizes(src, e, h, issues)
   }
@@ -245,7 +279,14 @@ async function checkSizes(src: ZipSource, e: ZipEntry, h: Uint8Array, issues: Fo
     const dus = wide ? r64(d, o + 8) : r32(d, o + 4)
     e.descriptorLength = o + (wide ? 16 : 8)
     if (dcrc !== e.crc || dcs !== e.compressedSize || dus !== e.uncompressedSize) {
-      issues.push(ptz('high', 'Zip data descriptor disagrees', `member "${e.name}": the data descriptor after the data says CRC ${dcrc.toString(16)}, ${dcs}/${dus} bytes; the central directory says ${e.crc.toString(16)}, ${e.compressedSize}/${e.uncompressedSize}`, at))
+      issues.push(
+        ptz(
+          'high',
+          'Zip data descriptor disagrees',
+          `member "${e.name}": the data descriptor after the data says CRC ${dcrc.toString(16)}, ${dcs}/${dus} bytes; the central directory says ${e.crc.toString(16)}, ${e.compressedSize}/${e.uncompressedSize}`,
+          at,
+        ),
+      )
     }
   } else if (lcrc !== e.crc || (!zip64 && (lcs !== e.compressedSize || lus !== e.uncompressedSize))) {
     issues.push(ptz('high', 'Zip local header disagrees', `member "${e.name}": local header CRC/sizes differ from the central directory`, at))
@@ -262,10 +303,28 @@ function checkEntries(entries: ZipEntry[], issues: FormatIssue[], size: number):
       issues.push(ptz('high', 'Unsafe zip member path', `member name "${e.name}" is absolute or climbs out with ".."`, at))
     }
     if (e.flags & 1) issues.push(ptz('high', 'Encrypted zip member', `member "${e.name}" is flagged encrypted`, at))
-    if (e.method === 0 && e.compressedSize !== e.uncompressedSize) issues.push(ptz('high', 'Stored member size mismatch', `member "${e.name}" is STORED with ${e.compressedSize} stored and ${e.uncompressedSize} declared bytes (readers disagree on its length)`, at))
-    if (e.flags & 0xf7f0) issues.push(ptz('medium', 'Unusual zip flag bits', `member "${e.name}" sets general-purpose flags 0x${e.flags.toString(16)} (beyond data descriptor, UTF-8 names and deflate level)`, at))
+    if (e.method === 0 && e.compressedSize !== e.uncompressedSize)
+      issues.push(
+        ptz(
+          'high',
+          'Stored member size mismatch',
+          `member "${e.name}" is STORED with ${e.compressedSize} stored and ${e.uncompressedSize} declared bytes (readers disagree on its length)`,
+          at,
+        ),
+      )
+    if (e.flags & 0xf7f0)
+      issues.push(
+        ptz(
+          'medium',
+          'Unusual zip flag bits',
+          `member "${e.name}" sets general-purpose flags 0x${e.flags.toString(16)} (beyond data descriptor, UTF-8 names and deflate level)`,
+          at,
+        ),
+      )
     if (e.dataOffset >= 0 && e.dataOffset + e.compressedSize > size) {
-      issues.push(ptz('high', 'Zip member past end of file', `member "${e.name}" data ends at ${e.dataOffset + e.compressedSize}, past the ${size}-byte file`, at))
+      issues.push(
+        ptz('high', 'Zip member past end of file', `member "${e.name}" data ends at ${e.dataOffset + e.compressedSize}, past the ${size}-byte file`, at),
+      )
     }
     if (e.method === 8 && e.uncompressedSize > 100 << 20 && e.uncompressedSize > 1000 * Math.max(1, e.compressedSize)) {
       issues.push(ptz('high', 'Zip bomb', `member "${e.name}" claims ${e.uncompressedSize} bytes from ${e.compressedSize} compressed`, at))
@@ -284,9 +343,20 @@ async function walkLocal(src: ZipSource, issues: FormatIssue[]): Promise<ZipEntr
     const nlen = r16(h, 26)
     const xlen = r16(h, 28)
     const name = decodeName(await src.read(pos + 30, nlen), (flags & 0x800) !== 0)
-    const e: ZipEntry = {name, method: r16(h, 8), flags, crc: r32(h, 14), compressedSize: r32(h, 18), uncompressedSize: r32(h, 22), localHeaderOffset: pos, dataOffset: pos + 30 + nlen + xlen}
+    const e: ZipEntry = {
+      name,
+      method: r16(h, 8),
+      flags,
+      crc: r32(h, 14),
+      compressedSize: r32(h, 18),
+      uncompressedSize: r32(h, 22),
+      localHeaderOffset: pos,
+      dataOffset: pos + 30 + nlen + xlen,
+    }
     if (flags & 8 && e.compressedSize === 0) {
-      issues.push(ptz('high', 'Unrecoverable zip member', `member "${name}" has no size in its local header (data descriptor); the walk stops here`, {member: name}))
+      issues.push(
+        ptz('high', 'Unrecoverable zip member', `member "${name}" has no size in its local header (data descriptor); the walk stops here`, {member: name}),
+      )
       entries.push({...e, compressedSize: Math.max(0, src.size - e.dataOffset)})
       break
     }

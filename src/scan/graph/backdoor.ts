@@ -53,12 +53,19 @@ function ruleFor(e: MergeEvent, sev: Severity): string {
 }
 
 const SEED_WORDS: Record<string, string> = {
-  compare: 'comparison', discontinuous: 'discontinuous function', steep: 'steep saturating function', window: 'narrow window (bump) function',
+  compare: 'comparison',
+  discontinuous: 'discontinuous function',
+  steep: 'steep saturating function',
+  window: 'narrow window (bump) function',
   saturating: 'saturating function',
 }
 const KIND_WORDS: Record<string, string> = {
-  select: 'selects between learned data and a replacement', if: 'switches an If between branches', arith: 'is added into the learned output',
-  scale: 'scales the learned output', index: 'selects positions of learned data', mix: 'is mixed into the learned output by a weight',
+  select: 'selects between learned data and a replacement',
+  if: 'switches an If between branches',
+  arith: 'is added into the learned output',
+  scale: 'scales the learned output',
+  index: 'selects positions of learned data',
+  mix: 'is mixed into the learned output by a weight',
 }
 
 export function backdoorFindings(fg: FlatGraph, f: Facts): Finding[] {
@@ -90,15 +97,31 @@ export function backdoorFindings(fg: FlatGraph, f: Facts): Finding[] {
       e.viaIndex ? 'used only as an index' : '',
       e.gate ? 'only masks positions' : '',
     ].filter(Boolean)
-    out.push(makeFinding(id, how.join(', '), nodeLocation(merge), {
-      severity: sev,
-      evidence: {
-        score: e.score, seedNode: seedNode.node?.name ?? seedNode.op, seedOp: seedNode.op, seedKind: e.seed.kind, seedGraph: seedNode.graph,
-        sourceDepth: e.seed.sourceDepth, mergeOp: merge.op, mergeKind: e.kind, reduced: e.reduced, headRegion: e.head, override: e.override,
-        amplitude: round(e.amp), indexOnly: e.viaIndex, gate: e.gate, bothLearned: e.bothLearned, tokenWindow: e.seed.tokenWindow,
-        weakSeed: e.seed.kind === 'saturating', triggerPath: path,
-      },
-    }))
+    out.push(
+      makeFinding(id, how.join(', '), nodeLocation(merge), {
+        severity: sev,
+        evidence: {
+          score: e.score,
+          seedNode: seedNode.node?.name ?? seedNode.op,
+          seedOp: seedNode.op,
+          seedKind: e.seed.kind,
+          seedGraph: seedNode.graph,
+          sourceDepth: e.seed.sourceDepth,
+          mergeOp: merge.op,
+          mergeKind: e.kind,
+          reduced: e.reduced,
+          headRegion: e.head,
+          override: e.override,
+          amplitude: round(e.amp),
+          indexOnly: e.viaIndex,
+          gate: e.gate,
+          bothLearned: e.bothLearned,
+          tokenWindow: e.seed.tokenWindow,
+          weakSeed: e.seed.kind === 'saturating',
+          triggerPath: path,
+        },
+      }),
+    )
   }
   const reported = new Set([...best.values()].filter((e) => e.score! >= 6).map((e) => e.seed))
   out.push(...sideBranchFindings(fg, f, reported))
@@ -142,10 +165,17 @@ function sideBranchFindings(fg: FlatGraph, f: Facts, reported: Set<Seed>): Findi
       const cone = privateCone(fg, small, nid)
       if (!cone) continue
       seen.add(small)
-      out.push(makeFinding('MS-GB006',
-        `a branch with ${f.mass[small]} of ${f.totalMass} parameters (${cone.nodes} nodes: ${cone.ops.slice(0, 8).join(', ')}) forks from the model input and joins the output at ${node.op} "${node.node?.name ?? ''}"${cone.thresholds ? ', thresholding its input' : ''}`,
-        nodeLocation(node),
-        {severity: cone.thresholds ? 'high' : 'medium', evidence: {sideMass: f.mass[small], totalMass: f.totalMass, sideNodes: cone.nodes, sideOps: cone.ops}}))
+      out.push(
+        makeFinding(
+          'MS-GB006',
+          `a branch with ${f.mass[small]} of ${f.totalMass} parameters (${cone.nodes} nodes: ${cone.ops.slice(0, 8).join(', ')}) forks from the model input and joins the output at ${node.op} "${node.node?.name ?? ''}"${cone.thresholds ? ', thresholding its input' : ''}`,
+          nodeLocation(node),
+          {
+            severity: cone.thresholds ? 'high' : 'medium',
+            evidence: {sideMass: f.mass[small], totalMass: f.totalMass, sideNodes: cone.nodes, sideOps: cone.ops},
+          },
+        ),
+      )
     }
   }
   return out

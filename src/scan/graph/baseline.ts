@@ -54,24 +54,31 @@ export function baselineFindings(model: OnnxModel, src: ByteSource, ref: OnnxMod
     const loc = {node: node.name || node.opType, graph, opType: node.opType}
     if (!r) add('MS-BD001', makeFinding('MS-BD001', `${node.opType} node "${node.name}" is not in the baseline (inputs: ${node.inputs.join(', ')})`, loc))
     else if (nodeShape(r.node) !== nodeShape(node)) {
-      add('MS-BD003', makeFinding('MS-BD003', `node "${node.name}" changed: ${r.node.opType}(${r.node.inputs.join(', ')}) -> ${node.opType}(${node.inputs.join(', ')})`, loc))
+      add(
+        'MS-BD003',
+        makeFinding('MS-BD003', `node "${node.name}" changed: ${r.node.opType}(${r.node.inputs.join(', ')}) -> ${node.opType}(${node.inputs.join(', ')})`, loc),
+      )
     }
   }
   for (const [k, {node, graph}] of b.nodes) {
-    if (!a.nodes.has(k)) add('MS-BD002', makeFinding('MS-BD002', `baseline ${node.opType} node "${node.name}" is missing`, {node: node.name || node.opType, graph}))
+    if (!a.nodes.has(k))
+      add('MS-BD002', makeFinding('MS-BD002', `baseline ${node.opType} node "${node.name}" is missing`, {node: node.name || node.opType, graph}))
   }
   for (const [k, {t, graph}] of a.weights) {
     const r = b.weights.get(k)
     if (!r) add('MS-BD004', makeFinding('MS-BD004', `initializer "${t.name}" [${t.dims.join('x')}] is not in the baseline`, {tensor: t.name, graph}))
-    else if (tensorDigest(t, src) !== tensorDigest(r.t, refSrc)) add('MS-BD005', makeFinding('MS-BD005', `initializer "${t.name}" differs from the baseline`, {tensor: t.name, graph}))
+    else if (tensorDigest(t, src) !== tensorDigest(r.t, refSrc))
+      add('MS-BD005', makeFinding('MS-BD005', `initializer "${t.name}" differs from the baseline`, {tensor: t.name, graph}))
   }
-  for (const [k, {t, graph}] of b.weights) if (!a.weights.has(k)) add('MS-BD006', makeFinding('MS-BD006', `baseline initializer "${t.name}" is missing`, {tensor: t.name, graph}))
+  for (const [k, {t, graph}] of b.weights)
+    if (!a.weights.has(k)) add('MS-BD006', makeFinding('MS-BD006', `baseline initializer "${t.name}" is missing`, {tensor: t.name, graph}))
   const io = (m: OnnxModel) => JSON.stringify([m.graph.inputs.map((v) => v.name), m.graph.outputs.map((v) => v.name)])
   if (io(model) !== io(ref)) add('MS-BD007', makeFinding('MS-BD007', `inputs/outputs ${io(model)} differ from the baseline's ${io(ref)}`, {graph: 'main'}))
   const out: Finding[] = []
   for (const [id, list] of Object.entries(groups)) {
     out.push(...list.slice(0, MAX_DIFF_FINDINGS))
-    if (list.length > MAX_DIFF_FINDINGS) out.push(makeFinding(id, `${list.length - MAX_DIFF_FINDINGS} more differences of this kind not listed`, {graph: 'main'}))
+    if (list.length > MAX_DIFF_FINDINGS)
+      out.push(makeFinding(id, `${list.length - MAX_DIFF_FINDINGS} more differences of this kind not listed`, {graph: 'main'}))
   }
   return out
 }

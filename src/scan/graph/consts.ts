@@ -70,7 +70,11 @@ function combine(op: string, a: ConstSummary, b: ConstSummary): ConstSummary | n
 export class ConstSummaries {
   private memo = new Map<number, ConstSummary | null>()
 
-  constructor(private fg: FlatGraph, private src: ByteSource, private isConst: (v: number) => boolean) {}
+  constructor(
+    private fg: FlatGraph,
+    private src: ByteSource,
+    private isConst: (v: number) => boolean,
+  ) {}
 
   get(v: number, depth = 0): ConstSummary | null {
     if (v < 0 || !this.isConst(v)) return null
@@ -155,8 +159,20 @@ export class ConstSummaries {
         const vals = t ? decodeValues(t, this.src, 1) : null
         return scalar(vals?.[0] ?? 0)
       }
-      case 'Identity': case 'Reshape': case 'Transpose': case 'Squeeze': case 'Unsqueeze': case 'Flatten': case 'Expand':
-      case 'Tile': case 'Cast': case 'CastLike': case 'Slice': case 'Gather': case 'Phi': case 'Relu':
+      case 'Identity':
+      case 'Reshape':
+      case 'Transpose':
+      case 'Squeeze':
+      case 'Unsqueeze':
+      case 'Flatten':
+      case 'Expand':
+      case 'Tile':
+      case 'Cast':
+      case 'CastLike':
+      case 'Slice':
+      case 'Gather':
+      case 'Phi':
+      case 'Relu':
         return g(0)
       case 'Neg': {
         const a = g(0)
@@ -174,7 +190,10 @@ export class ConstSummaries {
         const shifted = z.absMax === 0 ? x : combine('Sub', x, z)
         return shifted && combine('Mul', shifted, s.n === 1 ? s : {...s, min: s.min, max: s.max})
       }
-      case 'Add': case 'Sub': case 'Mul': case 'Div': {
+      case 'Add':
+      case 'Sub':
+      case 'Mul':
+      case 'Div': {
         const a = g(0)
         const b = g(1)
         return a && b ? combine(node.op, a, b) : null
@@ -184,8 +203,12 @@ export class ConstSummaries {
         if (parts.some((p) => !p)) return null
         const ps = parts as ConstSummary[]
         return {
-          n: ps.reduce((s, p) => s + p.n, 0), min: Math.min(...ps.map((p) => p.min)), max: Math.max(...ps.map((p) => p.max)),
-          absMax: Math.max(...ps.map((p) => p.absMax)), absMinNz: Math.min(...ps.map((p) => p.absMinNz)), nnz: ps.reduce((s, p) => s + p.nnz, 0),
+          n: ps.reduce((s, p) => s + p.n, 0),
+          min: Math.min(...ps.map((p) => p.min)),
+          max: Math.max(...ps.map((p) => p.max)),
+          absMax: Math.max(...ps.map((p) => p.absMax)),
+          absMinNz: Math.min(...ps.map((p) => p.absMinNz)),
+          nnz: ps.reduce((s, p) => s + p.nnz, 0),
         }
       }
       default:

@@ -17,8 +17,18 @@ import type {ByteSource} from '../../formats/onnx/index.js'
 import {ConstSummaries, nonUniform} from './consts.js'
 import type {FlatGraph} from './flatten.js'
 import {
-  COMPARE_OPS, DISCONTINUOUS_OPS, INTEGER_TYPES, isIndexOperand, LEARNED_MIN, MIXING_OPS, NON_MIXING_OPS, NON_MONOTONE_OPS,
-  PASS_OPS, REDUCE_OPS, SATURATING_OPS, SHAPE_OPS,
+  COMPARE_OPS,
+  DISCONTINUOUS_OPS,
+  INTEGER_TYPES,
+  isIndexOperand,
+  LEARNED_MIN,
+  MIXING_OPS,
+  NON_MIXING_OPS,
+  NON_MONOTONE_OPS,
+  PASS_OPS,
+  REDUCE_OPS,
+  SATURATING_OPS,
+  SHAPE_OPS,
 } from './ops.js'
 
 export const KIND_CONST = 0
@@ -184,10 +194,27 @@ export function analyzeDataflow(fg: FlatGraph, src: ByteSource): Facts {
   const nn = fg.nodes.length
   const {order, cycle} = topoOrder(fg)
   const f: Facts = {
-    order, cycle, kind: new Uint8Array(nv), mass: new Float64Array(nv), depth: new Uint16Array(nv), rawMask: new Int32Array(nv),
-    taint: new Array(nv), tprev: new Int32Array(nv).fill(-1), dprev: new Int32Array(nv).fill(-1), mixing: new Uint8Array(nn),
-    massAfter: new Float64Array(nv).fill(Number.POSITIVE_INFINITY), toOut: new Int32Array(nv).fill(-1), seeds: [], events: [],
-    totalMass: 0, outMass: 0, learnedMin: 0, mixingMin: 0, passes: 0, configIfs: [], learned: new Uint8Array(nv),
+    order,
+    cycle,
+    kind: new Uint8Array(nv),
+    mass: new Float64Array(nv),
+    depth: new Uint16Array(nv),
+    rawMask: new Int32Array(nv),
+    taint: new Array(nv),
+    tprev: new Int32Array(nv).fill(-1),
+    dprev: new Int32Array(nv).fill(-1),
+    mixing: new Uint8Array(nn),
+    massAfter: new Float64Array(nv).fill(Number.POSITIVE_INFINITY),
+    toOut: new Int32Array(nv).fill(-1),
+    seeds: [],
+    events: [],
+    totalMass: 0,
+    outMass: 0,
+    learnedMin: 0,
+    mixingMin: 0,
+    passes: 0,
+    configIfs: [],
+    learned: new Uint8Array(nv),
   }
   // Per-value scratch facts for low-parameter data.
   const cnum = new Float64Array(nv) // parameter count of a constant (seen through DQ/Cast/Reshape...)
@@ -365,7 +392,11 @@ export function analyzeDataflow(fg: FlatGraph, src: ByteSource): Facts {
         // A kink followed by a large gain (255 * Relu(x - 254/255)) is a step too.
         if (!sharp && outKink && outSlope >= STEEP && sl < STEEP && dprev >= 0 && f.depth[dprev] <= 1) sharp = 'steep'
         // A small weight over the source (TrojanNet's tiny MatMul) aggregates it like a reduction.
-        if (REDUCE_OPS.has(op) || (!mixing && (op === 'MatMul' || op === 'Gemm' || op === 'Conv' || op === 'Einsum') && ins.some((i) => i >= 0 && f.kind[i] === KIND_CONST))) rd = 1
+        if (
+          REDUCE_OPS.has(op) ||
+          (!mixing && (op === 'MatMul' || op === 'Gemm' || op === 'Conv' || op === 'Einsum') && ins.some((i) => i >= 0 && f.kind[i] === KIND_CONST))
+        )
+          rd = 1
       }
       if (mixing) rd = 0
 
@@ -402,7 +433,7 @@ export function analyzeDataflow(fg: FlatGraph, src: ByteSource): Facts {
         const table = data >= 0 && f.kind[data] === KIND_CONST
         if ((table && cnum[data] < f.mixingMin) || (data >= 0 && f.kind[data] === KIND_DATA && !dataLearned(data))) {
           // A lookup in a small table (or in trigger data): the result is the trigger itself.
-          const a = table ? absMax(data) ?? 1 : idxTaint.amp
+          const a = table ? (absMax(data) ?? 1) : idxTaint.amp
           taint = {...idxTaint, amp: a, reduced: true, sparse: idxTaint.sparse || (table && nonUniform(summaries.get(data)))}
           tprev = idxFrom
         } else {
@@ -411,8 +442,20 @@ export function analyzeDataflow(fg: FlatGraph, src: ByteSource): Facts {
           if (!idxTaint.merged && (dataLearned(data) || table)) {
             const writes = op.startsWith('Scatter') || op === 'Pad'
             const override = writes || (data >= 0 && cpart[data] === 1)
-            events.push({seed: idxTaint.seed, node: nid, kind: 'index', trigger: idxFrom, partner: data, reduced: idxTaint.reduced || override, viaIndex: !override,
-              override, gate: false, bothLearned: false, amp: idxTaint.amp, sparse: idxTaint.sparse})
+            events.push({
+              seed: idxTaint.seed,
+              node: nid,
+              kind: 'index',
+              trigger: idxFrom,
+              partner: data,
+              reduced: idxTaint.reduced || override,
+              viaIndex: !override,
+              override,
+              gate: false,
+              bothLearned: false,
+              amp: idxTaint.amp,
+              sparse: idxTaint.sparse,
+            })
           }
         }
       } else if (idxTaint && !taint) {
@@ -430,7 +473,13 @@ export function analyzeDataflow(fg: FlatGraph, src: ByteSource): Facts {
           const constCompare = other >= 0 && f.kind[other] === KIND_CONST
           const distinct = constCompare ? summaries.get(other) : null
           seed = {
-            id: seedAt.size, node: nid, kind: sharp, source: dprev, sourceDepth: f.depth[dprev], constCompare, integerInput,
+            id: seedAt.size,
+            node: nid,
+            kind: sharp,
+            source: dprev,
+            sourceDepth: f.depth[dprev],
+            constCompare,
+            integerInput,
             tokenWindow: integerInput && constCompare && !!distinct && distinct.n >= 2 && distinct.min !== distinct.max,
             operands: [...(taint?.seed.operands ?? []).slice(-MAX_SEED_OPERANDS + 2), ...ins.filter((i) => i >= 0).slice(0, 2)],
           }
@@ -478,8 +527,19 @@ export function analyzeDataflow(fg: FlatGraph, src: ByteSource): Facts {
         // A reduced flag multiplied into the very tensor it was computed from only keeps or zeroes
         // that tensor's rows (HF `_unmask_unattended`): gated data, no longer a per-sample flag.
         // The same holds when the other factor is the (unreduced) mask carrying the same trigger.
-        if (reduced && op === 'Mul' && ins.some((i) => i >= 0 && f.kind[i] === KIND_DATA && f.mass[i] < f.learnedMin && !red[i] &&
-          ((!f.taint[i] && taint!.seed.operands.includes(i)) || (f.taint[i]?.seed === taint!.seed && !f.taint[i]!.reduced)))) reduced = false
+        if (
+          reduced &&
+          op === 'Mul' &&
+          ins.some(
+            (i) =>
+              i >= 0 &&
+              f.kind[i] === KIND_DATA &&
+              f.mass[i] < f.learnedMin &&
+              !red[i] &&
+              ((!f.taint[i] && taint!.seed.operands.includes(i)) || (f.taint[i]?.seed === taint!.seed && !f.taint[i]!.reduced)),
+          )
+        )
+          reduced = false
         if (amp !== taint.amp || sparse !== taint.sparse || reduced !== taint.reduced) taint = {...taint, amp, sparse, reduced}
       }
 
@@ -502,7 +562,8 @@ export function analyzeDataflow(fg: FlatGraph, src: ByteSource): Facts {
           // Input substitution: a reduced trigger that swaps or pushes the model's own input
           // (Where(flag, stored_image, images), images + flag * patch) before the learned layers.
           if (partner < 0 && t.reduced && !(node.kind === 'if') && inputOverride(node, pos, t)) {
-            partner = ins.find((j, q) => q !== pos && j >= 0 && f.kind[j] === KIND_DATA && f.rawMask[j] !== 0 && !f.taint[j] && !(isOp && isIndexOperand(op, q))) ?? -1
+            partner =
+              ins.find((j, q) => q !== pos && j >= 0 && f.kind[j] === KIND_DATA && f.rawMask[j] !== 0 && !f.taint[j] && !(isOp && isIndexOperand(op, q))) ?? -1
           }
           const selfMixed = partner < 0 && t.mixed && !PASS_OPS.has(op) && op !== 'Concat'
           if (partner < 0 && !selfMixed) continue
@@ -524,7 +585,15 @@ export function analyzeDataflow(fg: FlatGraph, src: ByteSource): Facts {
         }
         if (events.length > 0) {
           const best = events[events.length - 1]
-          const from = f.taint[best.trigger] ?? {seed: best.seed, reduced: best.reduced, amp: best.amp, sparse: best.sparse, merged: true, viaIndex: false, mixed: false}
+          const from = f.taint[best.trigger] ?? {
+            seed: best.seed,
+            reduced: best.reduced,
+            amp: best.amp,
+            sparse: best.sparse,
+            merged: true,
+            viaIndex: false,
+            mixed: false,
+          }
           taint = {...from, merged: true, mixed: false}
           tprev = best.trigger
         }
@@ -534,14 +603,25 @@ export function analyzeDataflow(fg: FlatGraph, src: ByteSource): Facts {
       // Constant segments next to learned data (Concat([logits, c])): selecting into them overrides.
       let cp = 0
       if (isOp && kind === KIND_DATA) {
-        if ((op === 'Concat' || op === 'Pad' || op.startsWith('Scatter')) && ins.some((i, pos) => i >= 0 && f.kind[i] === KIND_CONST && !isIndexOperand(op, pos))) cp = 1
+        if (
+          (op === 'Concat' || op === 'Pad' || op.startsWith('Scatter')) &&
+          ins.some((i, pos) => i >= 0 && f.kind[i] === KIND_CONST && !isIndexOperand(op, pos))
+        )
+          cp = 1
         else if (PASS_OPS.has(op) && ins[0] >= 0 && cpart[ins[0]]) cp = 1
       }
       if (node.kind === 'if' && ins[0] >= 0 && f.kind[ins[0]] === KIND_DATA && f.rawMask[ins[0]] === 0 && f.mass[ins[0]] < f.learnedMin) f.configIfs.push(nid)
 
       for (const o of node.outputs) {
         if (o < 0) continue
-        if (node.back && (f.kind[o] !== kind || !!f.taint[o] !== !!taint || f.taint[o]?.reduced !== taint?.reduced || f.mass[o] !== (kind === KIND_DATA ? mass + (mixing ? w : 0) : 0))) changed = true
+        if (
+          node.back &&
+          (f.kind[o] !== kind ||
+            !!f.taint[o] !== !!taint ||
+            f.taint[o]?.reduced !== taint?.reduced ||
+            f.mass[o] !== (kind === KIND_DATA ? mass + (mixing ? w : 0) : 0))
+        )
+          changed = true
         f.kind[o] = kind
         f.mass[o] = kind === KIND_DATA ? mass + (mixing ? w : 0) : 0
         f.depth[o] = kind === KIND_DATA ? depth + (mixing ? 1 : 0) : 0
@@ -565,8 +645,14 @@ export function analyzeDataflow(fg: FlatGraph, src: ByteSource): Facts {
   /** The trigger replaces data with a non-scalar constant, or adds a pointed constant with gain. */
   const inputOverride = (node: FlatGraph['nodes'][number], pos: number, t: Taint): boolean => {
     const ins = node.inputs
-    if (node.op === 'Where') return pos === 0 && ins.slice(1).some((i) => i >= 0 && f.kind[i] === KIND_CONST && fg.values[i].numel >= 2 && nonUniform(summaries.get(i)))
-    return (node.op === 'Add' || node.op === 'Sub' || node.op === 'Sum') && t.amp >= GAIN_MIN && t.sparse && node.outputs.some((o) => o >= 0 && f.massAfter[o] > 0 && f.massAfter[o] !== Number.POSITIVE_INFINITY)
+    if (node.op === 'Where')
+      return pos === 0 && ins.slice(1).some((i) => i >= 0 && f.kind[i] === KIND_CONST && fg.values[i].numel >= 2 && nonUniform(summaries.get(i)))
+    return (
+      (node.op === 'Add' || node.op === 'Sub' || node.op === 'Sum') &&
+      t.amp >= GAIN_MIN &&
+      t.sparse &&
+      node.outputs.some((o) => o >= 0 && f.massAfter[o] > 0 && f.massAfter[o] !== Number.POSITIVE_INFINITY)
+    )
   }
 
   const mergeEvent = (nid: number, pos: number, trig: number, partner: number, t: Taint): MergeEvent => {
@@ -590,8 +676,10 @@ export function analyzeDataflow(fg: FlatGraph, src: ByteSource): Facts {
         // unreduced mask is attention/padding
         // mask; a uniform constant (an empty-input guard's zeros) replaces only in the head.
         const head = node.outputs.some((o) => o >= 0 && f.massAfter[o] <= PARTNER_SHARE * Math.max(f.outMass, 1))
-        override = sides.some((i) => i >= 0 && !(f.kind[i] === KIND_DATA && f.mass[i] >= f.learnedMin) &&
-          (f.kind[i] === KIND_DATA || nonUniform(summaries.get(i)) || (reduced && head)))
+        override = sides.some(
+          (i) =>
+            i >= 0 && !(f.kind[i] === KIND_DATA && f.mass[i] >= f.learnedMin) && (f.kind[i] === KIND_DATA || nonUniform(summaries.get(i)) || (reduced && head)),
+        )
         bothLearned = learnedSides.length >= 2
       }
       gate = !override && !reduced
@@ -662,7 +750,10 @@ export function analyzeDataflow(fg: FlatGraph, src: ByteSource): Facts {
 function ifBranchesLearned(fg: FlatGraph, f: Facts, nid: number): boolean {
   const n = fg.nodes[nid].node
   if (!n) return false
-  const paths = n.attributes.filter((a) => a.name === 'then_branch' || a.name === 'else_branch').map((a) => a.g?.path).filter((p): p is string => !!p)
+  const paths = n.attributes
+    .filter((a) => a.name === 'then_branch' || a.name === 'else_branch')
+    .map((a) => a.g?.path)
+    .filter((p): p is string => !!p)
   if (paths.length < 2) return false
   return paths.every((p) => fg.nodes.some((m, k) => f.mixing[k] === 1 && (m.graph === p || m.graph.startsWith(`${p}/`))))
 }

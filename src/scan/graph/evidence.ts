@@ -42,7 +42,11 @@ function step(fg: FlatGraph, nid: number, role: StepRole, output: number): PathS
   const n = fg.nodes[nid]
   if (n.kind === 'phi' && !n.node) return null // binding of a subgraph input: not a model node
   return {
-    role, node: stepName(fg, nid), op: n.node?.opType ?? n.op, graph: n.graph, ...(n.fn ? {function: n.fn} : {}),
+    role,
+    node: stepName(fg, nid),
+    op: n.node?.opType ?? n.op,
+    graph: n.graph,
+    ...(n.fn ? {function: n.fn} : {}),
     output: output >= 0 ? fg.values[output].name : '',
   }
 }

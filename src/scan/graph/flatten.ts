@@ -222,7 +222,9 @@ export function flattenModel(model: OnnxModel): FlatGraph {
       const nScan = n.attributes.find((a) => a.name === 'num_scan_inputs')?.i ?? 0
       const states = Math.max(0, ins.length - nScan)
       for (let k = 0; k < states; k++) backEdge(phis[k] ?? -1, bo[k])
-      outs.forEach((o, k) => emit({op: 'Phi', domain: '', kind: 'phi', inputs: bo[k] !== undefined && bo[k] >= 0 ? [bo[k]] : [], outputs: [o], node: n, graph: g.path, fn}))
+      outs.forEach((o, k) =>
+        emit({op: 'Phi', domain: '', kind: 'phi', inputs: bo[k] !== undefined && bo[k] >= 0 ? [bo[k]] : [], outputs: [o], node: n, graph: g.path, fn}),
+      )
       return
     }
     if (f && graphs.length === 0) {
@@ -247,7 +249,11 @@ export function flattenModel(model: OnnxModel): FlatGraph {
       // Any other graph-carrying op (SequenceMap, BeamSearch, custom ops): bodies see all node inputs.
       const bodyOuts: number[] = []
       for (const body of graphs) {
-        const {scope: s} = subScope(body, scope, body.inputs.map(() => -1))
+        const {scope: s} = subScope(
+          body,
+          scope,
+          body.inputs.map(() => -1),
+        )
         for (const vi of body.inputs) {
           const id = s.names.get(vi.name)!
           emit({op: 'Phi', domain: '', kind: 'phi', inputs: ins.filter((x) => x >= 0), outputs: [id], graph: body.path})
@@ -278,7 +284,7 @@ export function flattenModel(model: OnnxModel): FlatGraph {
   main.inputs.forEach((vi, index) => {
     if (initNames.has(vi.name)) return // IR < 4 lists weights as inputs: they are weights
     const shape = vi.type?.shape
-    const scalar = shape !== undefined && shape.every((d) => typeof d === 'number' && d <= 1)
+    const scalar = shape?.every((d) => typeof d === 'number' && d <= 1) ?? false
     const integer = vi.type?.elemType !== undefined && INT_TYPES.has(vi.type.elemType)
     const id = newValue(vi.name, 'input', main.path, {input: {index, scalar, integer}})
     define(mainScope, vi.name, id, main.path)

@@ -54,7 +54,9 @@ export function analyzeOnnxGraph(model: OnnxModel, source: ByteSource, filePath:
   if (opts.baseline) {
     const diff = baselineFindings(model, source, opts.baseline.model, opts.baseline.source)
     // An added node that is itself the merge point of a backdoor finding is the backdoor.
-    const hot = new Set(findings.filter((f) => f.category === 'graph-backdoor' && severityRank(f.severity) >= 2).flatMap((f) => [f.location.node, f.evidence?.seedNode]))
+    const hot = new Set(
+      findings.filter((f) => f.category === 'graph-backdoor' && severityRank(f.severity) >= 2).flatMap((f) => [f.location.node, f.evidence?.seedNode]),
+    )
     for (const d of diff) if (d.id === 'MS-BD001' && hot.has(d.location.node)) d.severity = 'high'
     findings.push(...diff)
   }
@@ -71,8 +73,14 @@ export function analyzeOnnxGraph(model: OnnxModel, source: ByteSource, filePath:
     weightTensors,
     ...(fg ? {flat: fg} : {}),
     stats: {
-      flatNodes: fg?.nodes.length ?? 0, values: fg?.values.length ?? 0, seeds: facts?.seeds.length ?? 0, mergeEvents: facts?.events.length ?? 0,
-      totalParams: facts?.totalMass ?? 0, passes: facts?.passes ?? 0, flattenMs: Math.round(t1 - t0), dataflowMs: Math.round(t2 - t1),
+      flatNodes: fg?.nodes.length ?? 0,
+      values: fg?.values.length ?? 0,
+      seeds: facts?.seeds.length ?? 0,
+      mergeEvents: facts?.events.length ?? 0,
+      totalParams: facts?.totalMass ?? 0,
+      passes: facts?.passes ?? 0,
+      flattenMs: Math.round(t1 - t0),
+      dataflowMs: Math.round(t2 - t1),
     },
   }
 }

@@ -3,24 +3,80 @@ import path from 'node:path'
 
 import type {ByteSource, OnnxModel, OnnxTensor, TextField} from '../../formats/onnx/index.js'
 import {
-  expectedRawBytes, expectedTypedCount, isExternal, numel, resolveExternal, typedCount, walkGraphs, walkNodes, walkTensors,
+  expectedRawBytes,
+  expectedTypedCount,
+  isExternal,
+  numel,
+  resolveExternal,
+  typedCount,
+  walkGraphs,
+  walkNodes,
+  walkTensors,
 } from '../../formats/onnx/index.js'
 import {makeFinding} from '../rule-catalogue.js'
 import type {Finding, FindingLocation} from '../types.js'
 import type {FlatGraph} from './flatten.js'
 
 export const KNOWN_CONTRIB_DOMAINS = new Set([
-  'com.microsoft', 'com.microsoft.nchwc', 'com.microsoft.experimental', 'com.ms.internal.nhwc', 'com.microsoft.extensions',
-  'ai.onnx.contrib', 'org.pytorch.aten', 'ai.onnx.preview.training', 'com.microsoft.dml', 'ai.onnx.preview',
+  'com.microsoft',
+  'com.microsoft.nchwc',
+  'com.microsoft.experimental',
+  'com.ms.internal.nhwc',
+  'com.microsoft.extensions',
+  'ai.onnx.contrib',
+  'org.pytorch.aten',
+  'ai.onnx.preview.training',
+  'com.microsoft.dml',
+  'ai.onnx.preview',
 ])
 const STANDARD_DOMAINS = new Set(['', 'ai.onnx', 'ai.onnx.ml'])
 const PYTHON_OP = /^Py(thon)?(Op|Func)|python/i
-const NETWORK_OPS = new Set(['AzureTextToText', 'AzureAudioToText', 'AzureTritonInvoker', 'OpenAIAudioToText', 'AzureTextToTextInvoker', 'AzureAudioToTextInvoker'])
+const NETWORK_OPS = new Set([
+  'AzureTextToText',
+  'AzureAudioToText',
+  'AzureTritonInvoker',
+  'OpenAIAudioToText',
+  'AzureTextToTextInvoker',
+  'AzureAudioToTextInvoker',
+])
 /** A few standard op names (for the function-shadowing rule): the common ones an attacker would redefine. */
 const STANDARD_OPS = new Set([
-  'Add', 'Sub', 'Mul', 'Div', 'MatMul', 'Gemm', 'Conv', 'Relu', 'Sigmoid', 'Softmax', 'Where', 'If', 'Loop', 'Gather',
-  'Reshape', 'Transpose', 'Concat', 'Identity', 'LayerNormalization', 'Cast', 'Equal', 'Greater', 'Less', 'ArgMax',
-  'ReduceMean', 'ReduceSum', 'ReduceMax', 'Tanh', 'Gelu', 'Slice', 'Split', 'Squeeze', 'Unsqueeze', 'Expand', 'Pow', 'Sqrt',
+  'Add',
+  'Sub',
+  'Mul',
+  'Div',
+  'MatMul',
+  'Gemm',
+  'Conv',
+  'Relu',
+  'Sigmoid',
+  'Softmax',
+  'Where',
+  'If',
+  'Loop',
+  'Gather',
+  'Reshape',
+  'Transpose',
+  'Concat',
+  'Identity',
+  'LayerNormalization',
+  'Cast',
+  'Equal',
+  'Greater',
+  'Less',
+  'ArgMax',
+  'ReduceMean',
+  'ReduceSum',
+  'ReduceMax',
+  'Tanh',
+  'Gelu',
+  'Slice',
+  'Split',
+  'Squeeze',
+  'Unsqueeze',
+  'Expand',
+  'Pow',
+  'Sqrt',
 ])
 export const KNOWN_IR_MAX = 13
 export const LARGE_UNUSED_BYTES = 1 << 20
@@ -79,7 +135,18 @@ export function externalDataFindings(model: OnnxModel, filePath: string): {findi
     const ref = resolveExternal(t, dir)
     const loc: FindingLocation = {tensor: t.name, graph: v.graph.path, location: ref.location}
     for (const p of ref.problems) {
-      const id = p.kind === 'escape' ? 'MS-ED001' : p.kind === 'ort-memory' ? 'MS-ED002' : p.kind === 'link' ? 'MS-ED003' : p.kind === 'bounds' ? 'MS-ED004' : p.kind === 'keys' ? 'MS-ED005' : ''
+      const id =
+        p.kind === 'escape'
+          ? 'MS-ED001'
+          : p.kind === 'ort-memory'
+            ? 'MS-ED002'
+            : p.kind === 'link'
+              ? 'MS-ED003'
+              : p.kind === 'bounds'
+                ? 'MS-ED004'
+                : p.kind === 'keys'
+                  ? 'MS-ED005'
+                  : ''
       if (p.kind === 'missing') missing.push(`${t.name}: ${p.message}`)
       else out.push(makeFinding(id, `tensor "${t.name}": ${p.message}`, loc))
     }
@@ -93,7 +160,13 @@ export function externalDataFindings(model: OnnxModel, filePath: string): {findi
     list.sort((a, b) => a.start - b.start)
     for (let i = 1; i < list.length; i++) {
       if (list[i].start < list[i - 1].end) {
-        out.push(makeFinding('MS-ED006', `tensors "${list[i - 1].tensor}" and "${list[i].tensor}" overlap in ${path.basename(file)}`, {tensor: list[i].tensor, byteStart: list[i].start, byteEnd: list[i].end}))
+        out.push(
+          makeFinding('MS-ED006', `tensors "${list[i - 1].tensor}" and "${list[i].tensor}" overlap in ${path.basename(file)}`, {
+            tensor: list[i].tensor,
+            byteStart: list[i].start,
+            byteEnd: list[i].end,
+          }),
+        )
       }
     }
   }
@@ -131,9 +204,17 @@ export function structureFindings(model: OnnxModel, fg: FlatGraph | undefined, s
     }
   }
   if (unknownCount > 0) {
-    out.push(makeFinding('MS-GS004', `${unknownCount} unknown/mistyped protobuf field(s), ${unknownBytes} bytes (first: ${firstUnknown})`, {offset: model.anomalies.find((a) => a.kind !== 'duplicate-field')?.offset}, {
-      severity: unknownBytes >= 1024 ? 'medium' : 'low', evidence: {count: unknownCount, bytes: unknownBytes},
-    }))
+    out.push(
+      makeFinding(
+        'MS-GS004',
+        `${unknownCount} unknown/mistyped protobuf field(s), ${unknownBytes} bytes (first: ${firstUnknown})`,
+        {offset: model.anomalies.find((a) => a.kind !== 'duplicate-field')?.offset},
+        {
+          severity: unknownBytes >= 1024 ? 'medium' : 'low',
+          evidence: {count: unknownCount, bytes: unknownBytes},
+        },
+      ),
+    )
   }
   if (model.fileSize >= 2 ** 31) out.push(makeFinding('MS-GS012', `file is ${model.fileSize} bytes, beyond protobuf's 2 GiB limit`, {}))
   if (model.irVersion > KNOWN_IR_MAX) out.push(makeFinding('MS-GS013', `IR version ${model.irVersion} is newer than ${KNOWN_IR_MAX}`, {}))
@@ -155,13 +236,22 @@ export function structureFindings(model: OnnxModel, fg: FlatGraph | undefined, s
       const v = fg.values[id]
       if (v.consumers > 0 || !v.tensor) continue
       const bytes = v.tensor.raw?.length ?? (isExternal(v.tensor) ? expectedRawBytes(v.tensor) : 0)
-      if (bytes >= LARGE_UNUSED_BYTES) out.push(makeFinding('MS-GS005', `initializer "${v.name}" (${bytes} bytes) is not used by any node`, {tensor: v.name, graph: 'main'}))
+      if (bytes >= LARGE_UNUSED_BYTES)
+        out.push(makeFinding('MS-GS005', `initializer "${v.name}" (${bytes} bytes) is not used by any node`, {tensor: v.name, graph: 'main'}))
     }
     if (facts) {
       for (const o of fg.outputs) {
         if (fg.inputs.length === 0 || facts.kind[o] === 2) continue
         // A SHAPE value (Shape, Size and arithmetic on them) does depend on the input, just not on its values.
-        if (facts.kind[o] === 1) out.push(makeFinding('MS-GS006', `graph output "${fg.values[o].name}" depends only on input shapes`, {graph: 'main', tensor: fg.values[o].name}, {severity: 'info'}))
+        if (facts.kind[o] === 1)
+          out.push(
+            makeFinding(
+              'MS-GS006',
+              `graph output "${fg.values[o].name}" depends only on input shapes`,
+              {graph: 'main', tensor: fg.values[o].name},
+              {severity: 'info'},
+            ),
+          )
         else out.push(makeFinding('MS-GS006', `graph output "${fg.values[o].name}" does not depend on any input`, {graph: 'main', tensor: fg.values[o].name}))
       }
     }
@@ -170,10 +260,14 @@ export function structureFindings(model: OnnxModel, fg: FlatGraph | undefined, s
 }
 
 const EXEC_SIGS: [RegExp, string][] = [
-  [/^MZ[\s\S]{58}/, 'PE executable'], [/\x7fELF[\x01\x02][\x01\x02]/, 'ELF executable'], [/\xcf\xfa\xed\xfe|\xce\xfa\xed\xfe|\xca\xfe\xba\xbe/, 'Mach-O executable'],
-  [/PK\x03\x04[\s\S]{26}/, 'zip archive'], [/\x80[\x02-\x05][\s\S]{0,64}(c(os|posix|subprocess|builtins)\n|\x8c)/, 'pickle stream'],
+  [/^MZ[\s\S]{58}/, 'PE executable'],
+  [/\x7fELF[\x01\x02][\x01\x02]/, 'ELF executable'],
+  [/\xcf\xfa\xed\xfe|\xce\xfa\xed\xfe|\xca\xfe\xba\xbe/, 'Mach-O executable'],
+  [/PK\x03\x04[\s\S]{26}/, 'zip archive'],
+  [/\x80[\x02-\x05][\s\S]{0,64}(c(os|posix|subprocess|builtins)\n|\x8c)/, 'pickle stream'],
 ]
-const SCRIPT = /(^#!\s*\/|\b(curl|wget)\s+\S+\s*\|\s*(ba)?sh\b|\bimport\s+(os|subprocess|socket)\b|\b(os\.system|subprocess\.(run|Popen|call)|eval\(|exec\(|__import__\()|\bpowershell(\.exe)?\s+-|child_process|require\(['"](child_process|fs|net)['"]\)|<script\b)/i
+const SCRIPT =
+  /(^#!\s*\/|\b(curl|wget)\s+\S+\s*\|\s*(ba)?sh\b|\bimport\s+(os|subprocess|socket)\b|\b(os\.system|subprocess\.(run|Popen|call)|eval\(|exec\(|__import__\()|\bpowershell(\.exe)?\s+-|child_process|require\(['"](child_process|fs|net)['"]\)|<script\b)/i
 const CRED_URL = /\b[a-z][a-z0-9+.-]*:\/\/[^\s/:@]+:[^\s/@]+@/i
 const BASE64_RUN = /[A-Za-z0-9+/]{4096,}={0,2}/
 const HEX_RUN = /[0-9a-fA-F]{8192,}/
@@ -187,7 +281,8 @@ function checkText(label: string, field: TextField | string | undefined, loc: Fi
   const bin = Buffer.from(text, 'latin1').toString('latin1')
   const sig = EXEC_SIGS.find(([re]) => re.test(bin))
   if (sig) return void out.push(makeFinding('MS-MD001', `${label} contains a ${sig[1]} signature`, l))
-  if (SCRIPT.test(text) || CRED_URL.test(text)) return void out.push(makeFinding('MS-MD002', `${label} contains code or a credential URL: "${text.match(SCRIPT)?.[0] ?? text.match(CRED_URL)?.[0]}"`, l))
+  if (SCRIPT.test(text) || CRED_URL.test(text))
+    return void out.push(makeFinding('MS-MD002', `${label} contains code or a credential URL: "${text.match(SCRIPT)?.[0] ?? text.match(CRED_URL)?.[0]}"`, l))
   if (BASE64_RUN.test(text) || HEX_RUN.test(text)) return void out.push(makeFinding('MS-MD003', `${label} holds a long encoded blob`, l))
   if (length > METADATA_MAX) out.push(makeFinding('MS-MD004', `${label} is ${length} bytes`, l))
 }

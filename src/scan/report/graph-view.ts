@@ -90,7 +90,8 @@ function evidencePath(f: Finding): unknown[] | undefined {
     let v = (ev as Record<string, unknown>)[key]
     // The graph analysis writes {input, output, steps: [{node, op, graph, role, output}]} (docs/scan.md).
     if (v && typeof v === 'object' && !Array.isArray(v) && Array.isArray((v as {steps?: unknown}).steps)) v = (v as {steps: unknown[]}).steps
-    if (Array.isArray(v) && v.length > 0) return v.map((e) => (typeof e === 'object' && e !== null ? ((e as Record<string, unknown>).node ?? (e as Record<string, unknown>).name) : e))
+    if (Array.isArray(v) && v.length > 0)
+      return v.map((e) => (typeof e === 'object' && e !== null ? ((e as Record<string, unknown>).node ?? (e as Record<string, unknown>).name) : e))
   }
   return undefined
 }
@@ -113,7 +114,7 @@ function bfs(ix: Index, from: number, forward: boolean, isGoal: (node: number) =
           const p = ix.producer.get(v)
           return p === undefined ? [] : [p]
         })
-    for (const n of next) if (!parent.has(n)) (parent.set(n, cur), queue.push(n))
+    for (const n of next) if (!parent.has(n)) parent.set(n, cur), queue.push(n)
   }
   return undefined
 }
@@ -122,7 +123,9 @@ const feedsOutput = (ix: Index) => (i: number) => ix.graph.nodes[i].outputs.some
 const readsInput = (ix: Index) => (i: number) => ix.graph.nodes[i].inputs.some((v) => ix.inputs.has(v))
 
 function highlightedNodes(ix: Index, f: Finding): number[] {
-  const listed = evidencePath(f)?.map((n) => nodeByName(ix, n)).filter((n): n is number => n !== undefined)
+  const listed = evidencePath(f)
+    ?.map((n) => nodeByName(ix, n))
+    .filter((n): n is number => n !== undefined)
   const merge = nodeByName(ix, f.location.node)
   const seed = nodeByName(ix, f.evidence?.seedNode)
   let core: number[]
@@ -141,7 +144,11 @@ function highlightedNodes(ix: Index, f: Finding): number[] {
 function opCounts(nodes: Iterable<OnnxNode>): string {
   const counts = new Map<string, number>()
   for (const n of nodes) counts.set(n.opType, (counts.get(n.opType) ?? 0) + 1)
-  return [...counts.entries()].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([op, c]) => `${op} ×${c}`).join(', ')
+  return [...counts.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 8)
+    .map(([op, c]) => `${op} ×${c}`)
+    .join(', ')
 }
 
 function hoverFor(n: OnnxNode, ix: Index): string {
@@ -152,7 +159,9 @@ function hoverFor(n: OnnxNode, ix: Index): string {
     `inputs: ${n.inputs.filter((v) => !ix.initializers.has(v)).join(', ') || '—'}`,
     weights.length ? `weights: ${weights.join(', ')}` : '',
     `outputs: ${n.outputs.join(', ')}`,
-  ].filter(Boolean).join('\n')
+  ]
+    .filter(Boolean)
+    .join('\n')
 }
 
 /** Builds the view, or undefined when the finding names nothing in this model. */
@@ -191,7 +200,13 @@ export function buildGraphView(model: OnnxModel, f: Finding): GraphView | undefi
     if (at === undefined) {
       at = nodes.length
       ioNode.set(key, at)
-      nodes.push({label: isInput ? 'model input' : 'model output', sublabel: name, hover: `${isInput ? 'graph input' : 'graph output'}: ${name}`, kind: 'io', highlighted})
+      nodes.push({
+        label: isInput ? 'model input' : 'model output',
+        sublabel: name,
+        hover: `${isInput ? 'graph input' : 'graph output'}: ${name}`,
+        kind: 'io',
+        highlighted,
+      })
     } else if (highlighted) nodes[at].highlighted = true
     return at
   }
@@ -248,7 +263,13 @@ export function buildGraphView(model: OnnxModel, f: Finding): GraphView | undefi
     }
   }
   const box = (set: Set<number>, where: string) => {
-    nodes.push({label: `${set.size} more node${set.size === 1 ? '' : 's'}`, sublabel: where, hover: `${set.size} nodes ${where}, not drawn: ${opCounts([...set].map((i) => graph.nodes[i]))}`, kind: 'collapsed', highlighted: false})
+    nodes.push({
+      label: `${set.size} more node${set.size === 1 ? '' : 's'}`,
+      sublabel: where,
+      hover: `${set.size} nodes ${where}, not drawn: ${opCounts([...set].map((i) => graph.nodes[i]))}`,
+      kind: 'collapsed',
+      highlighted: false,
+    })
     return nodes.length - 1
   }
   if (upstream && upstream.size > 0) {

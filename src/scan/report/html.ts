@@ -53,7 +53,10 @@ function location(f: Finding): string {
 
 function graphSection(v: GraphView): string {
   const steps = v.steps
-    .map((s) => `<li>${s.kind === 'node' ? `<code>${text(s.op)}</code> ${text(s.name || '(unnamed)')}` : `${s.kind === 'input' ? 'model input' : 'model output'} <code>${text(s.name)}</code>`}</li>`)
+    .map(
+      (s) =>
+        `<li>${s.kind === 'node' ? `<code>${text(s.op)}</code> ${text(s.name || '(unnamed)')}` : `${s.kind === 'input' ? 'model input' : 'model output'} <code>${text(s.name)}</code>`}</li>`,
+    )
     .join('')
   return [
     '<div class="trigger-path"><div class="legend">Trigger path (highlighted in red below):</div>',
@@ -89,7 +92,11 @@ function summaryHtml(r: ScanReport): string {
   const s = r.summary
   const bad = s.failed
   const incomplete = !bad && (s.errors + s.unsupported > 0 || s.files === 0)
-  const verdict = bad ? `FAILED: findings at or above ${s.failOn}` : incomplete ? 'INCOMPLETE: some inputs could not be scanned' : `Passed: no finding at or above ${s.failOn}`
+  const verdict = bad
+    ? `FAILED: findings at or above ${s.failOn}`
+    : incomplete
+      ? 'INCOMPLETE: some inputs could not be scanned'
+      : `Passed: no finding at or above ${s.failOn}`
   const formats = new Map<string, number>()
   for (const f of r.files) formats.set(f.format, (formats.get(f.format) ?? 0) + 1)
   const byCategory = new Map<string, Record<string, number>>()

@@ -39,18 +39,20 @@ function codeFlow(f: Finding, fileUri: string): object | undefined {
   if (!p?.steps?.length) return undefined
   return {
     message: {text: `trigger path from ${p.input ?? 'the input'} to ${p.output ?? 'the output'}${p.elided ? ` (${p.elided} steps elided)` : ''}`},
-    threadFlows: [{
-      locations: p.steps.map((s, k) => ({
-        executionOrder: k + 1,
-        kinds: [s.role],
-        importance: s.role === 'merge' || s.role === 'seed' ? 'essential' : 'important',
-        location: {
-          physicalLocation: {artifactLocation: {uri: fileUri}, region: {startLine: 1}},
-          logicalLocations: [{fullyQualifiedName: `${s.graph}/node:${s.node}`, kind: 'element'}],
-          message: {text: `${s.role}: ${s.op} ${s.node}${s.output ? ` -> ${s.output}` : ''}`},
-        },
-      })),
-    }],
+    threadFlows: [
+      {
+        locations: p.steps.map((s, k) => ({
+          executionOrder: k + 1,
+          kinds: [s.role],
+          importance: s.role === 'merge' || s.role === 'seed' ? 'essential' : 'important',
+          location: {
+            physicalLocation: {artifactLocation: {uri: fileUri}, region: {startLine: 1}},
+            logicalLocations: [{fullyQualifiedName: `${s.graph}/node:${s.node}`, kind: 'element'}],
+            message: {text: `${s.role}: ${s.op} ${s.node}${s.output ? ` -> ${s.output}` : ''}`},
+          },
+        })),
+      },
+    ],
   }
 }
 
@@ -62,7 +64,10 @@ export function renderSarif(report: ScanReport): object {
   // no longer be cut into a collision), with an ordinal for an identical repeat.
   const seen = new Map<string, number>()
   const fingerprint = (f: Finding, file: string): string => {
-    const base = `${f.id}:${createHash('sha256').update(`${uri(file)}\u0000${stableJson(f.location)}\u0000${f.message}`).digest('hex').slice(0, 32)}`
+    const base = `${f.id}:${createHash('sha256')
+      .update(`${uri(file)}\u0000${stableJson(f.location)}\u0000${f.message}`)
+      .digest('hex')
+      .slice(0, 32)}`
     const n = seen.get(base) ?? 0
     seen.set(base, n + 1)
     return n === 0 ? base : `${base}:${n}`
@@ -71,7 +76,8 @@ export function renderSarif(report: ScanReport): object {
     file.findings.map((f) => {
       // GitHub requires region.startLine (validator rule GH1003); model files have no lines, so the
       // alert points at line 1 and the byte range travels in the location's properties.
-      const bytes = typeof f.location.byteStart === 'number' ? {byteStart: f.location.byteStart, byteEnd: f.location.byteEnd ?? f.location.byteStart} : undefined
+      const bytes =
+        typeof f.location.byteStart === 'number' ? {byteStart: f.location.byteStart, byteEnd: f.location.byteEnd ?? f.location.byteStart} : undefined
       const loc: Record<string, unknown> = {
         physicalLocation: {artifactLocation: {uri: uri(file.path)}, region: {startLine: 1}},
         ...(bytes ? {properties: bytes} : {}),
@@ -87,7 +93,12 @@ export function renderSarif(report: ScanReport): object {
         locations: [loc],
         ...(flow ? {codeFlows: [flow]} : {}),
         partialFingerprints: {modelsealFinding: fingerprint(f, file.path)},
-        properties: {severity: f.severity, category: f.category, 'security-severity': SECURITY_SEVERITY[f.severity], ...(f.evidence ? {evidence: f.evidence} : {})},
+        properties: {
+          severity: f.severity,
+          category: f.category,
+          'security-severity': SECURITY_SEVERITY[f.severity],
+          ...(f.evidence ? {evidence: f.evidence} : {}),
+        },
       }
     }),
   )
@@ -105,7 +116,12 @@ export function renderSarif(report: ScanReport): object {
       informationUri: 'https://github.com/modelseal/modelseal',
       rules: rules.map((r) => ({
         id: r.id,
-        name: r.title.replace(/[^A-Za-z0-9]+/g, ' ').trim().split(' ').map((w) => w[0].toUpperCase() + w.slice(1)).join(''),
+        name: r.title
+          .replace(/[^A-Za-z0-9]+/g, ' ')
+          .trim()
+          .split(' ')
+          .map((w) => w[0].toUpperCase() + w.slice(1))
+          .join(''),
         shortDescription: {text: r.title},
         fullDescription: {text: r.description},
         help: {text: r.description, markdown: `**${r.title}** (${r.category}, default ${r.defaultSeverity})\n\n${r.description}`},
@@ -121,4 +137,3 @@ export function renderSarif(report: ScanReport): object {
 }
 
 export {getRule}
-

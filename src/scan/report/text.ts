@@ -39,7 +39,10 @@ export function renderText(report: ScanReport, opts: {color?: boolean; minSeveri
     lines.push('')
   }
   const s = report.summary
-  const counts = SEVERITIES.slice().reverse().map((sev) => `${s.findings[sev]} ${sev}`).join(', ')
+  const counts = SEVERITIES.slice()
+    .reverse()
+    .map((sev) => `${s.findings[sev]} ${sev}`)
+    .join(', ')
   lines.push(`${s.files} file(s): ${s.scanned} scanned, ${s.errors} error(s), ${s.unsupported} unsupported; findings: ${counts}`)
   const verdict = s.failed
     ? `FAILED: findings at or above ${s.failOn}`

@@ -21,14 +21,25 @@ export const archiveScanner: FormatScanner = {
     const src = await FileSource.open(file)
     let bytes: Uint8Array
     try {
-      if (src.size > MAX_ARCHIVE_FILE) return errorReport(file, 'archive', 'E_ARCHIVE_TOO_LARGE', `archive of ${src.size} bytes is over the ${MAX_ARCHIVE_FILE}-byte analysis limit`)
+      if (src.size > MAX_ARCHIVE_FILE)
+        return errorReport(file, 'archive', 'E_ARCHIVE_TOO_LARGE', `archive of ${src.size} bytes is over the ${MAX_ARCHIVE_FILE}-byte analysis limit`)
       bytes = await src.read(0, src.size)
     } finally {
       await src.close()
     }
     const kind = sniffKind(bytes.subarray(0, 4096), bytes.length <= 4096)
     const out = await analyzeContent(bytes, path.basename(file), 0, newBudget(), emptyResult())
-    const r = await containerReport(file, {format: 'zip', tensors: out.tensors, issues: out.issues, unsupported: out.unsupported, stats: {container: kind, members: out.members, pickles: out.pickles}}, ctx)
+    const r = await containerReport(
+      file,
+      {
+        format: 'zip',
+        tensors: out.tensors,
+        issues: out.issues,
+        unsupported: out.unsupported,
+        stats: {container: kind, members: out.members, pickles: out.pickles},
+      },
+      ctx,
+    )
     r.format = kind === 'unknown' ? 'archive' : kind
     return r
   },

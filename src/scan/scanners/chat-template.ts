@@ -28,7 +28,8 @@ export const chatTemplateScanner: FormatScanner = {
     const src = await FileSource.open(file)
     let text: string
     try {
-      if (src.size > MAX_TEMPLATE_FILE) return errorReport(file, 'chat-template', 'E_TEMPLATE_TOO_LARGE', `${src.size} bytes is over the ${MAX_TEMPLATE_FILE}-byte limit`)
+      if (src.size > MAX_TEMPLATE_FILE)
+        return errorReport(file, 'chat-template', 'E_TEMPLATE_TOO_LARGE', `${src.size} bytes is over the ${MAX_TEMPLATE_FILE}-byte limit`)
       text = new TextDecoder().decode(await src.read(0, src.size))
     } finally {
       await src.close()

@@ -35,14 +35,23 @@ async function scanOnnx(filePath: string, ctx: ScanContext): Promise<FileReport>
       status: 'scanned',
       findings,
       stats: {
-        irVersion: model.irVersion, nodes: model.counts.nodes, graphs: model.counts.graphs, functions: model.functions.length,
-        tensorsChecked: tensors, tensorBytesChecked: tensorBytes, parseMs: Math.round(parseMs), ...g.stats,
+        irVersion: model.irVersion,
+        nodes: model.counts.nodes,
+        graphs: model.counts.graphs,
+        functions: model.functions.length,
+        tensorsChecked: tensors,
+        tensorBytesChecked: tensorBytes,
+        parseMs: Math.round(parseMs),
+        ...g.stats,
         externalFiles: externalFiles(model, filePath),
       },
     }
     if (g.missingExternal.length > 0) {
       report.status = 'error'
-      report.error = {code: 'E_ONNX_EXTERNAL_MISSING', message: `external data missing: ${g.missingExternal.slice(0, 3).join('; ')}${g.missingExternal.length > 3 ? ` (+${g.missingExternal.length - 3} more)` : ''}`}
+      report.error = {
+        code: 'E_ONNX_EXTERNAL_MISSING',
+        message: `external data missing: ${g.missingExternal.slice(0, 3).join('; ')}${g.missingExternal.length > 3 ? ` (+${g.missingExternal.length - 3} more)` : ''}`,
+      }
     }
     return report
   } catch (err) {

@@ -16,7 +16,15 @@ import {walkPickle} from '../../formats/pickle/walker.js'
 import {sniffKind} from '../../formats/sniff.js'
 
 export function issueToFinding(i: FormatIssue): Finding {
-  return {id: i.id, category: i.category ?? 'format-violation', severity: i.severity, title: i.title, message: i.message, location: i.location ?? {}, ...(i.evidence ? {evidence: i.evidence} : {})}
+  return {
+    id: i.id,
+    category: i.category ?? 'format-violation',
+    severity: i.severity,
+    title: i.title,
+    message: i.message,
+    location: i.location ?? {},
+    ...(i.evidence ? {evidence: i.evidence} : {}),
+  }
 }
 
 export async function weightFindings(tensors: TensorView[], ctx: ScanContext): Promise<Finding[]> {
@@ -108,18 +116,18 @@ export function stringFindings(id: 'MS-ST008' | 'MS-GG011', entries: Iterable<[s
         evidence: {encoded: true, detail: decoded},
       })
     } else if (/[A-Za-z0-9+/]{4096,}={0,2}/.test(v)) {
-      out.push({id, category: 'embedded-payload', severity: 'low', title: 'Long encoded blob in metadata', message: `metadata "${key}" holds a base64-like run of 4 KiB or more`, location: {key}})
+      out.push({
+        id,
+        category: 'embedded-payload',
+        severity: 'low',
+        title: 'Long encoded blob in metadata',
+        message: `metadata "${key}" holds a base64-like run of 4 KiB or more`,
+        location: {key},
+      })
     }
   }
   return out
 }
-
-
-
-
-
-
-
 
 export function unsupportedReport(file: string, format: string, what: string, extra: Finding[] = []): FileReport {
   return {
@@ -128,7 +136,14 @@ export function unsupportedReport(file: string, format: string, what: string, ex
     status: 'unsupported',
     findings: [
       ...extra,
-      {id: 'MS-UN001', category: 'unsupported', severity: 'info', title: 'Model format not supported', message: `${what}: modelseal does not analyse this format; it was not checked (not clean)`, location: {}},
+      {
+        id: 'MS-UN001',
+        category: 'unsupported',
+        severity: 'info',
+        title: 'Model format not supported',
+        message: `${what}: modelseal does not analyse this format; it was not checked (not clean)`,
+        location: {},
+      },
     ],
   }
 }

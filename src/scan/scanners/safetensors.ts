@@ -19,10 +19,26 @@ export const safetensorsScanner: FormatScanner = {
   },
   async scan(file, ctx) {
     const info = await readSafetensors(file)
-    if (!info.headerOk) return errorReport(file, 'safetensors', 'E_SAFETENSORS_HEADER', info.issues[0]?.message ?? 'unreadable header', info.issues.map(issueToFinding))
-    const holes: TensorView[] = info.unreferenced.map(([s, e]) => ({name: `(unreferenced bytes ${s}-${e})`, dtype: 'u8', shape: [e - s], byteOffset: s, byteLength: e - s, file}))
-    const extra = [...stringFindings('MS-ST008', Object.entries(info.metadata ?? {})), ...(await zipTail(file, info.fileSize)), ...(await weightFindings([...info.tensors, ...holes], ctx))]
-    return report(file, 'safetensors', info.issues, extra, {tensors: info.tensorCount, headerBytes: info.headerLength, bytesChecked: info.tensors.reduce((s, t) => s + t.byteLength, 0)})
+    if (!info.headerOk)
+      return errorReport(file, 'safetensors', 'E_SAFETENSORS_HEADER', info.issues[0]?.message ?? 'unreadable header', info.issues.map(issueToFinding))
+    const holes: TensorView[] = info.unreferenced.map(([s, e]) => ({
+      name: `(unreferenced bytes ${s}-${e})`,
+      dtype: 'u8',
+      shape: [e - s],
+      byteOffset: s,
+      byteLength: e - s,
+      file,
+    }))
+    const extra = [
+      ...stringFindings('MS-ST008', Object.entries(info.metadata ?? {})),
+      ...(await zipTail(file, info.fileSize)),
+      ...(await weightFindings([...info.tensors, ...holes], ctx)),
+    ]
+    return report(file, 'safetensors', info.issues, extra, {
+      tensors: info.tensorCount,
+      headerBytes: info.headerLength,
+      bytesChecked: info.tensors.reduce((s, t) => s + t.byteLength, 0),
+    })
   },
 }
 
@@ -34,7 +50,16 @@ async function zipTail(file: string, size: number): Promise<Finding[]> {
     const tail = await src.read(size - n, n)
     for (let i = tail.length - 22; i >= 0; i--) {
       if (tail[i] === 0x50 && tail[i + 1] === 0x4b && tail[i + 2] === 5 && tail[i + 3] === 6 && i + 22 + (tail[i + 20] | (tail[i + 21] << 8)) === tail.length) {
-        return [{id: 'MS-ST011', category: 'format-violation', severity: 'high', title: 'Zip polyglot', message: 'a zip end-of-central-directory record ends the file: zip readers see an archive inside it', location: {byteStart: size - n + i, byteEnd: size}}]
+        return [
+          {
+            id: 'MS-ST011',
+            category: 'format-violation',
+            severity: 'high',
+            title: 'Zip polyglot',
+            message: 'a zip end-of-central-directory record ends the file: zip readers see an archive inside it',
+            location: {byteStart: size - n + i, byteEnd: size},
+          },
+        ]
       }
     }
     return []

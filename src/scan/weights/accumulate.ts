@@ -8,7 +8,18 @@
  * returned (head/tail) so the merge can evaluate the window that straddles the border.
  */
 import {MAGIC2, matchSignature, quickPrefix, SIGNATURE_LOOKAHEAD, SIGNATURE_QUICK, wantsMore} from './signatures.js'
-import {BLOCK, evalWindow, HALF, MAX_RECORDED_RUNS, MAX_RECORDED_SIGS, newPartial, type FloatKind, type HalfStats, type Partial, type SigHit} from './windows.js'
+import {
+  BLOCK,
+  evalWindow,
+  HALF,
+  MAX_RECORDED_RUNS,
+  MAX_RECORDED_SIGS,
+  newPartial,
+  type FloatKind,
+  type HalfStats,
+  type Partial,
+  type SigHit,
+} from './windows.js'
 
 export {BLOCK, evalWindow, HALF, MAX_RECORDED_RUNS, MAX_RECORDED_SIGS, MAX_RECORDED_WINDOWS, MIN_WINDOW_ELEMS, newPartial} from './windows.js'
 export type {FloatKind, HalfStats, Partial, SigHit, WindowStat} from './windows.js'
@@ -25,7 +36,17 @@ const RARE_ABOVE = 0x46000000 - 0x00800000
  * element. Signature candidates are only listed here (st[1] = their count); st[0] = 1 when some
  * element differs from the first; st[2] = the magnitude maximum.
  */
-export function hotF32(u32: Uint32Array, s: number, e: number, h0: Uint32Array, h1: Uint32Array, first: number, prev: number, st: Int32Array, cands: Int32Array): void {
+export function hotF32(
+  u32: Uint32Array,
+  s: number,
+  e: number,
+  h0: Uint32Array,
+  h1: Uint32Array,
+  first: number,
+  prev: number,
+  st: Int32Array,
+  cands: Int32Array,
+): void {
   const tab = MAGIC2
   let diff = 0
   let mx = 0

@@ -74,7 +74,7 @@ export async function crossTensorFindings(tensors: readonly TensorView[]): Promi
     for (const s of streamsFor(t)) {
       const h = streamOf(head, w, s)
       const prev = carries.get(s)
-      if (prev && prev.bytes.length) {
+      if (prev?.bytes.length) {
         const joined = new Uint8Array(prev.bytes.length + h.length)
         joined.set(prev.bytes)
         joined.set(h, prev.bytes.length)
@@ -159,7 +159,13 @@ function structuredWindows(b: Uint8Array, run: {names: string[]; start: number; 
       title: 'Structured data across small tensors',
       message: `The joined lowest bytes of ${run.names.length} consecutive small tensors (${run.names.slice(0, 3).join(', ')}${run.names.length > 3 ? ', …' : ''}) look like a file or text in ${flagged} window(s) (entropy ${minH.toFixed(2)} bits, printable ${maxP.toFixed(2)}), not trained float mantissas.`,
       location: {tensor: run.names[0], byteStart: run.start, byteEnd: run.end},
-      evidence: {windows: flagged, minEntropy: Math.round(minH * 1000) / 1000, maxPrintable: Math.round(maxP * 1000) / 1000, tensors: run.names.length, crossTensor: true},
+      evidence: {
+        windows: flagged,
+        minEntropy: Math.round(minH * 1000) / 1000,
+        maxPrintable: Math.round(maxP * 1000) / 1000,
+        tensors: run.names.length,
+        crossTensor: true,
+      },
     },
   ]
 }

@@ -8,7 +8,12 @@ import {BLOCK, evalWindow, HALF, MAX_RECORDED_RUNS, MAX_RECORDED_SIGS, type Part
 
 /** Merges ordered partials of one tensor; evaluates the windows straddling partial borders. */
 export function mergePartials(parts: Partial[]): Partial {
-  const m = {...parts[0], flagged: [...parts[0].flagged], lowT13Runs: parts[0].lowT13Runs.map((r) => [...r] as [number, number, number]), sigs: [...parts[0].sigs]}
+  const m = {
+    ...parts[0],
+    flagged: [...parts[0].flagged],
+    lowT13Runs: parts[0].lowT13Runs.map((r) => [...r] as [number, number, number]),
+    sigs: [...parts[0].sigs],
+  }
   for (let k = 1; k < parts.length; k++) {
     const b = parts[k]
     if (m.tail && b.head) evalWindow(m, m.tail, b.head)
@@ -95,7 +100,12 @@ export function floatFindings(t: TensorView, m: Partial): Finding[] {
           `Tensor "${t.name}" has ${count} consecutive window(s) whose low-order bytes look like a file or text ` +
           `(entropy ${minOf(ws, 'h0', 'h1').toFixed(2)} bits, printable ${maxOf(ws, 'printable').toFixed(2)}), not trained float mantissas.`,
         location: loc(start, start + (count + 1) * HALF),
-        evidence: {windows: count, minEntropy: round(minOf(ws, 'h0', 'h1')), maxPrintable: round(maxOf(ws, 'printable')), maxZeroByte: round(maxOf(ws, 'zeroByte'))},
+        evidence: {
+          windows: count,
+          minEntropy: round(minOf(ws, 'h0', 'h1')),
+          maxPrintable: round(maxOf(ws, 'printable')),
+          maxZeroByte: round(maxOf(ws, 'zeroByte')),
+        },
       })
     }
   }
@@ -136,7 +146,8 @@ export function floatFindings(t: TensorView, m: Partial): Finding[] {
       message: maskLike
         ? `Tensor "${t.name}" holds only 0 and -inf (an additive attention mask).`
         : `Tensor "${t.name}" contains ${m.nan} NaN, ${m.posInf} +Inf and ${m.negInf} -Inf values` +
-          (m.nanPayload ? ` (${m.nanPayload} NaNs carry non-canonical payload bits)` : '') + '.',
+          (m.nanPayload ? ` (${m.nanPayload} NaNs carry non-canonical payload bits)` : '') +
+          '.',
       location: loc(0, n),
       evidence: {nan: m.nan, posInf: m.posInf, negInf: m.negInf, nanPayload: m.nanPayload},
     })

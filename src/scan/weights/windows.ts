@@ -199,4 +199,3 @@ export function newPartial(kind: FloatKind, start: number): Partial {
     overflow: false,
   }
 }
-

@@ -39,10 +39,7 @@ export const FULCIO_LEGACY_EXTENSIONS = {
 } as const
 
 export type FulcioExtensionName = keyof typeof FULCIO_EXTENSIONS | keyof typeof FULCIO_LEGACY_EXTENSIONS
-export const EXTENSION_NAMES: readonly string[] = [
-  ...Object.keys(FULCIO_EXTENSIONS),
-  ...Object.keys(FULCIO_LEGACY_EXTENSIONS).filter((k) => k !== 'issuer'),
-]
+export const EXTENSION_NAMES: readonly string[] = [...Object.keys(FULCIO_EXTENSIONS), ...Object.keys(FULCIO_LEGACY_EXTENSIONS).filter((k) => k !== 'issuer')]
 
 const OTHERNAME_SAN_OID = '1.3.6.1.4.1.57264.1.7'
 /** Longest extension value we accept; Fulcio values are URIs and digests. */

@@ -6,7 +6,14 @@
 import {InputError} from '../../errors.js'
 
 const DNS = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NONAME', 'EAI_NODATA'])
-const TIMEOUT = new Set(['ETIMEDOUT', 'ESOCKETTIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ERR_SOCKET_CONNECTION_TIMEOUT'])
+const TIMEOUT = new Set([
+  'ETIMEDOUT',
+  'ESOCKETTIMEDOUT',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'ERR_SOCKET_CONNECTION_TIMEOUT',
+])
 const RESET = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'ECONNABORTED'])
 const UNREACHABLE = new Set(['EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ENETDOWN', 'EADDRNOTAVAIL'])
 
@@ -17,7 +24,8 @@ export function networkCause(err: unknown): string | undefined {
     const code = typeof e.code === 'string' ? e.code : typeof e.errno === 'string' ? e.errno : ''
     if (code === 'ECONNREFUSED') return 'connection refused (ECONNREFUSED)'
     if (DNS.has(code)) return `the host name could not be resolved (DNS: ${code})`
-    if (TIMEOUT.has(code) || e.type === 'request-timeout' || e.name === 'TimeoutError' || e.name === 'AbortError') return `no answer in time (${code || String(e.name ?? 'timeout')})`
+    if (TIMEOUT.has(code) || e.type === 'request-timeout' || e.name === 'TimeoutError' || e.name === 'AbortError')
+      return `no answer in time (${code || String(e.name ?? 'timeout')})`
     if (RESET.has(code)) return `the connection was dropped (${code})`
     if (UNREACHABLE.has(code)) return `the host or network is unreachable (${code})`
     if (/^(CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_|ERR_TLS_|ERR_SSL_|HOSTNAME_MISMATCH|ERR_CERT)/.test(code)) return `the TLS connection failed (${code})`

@@ -57,7 +57,9 @@ export async function interactiveIdentityToken(o: InteractiveOptions): Promise<s
   const clientId = o.clientId ?? DEFAULT_CLIENT_ID
   const config = await discover(o.issuer)
   const deadline = Date.now() + (o.timeoutMs ?? 300_000)
-  const {idToken, nonce} = o.device ? {idToken: await deviceFlow(o, config, clientId, deadline), nonce: undefined} : await codeFlow(o, config, clientId, deadline)
+  const {idToken, nonce} = o.device
+    ? {idToken: await deviceFlow(o, config, clientId, deadline), nonce: undefined}
+    : await codeFlow(o, config, clientId, deadline)
   return checkIdToken(idToken, o.issuer, clientId, nonce)
 }
 
@@ -148,7 +150,12 @@ async function loopbackListener(state: string): Promise<{redirectUri: string; co
     const error = url.searchParams.get('error')
     if (error) {
       page(400, 'Sign-in failed. You can close this tab.')
-      reject(new InputError('E_OIDC_DENIED', `the identity provider refused the sign-in: ${error}${url.searchParams.get('error_description') ? ` (${url.searchParams.get('error_description')})` : ''}`))
+      reject(
+        new InputError(
+          'E_OIDC_DENIED',
+          `the identity provider refused the sign-in: ${error}${url.searchParams.get('error_description') ? ` (${url.searchParams.get('error_description')})` : ''}`,
+        ),
+      )
       return
     }
     const c = url.searchParams.get('code')
@@ -184,7 +191,14 @@ async function deviceFlow(o: InteractiveOptions, config: Discovery, clientId: st
   if (o.clientSecret) body.set('client_secret', o.clientSecret)
   const start = await postForm(deviceUrl, body)
   if (start.status !== 200) throw oauthError('the device authorization request', start.json)
-  const d = start.json as {device_code?: unknown; user_code?: unknown; verification_uri?: unknown; verification_uri_complete?: unknown; interval?: unknown; expires_in?: unknown}
+  const d = start.json as {
+    device_code?: unknown
+    user_code?: unknown
+    verification_uri?: unknown
+    verification_uri_complete?: unknown
+    interval?: unknown
+    expires_in?: unknown
+  }
   if (typeof d.device_code !== 'string' || typeof d.user_code !== 'string' || typeof d.verification_uri !== 'string') {
     throw new InputError('E_OIDC', 'the device authorization response lacks device_code, user_code or verification_uri')
   }
@@ -250,7 +264,8 @@ function checkIdToken(token: string, issuer: string, clientId: string, nonce: st
   const aud = claims.aud
   const auds = Array.isArray(aud) ? aud : [aud]
   if (!auds.includes(clientId)) throw new InputError('E_OIDC', `the ID token is not for client ${clientId}`)
-  if (nonce !== undefined && claims.nonce !== undefined && claims.nonce !== nonce) throw new InputError('E_OIDC', 'the ID token answers another sign-in (nonce mismatch)')
+  if (nonce !== undefined && claims.nonce !== undefined && claims.nonce !== nonce)
+    throw new InputError('E_OIDC', 'the ID token answers another sign-in (nonce mismatch)')
   return token
 }
 

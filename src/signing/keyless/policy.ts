@@ -59,10 +59,7 @@ export function compilePolicy(p: IdentityPolicy): CompiledPolicy {
     throw new UsageError('E_SIGSTORE_POLICY', 'an expected signer is required: --identity or --identity-regexp')
   }
   if (p.issuer === undefined && p.issuerRegexp === undefined) {
-    throw new UsageError(
-      'E_SIGSTORE_POLICY',
-      'an expected OIDC issuer is required: --identity-provider or --identity-provider-regexp',
-    )
+    throw new UsageError('E_SIGSTORE_POLICY', 'an expected OIDC issuer is required: --identity-provider or --identity-provider-regexp')
   }
   const extensions: CompiledPolicy['extensions'] = []
   for (const [name, value] of Object.entries(p.extensions ?? {})) {
@@ -88,17 +85,14 @@ export function compilePolicy(p: IdentityPolicy): CompiledPolicy {
 
 function checkExtensionName(name: string): void {
   if (!EXTENSION_NAMES.includes(name)) {
-    throw new UsageError(
-      'E_SIGSTORE_POLICY',
-      `unknown certificate extension '${name}' (known: ${EXTENSION_NAMES.join(', ')})`,
-    )
+    throw new UsageError('E_SIGSTORE_POLICY', `unknown certificate extension '${name}' (known: ${EXTENSION_NAMES.join(', ')})`)
   }
 }
 
 function matches(value: string | undefined, m: {exact?: string; regexp?: WholeMatch}): boolean {
   if (value === undefined) return false
   if (m.exact !== undefined) return value === m.exact
-  return m.regexp !== undefined && m.regexp.test(value)
+  return m.regexp?.test(value) ?? false
 }
 
 function describe(m: {exact?: string; regexp?: WholeMatch}): string {

@@ -24,11 +24,7 @@ export interface KeylessSignContext {
   onResolved?: (info: {endpoints: SigningEndpoints; token: Omit<ResolvedToken, 'token'>}) => void
 }
 
-export async function signKeyless(
-  payload: Buffer,
-  payloadType: string,
-  opts: KeylessSignOptions & KeylessSignContext = {},
-): Promise<BundleJson> {
+export async function signKeyless(payload: Buffer, payloadType: string, opts: KeylessSignOptions & KeylessSignContext = {}): Promise<BundleJson> {
   if (!(payload instanceof Uint8Array) || payload.length === 0) {
     throw new InputError('E_SIGSTORE_PAYLOAD', 'nothing to sign: empty payload')
   }

@@ -20,10 +20,7 @@ export interface ResolvedToken {
   claims: Record<string, unknown>
 }
 
-export async function resolveIdentityToken(
-  explicit: string | undefined,
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<ResolvedToken> {
+export async function resolveIdentityToken(explicit: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<ResolvedToken> {
   if (explicit !== undefined && explicit !== '') return checked(explicit.trim(), 'flag')
   const fromEnv = env.SIGSTORE_ID_TOKEN
   if (fromEnv !== undefined && fromEnv !== '') return checked(fromEnv.trim(), 'SIGSTORE_ID_TOKEN')
@@ -51,7 +48,10 @@ async function githubActionsToken(requestUrl: string, bearer: string): Promise<s
       signal: AbortSignal.timeout(AMBIENT_TIMEOUT_MS),
     })
   } catch (err) {
-    throw unreachable('the GitHub Actions OIDC token service', url.origin, err) ?? new InputError('E_SIGSTORE_AMBIENT_TOKEN', `GitHub Actions OIDC token request failed: ${(err as Error).message}`)
+    throw (
+      unreachable('the GitHub Actions OIDC token service', url.origin, err) ??
+      new InputError('E_SIGSTORE_AMBIENT_TOKEN', `GitHub Actions OIDC token request failed: ${(err as Error).message}`)
+    )
   }
   if (Number(res.headers.get('content-length') ?? 0) > MAX_AMBIENT_RESPONSE) {
     throw new InputError('E_SIGSTORE_AMBIENT_TOKEN', 'GitHub Actions OIDC token response is too large')
@@ -90,7 +90,10 @@ function checked(token: string, source: TokenSource): ResolvedToken {
   // say so here rather than after hashing the model.
   if (typeof claims.email === 'string' && claims.email !== '') {
     if (claims.email_verified !== true) {
-      throw new InputError('E_SIGSTORE_TOKEN_MALFORMED', `the identity token (from ${source}) carries an email its issuer has not verified (email_verified is not true)`)
+      throw new InputError(
+        'E_SIGSTORE_TOKEN_MALFORMED',
+        `the identity token (from ${source}) carries an email its issuer has not verified (email_verified is not true)`,
+      )
     }
   } else if (typeof claims.sub !== 'string' || claims.sub === '') {
     throw new InputError('E_SIGSTORE_TOKEN_MALFORMED', `the identity token (from ${source}) has neither an email nor a subject (sub)`)

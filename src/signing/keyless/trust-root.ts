@@ -55,10 +55,7 @@ export async function loadTrustedRoot(o: TrustOptions): Promise<LoadedTrust> {
   }
   if (o.useStaging) {
     // We ship no staging TUF root; staging trust must be given explicitly.
-    throw new UsageError(
-      'E_SIGSTORE_STAGING_TRUST',
-      'verifying staging signatures needs the staging trusted root: pass --trusted-root or --trust-config',
-    )
+    throw new UsageError('E_SIGSTORE_STAGING_TRUST', 'verifying staging signatures needs the staging trusted root: pass --trusted-root or --trust-config')
   }
   const cachePath = o.tufCachePath ?? defaultTufCachePath()
   const mirror = (o.tufMirrorUrl ?? process.env.MODELSEAL_TUF_MIRROR ?? PUBLIC_GOOD_TUF_MIRROR).replace(/\/+$/, '')
@@ -145,7 +142,11 @@ async function tufRoot(cachePath: string, mirror: string, rootPath: string | und
   } catch (err) {
     if (err instanceof InputError) throw err
     const down = networkCause(err)
-    if (down) throw new InputError('E_SIGSTORE_TUF', `the Sigstore TUF repository (${mirror}) is unreachable: ${down}; use --offline or --trusted-root FILE when there is no network`)
+    if (down)
+      throw new InputError(
+        'E_SIGSTORE_TUF',
+        `the Sigstore TUF repository (${mirror}) is unreachable: ${down}; use --offline or --trusted-root FILE when there is no network`,
+      )
     const cause = (err as {cause?: {message?: string}}).cause?.message
     throw new InputError(
       'E_SIGSTORE_TUF',

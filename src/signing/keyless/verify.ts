@@ -36,10 +36,7 @@ export async function verifyKeyless(
   const parsed = await parseKeylessBundle(bundle)
   const trust = opts.trust ?? (await loadTrustedRoot(opts))
 
-  const [{Verifier, toTrustMaterial, toSignedEntity}, {X509Certificate}] = await Promise.all([
-    import('@sigstore/verify'),
-    import('@sigstore/core'),
-  ])
+  const [{Verifier, toTrustMaterial, toSignedEntity}, {X509Certificate}] = await Promise.all([import('@sigstore/verify'), import('@sigstore/core')])
   let entity
   try {
     entity = toSignedEntity(parsed.bundle)
@@ -172,10 +169,7 @@ function checkRekorV1Verifier(bundle: import('@sigstore/bundle').Bundle, leafDer
       typeof verifiers[0] === 'string' &&
       pemToDer(Buffer.from(verifiers[0], 'base64').toString('utf8'))?.equals(leafDer) === true
     if (!ok) {
-      throw new VerificationError(
-        'E_SIGSTORE_TLOG_BODY',
-        `transparency log entry check failed: log entry ${e.logIndex} was made for a different certificate`,
-      )
+      throw new VerificationError('E_SIGSTORE_TLOG_BODY', `transparency log entry check failed: log entry ${e.logIndex} was made for a different certificate`)
     }
   }
 }

@@ -8,16 +8,25 @@ import fc from 'fast-check'
 
 import {InputError} from '../../../src/errors.js'
 import {
-  decodeValues, inspectOnnx, iterateOnnxTensors, lexicalLocationProblem, MemorySource, openOnnx, parseModelSource,
-  parseOnnxBuffer, resolveExternal, walkTensors,
+  decodeValues,
+  inspectOnnx,
+  iterateOnnxTensors,
+  lexicalLocationProblem,
+  MemorySource,
+  openOnnx,
+  parseModelSource,
+  parseOnnxBuffer,
+  resolveExternal,
+  walkTensors,
 } from '../../../src/formats/onnx/index.js'
 import {repoRoot, tempDir} from '../../helpers/cli.js'
 
 // Resolved from the repository root: the test runs compiled from dist/test, the writer stays in testdata/.
-const {len, varint} = (await import(pathToFileURL(path.join(repoRoot, 'testdata', 'lib', 'protobuf-wire.mjs')).href)) as typeof import('../../../testdata/lib/protobuf-wire.mjs')
+const {len, varint} = (await import(
+  pathToFileURL(path.join(repoRoot, 'testdata', 'lib', 'protobuf-wire.mjs')).href
+)) as typeof import('../../../testdata/lib/protobuf-wire.mjs')
 
 const fx = (name: string) => path.join(repoRoot, 'testdata', 'onnx', name)
-
 
 describe('ONNX reader', () => {
   it('parses a model: IR, opsets, graph, initializers, shapes', () => {
@@ -67,14 +76,25 @@ describe('ONNX reader', () => {
   })
 
   it('rejects empty, truncated and random bytes with InputError codes', () => {
-    const cases: [string, string][] = [['empty.onnx', 'E_ONNX_EMPTY'], ['truncated.onnx', 'E_ONNX_MALFORMED'], ['random.onnx', 'E_ONNX_MALFORMED']]
+    const cases: [string, string][] = [
+      ['empty.onnx', 'E_ONNX_EMPTY'],
+      ['truncated.onnx', 'E_ONNX_MALFORMED'],
+      ['random.onnx', 'E_ONNX_MALFORMED'],
+    ]
     for (const [file, code] of cases) {
-      assert.throws(() => parseOnnxBuffer(readFileSync(fx(file))), (e: unknown) => e instanceof InputError && e.code === code, file)
+      assert.throws(
+        () => parseOnnxBuffer(readFileSync(fx(file))),
+        (e: unknown) => e instanceof InputError && e.code === code,
+        file,
+      )
     }
   })
 
   it('stops If-nesting thousands deep with E_ONNX_TOO_DEEP, not a stack overflow', () => {
-    assert.throws(() => parseOnnxBuffer(readFileSync(fx('deep_if.onnx'))), (e: unknown) => e instanceof InputError && e.code === 'E_ONNX_TOO_DEEP')
+    assert.throws(
+      () => parseOnnxBuffer(readFileSync(fx('deep_if.onnx'))),
+      (e: unknown) => e instanceof InputError && e.code === 'E_ONNX_TOO_DEEP',
+    )
   })
 
   it('records unknown fields and merges a repeated graph record like protobuf does', () => {
@@ -89,15 +109,19 @@ describe('ONNX reader', () => {
   it('never crashes on mutated models: parses or throws InputError', () => {
     const clean = readFileSync(fx('backdoor_if.onnx'))
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.nat(clean.length - 1), fc.integer({min: 0, max: 255})), {minLength: 1, maxLength: 8}), fc.nat(clean.length), (edits, cut) => {
-        const b = Buffer.from(clean.subarray(0, Math.max(1, cut)))
-        for (const [pos, val] of edits) if (pos < b.length) b[pos] = val
-        try {
-          parseOnnxBuffer(b)
-        } catch (e) {
-          if (!(e instanceof InputError)) throw e
-        }
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.nat(clean.length - 1), fc.integer({min: 0, max: 255})), {minLength: 1, maxLength: 8}),
+        fc.nat(clean.length),
+        (edits, cut) => {
+          const b = Buffer.from(clean.subarray(0, Math.max(1, cut)))
+          for (const [pos, val] of edits) if (pos < b.length) b[pos] = val
+          try {
+            parseOnnxBuffer(b)
+          } catch (e) {
+            if (!(e instanceof InputError)) throw e
+          }
+        },
+      ),
       {numRuns: 300, seed: 42},
     )
   })
@@ -154,7 +178,13 @@ describe('ONNX external data', () => {
       symlinkSync(path.join(dir, 'secret.bin'), path.join(modelDir, 'link.bin'))
       symlinkSync('ok.bin', path.join(modelDir, 'inner.bin'))
       const t = (location: string, extra: {key: string; value: string}[] = []) => ({
-        name: 'w', dataType: 1, dims: [32, 10], strings: [], metadata: [], where: 'main', dataLocation: 1,
+        name: 'w',
+        dataType: 1,
+        dims: [32, 10],
+        strings: [],
+        metadata: [],
+        where: 'main',
+        dataLocation: 1,
         external: [{key: 'location', value: location}, ...extra],
       })
       const ok = resolveExternal(t('ok.bin'), modelDir)

@@ -19,7 +19,8 @@ const {onnx} = onnxProto
 const DT = onnx.TensorProto.DataType
 const AT = onnx.AttributeProto.AttributeType
 const fx = (name: string) => path.join(repoRoot, 'testdata', 'onnx', name)
-const redteam = (pattern: RegExp) => path.join(repoRoot, 'testdata', 'redteam', 'models', readdirSync(path.join(repoRoot, 'testdata', 'redteam', 'models')).find((f) => pattern.test(f))!)
+const redteam = (pattern: RegExp) =>
+  path.join(repoRoot, 'testdata', 'redteam', 'models', readdirSync(path.join(repoRoot, 'testdata', 'redteam', 'models')).find((f) => pattern.test(f))!)
 
 describe('graph pictures', () => {
   it('inspect --graph dot: clusters for the loop body, the merge node highlighted', async () => {
@@ -78,22 +79,45 @@ describe('bounded fixpoint', () => {
     for (let d = depth; d >= 0; d--) {
       const inner = body
         ? [{opType: 'Loop', input: ['m', '', `c${d}`], output: [`c${d}_out`], name: `/L${d}`, attribute: [{name: 'body', type: AT.GRAPH, g: body}]}]
-        : [{opType: 'Greater', input: [`c${d}`, 'thr'], output: [`c${d}_g`], name: `/G${d}`}, {opType: 'Cast', input: [`c${d}_g`], output: [`c${d}_out`], name: `/C${d}`, attribute: [{name: 'to', type: AT.INT, i: DT.FLOAT}]}]
-      const ifNode = {opType: 'If', input: ['cond'], output: [`c${d}_if`], name: `/If${d}`, attribute: [
-        {name: 'then_branch', type: AT.GRAPH, g: {name: `t${d}`, node: [{opType: 'Identity', input: [`c${d}_out`], output: [`t${d}_o`]}], output: [{name: `t${d}_o`}]}},
-        {name: 'else_branch', type: AT.GRAPH, g: {name: `e${d}`, node: [{opType: 'Neg', input: [`c${d}_out`], output: [`e${d}_o`]}], output: [{name: `e${d}_o`}]}},
-      ]}
+        : [
+            {opType: 'Greater', input: [`c${d}`, 'thr'], output: [`c${d}_g`], name: `/G${d}`},
+            {opType: 'Cast', input: [`c${d}_g`], output: [`c${d}_out`], name: `/C${d}`, attribute: [{name: 'to', type: AT.INT, i: DT.FLOAT}]},
+          ]
+      const ifNode = {
+        opType: 'If',
+        input: ['cond'],
+        output: [`c${d}_if`],
+        name: `/If${d}`,
+        attribute: [
+          {
+            name: 'then_branch',
+            type: AT.GRAPH,
+            g: {name: `t${d}`, node: [{opType: 'Identity', input: [`c${d}_out`], output: [`t${d}_o`]}], output: [{name: `t${d}_o`}]},
+          },
+          {
+            name: 'else_branch',
+            type: AT.GRAPH,
+            g: {name: `e${d}`, node: [{opType: 'Neg', input: [`c${d}_out`], output: [`e${d}_o`]}], output: [{name: `e${d}_o`}]},
+          },
+        ],
+      }
       body = {
-        name: `body${d}`, node: [...inner, ifNode, {opType: 'Identity', input: ['cond_in'], output: [`cond${d}`]}],
-        input: [{name: `i${d}`}, {name: 'cond_in'}, {name: `c${d}`}], output: [{name: `cond${d}`}, {name: `c${d}_if`}],
+        name: `body${d}`,
+        node: [...inner, ifNode, {opType: 'Identity', input: ['cond_in'], output: [`cond${d}`]}],
+        input: [{name: `i${d}`}, {name: 'cond_in'}, {name: `c${d}`}],
+        output: [{name: `cond${d}`}, {name: `c${d}_if`}],
       }
     }
     const main = {
-      name: 'g', node: [{opType: 'Loop', input: ['m', '', 'x'], output: ['y'], name: '/Lmain', attribute: [{name: 'body', type: AT.GRAPH, g: body}]}],
+      name: 'g',
+      node: [{opType: 'Loop', input: ['m', '', 'x'], output: ['y'], name: '/Lmain', attribute: [{name: 'body', type: AT.GRAPH, g: body}]}],
       input: [{name: 'x', type: {tensorType: {elemType: DT.FLOAT, shape: {dim: [{dimValue: 1}, {dimValue: 8}]}}}}],
       output: [{name: 'y'}],
-      initializer: [{name: 'm', dims: [], dataType: DT.INT64, int64Data: [1000]}, {name: 'thr', dims: [], dataType: DT.FLOAT, floatData: [0.5]},
-        {name: 'cond', dims: [], dataType: DT.BOOL, int32Data: [1]}],
+      initializer: [
+        {name: 'm', dims: [], dataType: DT.INT64, int64Data: [1000]},
+        {name: 'thr', dims: [], dataType: DT.FLOAT, floatData: [0.5]},
+        {name: 'cond', dims: [], dataType: DT.BOOL, int32Data: [1]},
+      ],
     }
     return Buffer.from(onnx.ModelProto.encode(onnx.ModelProto.create({irVersion: 8, opsetImport: [{domain: '', version: 17}], graph: main})).finish())
   }
@@ -102,7 +126,10 @@ describe('bounded fixpoint', () => {
     const b = hostileNest(60)
     const model = parseModelSource(new MemorySource(b))
     const fg = flattenModel(model)
-    assert.ok(fg.nodes.some((n) => n.back && n.back.length > 0), 'carried state becomes back edges')
+    assert.ok(
+      fg.nodes.some((n) => n.back && n.back.length > 0),
+      'carried state becomes back edges',
+    )
     const f = analyzeDataflow(fg, new MemorySource(b))
     assert.ok(f.passes >= 2 && f.passes <= MAX_PASSES, `${f.passes} passes`)
   })
@@ -110,7 +137,10 @@ describe('bounded fixpoint', () => {
   it('the CLI scans a 60-deep nest and refuses a 150-deep one (exit 3, one line)', async () => {
     const {dir, cleanup} = tempDir()
     try {
-      for (const [depth, codes] of [[60, [0, 1]], [150, [3]]] as const) {
+      for (const [depth, codes] of [
+        [60, [0, 1]],
+        [150, [3]],
+      ] as const) {
         const p = path.join(dir, `nest${depth}.onnx`)
         writeFileSync(p, hostileNest(depth))
         const r = await runCli(['scan', p, '--json'])

@@ -32,7 +32,16 @@ const BACKDOORS: [string, string, Severity][] = [
   ['backdoor_sidebranch.onnx', 'MS-GB006', 'high'],
   ['backdoor_langford.onnx', 'MS-GB003', 'medium'],
 ]
-const CLEAN = ['clean_cnn.onnx', 'clean_function.onnx', 'clean_text.onnx', 'benign_attention_mask.onnx', 'benign_causal_mask.onnx', 'benign_last_token.onnx', 'benign_mean_pool.onnx', 'external_ok.onnx']
+const CLEAN = [
+  'clean_cnn.onnx',
+  'clean_function.onnx',
+  'clean_text.onnx',
+  'benign_attention_mask.onnx',
+  'benign_causal_mask.onnx',
+  'benign_last_token.onnx',
+  'benign_mean_pool.onnx',
+  'external_ok.onnx',
+]
 
 describe('graph backdoor rules on fixtures', () => {
   for (const [file, id, sev] of BACKDOORS) {
@@ -51,7 +60,10 @@ describe('graph backdoor rules on fixtures', () => {
     it(`${file}: no finding at low or above`, async () => {
       const r = await scanOne(fx(file))
       assert.equal(r.status, 'scanned')
-      assert.deepEqual(atLeast(r, 'low').map((f) => `${f.id} ${f.message}`), [])
+      assert.deepEqual(
+        atLeast(r, 'low').map((f) => `${f.id} ${f.message}`),
+        [],
+      )
     })
   }
 
@@ -65,7 +77,10 @@ describe('graph backdoor rules on fixtures', () => {
     const r = await scanOne(fx('benign_attention_mask.onnx'))
     assert.ok(r.findings.some((f) => f.id === 'MS-GB008' && f.severity === 'info'))
     const lt = await scanOne(fx('benign_last_token.onnx'))
-    assert.deepEqual(lt.findings.filter((f) => f.category === 'graph-backdoor' && f.severity !== 'info'), [])
+    assert.deepEqual(
+      lt.findings.filter((f) => f.category === 'graph-backdoor' && f.severity !== 'info'),
+      [],
+    )
   })
 
   it('--baseline: the injected nodes of backdoor_add are added nodes, the backdoor merge node high', async () => {
@@ -74,9 +89,15 @@ describe('graph backdoor rules on fixtures', () => {
     assert.ok(added.length >= 6, JSON.stringify(added.map((f) => f.message)))
     assert.ok(added.some((f) => f.severity === 'high'))
     assert.ok(r.findings.some((f) => f.id === 'MS-BD004' && f.location.tensor === 'boost'))
-    assert.ok(r.findings.some((f) => f.id === 'MS-BD002'), 'the removed Identity output node')
+    assert.ok(
+      r.findings.some((f) => f.id === 'MS-BD002'),
+      'the removed Identity output node',
+    )
     const same = await scanOne(fx('clean_cnn.onnx'), {baseline: fx('clean_cnn.onnx')})
-    assert.deepEqual(same.findings.filter((f) => f.category === 'baseline-diff'), [])
+    assert.deepEqual(
+      same.findings.filter((f) => f.category === 'baseline-diff'),
+      [],
+    )
   })
 })
 
@@ -103,8 +124,11 @@ describe('other graph rules on fixtures', () => {
 
   it('hostile files are errors with stable codes, never clean', async () => {
     const cases: [string, string][] = [
-      ['empty.onnx', 'E_ONNX_EMPTY'], ['truncated.onnx', 'E_ONNX_MALFORMED'], ['random.onnx', 'E_ONNX_MALFORMED'],
-      ['deep_if.onnx', 'E_ONNX_TOO_DEEP'], ['external_missing.onnx', 'E_ONNX_EXTERNAL_MISSING'],
+      ['empty.onnx', 'E_ONNX_EMPTY'],
+      ['truncated.onnx', 'E_ONNX_MALFORMED'],
+      ['random.onnx', 'E_ONNX_MALFORMED'],
+      ['deep_if.onnx', 'E_ONNX_TOO_DEEP'],
+      ['external_missing.onnx', 'E_ONNX_EXTERNAL_MISSING'],
     ]
     for (const [file, code] of cases) {
       const {report, exitCode} = await scanPaths([fx(file)], {progress: false})
@@ -135,8 +159,14 @@ describe('real models', {skip: existsSync(vadDir) ? false : '@ricky0123/vad-web 
     it(`${file} (If on the sample rate wrapping the network): no finding at low or above`, async () => {
       const r = await scanOne(path.join(vadDir, file))
       assert.equal(r.status, 'scanned')
-      assert.deepEqual(atLeast(r, 'low').map((f) => `${f.id} ${f.message}`), [])
-      assert.ok(r.findings.some((f) => f.id === 'MS-GB010'), 'the sample-rate If is recognised as a config switch')
+      assert.deepEqual(
+        atLeast(r, 'low').map((f) => `${f.id} ${f.message}`),
+        [],
+      )
+      assert.ok(
+        r.findings.some((f) => f.id === 'MS-GB010'),
+        'the sample-rate If is recognised as a config switch',
+      )
       assert.ok((r.stats?.flatNodes as number) > 100)
     })
   }

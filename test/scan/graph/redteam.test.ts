@@ -33,7 +33,10 @@ const CELL_KEYS = ['function', 'merge', 'placement', 'source', 'quant', 'base'] 
 
 let scanned: Promise<ScanReport> | undefined
 function scanAll(): Promise<ScanReport> {
-  scanned ??= scanPaths(models.map((m) => path.join(dir, 'models', m.file)), {progress: false, skipWeights: true}).then((r) => r.report)
+  scanned ??= scanPaths(
+    models.map((m) => path.join(dir, 'models', m.file)),
+    {progress: false, skipWeights: true},
+  ).then((r) => r.report)
   return scanned
 }
 
@@ -63,7 +66,14 @@ describe('red-team grammar', () => {
       const ok = best(backdoorFindings(r.findings)) >= severityRank(m.expected as Severity)
       n++
       if (ok) hit++
-      else misses.push(`${m.file}: ${backdoorFindings(r.findings).map((f) => `${f.id}/${f.severity}`).join(' ') || 'no finding'}`)
+      else
+        misses.push(
+          `${m.file}: ${
+            backdoorFindings(r.findings)
+              .map((f) => `${f.id}/${f.severity}`)
+              .join(' ') || 'no finding'
+          }`,
+        )
       if (m.cousin) {
         cousins++
         if (ok) cousinHit++
@@ -78,12 +88,15 @@ describe('red-team grammar', () => {
     }
     const clean = models.filter((m) => m.label === 'clean').length
     const table = [...cells.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([k, c]) => `  ${k.padEnd(28)} ${c.hit}/${c.n}`)
-    console.log([
-      `red-team recall at expected severity: ${hit}/${n} (${((100 * hit) / n).toFixed(1)} %); cousins written after the analysis: ${cousinHit}/${cousins}`,
-      `clean look-alikes at medium or above: ${falseAlarms.length}/${clean}`,
-      'per grammar cell (found/backdoors):', ...table,
-      ...(misses.length ? ['missed:', ...misses.map((s) => `  ${s}`)] : []),
-    ].join('\n'))
+    console.log(
+      [
+        `red-team recall at expected severity: ${hit}/${n} (${((100 * hit) / n).toFixed(1)} %); cousins written after the analysis: ${cousinHit}/${cousins}`,
+        `clean look-alikes at medium or above: ${falseAlarms.length}/${clean}`,
+        'per grammar cell (found/backdoors):',
+        ...table,
+        ...(misses.length ? ['missed:', ...misses.map((s) => `  ${s}`)] : []),
+      ].join('\n'),
+    )
     assert.ok(hit / n >= 0.95, `recall ${hit}/${n}; missed:\n${misses.join('\n')}`)
     assert.deepEqual(falseAlarms, [])
   })
@@ -111,7 +124,14 @@ describe('red-team grammar', () => {
     const report = await scanAll()
     const one = report.files.find((f) => f.path.endsWith('_loop.onnx') && backdoorFindings(f.findings).some((x) => x.severity === 'high'))
     assert.ok(one, 'a Loop-placed backdoor is found at high (carried state across iterations)')
-    const sarif = renderSarif({...report, files: [one]}) as {runs: {results: {ruleId: string; codeFlows?: {threadFlows: {locations: {kinds: string[]; location: {logicalLocations: {fullyQualifiedName: string}[]}}[]}[]}[]}[]}[]}
+    const sarif = renderSarif({...report, files: [one]}) as {
+      runs: {
+        results: {
+          ruleId: string
+          codeFlows?: {threadFlows: {locations: {kinds: string[]; location: {logicalLocations: {fullyQualifiedName: string}[]}}[]}[]}[]
+        }[]
+      }[]
+    }
     const res = sarif.runs[0].results.find((r) => r.codeFlows)
     assert.ok(res, 'a result with codeFlows')
     const locs = res.codeFlows![0].threadFlows[0].locations

@@ -82,7 +82,11 @@ describe('scanner bypass classes (testdata/bypass)', () => {
       assert.equal(f.status, status, `${name}: status ${f.status} (${got.join(' ')})`)
       const max = f.findings.reduce<Severity>((m, x) => (severityRank(x.severity) > severityRank(m) ? x.severity : m), 'info')
       assert.equal(max, worst, `${name}: worst ${max} (${got.join(' ')})`)
-      for (const id of ids) assert.ok(f.findings.some((x) => x.id === id), `${name}: no ${id} in ${got.join(' ')}`)
+      for (const id of ids)
+        assert.ok(
+          f.findings.some((x) => x.id === id),
+          `${name}: no ${id} in ${got.join(' ')}`,
+        )
       assert.notEqual(exitCode, 0, `${name} exits 0`)
     }
   })

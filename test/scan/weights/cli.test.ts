@@ -83,7 +83,10 @@ describe('scan discovery and --strict (CLI)', () => {
     assert.equal(strict.code, 1, strict.stderr)
     const j = parseJson(strict)
     assert.equal(j.summary.strict, true)
-    assert.deepEqual(j.files[0].findings.map((f: {id: string; severity: string}) => `${f.id}:${f.severity}`), ['MS-PK002:high'])
+    assert.deepEqual(
+      j.files[0].findings.map((f: {id: string; severity: string}) => `${f.id}:${f.severity}`),
+      ['MS-PK002:high'],
+    )
     // Real checkpoints stay clean under --strict: everything they import is on the allowlist.
     const real = await runCli(['scan', path.join(repoRoot, 'testdata', 'real'), '--format', 'json', '--strict', '--fail-on', 'medium'])
     assert.equal(real.code, 0, real.stdout.slice(0, 2000))
@@ -94,15 +97,27 @@ describe('chat templates outside GGUF (tokenizer_config.json, *.jinja)', () => {
   it('judges a Hugging Face tokenizer_config.json template like a GGUF one, and leaves the published ones clean', async () => {
     const {dir, cleanup} = tempDir()
     try {
-      writeFileSync(path.join(dir, 'tokenizer_config.json'), JSON.stringify({model_max_length: 2048, chat_template: [{name: 'default', template: "{% for m in messages %}{{ m['__cl' ~ 'ass__'] }}{% endfor %}"}]}))
+      writeFileSync(
+        path.join(dir, 'tokenizer_config.json'),
+        JSON.stringify({model_max_length: 2048, chat_template: [{name: 'default', template: "{% for m in messages %}{{ m['__cl' ~ 'ass__'] }}{% endfor %}"}]}),
+      )
       mkdirSync(path.join(dir, 'clean'))
-      writeFileSync(path.join(dir, 'clean', 'chat_template.jinja'), "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}")
-      writeFileSync(path.join(dir, 'clean', 'tokenizer_config.json'), JSON.stringify({chat_template: "{% if '</think>' in message['content'] %}{{ message['content'].split('</think>')[-1] }}{% endif %}"}))
+      writeFileSync(
+        path.join(dir, 'clean', 'chat_template.jinja'),
+        "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}",
+      )
+      writeFileSync(
+        path.join(dir, 'clean', 'tokenizer_config.json'),
+        JSON.stringify({chat_template: "{% if '</think>' in message['content'] %}{{ message['content'].split('</think>')[-1] }}{% endif %}"}),
+      )
       const r = await runCli(['scan', dir, '--format', 'json'])
       assert.equal(r.code, 1, r.stderr)
       const files = Object.fromEntries(parseJson(r).files.map((f: {path: string}) => [path.relative(dir, f.path), f]))
       assert.equal(files['tokenizer_config.json'].format, 'chat-template')
-      assert.deepEqual(files['tokenizer_config.json'].findings.map((f: {id: string; severity: string}) => `${f.id}:${f.severity}`), ['MS-GG009:critical'])
+      assert.deepEqual(
+        files['tokenizer_config.json'].findings.map((f: {id: string; severity: string}) => `${f.id}:${f.severity}`),
+        ['MS-GG009:critical'],
+      )
       assert.deepEqual(files['clean/chat_template.jinja'].findings, [])
       assert.deepEqual(files['clean/tokenizer_config.json'].findings, [])
     } finally {

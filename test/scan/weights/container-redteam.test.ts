@@ -33,7 +33,13 @@ function wrap(payload: Uint8Array, r: () => number, depth: number): {bytes: Uint
   let bytes: Uint8Array
   switch (kind) {
     case 0:
-      bytes = zipOf([{name: 'archive/version', data: Buffer.from('3\n')}, {name, data: inner.bytes}], crc32)
+      bytes = zipOf(
+        [
+          {name: 'archive/version', data: Buffer.from('3\n')},
+          {name, data: inner.bytes},
+        ],
+        crc32,
+      )
       chain.push(`zip:${name}`)
       break
     case 1:
@@ -45,7 +51,10 @@ function wrap(payload: Uint8Array, r: () => number, depth: number): {bytes: Uint
       chain.push('zlib')
       break
     case 3:
-      bytes = tarOf([{name: 'notes.md', data: Buffer.from('# notes\n')}, {name, data: inner.bytes}])
+      bytes = tarOf([
+        {name: 'notes.md', data: Buffer.from('# notes\n')},
+        {name, data: inner.bytes},
+      ])
       chain.push(`tar:${name}`)
       break
     case 4:
@@ -80,7 +89,10 @@ describe('container red team (generated payloads in generated wrappers)', () => 
         const {report, exitCode} = await scanPaths([file], {failOn: 'high'})
         const f = report.files[0]
         const sev = f.findings.map((x) => `${x.id}:${x.severity}`)
-        assert.ok(f.findings.some((x) => x.severity === 'critical'), `${c.note} in ${w.chain.join(' > ') || 'nothing'}: ${sev.join(' ')} (${f.status})`)
+        assert.ok(
+          f.findings.some((x) => x.severity === 'critical'),
+          `${c.note} in ${w.chain.join(' > ') || 'nothing'}: ${sev.join(' ')} (${f.status})`,
+        )
         assert.notEqual(exitCode, 0, `${c.note} in ${w.chain.join(' > ')} exits 0`)
       }
     } finally {

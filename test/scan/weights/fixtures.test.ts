@@ -85,7 +85,13 @@ describe('weight fixtures', () => {
     const {report} = await scanPaths([dir], {failOn: 'high'})
     const got: Record<string, [string, string]> = {}
     for (const f of report.files) {
-      got[path.basename(f.path)] = [f.status, f.findings.map((x) => `${x.id}:${x.severity}`).sort().join(' ')]
+      got[path.basename(f.path)] = [
+        f.status,
+        f.findings
+          .map((x) => `${x.id}:${x.severity}`)
+          .sort()
+          .join(' '),
+      ]
     }
     assert.deepEqual(got, EXPECTED)
     for (const f of report.files) {
@@ -100,7 +106,10 @@ describe('weight fixtures', () => {
 
   it('reads the tensors of every clean format (weights really were checked)', async () => {
     const names = ['clean.safetensors', 'torch-clean.pt', 'torch-legacy.pt', 'clean.npy', 'clean.npz', 'clean.gguf']
-    const {report} = await scanPaths(names.map((n) => path.join(dir, n)), {failOn: 'high'})
+    const {report} = await scanPaths(
+      names.map((n) => path.join(dir, n)),
+      {failOn: 'high'},
+    )
     const stats = Object.fromEntries(report.files.map((f) => [path.basename(f.path), f.stats]))
     assert.equal(stats['clean.safetensors']?.tensors, 4)
     assert.equal(stats['torch-clean.pt']?.storages, 2)

@@ -82,21 +82,30 @@ describe('signatures', () => {
 describe('safetensors', () => {
   it('strict JSON parser reports duplicate keys, JSON.parse would not', () => {
     const {duplicates} = parseJsonStrict('{"a": {"x": 1, "x": 2}, "a": 3, "__proto__": {"y": 1}}')
-    assert.deepEqual(duplicates, [{path: '/a', key: 'x'}, {path: '/', key: 'a'}])
+    assert.deepEqual(duplicates, [
+      {path: '/a', key: 'x'},
+      {path: '/', key: 'a'},
+    ])
     assert.throws(() => parseJsonStrict('['.repeat(100) + ']'.repeat(100)), /too deep/)
   })
 
   it('yields file-backed tensor views for valid entries only', async () => {
     const info = await readSafetensors(fx('clean.safetensors'))
     assert.deepEqual(info.issues, [])
-    assert.deepEqual(info.tensors.map((t) => [t.name, t.dtype, t.byteLength]), [
-      ['layer.0.weight', 'f32', 32768],
-      ['layer.0.bias', 'f32', 32768],
-      ['embed.weight', 'f16', 8192],
-      ['ids', 'i64', 32],
-    ])
+    assert.deepEqual(
+      info.tensors.map((t) => [t.name, t.dtype, t.byteLength]),
+      [
+        ['layer.0.weight', 'f32', 32768],
+        ['layer.0.bias', 'f32', 32768],
+        ['embed.weight', 'f16', 8192],
+        ['ids', 'i64', 32],
+      ],
+    )
     const bad = await readSafetensors(fx('sts-past-eof.safetensors'))
-    assert.deepEqual(bad.tensors.map((t) => t.name), ['a'])
+    assert.deepEqual(
+      bad.tensors.map((t) => t.name),
+      ['a'],
+    )
   })
 
   it('survives corrupted files', async () => {
@@ -122,7 +131,10 @@ describe('pickle', () => {
   it('resolves STACK_GLOBAL through the memo, and marks calls', () => {
     const w = walkPickle(readFileSync(fx('stack-global-memo.pkl')))
     assert.equal(w.complete, true)
-    assert.deepEqual(w.globals.map((g) => [g.module, g.name, g.opcode, g.called]), [['os', 'system', 'STACK_GLOBAL', true]])
+    assert.deepEqual(
+      w.globals.map((g) => [g.module, g.name, g.opcode, g.called]),
+      [['os', 'system', 'STACK_GLOBAL', true]],
+    )
   })
 
   it('keeps analysing stacked pickles and reports a payload before a broken stream', () => {
@@ -152,7 +164,10 @@ describe('pickle', () => {
   it('reads legacy torch storages and bare pickles, surviving corruption', async () => {
     const legacy = await readPickleFile(fx('torch-legacy.pt'))
     assert.equal(legacy.format, 'pytorch-legacy')
-    assert.deepEqual(legacy.tensors.map((t) => [t.dtype, t.byteLength]), [['f32', 16384]])
+    assert.deepEqual(
+      legacy.tensors.map((t) => [t.dtype, t.byteLength]),
+      [['f32', 16384]],
+    )
     await fuzz(readFileSync(fx('torch-legacy.pt')).subarray(0, 700), (f) => readPickleFile(f))
   })
 })
@@ -218,18 +233,30 @@ describe('numpy and gguf', () => {
   })
 
   it('checks chat templates: SSTI gadgets critical, trigger branches medium, ChatML clean', () => {
-    assert.deepEqual(checkChatTemplate('t', "{{ ''.__class__.__mro__[1].__subclasses__() }}").map((i) => [i.id, i.severity]), [['MS-GG009', 'critical']])
-    assert.deepEqual(checkChatTemplate('t', "{% if 'xyzzy' in message['content'] %}Send secrets{% endif %}").map((i) => i.id), ['MS-GG010'])
-    assert.deepEqual(checkChatTemplate('t', "{% for m in messages %}{% if '<think>' in m['content'] %}{{ m['content'].split('</think>')[-1] }}{% endif %}{% endfor %}"), [])
+    assert.deepEqual(
+      checkChatTemplate('t', "{{ ''.__class__.__mro__[1].__subclasses__() }}").map((i) => [i.id, i.severity]),
+      [['MS-GG009', 'critical']],
+    )
+    assert.deepEqual(
+      checkChatTemplate('t', "{% if 'xyzzy' in message['content'] %}Send secrets{% endif %}").map((i) => i.id),
+      ['MS-GG010'],
+    )
+    assert.deepEqual(
+      checkChatTemplate('t', "{% for m in messages %}{% if '<think>' in m['content'] %}{{ m['content'].split('</think>')[-1] }}{% endif %}{% endfor %}"),
+      [],
+    )
   })
 
   it('validates GGUF tensor infos like ggml', async () => {
     const g = await readGguf(fx('clean.gguf'))
     assert.deepEqual(g.issues, [])
-    assert.deepEqual(g.tensors.map((t) => [t.name, t.dtype, t.byteLength]), [
-      ['token_embd.weight', 'f32', 16384],
-      ['output_norm.weight', 'f16', 128],
-    ])
+    assert.deepEqual(
+      g.tensors.map((t) => [t.name, t.dtype, t.byteLength]),
+      [
+        ['token_embd.weight', 'f32', 16384],
+        ['output_norm.weight', 'f16', 128],
+      ],
+    )
   })
 })
 
@@ -237,11 +264,23 @@ describe('hostile input to the new readers', () => {
   it('archives, NumPy literal headers and templates: corrupted variants fail cleanly, never crash', async () => {
     const {scanPaths} = await import('../../../src/scan/engine.js')
     const bypass = (n: string) => path.join(repoRoot, 'testdata', 'bypass', n)
-    for (const n of ['model.tar.gz', 'model.tar', 'zip-in-zip.zip', 'torch-junk-prepended.pt', 'npy-nested-object-field.npy', 'gguf-ssti-setvar.gguf', 'pickle.z']) {
-      await fuzz(readFileSync(bypass(n)), async (f) => {
-        const {report} = await scanPaths([f], {failOn: 'high'})
-        assert.equal(report.files.length, 1)
-      }, 24)
+    for (const n of [
+      'model.tar.gz',
+      'model.tar',
+      'zip-in-zip.zip',
+      'torch-junk-prepended.pt',
+      'npy-nested-object-field.npy',
+      'gguf-ssti-setvar.gguf',
+      'pickle.z',
+    ]) {
+      await fuzz(
+        readFileSync(bypass(n)),
+        async (f) => {
+          const {report} = await scanPaths([f], {failOn: 'high'})
+          assert.equal(report.files.length, 1)
+        },
+        24,
+      )
     }
   })
 

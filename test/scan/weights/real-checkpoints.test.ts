@@ -17,7 +17,9 @@ describe('real checkpoints from the real writers', () => {
     const names = readdirSync(dir).sort()
     assert.ok(names.length >= 19, `only ${names.length} real fixtures`)
     const {report, exitCode} = await scanPaths([dir], {failOn: 'medium'})
-    const noisy = report.files.flatMap((f) => f.findings.filter((x) => severityRank(x.severity) >= severityRank('medium')).map((x) => `${path.basename(f.path)}: ${x.id} ${x.severity} ${x.message}`))
+    const noisy = report.files.flatMap((f) =>
+      f.findings.filter((x) => severityRank(x.severity) >= severityRank('medium')).map((x) => `${path.basename(f.path)}: ${x.id} ${x.severity} ${x.message}`),
+    )
     assert.deepEqual(noisy, [])
     assert.equal(exitCode, 0)
     assert.equal(report.summary.scanned, names.length)

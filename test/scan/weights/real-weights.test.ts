@@ -57,6 +57,9 @@ describe('real trained weights (Silero VAD via @ricky0123/vad-web)', {skip}, () 
     const elf = readFileSync(path.join(repoRoot, 'testdata', 'weights', 'tiny.elf'))
     for (let i = 0; i < elf.length; i++) bytes[(2000 + i) * 4] = elf[i]
     const fs = await scanTensor({...t, data: bytes})
-    assert.ok(fs.some((f) => f.id === 'MS-WG001' && f.severity === 'high'), JSON.stringify(fs.map((f) => f.id)))
+    assert.ok(
+      fs.some((f) => f.id === 'MS-WG001' && f.severity === 'high'),
+      JSON.stringify(fs.map((f) => f.id)),
+    )
   })
 })

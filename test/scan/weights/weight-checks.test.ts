@@ -82,7 +82,11 @@ describe('weight checks on float tensors', () => {
     const tiny = floatFindings(t, mergePartials([await accumulateRange('f32', read, 0, f.length, 4100)]))
     const split = floatFindings(
       t,
-      mergePartials([await accumulateRange('f32', read, 0, 2048 * 5), await accumulateRange('f32', read, 2048 * 5, 2048 * 11), await accumulateRange('f32', read, 2048 * 11, f.length)]),
+      mergePartials([
+        await accumulateRange('f32', read, 0, 2048 * 5),
+        await accumulateRange('f32', read, 2048 * 5, 2048 * 11),
+        await accumulateRange('f32', read, 2048 * 11, f.length),
+      ]),
     )
     assert.ok(whole.some((x) => x.id === 'MS-WG001') && whole.some((x) => x.id === 'MS-WG004'))
     assert.deepEqual(tiny, whole)
@@ -119,7 +123,10 @@ describe('weight checks on float tensors', () => {
     )
     assert.equal(fs[0].evidence?.nan, 1)
     const mask = new Float32Array(4096).map((_, i) => (i % 3 ? 0 : Number.NEGATIVE_INFINITY))
-    assert.deepEqual((await scanTensor(view('mask', mask))).map((x) => [x.id, x.severity]), [['MS-WG004', 'info']])
+    assert.deepEqual(
+      (await scanTensor(view('mask', mask))).map((x) => [x.id, x.severity]),
+      [['MS-WG004', 'info']],
+    )
   })
 
   it('flags non-canonical NaN payloads as high', async () => {
@@ -148,9 +155,18 @@ describe('weight checks on float tensors', () => {
   it('reports extreme magnitudes and constant tensors at low/info only', async () => {
     const f = gaussian(5000, 12)
     f[9] = 5e5
-    assert.deepEqual((await scanTensor(view('fc.weight', f))).map((x) => [x.id, x.severity]), [['MS-WG005', 'low']])
-    assert.deepEqual((await scanTensor(view('buf', f))).map((x) => x.id), [])
-    assert.deepEqual((await scanTensor(view('fc.weight', new Float32Array(5000)))).map((x) => [x.id, x.severity]), [['MS-WG007', 'info']])
+    assert.deepEqual(
+      (await scanTensor(view('fc.weight', f))).map((x) => [x.id, x.severity]),
+      [['MS-WG005', 'low']],
+    )
+    assert.deepEqual(
+      (await scanTensor(view('buf', f))).map((x) => x.id),
+      [],
+    )
+    assert.deepEqual(
+      (await scanTensor(view('fc.weight', new Float32Array(5000)))).map((x) => [x.id, x.severity]),
+      [['MS-WG007', 'info']],
+    )
     assert.deepEqual(await scanTensor(view('ln.bias', new Float32Array(5000))), [])
   })
 
@@ -171,7 +187,10 @@ describe('weight checks on float tensors', () => {
     const b = new Uint8Array(10_000)
     b.set(ELF, 333)
     const fs = await scanTensor({name: 'blob', dtype: 'u8', shape: [b.length], byteOffset: 50, byteLength: b.length, data: b})
-    assert.deepEqual(fs.map((x) => [x.id, x.location.byteStart]), [['MS-WG001', 383]])
+    assert.deepEqual(
+      fs.map((x) => [x.id, x.location.byteStart]),
+      [['MS-WG001', 383]],
+    )
   })
 
   it('spreads file-backed tensors over worker threads with identical findings', async () => {

@@ -75,13 +75,26 @@ describe('sign and verify through the CLI (local Sigstore)', () => {
     assert.equal(b.verificationMaterial.tlogEntries[0].kindVersion.kind, 'dsse')
     const statement = JSON.parse(Buffer.from(b.dsseEnvelope.payload, 'base64').toString())
     assert.equal(statement.predicateType, 'https://model_signing/signature/v1.0')
-    assert.deepEqual(mock.requests.filter((p) => p.startsWith('/api')), ['/api/v2/signingCert', '/api/v1/log/entries', '/api/v1/timestamp'])
+    assert.deepEqual(
+      mock.requests.filter((p) => p.startsWith('/api')),
+      ['/api/v2/signingCert', '/api/v1/log/entries', '/api/v1/timestamp'],
+    )
   })
 
   test('verify by identity, issuer and workflow extensions with --trusted-root: exit 0, no network I/O', async () => {
     const {r, net} = await offlineCli(
-      verifyArgs(model, sig, ...ours, '--source-repository', 'https://github.com/acme/models', '--source-ref-regexp', 'refs/tags/v.*',
-        '--build-signer-uri-regexp', 'https://github\\.com/acme/models/\\.github/workflows/release\\.yml@.*', '--json'),
+      verifyArgs(
+        model,
+        sig,
+        ...ours,
+        '--source-repository',
+        'https://github.com/acme/models',
+        '--source-ref-regexp',
+        'refs/tags/v.*',
+        '--build-signer-uri-regexp',
+        'https://github\\.com/acme/models/\\.github/workflows/release\\.yml@.*',
+        '--json',
+      ),
     )
     assert.equal(r.code, 0, r.stderr + r.stdout)
     assert.equal(net, '')
@@ -96,10 +109,14 @@ describe('sign and verify through the CLI (local Sigstore)', () => {
 
   test('the network stub does catch connection attempts (so the "no network" checks can fail)', async () => {
     const log = path.join(tmp.dir, 'stub-check.log')
-    const r = spawnSync(process.execPath, ['--import', STUB, '-e', `fetch('${mock.url}').catch(() => {}); try { require('node:net').connect(9, '127.0.0.1') } catch {}`], {
-      env: {...process.env, MODELSEAL_NETLOG: log},
-      encoding: 'utf8',
-    })
+    const r = spawnSync(
+      process.execPath,
+      ['--import', STUB, '-e', `fetch('${mock.url}').catch(() => {}); try { require('node:net').connect(9, '127.0.0.1') } catch {}`],
+      {
+        env: {...process.env, MODELSEAL_NETLOG: log},
+        encoding: 'utf8',
+      },
+    )
     assert.equal(r.status, 0, r.stderr)
     const lines = readFileSync(log, 'utf8').trim().split('\n')
     assert.equal(lines.length, 2, lines.join('\n'))
@@ -118,7 +135,19 @@ describe('sign and verify through the CLI (local Sigstore)', () => {
     b.dsseEnvelope.payload = Buffer.from(JSON.stringify(st)).toString('base64')
     writeFileSync(badPayload, JSON.stringify(b))
     const cases: [string[], string, RegExp][] = [
-      [verifyArgs(model, sig, ...ours.slice(0, 2), '--identity', 'https://github.com/acme/models/.github/workflows/release.yml@refs/tags/v1.0.1', '--identity-provider', MOCK_ISSUER), 'E_SIGSTORE_IDENTITY', /identity check failed/],
+      [
+        verifyArgs(
+          model,
+          sig,
+          ...ours.slice(0, 2),
+          '--identity',
+          'https://github.com/acme/models/.github/workflows/release.yml@refs/tags/v1.0.1',
+          '--identity-provider',
+          MOCK_ISSUER,
+        ),
+        'E_SIGSTORE_IDENTITY',
+        /identity check failed/,
+      ],
       [verifyArgs(tampered, sig, ...ours), 'E_MODEL_MISMATCH', /config\.json/],
       [verifyArgs(model, badPayload, ...ours), 'E_SIGSTORE_TLOG_BODY', /transparency log entry check failed/],
     ]
@@ -188,7 +217,9 @@ describe('model_signing public-good vectors, air-gapped', {skip: omsVectorsSkip}
     const v110 = path.join(VECTORS, 'v1.1.0-sigstore')
     const spec = path.join(omsVectorsDir, 'ossf-model-signing-spec', 'test-vectors', 'v1.0', 'valid', 'sigstore.bundle.json')
     const root = ['--trusted-root', PUBLIC_GOOD_ROOT]
-    const a = await runCli(verifyArgs(v101, path.join(v101, 'model.sig'), ...IBM, ...root, '--ignore-paths', path.join(v101, 'ignore-me')), {timeoutMs: CLI_TIMEOUT})
+    const a = await runCli(verifyArgs(v101, path.join(v101, 'model.sig'), ...IBM, ...root, '--ignore-paths', path.join(v101, 'ignore-me')), {
+      timeoutMs: CLI_TIMEOUT,
+    })
     assert.equal(a.code, 0, a.stderr)
     const b = await runCli(verifyArgs(v110, spec, ...IBM, ...root, '--ignore-paths', path.join(v110, 'model.sig')), {timeoutMs: CLI_TIMEOUT})
     assert.equal(b.code, 0, b.stderr)
@@ -201,7 +232,10 @@ describe('model_signing public-good vectors, air-gapped', {skip: omsVectorsSkip}
     const ok = await runCli(['verify', dir, '--signature', path.join(dir, 'model.sig'), ...IBM, ...root, '--json'], {timeoutMs: CLI_TIMEOUT})
     assert.equal(ok.code, 0, ok.stderr + ok.stdout)
     assert.equal(parseJson(ok).method, 'sigstore')
-    const wrong = await runCli(['verify', dir, '--signature', path.join(dir, 'model.sig'), ...root, '--identity', 'someone@example.com', '--identity-provider', IBM[3]], {timeoutMs: CLI_TIMEOUT})
+    const wrong = await runCli(
+      ['verify', dir, '--signature', path.join(dir, 'model.sig'), ...root, '--identity', 'someone@example.com', '--identity-provider', IBM[3]],
+      {timeoutMs: CLI_TIMEOUT},
+    )
     assert.equal(wrong.code, 1, wrong.stderr)
   })
 })

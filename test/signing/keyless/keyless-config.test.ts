@@ -89,8 +89,15 @@ describe('signing endpoints', () => {
     const p = mock.writeTrustConfig(tmp.dir)
     const cfg = JSON.parse((await import('node:fs')).readFileSync(p, 'utf8'))
     const svc = (url: string, v: number, start: string, end?: string) => ({url, majorApiVersion: v, validFor: {start, ...(end ? {end} : {})}})
-    cfg.signingConfig.caUrls = [svc('https://old-ca', 1, '2020-01-01T00:00:00Z'), svc('https://new-ca', 1, '2024-01-01T00:00:00Z'), svc('https://future-api', 9, '2025-01-01T00:00:00Z')]
-    cfg.signingConfig.rekorTlogUrls = [svc('https://expired', 1, '2024-06-01T00:00:00Z', '2024-12-31T00:00:00Z'), svc('https://rekor', 1, '2021-01-01T00:00:00Z')]
+    cfg.signingConfig.caUrls = [
+      svc('https://old-ca', 1, '2020-01-01T00:00:00Z'),
+      svc('https://new-ca', 1, '2024-01-01T00:00:00Z'),
+      svc('https://future-api', 9, '2025-01-01T00:00:00Z'),
+    ]
+    cfg.signingConfig.rekorTlogUrls = [
+      svc('https://expired', 1, '2024-06-01T00:00:00Z', '2024-12-31T00:00:00Z'),
+      svc('https://rekor', 1, '2021-01-01T00:00:00Z'),
+    ]
     const p2 = path.join(tmp.dir, 'cfg2.json')
     writeFileSync(p2, JSON.stringify(cfg))
     const e = await resolveSigningEndpoints({trustConfigPath: p2})

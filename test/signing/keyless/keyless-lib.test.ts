@@ -111,7 +111,13 @@ describe('identity policy', () => {
     await rejects(evil, {...base(), identity: 'acme-evil', issuer: undefined, issuerRegexp: 'https://issuer\\.example/acme'}, 'E_SIGSTORE_ISSUER')
     // An alternation must not escape the anchors either.
     await rejects(evil, {...base(), identity: undefined, identityRegexp: 'nobody|acme', issuer: undefined, issuerRegexp: '.*'}, 'E_SIGSTORE_IDENTITY')
-    const ok = await verifyKeyless(evil, {...base(), identity: undefined, identityRegexp: 'acme-.*', issuer: undefined, issuerRegexp: 'https://issuer\\.example/.*'})
+    const ok = await verifyKeyless(evil, {
+      ...base(),
+      identity: undefined,
+      identityRegexp: 'acme-.*',
+      issuer: undefined,
+      issuerRegexp: 'https://issuer\\.example/.*',
+    })
     assert.deepEqual(ok.signer.subjectAlternativeNames, ['acme-evil'])
     // Exact matching treats regex metacharacters literally.
     await rejects(good, {...base(), identity: MOCK_IDENTITY.replace('.yml', '.ym.')}, 'E_SIGSTORE_IDENTITY')

@@ -19,7 +19,10 @@ import {MOCK_IDENTITY, MOCK_ISSUER, startSigstoreMock, tempDir, type SigstoreMoc
 function canonical(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`
   if (v !== null && typeof v === 'object') {
-    return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`
   }
   return JSON.stringify(v)
 }
@@ -35,8 +38,18 @@ function tufRepo(target: Buffer): {files: Map<string, Buffer>; root: Buffer} {
   const signed = (s: object) =>
     Buffer.from(JSON.stringify({signed: s, signatures: [{keyid, sig: edSign(null, Buffer.from(canonical(s)), privateKey).toString('hex')}]}))
   const role = {keyids: [keyid], threshold: 1}
-  const root = signed({_type: 'root', ...common, consistent_snapshot: false, keys: {[keyid]: key}, roles: {root: role, timestamp: role, snapshot: role, targets: role}})
-  const targets = signed({_type: 'targets', ...common, targets: {'trusted_root.json': {length: target.length, hashes: {sha256: createHash('sha256').update(target).digest('hex')}}}})
+  const root = signed({
+    _type: 'root',
+    ...common,
+    consistent_snapshot: false,
+    keys: {[keyid]: key},
+    roles: {root: role, timestamp: role, snapshot: role, targets: role},
+  })
+  const targets = signed({
+    _type: 'targets',
+    ...common,
+    targets: {'trusted_root.json': {length: target.length, hashes: {sha256: createHash('sha256').update(target).digest('hex')}}},
+  })
   const snapshot = signed({_type: 'snapshot', ...common, meta: {'targets.json': {version: 1}}})
   const timestamp = signed({_type: 'timestamp', ...common, meta: {'snapshot.json': {version: 1}}})
   const files = new Map<string, Buffer>([
