@@ -30,6 +30,7 @@ const BENCHES = [
   {name: 'dataset', script: 'dataset.mjs', parse: parseDataset},
   {name: 'startup', script: 'startup.mjs', parse: () => []},
   {name: 'oci', script: 'oci.mjs', parse: () => []},
+  {name: 'report', script: 'report.mjs', parse: () => []},
 ]
 
 const started = new Date()

@@ -61,8 +61,8 @@ export class FileHashPool {
     return this.run(this.task(root, paths, follow, alg), paths.length)
   }
 
-  task(root: string, paths: string[], follow: Uint8Array, alg: DatasetHashAlgorithm) {
-    const payload: HashBatchRequest = {id: this.nextId++, alg, root, names: paths.join('\n'), follow}
+  task(root: string, paths: string[], follow: Uint8Array, alg: DatasetHashAlgorithm, maxBytes?: number) {
+    const payload: HashBatchRequest = {id: this.nextId++, alg, root, names: paths.join('\n'), follow, ...(maxBytes === undefined ? {} : {maxBytes})}
     // The main thread walks, sorts and writes the manifest meanwhile: worker threads only.
     return {handler: datasetBatchHandler, payload, mainLane: false}
   }
@@ -93,7 +93,7 @@ export async function* hashBatchesInOrder(
   pathAt: (i: number) => string,
   follow: (i: number) => boolean,
   alg: DatasetHashAlgorithm,
-  opts: {workers?: number; onBatch?: (files: number) => void; pool?: FileHashPool} = {},
+  opts: {workers?: number; onBatch?: (files: number) => void; pool?: FileHashPool; maxFileBytes?: number} = {},
 ): AsyncGenerator<RawBatch> {
   const pool = opts.pool ?? new FileHashPool(opts.workers)
   // File counts of the batches in flight, oldest first.
@@ -110,7 +110,7 @@ export async function* hashBatchesInOrder(
         batch[i - start] = pathAt(i)
       }
       counts.push(end - start)
-      yield pool.task(root, batch, f, alg)
+      yield pool.task(root, batch, f, alg, opts.maxFileBytes)
     }
   }
   try {

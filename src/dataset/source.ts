@@ -30,6 +30,8 @@ export interface SourceOptions {
   progress?: Progress
   /** Hash worker threads; default: one per core. */
   workers?: number
+  /** Verify: files larger than this (the whole signed dataset) are listed with their size but not read. */
+  maxFileBytes?: number
 }
 
 export interface OpenedSource {
@@ -133,7 +135,7 @@ async function openDirectory(p: string, opts: SourceOptions): Promise<OpenedSour
       diskNames.size === 0 ? (k) => paths[k] : (k) => diskNames.get(paths[k]) ?? paths[k],
       links.size === 0 ? () => false : (k) => links.has(paths[k]),
       opts.algorithm,
-      {pool, onBatch: (n) => opts.progress?.advance(n)},
+      {pool, onBatch: (n) => opts.progress?.advance(n), maxFileBytes: opts.maxFileBytes},
     )) {
       yield {paths, start, count: b.count, sizes: b.sizes, digests: b.digests}
       start += b.count

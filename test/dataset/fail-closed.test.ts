@@ -4,7 +4,7 @@
 // dataset, skipped links are announced, and names print escaped.
 import assert from 'node:assert/strict'
 import {spawnSync} from 'node:child_process'
-import {mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
+import {cpSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, truncateSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {gzipSync} from 'node:zlib'
 import {after, before, describe, it} from 'node:test'
@@ -33,6 +33,21 @@ describe('dataset verification fails closed', () => {
     data = writeTree(at('data'), {'images/a.txt': 'hello\n', 'images/b.txt': 'world\n', 'labels/train.csv': 'cat,1\n'})
     manifest = at('data.manifest')
     await createManifest(data, {output: manifest, name: 'acme/d', workers: 1})
+  })
+
+  it('a 15 TiB sparse file replacing a signed file, or added, fails at once without being read', async () => {
+    const copy = at('sparse-data')
+    cpSync(data, copy, {recursive: true})
+    truncateSync(path.join(copy, 'images', 'a.txt'), 15 * 2 ** 40)
+    writeFileSync(path.join(copy, 'huge.bin'), '')
+    truncateSync(path.join(copy, 'huge.bin'), 15 * 2 ** 40)
+    // Hashing either file would take hours; the timeout makes a regression fail, not hang.
+    const r = await runCli(['dataset', 'verify', copy, '--manifest', manifest, '--unsigned', '--json'], {timeoutMs: 60_000})
+    assert.equal(r.code, 1, r.stderr)
+    const v = parseJson(r)
+    assert.equal(v.ok, false)
+    assert.equal(v.changes.modified.count, 1)
+    assert.equal(v.changes.added.count, 1)
   })
 
   it('a --paths glob or a sample that selects nothing fails (exit 1) unless --allow-empty-selection', async () => {

@@ -64,3 +64,13 @@ test('a Hugging Face-like snapshot: unsupported weights are exit 3 unless exclud
   r = await runCli(['scan', snap, '--exclude', 'onnx/*.onnx', '--exclude', '*.msgpack', '--exclude', '*.h5', '--json'])
   assert.ok(!parseJson(r).files.some((f: {path: string}) => f.path.endsWith('model.onnx')))
 })
+
+test('the text report lists what was skipped and why, and counts it in the summary', async () => {
+  const m = path.join(d, 'skipped-listing')
+  cpSync(path.join(repoRoot, 'testdata', 'demo-model'), m, {recursive: true})
+  const r = await runCli(['scan', m])
+  assert.equal(r.code, 0, r.stderr)
+  assert.match(r.stdout, /^skipped \(not analysed\): 3$/m)
+  assert.match(r.stdout, /^ {2}.*README\.md \(file\): content is no model/m)
+  assert.match(r.stdout, /1 file\(s\): 1 scanned, 0 error\(s\), 0 unsupported, 3 skipped; findings:/)
+})

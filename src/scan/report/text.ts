@@ -1,6 +1,10 @@
 /** Human-readable report, grouped by file. Colour only when asked (the command enables it on a TTY). */
 import {formatPath, type TriggerPath} from '../graph/evidence.js'
+import {escapeName} from '../../util/escape.js'
 import {SEVERITIES, type Finding, type ScanReport, type Severity} from '../types.js'
+
+/** Skipped entries listed in the text report; --json has them all. */
+const MAX_SKIPPED_SHOWN = 50
 
 const COLORS: Record<Severity, string> = {critical: '\x1b[1;35m', high: '\x1b[1;31m', medium: '\x1b[33m', low: '\x1b[36m', info: '\x1b[2m'}
 const RESET = '\x1b[0m'
@@ -38,12 +42,19 @@ export function renderText(report: ScanReport, opts: {color?: boolean; minSeveri
     else if (shown.length < file.findings.length) lines.push(`  (${file.findings.length - shown.length} finding(s) below ${opts.minSeverity} not shown)`)
     lines.push('')
   }
+  const skipped = report.skipped ?? []
+  if (skipped.length > 0) {
+    lines.push(`skipped (not analysed): ${skipped.length}`)
+    for (const k of skipped.slice(0, MAX_SKIPPED_SHOWN)) lines.push(`  ${escapeName(k.path)} (${k.kind}): ${k.reason}`)
+    if (skipped.length > MAX_SKIPPED_SHOWN) lines.push(`  … ${skipped.length - MAX_SKIPPED_SHOWN} more (every one is in --json)`)
+    lines.push('')
+  }
   const s = report.summary
   const counts = SEVERITIES.slice()
     .reverse()
     .map((sev) => `${s.findings[sev]} ${sev}`)
     .join(', ')
-  lines.push(`${s.files} file(s): ${s.scanned} scanned, ${s.errors} error(s), ${s.unsupported} unsupported; findings: ${counts}`)
+  lines.push(`${s.files} file(s): ${s.scanned} scanned, ${s.errors} error(s), ${s.unsupported} unsupported, ${skipped.length} skipped; findings: ${counts}`)
   const verdict = s.failed
     ? `FAILED: findings at or above ${s.failOn}`
     : s.errors + s.unsupported > 0 || s.files === 0
