@@ -134,3 +134,18 @@ export interface FormatIssue {
   location?: {[key: string]: unknown}
   evidence?: Record<string, unknown>
 }
+
+/** A FormatIssue with no category or evidence (the readers' common case). */
+export const formatIssue = (
+  id: string,
+  severity: FormatIssue['severity'],
+  title: string,
+  message: string,
+  location?: FormatIssue['location'],
+): FormatIssue => ({
+  id,
+  severity,
+  title,
+  message,
+  ...(location ? {location} : {}),
+})

@@ -3,7 +3,7 @@
  * own reader (`gguf.cpp`) does (docs/design-notes.md §6, rules MS-GG001…011), plus chat-template checks.
  * The header region is parsed from memory (bounded); tensor data stays in the file.
  */
-import {FileSource, type FormatIssue, type TensorDType, type TensorView} from '../tensor.js'
+import {FileSource, type FormatIssue, formatIssue, type TensorDType, type TensorView} from '../tensor.js'
 import {checkChatTemplate} from './template.js'
 
 export const MAX_GGUF_HEADER = 512 << 20
@@ -125,13 +125,7 @@ async function checkPadding(src: FileSource, head: Uint8Array, info: GgufInfo): 
 class NeedMore extends Error {}
 class Fatal extends Error {}
 
-const issue = (id: string, severity: FormatIssue['severity'], title: string, message: string, location?: FormatIssue['location']): FormatIssue => ({
-  id,
-  severity,
-  title,
-  message,
-  ...(location ? {location} : {}),
-})
+const issue = formatIssue
 
 export function isGguf(head: Uint8Array): boolean {
   return head[0] === 0x47 && head[1] === 0x47 && head[2] === 0x55 && head[3] === 0x46

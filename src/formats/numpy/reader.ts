@@ -5,7 +5,7 @@
  */
 import {analyzePickle} from '../pickle/analyze.js'
 import {descrHasObject, parsePyLiteral, type PyLit} from './literal.js'
-import {FileSource, type FormatIssue, type TensorDType, type TensorView} from '../tensor.js'
+import {FileSource, type FormatIssue, formatIssue, type TensorDType, type TensorView} from '../tensor.js'
 import {MAX_INFLATE, readMember, readZip} from '../zip/reader.js'
 
 export const NPY_MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]
@@ -39,13 +39,7 @@ export interface NpyHeader {
   object: boolean
 }
 
-const issue = (id: string, severity: FormatIssue['severity'], title: string, message: string, location?: FormatIssue['location']): FormatIssue => ({
-  id,
-  severity,
-  title,
-  message,
-  ...(location ? {location} : {}),
-})
+const issue = formatIssue
 
 export function isNpy(head: Uint8Array): boolean {
   return NPY_MAGIC.every((b, i) => head[i] === b)

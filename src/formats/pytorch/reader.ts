@@ -9,7 +9,7 @@ import {analyzePickle, torchStorages, type PickleReport, type TorchStorageRef} f
 import {analyzeContent, emptyResult, newBudget} from '../archive/reader.js'
 import {endsWithZipRecord, sniffKind, ZIP_TAIL, type ContentKind} from '../sniff.js'
 import {MAX_INFLATE, readMember, readZip, type ZipEntry} from '../zip/reader.js'
-import {FileSource, type FormatIssue, type TensorView} from '../tensor.js'
+import {FileSource, type FormatIssue, formatIssue, type TensorView} from '../tensor.js'
 
 /** Largest pickle stream read into memory for analysis. */
 export const MAX_PICKLE_BYTES = 256 << 20
@@ -25,13 +25,7 @@ export interface TorchInfo {
   stats: Record<string, unknown>
 }
 
-const issue = (id: string, severity: FormatIssue['severity'], title: string, message: string, location?: FormatIssue['location']): FormatIssue => ({
-  id,
-  severity,
-  title,
-  message,
-  ...(location ? {location} : {}),
-})
+const issue = formatIssue
 
 export async function readTorchZip(path: string): Promise<TorchInfo> {
   const src = await FileSource.open(path)

@@ -4,7 +4,7 @@
  * duplicate-key rule the reference only documents. Only the header is read here; tensor bytes stay
  * in the file and are described by TensorViews.
  */
-import {FileSource, type FormatIssue, type TensorDType, type TensorView} from '../tensor.js'
+import {FileSource, type FormatIssue, formatIssue, type TensorDType, type TensorView} from '../tensor.js'
 import {JsonNumberText, JsonSyntaxError, parseJsonStrict, type JsonValue} from './json.js'
 
 /** The reference loader's cap (`MAX_HEADER_SIZE`). */
@@ -54,13 +54,7 @@ export interface SafetensorsInfo {
   unreferenced: Array<[number, number]>
 }
 
-const issue = (id: string, severity: FormatIssue['severity'], title: string, message: string, location?: FormatIssue['location']): FormatIssue => ({
-  id,
-  severity,
-  title,
-  message,
-  ...(location ? {location} : {}),
-})
+const issue = formatIssue
 
 function isDim(v: JsonValue): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 && v < MAX_DIM
