@@ -105,9 +105,13 @@ export function defaultWorkerCount(): number {
  */
 function startWorker(): Worker {
   const here = import.meta.url
-  // Workers inherit the process's Node options; --input-type (a `node -e` script) is refused in a worker.
-  const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'))
-  if (!here.endsWith('.ts')) return new Worker(new URL('./worker.js', here), {execArgv})
+  // Workers inherit the process's Node options. Only --input-type (a `node -e` script) must be
+  // dropped, and only then is a list given: an explicit list may hold no process-wide option, and
+  // Node 24's test runner starts each test file with dozens of them (inherited, they are fine).
+  const execArgv = process.execArgv.some((a) => a.startsWith('--input-type'))
+    ? process.execArgv.filter((a) => !a.startsWith('--input-type') && process.allowedNodeEnvironmentFlags.has(a.split('=')[0]))
+    : undefined
+  if (!here.endsWith('.ts')) return new Worker(new URL('./worker.js', here), execArgv ? {execArgv} : {})
   const tsxApi = import.meta.resolve('tsx/esm/api')
   const target = new URL('./worker.ts', here).href
   return new Worker(`import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(target)}) })`, {eval: true, execArgv})
