@@ -1,5 +1,3 @@
-import {writeFileSync} from 'node:fs'
-
 import {Args, Flags} from '@oclif/core'
 
 import {scanPaths} from '../src/scan/engine.js'
@@ -11,6 +9,7 @@ import {renderText} from '../src/scan/report/text.js'
 import {SEVERITIES, type ScanReport, type Severity} from '../src/scan/types.js'
 import {renderOnnxGraph} from '../src/scan/graph/render.js'
 import {ModelsealCommand} from './_lib/base-command.js'
+import {writeReportFile} from './_lib/write-report.js'
 import {ociVerifyFlags, withVerifiedOciPaths} from './_lib/oci.js'
 
 /** Mermaid drawings of the ONNX files whose graph-backdoor findings are above info. */
@@ -95,7 +94,7 @@ export default class Scan extends ModelsealCommand {
             ? renderJson(report)
             : renderText(report, {color, minSeverity: flags['min-severity'] as Severity})
     if (flags.output) {
-      writeFileSync(flags.output, `${body}\n`)
+      writeReportFile(flags.output, body)
       const s = report.summary
       process.stderr.write(
         `modelseal: wrote ${format} report to ${flags.output} (${s.files} files, max severity ${s.maxSeverity ?? 'none'}, exit ${exitCode})\n`,

@@ -1,4 +1,6 @@
 import {Flags} from '@oclif/core'
+import {mkdirSync} from 'node:fs'
+import path from 'node:path'
 
 import {writeAtomically} from '../src/io/index.js'
 import {loadTrustedRoot, type TrustSource} from '../src/signing/keyless/trust-root.js'
@@ -29,8 +31,6 @@ export default class TrustedRoot extends ModelsealCommand {
     const loaded = await loadTrustedRoot({offline: flags.offline})
     const {TrustedRoot: TrustedRootCodec} = await import('@sigstore/protobuf-specs')
     const json = `${JSON.stringify(TrustedRootCodec.toJSON(loaded.root), null, 2)}\n`
-    const {mkdirSync} = await import('node:fs')
-    const path = await import('node:path')
     const output = path.resolve(flags.output)
     mkdirSync(path.dirname(output), {recursive: true})
     writeAtomically(output, json)

@@ -36,7 +36,8 @@ function filesTable(r: AuditReport): string {
   // One row per signed resource, marked by what the comparison with the local files found.
   const status = new Map<string, string>()
   for (const s of r.signatures) {
-    for (const res of s.resources) if (!status.has(res.name)) status.set(res.name, s.status === 'verified' ? 'signed' : 'read')
+    for (const res of s.resources)
+      if (!status.has(res.name)) status.set(res.name, s.status === 'verified' ? 'signed' : s.status === 'failed' ? 'failed' : 'read')
     for (const n of s.content?.changed ?? []) status.set(n, 'changed')
     for (const n of s.content?.missing ?? []) status.set(n, 'missing')
     for (const n of s.content?.notCovered ?? []) status.set(n, 'unsigned')

@@ -138,8 +138,9 @@ function runCredentialHelper(name: string, server: string, env: NodeJS.ProcessEn
         if (typeof j.Username !== 'string' || typeof j.Secret !== 'string') throw new Error('no Username/Secret')
         if (j.Username === '<token>') return resolve({identityToken: j.Secret, source: program})
         resolve({username: j.Username, password: j.Secret, source: program})
-      } catch (e) {
-        reject(new InputError('E_OCI_CREDENTIALS', `credential helper ${program} printed no credentials: ${(e as Error).message}`))
+      } catch {
+        // Never quote the output: JSON.parse's message echoes the text, and the text holds the secret.
+        reject(new InputError('E_OCI_CREDENTIALS', `credential helper ${program} printed no credentials (expected JSON with Username and Secret)`))
       }
     })
     child.stdin.end(server)

@@ -1,13 +1,15 @@
 /** HTML reports: structure (parsed with a DOM parser), escaping of hostile strings, bounded size. */
 import assert from 'node:assert/strict'
 import {readFileSync} from 'node:fs'
+import path from 'node:path'
 import {after, before, test} from 'node:test'
 
 import {parseHTML} from 'linkedom'
 
+import {auditHtml} from '../../src/audit/render-html.js'
 import {CONTENT_SECURITY_POLICY} from '../../src/html/page.js'
 import {escapeHtml, text, visible} from '../../src/html/escape.js'
-import {tempDir} from '../helpers/cli.js'
+import {repoRoot, runCli, tempDir} from '../helpers/cli.js'
 import {buildReports, HOSTILE, type BuiltReports} from './report-fixtures.js'
 
 const tmp = tempDir('modelseal-html-')
@@ -143,4 +145,33 @@ test('policy decision: requirements table, failing rows marked, waivers with exp
   assert.match(failing.getAttribute('class')!, /r-fail/)
   const waived = [...dom(built.hostileDecision).document.querySelectorAll('tr[data-result="waived"]')]
   assert.ok(waived.length > 0 && waived.every((r) => /expires/.test(r.textContent!)))
+})
+
+test('a report file that cannot be written: one line, E_OUTPUT_WRITE, exit 3, no stack trace', async () => {
+  const out = '/nonexistent-dir-modelseal/report.html'
+  const onnx = path.join(repoRoot, 'testdata', 'onnx', 'clean_cnn.onnx')
+  const demo = path.join(repoRoot, 'testdata', 'demo-model')
+  for (const args of [
+    ['scan', onnx, '--format', 'html', '--output', out],
+    ['audit', demo, '--format', 'html', '--output', out],
+  ]) {
+    const r = await runCli(args)
+    assert.equal(r.code, 3, `${args[0]}: ${r.stderr}`)
+    assert.match(r.stderr, /^modelseal: E_OUTPUT_WRITE: cannot write \/nonexistent-dir-modelseal\/report\.html: ENOENT\n$/)
+    assert.doesNotMatch(r.stderr, /\n\s+at /)
+  }
+})
+
+test('audit report: files listed by a signature that failed are never shown as signed', () => {
+  const html = auditHtml({
+    reportVersion: '1',
+    generatedAt: '2026-12-01T00:00:00Z',
+    model: {path: 'm', rootDigest: null, files: 1, totalBytes: 1, excludedEvidence: []},
+    signatures: [{source: 'forged.sig', status: 'failed', signer: {method: 'key'}, resources: [{name: 'w.bin', algorithm: 'sha256', digest: 'ab'.repeat(32)}]}],
+    attestations: [],
+    facts: [],
+  })
+  const row = [...parseHTML(html).document.querySelectorAll('table.files tr')].find((tr) => tr.textContent!.includes('w.bin'))!
+  assert.ok(row.querySelector('.badge.b-failed'), row.innerHTML)
+  assert.ok(!row.querySelector('.badge.b-signed'))
 })

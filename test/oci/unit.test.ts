@@ -1,7 +1,7 @@
 /** References, challenges, the Go port's manifest → OMS rules, media types, credentials. */
 import assert from 'node:assert/strict'
 import {createHash} from 'node:crypto'
-import {mkdirSync, writeFileSync} from 'node:fs'
+import {chmodSync, mkdirSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {after, describe, test} from 'node:test'
 
@@ -213,5 +213,21 @@ describe('Docker config credentials', () => {
     assert.equal((await resolveCredentials('reg.example:5000', {env, username: 'x', password: 'y'}))?.source, 'flags')
     await assert.rejects(resolveCredentials('bad.example', {env}), /E_OCI_CREDENTIALS|base64/)
     await assert.rejects(resolveCredentials('reg.example:5000', {env, username: 'x'}), /both/)
+  })
+
+  test('a credential helper that prints broken JSON: refused, and the secret it printed is never quoted', async () => {
+    const dir = path.join(tmp.dir, 'docker-leaky')
+    const bin = path.join(dir, 'bin')
+    mkdirSync(bin, {recursive: true})
+    const helper = path.join(bin, 'docker-credential-leaky')
+    writeFileSync(helper, '#!/bin/sh\nread server\necho \'{"Username":"alice","Secret":"TOPSECRET-helper-value\'\n')
+    chmodSync(helper, 0o755)
+    writeFileSync(path.join(dir, 'config.json'), JSON.stringify({credHelpers: {'leaky.example': 'leaky'}}))
+    const env = {DOCKER_CONFIG: dir, PATH: `${bin}:${process.env.PATH}`}
+    await assert.rejects(resolveCredentials('leaky.example', {env}), (e: Error & {code?: string}) => {
+      assert.equal(e.code, 'E_OCI_CREDENTIALS')
+      assert.doesNotMatch(e.message, /TOPSECRET/)
+      return true
+    })
   })
 })
