@@ -42,8 +42,9 @@ export async function hashMany(tasks: HashTask[], opts: HashManyOptions = {}): P
   for (const t of tasks) total += weight(t)
   const inline = opts.inline === true || (!opts.pool && workers <= 1) || tasks.length <= 1 || (total <= INLINE_MAX_BYTES && tasks.length <= INLINE_MAX_TASKS)
   if (inline) {
+    // One stream at a time on this thread: the other cores are free to read ahead.
     const out: HashResult[] = []
-    for (const t of tasks) out.push(await hashTask(t, {onProgress: opts.onProgress}))
+    for (const t of tasks) out.push(await hashTask({...t, readAhead: t.readAhead ?? true}, {onProgress: opts.onProgress}))
     return out
   }
   if (opts.pool) return runOnEngine(opts.pool.engine, tasks, opts.onProgress)
@@ -84,6 +85,12 @@ export function planBatches(tasks: HashTask[]): number[][] {
 /** Runs the batches on the engine; stops starting batches at the first failed task. */
 async function runOnEngine(engine: WorkerEngine, tasks: HashTask[], onProgress?: (bytes: number) => void): Promise<HashResult[]> {
   const batches = planBatches(tasks)
+  // Big tasks run alone (long: never queued behind another on a worker, so lanes finish
+  // together). When there are at least as many of them as lanes, every core is hashing and each
+  // lane reads in its own thread; with fewer, a core is free and the lanes read ahead on it.
+  let big = 0
+  for (const b of batches) if (b.length === 1 && weight(tasks[b[0]]) >= BATCH_MAX_BYTES) big++
+  const readAhead = big < engine.parallelism
   const results: HashResult[] = new Array(tasks.length)
   let failedAt = -1
   let failure: Error | undefined
@@ -98,7 +105,10 @@ async function runOnEngine(engine: WorkerEngine, tasks: HashTask[], onProgress?:
       }
     })
   }
-  const stream = batches.map((b) => ({handler: hashBatchHandler, payload: b.map((i) => tasks[i])}))
+  const stream = batches.map((b) => {
+    const long = b.length === 1 && weight(tasks[b[0]]) >= BATCH_MAX_BYTES
+    return {handler: hashBatchHandler, payload: b.map((i) => ({...tasks[i], readAhead: tasks[i].readAhead ?? readAhead})), long}
+  })
   let n = 0
   for await (const outcomes of engine.ordered(stream, {onProgress})) {
     record(batches[n++], outcomes)

@@ -12,7 +12,10 @@
  *   fewer to start, and the main thread would otherwise only wait; a single task starts no thread
  *   at all); a task whose caller keeps the main thread busy (dataset hashing: walking, sorting,
  *   writing) says `mainLane: false` and gets N worker threads. Each worker holds up to PREFETCH
- *   tasks so that it never idles while the main lane is busy with a synchronous task.
+ *   tasks so that it never idles while the main lane is busy with a synchronous task — except a
+ *   `long` task (e.g. a big file): it goes only to an idle lane, and a lane running one gets no
+ *   other task, so the last long tasks go to whichever lane frees first. (Prefetched, two 256 MiB
+ *   files hashed side by side on one worker left the main lane idle for up to two files' time.)
  * - `ordered()` runs a task stream with bounded work in flight (back-pressure: the producer is
  *   pulled only as results are taken), yields results in task order, and stops at the first
  *   error (nothing more is started; the error of the earliest failing task is thrown).
@@ -51,6 +54,11 @@ export interface Task<P, R = unknown> {
   mainLane?: boolean
   /** ArrayBuffers moved (not copied) to the worker with the payload. */
   transfer?: ArrayBuffer[]
+  /**
+   * A task long enough (tens of ms or more) that a round trip is nothing beside it: never queued
+   * behind another task on a worker (no prefetch), so lanes finish together. Default false.
+   */
+  long?: boolean
 }
 
 export interface HandlerContext {
@@ -91,6 +99,8 @@ interface Pending {
 interface Lane {
   worker: Worker
   running: Map<number, Pending>
+  /** Long tasks among `running` (a lane running one takes nothing else). */
+  long: number
 }
 
 export function defaultWorkerCount(): number {
@@ -243,8 +253,10 @@ export class WorkerEngine {
         this.send(this.spawn(), this.queue.shift()!)
         continue
       }
+      // A long task waits for an idle lane; nothing is queued behind a long task.
+      if (head.task.long) return
       let room: Lane | undefined
-      for (const l of this.lanes) if (l.running.size < PREFETCH && (!room || l.running.size < room.running.size)) room = l
+      for (const l of this.lanes) if (l.long === 0 && l.running.size < PREFETCH && (!room || l.running.size < room.running.size)) room = l
       if (!room) return
       this.send(room, this.queue.shift()!)
     }
@@ -253,6 +265,7 @@ export class WorkerEngine {
   private send(lane: Lane, p: Pending): void {
     const id = this.nextId++
     lane.running.set(id, p)
+    if (p.task.long) lane.long++
     lane.worker.ref()
     const msg: TaskRequest = {id, handler: p.task.handler.url, payload: p.task.payload}
     lane.worker.postMessage(msg, p.task.transfer ?? [])
@@ -289,7 +302,7 @@ export class WorkerEngine {
   private spawn(): Lane {
     const worker = startWorker()
     this.stats.workersStarted++
-    const lane: Lane = {worker, running: new Map()}
+    const lane: Lane = {worker, running: new Map(), long: 0}
     worker.on('message', (msg: TaskReply) => {
       const p = lane.running.get(msg.id)
       if (!p) return
@@ -298,6 +311,7 @@ export class WorkerEngine {
         return
       }
       lane.running.delete(msg.id)
+      if (p.task.long) lane.long--
       if (lane.running.size === 0) worker.unref()
       this.settle()
       if (msg.type === 'done') p.resolve(msg.value)

@@ -60,6 +60,28 @@ test('tasks that keep off the main lane get every lane as a worker thread; one t
   }
 })
 
+test('a long task is never queued behind another on a worker; short tasks are prefetched', async () => {
+  for (const long of [true, false]) {
+    const engine = new WorkerEngine({workers: 2})
+    try {
+      const tasks = Array.from({length: 8}, (_, n) => ({...task({n, waitMs: 30}), long}))
+      const results = await collect(engine.ordered(tasks))
+      assert.deepEqual(
+        results.map((r) => r.n),
+        tasks.map((t) => t.payload.n),
+      )
+      const onWorker = results.filter((r) => r.thread !== threadId)
+      assert.ok(onWorker.length > 0 && onWorker.length < 8, 'both lanes ran tasks')
+      const most = Math.max(...onWorker.map((r) => r.concurrent))
+      // Without the flag a worker holds PREFETCH tasks and runs them side by side; with it, one.
+      if (long) assert.equal(most, 1, 'a worker ran two long tasks at once')
+      else assert.equal(most, 2, 'short tasks were not prefetched (the check above would prove nothing)')
+    } finally {
+      await engine.close()
+    }
+  }
+})
+
 test('a main-lane-only engine starts no thread', async () => {
   const engine = new WorkerEngine({workers: 0})
   const r = await collect(engine.ordered([task({n: 1}), task({n: 2})]))
