@@ -87,12 +87,15 @@ function cli(model, args) {
   const {secs, r} = time(() => spawnSync(process.execPath, ['--require', rssReport, path.join(repo, 'bin', 'run.js'), ...cliArgs], {encoding: 'utf8', env}))
   if (r.status !== 0) throw new Error(`modelseal digest failed (${r.status}): ${r.stderr}`)
   const rss = Number(/RSS_KB=(\d+)/.exec(r.stderr)?.[1] ?? NaN) / 1024
-  return {secs, rss, out: r.stdout.trim()}
+  const cpu = Number(/CPU_MS=(\d+)/.exec(r.stderr)?.[1] ?? NaN) / 1000
+  return {secs, rss, cpu, out: r.stdout.trim()}
 }
 
 async function lib(model, opts) {
+  const cpu0 = process.cpuUsage()
   const {secs, r} = await timeAsync(() => serializeModel(model, {method: 'files', hashType: 'sha256', ...opts}))
-  return {secs, out: `sha256:${r.manifest.rootDigest}`}
+  const {user, system} = process.cpuUsage(cpu0)
+  return {secs, cpu: (user + system) / 1e6, out: `sha256:${r.manifest.rootDigest}`}
 }
 
 const rows = []
@@ -100,15 +103,17 @@ async function measure(label, model, fn, target) {
   const samples = []
   let rss = 0
   let out
+  let cpuOfBest
   for (let i = 0; i < runs; i++) {
     const s = await fn()
+    if (samples.every((x) => s.secs < x)) cpuOfBest = s.cpu
     samples.push(s.secs)
     if (s.rss) rss = Math.max(rss, s.rss)
     out ??= s.out
   }
   samples.sort((a, b) => a - b)
   const mbs = (secs) => bytesOf(model) / 1e6 / secs
-  const row = {label, best: mbs(samples[0]), median: mbs(samples[Math.floor(samples.length / 2)]), rss, target, out}
+  const row = {label, best: mbs(samples[0]), median: mbs(samples[Math.floor(samples.length / 2)]), rss, target, out, wall: samples[0], cpu: cpuOfBest}
   rows.push(row)
   process.stderr.write(`  ${label}: ${row.best.toFixed(0)} MB/s\n`)
   return row
@@ -164,5 +169,11 @@ for (const model of new Set(rows.map((r) => r.label.split(' | ')[0]))) {
     )
     if (outs.size > 0) lines.push(`${model}, ${method}: ${[...outs].join(' / ')}${outs.size === 1 ? ' (CLI and library agree)' : ' MISMATCH'}`)
   }
+}
+// CPU time (user + system, every thread) of the best run beside its wall time: the machine's
+// other load shows in wall time, much less in CPU time. (openssl's own CPU is about its wall time.)
+for (const r of rows) {
+  if (r.cpu !== undefined && Number.isFinite(r.cpu))
+    lines.push(`CPU time: ${r.label.replace(' | ', ', ')}: ${r.cpu.toFixed(2)} s CPU, ${r.wall.toFixed(2)} s wall`)
 }
 console.log(lines.join('\n'))
