@@ -16,6 +16,14 @@ export const INLINE_MAX_TASKS = 64
 /** A batch sent to one worker holds at most this many bytes or tasks. */
 export const BATCH_MAX_BYTES = 16 << 20
 export const BATCH_MAX_TASKS = 512
+/**
+ * A big task is sent to a lane only when it is idle (engine Task.long) if it is at least this
+ * large, or if there are few big tasks (at most LONG_MAX_COUNT per lane). Waiting for an idle lane
+ * costs a worker the main lane's dispatch delay (~1 ms) per task; queueing costs the job up to a
+ * task's time at the end (8 × 256 MiB on 2 lanes: the main lane idled for two files' time).
+ */
+export const LONG_MIN_BYTES = 64 << 20
+export const LONG_MAX_COUNT = 4
 /** Weight given to a whole-file task whose size is not known yet. */
 const UNKNOWN_SIZE_WEIGHT = 64 << 10
 
@@ -82,6 +90,11 @@ export function planBatches(tasks: HashTask[]): number[][] {
   return [...big.map((i) => [i]), ...batches]
 }
 
+/** Whether a task of `bytes` (one of `bigCount` big tasks on `lanes` lanes) waits for an idle lane (engine Task.long). */
+export function isLongTask(bytes: number, bigCount: number, lanes: number): boolean {
+  return bytes >= BATCH_MAX_BYTES && (bytes >= LONG_MIN_BYTES || bigCount <= LONG_MAX_COUNT * lanes)
+}
+
 /** Makespan of greedy longest-first scheduling of `sizes` (sorted, largest first) on `lanes` lanes. */
 function greedyMakespan(sizes: number[], lanes: number): number {
   const load = new Array<number>(lanes).fill(0)
@@ -107,9 +120,9 @@ export function wantsExtraLane(sizes: number[], lanes: number): boolean {
 /** Runs the batches on the engine; stops starting batches at the first failed task. */
 async function runOnEngine(engine: WorkerEngine, tasks: HashTask[], onProgress?: (bytes: number) => void): Promise<HashResult[]> {
   const batches = planBatches(tasks)
-  // Big tasks run alone (long: never queued behind another on a worker, so lanes finish
-  // together). When there are at least as many of them as lanes, every core is hashing and each
-  // lane reads in its own thread; with fewer, a core is free and the lanes read ahead on it.
+  // Big tasks run alone, and the longest go only to idle lanes (isLongTask). When there are at
+  // least as many big tasks as lanes, every core is hashing and each lane reads in its own
+  // thread; with fewer, a core is free and the lanes read ahead on it.
   const bigSizes: number[] = []
   for (const b of batches) if (b.length === 1 && weight(tasks[b[0]]) >= BATCH_MAX_BYTES) bigSizes.push(weight(tasks[b[0]]))
   const readAhead = bigSizes.length < engine.parallelism
@@ -134,7 +147,7 @@ async function runOnEngine(engine: WorkerEngine, tasks: HashTask[], onProgress?:
     })
   }
   const stream = batches.map((b) => {
-    const long = b.length === 1 && weight(tasks[b[0]]) >= BATCH_MAX_BYTES
+    const long = b.length === 1 && isLongTask(weight(tasks[b[0]]), bigSizes.length, engine.parallelism)
     return {handler: hashBatchHandler, payload: b.map((i) => ({...tasks[i], readAhead: tasks[i].readAhead ?? readAhead})), long, extraLane}
   })
   let n = 0

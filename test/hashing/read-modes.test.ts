@@ -10,7 +10,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import {after, test} from 'node:test'
 
-import {BATCH_MAX_BYTES, hashMany, wantsExtraLane} from '../../src/hashing/batch.js'
+import {BATCH_MAX_BYTES, hashMany, isLongTask, LONG_MIN_BYTES, wantsExtraLane} from '../../src/hashing/batch.js'
 import {hashTask, READ_AHEAD_CHUNK_SIZE, READ_CHUNK_SIZE, SMALL_RANGE_SIZE} from '../../src/hashing/file.js'
 import {HashPool} from '../../src/hashing/pool.js'
 import {serializeModel} from '../../src/oms/serialize.js'
@@ -193,4 +193,13 @@ test('shards of unequal length: the extra thread runs, and the digests are those
   } finally {
     await pool.close()
   }
+})
+
+test('which big tasks wait for an idle lane: few big ones, or very big ones; never small ones', () => {
+  assert.equal(isLongTask(256 << 20, 8, 2), true, '8 x 256 MiB on 2 lanes')
+  assert.equal(isLongTask(1e9, 3, 2), true, 'three 1 GB shards')
+  assert.equal(isLongTask(BATCH_MAX_BYTES, 3, 2), true)
+  assert.equal(isLongTask(20 << 20, 100, 2), false, '100 files of 20 MiB keep worker prefetch')
+  assert.equal(isLongTask(LONG_MIN_BYTES, 100, 2), true)
+  assert.equal(isLongTask(BATCH_MAX_BYTES - 1, 1, 2), false)
 })
