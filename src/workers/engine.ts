@@ -143,9 +143,13 @@ export class WorkerEngine {
     return Math.max(1, this.workers)
   }
 
-  /** Starts every worker now, so that their start-up overlaps whatever comes before the first task. */
-  warm(): this {
-    while (!this.closed && this.lanes.length < this.workers) this.spawn()
+  /**
+   * Starts the workers now, so that their start-up overlaps whatever comes before the first task:
+   * all of them, or the threads that tasks allowed on the main lane will use (one fewer).
+   */
+  warm(opts: {mainLane?: boolean} = {}): this {
+    const threads = opts.mainLane && this.mainLane ? this.workers - 1 : this.workers
+    while (!this.closed && this.lanes.length < threads) this.spawn()
     return this
   }
 
