@@ -276,7 +276,10 @@ export class WorkerEngine {
       // Let the caller see this result before the next main-lane task (which may block) starts.
       setImmediate(() => this.pump())
     }
-    Promise.resolve()
+    // Started from the event loop, not a microtask: a caller that queues the next task as soon as
+    // it sees a result would otherwise chain main-lane tasks without ever letting the workers'
+    // replies in, and the workers would starve while the main lane did all the work.
+    new Promise<void>((resolve) => setImmediate(resolve))
       .then(() => p.task.handler.fn(p.task.payload, {progress: (n) => p.onProgress?.(n)}))
       .then(
         (r) => {
