@@ -14,7 +14,14 @@ import type {WalkedFile} from './walk.js'
 /** Files per task (a power of two: batches then start at multiples of it, see HashBatchRequest.tree). */
 export const BATCH_FILES = 512
 export const MAX_WORKERS = ENGINE_MAX_WORKERS
-const MAIN_LANE = process.env.DS_MAIN_LANE !== '0'
+/**
+ * Batches in flight per lane. Results are taken in order, so a lane that stalls (the main lane
+ * walking a large directory, a thread descheduled on a busy machine) holds up the others once
+ * the window is full; a few batches each (a few hundred kB in all) keep them going meanwhile.
+ */
+const IN_FLIGHT_PER_LANE = 4
+/** The main thread is one of the lanes: between batches it walks the tree and joins results. */
+const MAIN_LANE = true
 
 /** Paths to hash, canonical, with their names on disk where those differ and the allowed symlinks. */
 export interface PathBatch {
@@ -64,7 +71,7 @@ export class FileHashPool {
     return this.engine.parallelism
   }
 
-  /** Starts the workers now, so that their start-up overlaps whatever comes before the first batch (the directory walk). */
+  /** Starts the worker threads now (one fewer than the lanes: the main thread is one), so that their start-up overlaps the first directories of the walk. */
   warm(): this {
     this.engine.warm({mainLane: MAIN_LANE})
     return this
@@ -147,7 +154,7 @@ export async function* hashBatchesInOrder(
     }
   }
   try {
-    for await (const reply of pool.engine.ordered(tasks())) {
+    for await (const reply of pool.engine.ordered(tasks(), {inFlight: IN_FLIGHT_PER_LANE * pool.size})) {
       const batch = toHashed(reply, inFlight.shift()!)
       opts.onBatch?.(batch.count)
       yield batch
