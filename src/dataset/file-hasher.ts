@@ -1,29 +1,59 @@
 /**
- * Hashes the files of a directory listing on all cores, results in listing order. Dataset files
- * are mostly small, so the per-file cost decides: batches of paths go to the worker engine
- * (src/workers), whose lanes hash them with four system calls per file (hash-worker.ts), and a
- * bounded number of batches is in flight so that millions of files never become millions of
- * pending promises.
+ * Hashes the files of a directory on all cores, results in listing order. Dataset files are
+ * mostly small, so the per-file cost decides: batches of paths go to the worker engine
+ * (src/workers), whose lanes hash them with four system calls per file (hash-worker.ts) and,
+ * for a manifest, also make the batch's shard lines and Merkle subtrees; a bounded number of
+ * batches is in flight so that millions of files never become millions of pending promises.
  */
 import {InputError, isErrorCode} from '../errors.js'
 import {MAX_WORKERS as ENGINE_MAX_WORKERS, sharedEngine, WorkerEngine} from '../workers/engine.js'
-import {datasetBatchHandler, type HashBatchRequest} from './hash-worker.js'
+import {type BatchSubtrees, datasetBatchHandler, type HashBatchRequest} from './hash-worker.js'
 import type {DatasetHashAlgorithm} from './types.js'
+import type {WalkedFile} from './walk.js'
 
-/** Files per task. */
+/** Files per task (a power of two: batches then start at multiples of it, see HashBatchRequest.tree). */
 export const BATCH_FILES = 512
 export const MAX_WORKERS = ENGINE_MAX_WORKERS
+/**
+ * Batches in flight per lane. Results are taken in order, so a lane that stalls (the main lane
+ * walking a large directory, a thread descheduled on a busy machine) holds up the others once
+ * the window is full; a few batches each (a few hundred kB in all) keep them going meanwhile.
+ */
+const IN_FLIGHT_PER_LANE = 4
+/** The main thread is one of the lanes: between batches it walks the tree and joins results. */
+const MAIN_LANE = true
 
-export interface RawBatch {
-  count: number
-  /** 32 bytes per file. */
-  digests: Buffer
-  sizes: Float64Array
+/** Paths to hash, canonical, with their names on disk where those differ and the allowed symlinks. */
+export interface PathBatch {
+  paths: string[]
+  disk?: string[]
+  follow?: Uint8Array
 }
 
-export interface FileDigest {
-  size: number
-  digest: string
+/** A hashed batch: sizes and raw digests (32 bytes per file), and what was asked for besides. */
+export interface HashedBatch {
+  paths: string[]
+  count: number
+  sizes: Float64Array
+  digests: Buffer
+  /** Shard lines (UTF-8) of the batch. */
+  text?: Uint8Array
+  /** dirHash1 lines (UTF-8; sha256 only). */
+  dir?: Uint8Array
+  /** The batch's Merkle leaves folded into perfect subtrees. */
+  tree?: BatchSubtrees
+}
+
+export interface HashOptions {
+  workers?: number
+  onBatch?: (files: number) => void
+  pool?: FileHashPool
+  /** Files larger than this are not read (verify: larger than the whole signed dataset). */
+  maxFileBytes?: number
+  /** Make shard and dirHash1 lines (manifests). */
+  lines?: boolean
+  /** Fold Merkle leaves into subtrees; the batches must then start at multiples of a power of two at least as large as any batch. */
+  tree?: boolean
 }
 
 /** The dataset face of the worker engine: the process's engine, or one of `size` lanes of its own. */
@@ -41,34 +71,20 @@ export class FileHashPool {
     return this.engine.parallelism
   }
 
-  /** Starts the workers now, so that their start-up overlaps whatever comes before the first batch (the directory walk). */
+  /** Starts the worker threads now (one fewer than the lanes: the main thread is one), so that their start-up overlaps the first directories of the walk. */
   warm(): this {
-    this.engine.warm()
+    this.engine.warm({mainLane: MAIN_LANE})
     return this
   }
 
-  /** Hashes one batch; rejects with the first failing file's error. */
-  async hashBatch(root: string, paths: string[], follow: Uint8Array, alg: DatasetHashAlgorithm): Promise<FileDigest[]> {
-    const r = await this.hashBatchRaw(root, paths, follow, alg)
-    const out: FileDigest[] = new Array(paths.length)
-    const hex = r.digests.toString('hex')
-    for (let i = 0; i < paths.length; i++) out[i] = {size: r.sizes[i], digest: hex.slice(i * 64, i * 64 + 64)}
-    return out
-  }
-
-  /** Like hashBatch, as the raw arrays (32 digest bytes per file): no object per file. */
-  async hashBatchRaw(root: string, paths: string[], follow: Uint8Array, alg: DatasetHashAlgorithm): Promise<RawBatch> {
-    return this.run(this.task(root, paths, follow, alg), paths.length)
-  }
-
-  task(root: string, paths: string[], follow: Uint8Array, alg: DatasetHashAlgorithm, maxBytes?: number) {
-    const payload: HashBatchRequest = {id: this.nextId++, alg, root, names: paths.join('\n'), follow, ...(maxBytes === undefined ? {} : {maxBytes})}
-    // The main thread walks, sorts and writes the manifest meanwhile: worker threads only.
-    return {handler: datasetBatchHandler, payload, mainLane: false}
-  }
-
-  private async run(task: ReturnType<FileHashPool['task']>, count: number): Promise<RawBatch> {
-    return toRaw(await this.engine.run(task), count)
+  task(root: string, batch: PathBatch, alg: DatasetHashAlgorithm, opts: Pick<HashOptions, 'maxFileBytes' | 'lines' | 'tree'> = {}) {
+    const payload: HashBatchRequest = {id: this.nextId++, alg, root, names: (batch.disk ?? batch.paths).join('\n')}
+    if (batch.disk) payload.paths = batch.paths.join('\n')
+    if (batch.follow) payload.follow = batch.follow
+    if (opts.maxFileBytes !== undefined) payload.maxBytes = opts.maxFileBytes
+    if (opts.lines) payload.lines = true
+    if (opts.tree) payload.tree = true
+    return {handler: datasetBatchHandler, payload, mainLane: MAIN_LANE}
   }
 
   /** Stops the pool's own engine (the process's engine stays up, its idle workers unref'd). */
@@ -77,64 +93,73 @@ export class FileHashPool {
   }
 }
 
-function toRaw(reply: Awaited<ReturnType<typeof datasetBatchHandler.fn>>['value'], count: number): RawBatch {
+function toHashed(reply: Awaited<ReturnType<typeof datasetBatchHandler.fn>>['value'], paths: string[]): HashedBatch {
   if (!reply.ok) throw new InputError(isErrorCode(reply.code) ? reply.code : 'E_INTERNAL', reply.message)
-  return {count, digests: Buffer.from(reply.digests.buffer, reply.digests.byteOffset, reply.digests.byteLength), sizes: reply.sizes}
+  const b: HashedBatch = {
+    paths,
+    count: paths.length,
+    digests: Buffer.from(reply.digests.buffer, reply.digests.byteOffset, reply.digests.byteLength),
+    sizes: reply.sizes,
+  }
+  if (reply.text) b.text = reply.text
+  if (reply.dir) b.dir = reply.dir
+  if (reply.tree) b.tree = reply.tree
+  return b
 }
 
 /**
- * Digests of files 0..count-1 (`pathAt(i)`: '/'-separated, relative to root) in order, one raw
- * batch at a time. `follow(i)` says whether path i may be opened through a symlink.
- * Up to two batches per worker are in flight; batches are yielded as soon as they are in order.
+ * Cuts a stream of walked files into batches of `size` (the last one shorter). The files are
+ * pulled with next(), not for-of, so that closing the batches early leaves the walk open: the
+ * caller may still drain it for the problems it reports at its end.
+ */
+export function* batchFiles(files: Iterator<WalkedFile>, size = BATCH_FILES): Generator<PathBatch, void, undefined> {
+  let paths: string[] = []
+  let disk: string[] | undefined
+  let follow: Uint8Array | undefined
+  for (;;) {
+    const r = files.next()
+    if (r.done) break
+    const f = r.value
+    const i = paths.length
+    paths.push(f.path)
+    if (f.disk !== undefined && !disk) disk = paths.slice(0, i)
+    disk?.push(f.disk ?? f.path)
+    if (f.link) (follow ??= new Uint8Array(size))[i] = 1
+    if (paths.length === size) {
+      yield {paths, ...(disk ? {disk} : {}), ...(follow ? {follow} : {})}
+      paths = []
+      disk = follow = undefined
+    }
+  }
+  if (paths.length > 0) yield {paths, ...(disk ? {disk} : {}), ...(follow ? {follow: follow.subarray(0, paths.length)} : {})}
+}
+
+/**
+ * Hashes the batches in order, up to two per worker in flight, and yields each as soon as it and
+ * every batch before it are done. The pool is closed at the end (when it is the caller's own).
  */
 export async function* hashBatchesInOrder(
   root: string,
-  count: number,
-  pathAt: (i: number) => string,
-  follow: (i: number) => boolean,
+  batches: Iterable<PathBatch>,
   alg: DatasetHashAlgorithm,
-  opts: {workers?: number; onBatch?: (files: number) => void; pool?: FileHashPool; maxFileBytes?: number} = {},
-): AsyncGenerator<RawBatch> {
+  opts: HashOptions = {},
+): AsyncGenerator<HashedBatch> {
   const pool = opts.pool ?? new FileHashPool(opts.workers)
-  // File counts of the batches in flight, oldest first.
-  const counts: number[] = []
+  // Paths of the batches in flight, oldest first.
+  const inFlight: string[][] = []
   function* tasks() {
-    for (let next = 0; next < count; ) {
-      const start = next
-      const end = Math.min(count, start + BATCH_FILES)
-      next = end
-      const f = new Uint8Array(end - start)
-      const batch: string[] = new Array(end - start)
-      for (let i = start; i < end; i++) {
-        f[i - start] = follow(i) ? 1 : 0
-        batch[i - start] = pathAt(i)
-      }
-      counts.push(end - start)
-      yield pool.task(root, batch, f, alg, opts.maxFileBytes)
+    for (const b of batches) {
+      inFlight.push(b.paths)
+      yield pool.task(root, b, alg, opts)
     }
   }
   try {
-    for await (const reply of pool.engine.ordered(tasks())) {
-      const batch = toRaw(reply, counts.shift()!)
+    for await (const reply of pool.engine.ordered(tasks(), {inFlight: IN_FLIGHT_PER_LANE * pool.size})) {
+      const batch = toHashed(reply, inFlight.shift()!)
       opts.onBatch?.(batch.count)
       yield batch
     }
   } finally {
     await pool.close()
-  }
-}
-
-/** Per-file form of hashBatchesInOrder (which closes the pool when done). */
-export async function* hashFilesInOrder(
-  root: string,
-  count: number,
-  pathAt: (i: number) => string,
-  follow: (i: number) => boolean,
-  alg: DatasetHashAlgorithm,
-  opts: {workers?: number; onBatch?: (files: number) => void} = {},
-): AsyncGenerator<FileDigest> {
-  for await (const b of hashBatchesInOrder(root, count, pathAt, follow, alg, opts)) {
-    const hex = b.digests.toString('hex')
-    for (let i = 0; i < b.count; i++) yield {size: b.sizes[i], digest: hex.slice(i * 64, i * 64 + 64)}
   }
 }

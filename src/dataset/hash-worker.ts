@@ -2,34 +2,56 @@
  * Task handler of the worker engine (src/workers) for the dataset fast path: hashes batches of
  * whole files synchronously (a worker thread has nothing else to do) with the fewest system calls
  * per file — open (no-follow, non-blocking), fstat, read, close — and answers with one
- * transferable message per batch.
+ * transferable message per batch. For a manifest it also makes the batch's share of the output
+ * (shard lines, dirHash1 lines, Merkle leaves folded into subtrees), so that every per-file step
+ * runs on all cores and the main thread only joins batches.
  */
 import {createHash, hash as oneShot} from 'node:crypto'
 import fs from 'node:fs'
 import {sep} from 'node:path'
 
-import {createHasher, type HashAlgorithm, type Hasher} from '../hashing/algorithms.js'
+import {createHasher, type Hasher} from '../hashing/algorithms.js'
 import {defineHandler, type HandlerContext, type HandlerResult} from '../workers/engine.js'
+import {dirHashLine, entryLine} from './entry-lines.js'
+import {leafHashAt, MerkleBuilder} from './merkle.js'
+import type {DatasetHashAlgorithm} from './types.js'
 
 export interface HashBatchRequest {
   id: number
-  alg: HashAlgorithm
+  alg: DatasetHashAlgorithm
   /** Directory the names are relative to. */
   root: string
-  /** '/'-separated paths relative to root, joined by '\n' (one string clones far cheaper than an array). */
+  /** '/'-separated paths on disk relative to root, joined by '\n' (one string clones far cheaper than an array). */
   names: string
-  /** 1 = the path is an allowed symlink (open following it). */
-  follow: Uint8Array
+  /** The canonical (NFC) paths, joined the same way, when some differ from the names on disk. */
+  paths?: string
+  /** 1 = the path is an allowed symlink (open following it); absent = none is. */
+  follow?: Uint8Array
   /**
    * Verify only: a file larger than this cannot be a file of the signed dataset (it is larger than
    * the whole dataset), so it is not read — its digest stays all zeros and the size tells why — and a
    * sparse 15 TiB file costs one fstat instead of hours.
    */
   maxBytes?: number
+  /** Also make the shard lines and (sha256) dirHash1 lines of the batch, UTF-8. */
+  lines?: boolean
+  /**
+   * Also fold the batch's Merkle leaves into perfect subtrees. The caller starts batches at
+   * multiples of a power of two at least as large as any batch, so the subtrees drop into its
+   * tree as they are.
+   */
+  tree?: boolean
+}
+
+export interface BatchSubtrees {
+  /** Leaves under each subtree, largest first. */
+  sizes: number[]
+  /** 32 bytes per subtree. */
+  hashes: Uint8Array
 }
 
 export type HashBatchReply =
-  | {id: number; ok: true; digests: Uint8Array; sizes: Float64Array}
+  | {id: number; ok: true; digests: Uint8Array; sizes: Float64Array; text?: Uint8Array; dir?: Uint8Array; tree?: BatchSubtrees}
   | {id: number; ok: false; index: number; code: string; message: string}
 
 const CHUNK = 1 << 20
@@ -105,15 +127,15 @@ function readSmall(path: string, follow: boolean, maxBytes = Number.POSITIVE_INF
 }
 
 async function runBatch(req: HashBatchRequest): Promise<HashBatchReply> {
-  const paths = req.names.split('\n')
+  const names = req.names.split('\n')
   const prefix = req.root.endsWith(sep) ? req.root : req.root + sep
-  const digests = new Uint8Array(paths.length * 32)
+  const digests = new Uint8Array(names.length * 32)
   const out = Buffer.from(digests.buffer, 0, digests.byteLength)
-  const sizes = new Float64Array(paths.length)
-  for (let i = 0; i < paths.length; i++) {
+  const sizes = new Float64Array(names.length)
+  for (let i = 0; i < names.length; i++) {
     try {
-      const p = prefix + (sep === '/' ? paths[i] : paths[i].split('/').join(sep))
-      const follow = req.follow[i] === 1
+      const p = prefix + (sep === '/' ? names[i] : names[i].split('/').join(sep))
+      const follow = req.follow?.[i] === 1
       // sha256 of a small file: one read into the scratch buffer and a one-shot digest — a Hash
       // object per file costs more than hashing a few kilobytes.
       const n = req.alg === 'sha256' ? readSmall(p, follow, req.maxBytes) : -1
@@ -140,13 +162,42 @@ async function runBatch(req: HashBatchRequest): Promise<HashBatchReply> {
       return {id: req.id, ok: false, index: i, code: f.code, message: f.message}
     }
   }
-  return {id: req.id, ok: true, digests, sizes}
+  const reply: HashBatchReply = {id: req.id, ok: true, digests, sizes}
+  if (req.lines || req.tree) {
+    const paths = req.paths === undefined ? names : req.paths.split('\n')
+    if (req.lines) {
+      const hex = out.toString('hex')
+      let text = ''
+      let dir = ''
+      for (let i = 0; i < paths.length; i++) {
+        const d = hex.slice(i * 64, i * 64 + 64)
+        text += entryLine(paths[i], sizes[i], req.alg, d)
+        if (req.alg === 'sha256') dir += dirHashLine(d, paths[i])
+      }
+      // TextEncoder gives each text its own ArrayBuffer (Buffer.from may hand out a slice of a shared pool), so it can move.
+      reply.text = encoder.encode(text)
+      if (req.alg === 'sha256') reply.dir = encoder.encode(dir)
+    }
+    if (req.tree) {
+      const tree = new MerkleBuilder()
+      for (let i = 0; i < paths.length; i++) tree.push(leafHashAt(paths[i], sizes[i], out, i * 32, 32))
+      reply.tree = tree.subtrees()
+    }
+  }
+  return reply
 }
+
+const encoder = new TextEncoder()
 
 export async function handle(req: HashBatchRequest, ctx: HandlerContext): Promise<HandlerResult<HashBatchReply>> {
   const reply = await runBatch(req)
   if (reply.ok) ctx.progress(reply.sizes.reduce((a, b) => a + b, 0))
-  return {value: reply, transfer: reply.ok ? [reply.digests.buffer as ArrayBuffer, reply.sizes.buffer as ArrayBuffer] : []}
+  const transfer: ArrayBuffer[] = []
+  if (reply.ok) {
+    transfer.push(reply.digests.buffer as ArrayBuffer, reply.sizes.buffer as ArrayBuffer)
+    for (const b of [reply.text, reply.dir, reply.tree?.hashes]) if (b) transfer.push(b.buffer as ArrayBuffer)
+  }
+  return {value: reply, transfer}
 }
 
 export const datasetBatchHandler = defineHandler(import.meta.url, handle)

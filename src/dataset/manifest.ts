@@ -6,6 +6,7 @@ import {UsageError} from '../errors.js'
 import type {Progress} from '../util/progress.js'
 import {serializeHeader} from './header.js'
 import {DEFAULT_SHARD_ENTRIES, MAX_PARTITIONS, MAX_SHARD_ENTRIES} from './limits.js'
+import {BATCH_FILES} from './file-hasher.js'
 import {openSource} from './source.js'
 import {MANIFEST_VERSION, LEAF_FORMAT, type DatasetHashAlgorithm, type DatasetHeader, type SourceFormat} from './types.js'
 import {ShardWriter} from './writer.js'
@@ -90,11 +91,25 @@ export async function createManifest(source: string, opts: CreateManifestOptions
     partition: opts.partition,
     progress: opts.progress,
     workers: opts.workers,
+    // The hash workers make the shard lines and Merkle subtrees of each batch; a batch must
+    // then fit in a shard (both are powers of two).
+    lines: true,
+    tree: true,
+    batchFiles: Math.min(BATCH_FILES, shardEntries),
   })
   const writer = new ShardWriter(opts.output, algorithm, shardEntries)
-  if (src.batches) for await (const b of src.batches) await writer.addBatch(b)
-  else for await (const e of src.entries) await writer.add(e)
-  const w = await writer.finish()
+  let w: Awaited<ReturnType<ShardWriter['finish']>>
+  try {
+    if (src.batches) for await (const b of src.batches) await writer.addBatch(b)
+    else for await (const e of src.entries) await writer.add(e)
+    w = await writer.finish()
+  } catch (err) {
+    // Files are hashed while the tree is walked, so shards may be written before a problem is
+    // found: none is left behind without its header.
+    writer.abort()
+    await rm(path.join(opts.output, 'shards'), {recursive: true, force: true})
+    throw err
+  }
   opts.progress?.done()
   const header: DatasetHeader = {
     manifestVersion: MANIFEST_VERSION,

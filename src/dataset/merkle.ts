@@ -122,6 +122,20 @@ export class MerkleBuilder {
     this.n += size
   }
 
+  /**
+   * The perfect subtrees so far, largest first: pushed in this order into a builder that holds a
+   * multiple of the largest size, they leave it as if every leaf had been pushed (how a worker
+   * hands back the tree of a batch aligned to a power of two).
+   */
+  subtrees(): {sizes: number[]; hashes: Uint8Array} {
+    const hashes = new Uint8Array(32 * this.hashes.length)
+    for (let i = 0; i < this.hashes.length; i++) {
+      const h = this.hashes[i]
+      for (let k = 0; k < 32; k++) hashes[i * 32 + k] = h.charCodeAt(k)
+    }
+    return {sizes: [...this.sizes], hashes}
+  }
+
   root(): Buffer {
     const {hashes} = this
     if (hashes.length === 0) return EMPTY_ROOT

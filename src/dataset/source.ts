@@ -10,13 +10,13 @@ import path from 'node:path'
 import {InputError, UsageError} from '../errors.js'
 import {escapeName} from '../util/escape.js'
 import type {Progress} from '../util/progress.js'
-import {FileHashPool, hashBatchesInOrder} from './file-hasher.js'
+import {BATCH_FILES, batchFiles, FileHashPool, type HashedBatch, hashBatchesInOrder, type PathBatch} from './file-hasher.js'
 import {ProblemList} from './problems.js'
 import {MAX_TAR_DIRECTORIES} from './limits.js'
 import {EntrySorter} from './sorter.js'
 import {isGzipFile, readTar, type MemberKind} from './tar.js'
 import type {DatasetEntry, DatasetHashAlgorithm, PartitionInfo, SourceFormat} from './types.js'
-import {walkDirectory} from './walk.js'
+import {datasetRoot, walkSorted, type WalkedFile} from './walk.js'
 
 const TAR_SHARD_NAME = /\.(tar|tar\.gz|tgz)$/
 
@@ -32,6 +32,14 @@ export interface SourceOptions {
   workers?: number
   /** Verify: files larger than this (the whole signed dataset) are listed with their size but not read. */
   maxFileBytes?: number
+  /**
+   * Directories: have the hash workers make each batch's shard lines and dirHash1 lines (a
+   * manifest being written) and fold its Merkle leaves into subtrees, in batches of at most
+   * `batchFiles` (a power of two; a manifest's shards must hold a multiple of it).
+   */
+  lines?: boolean
+  tree?: boolean
+  batchFiles?: number
 }
 
 export interface OpenedSource {
@@ -47,14 +55,8 @@ export interface OpenedSource {
   batches?: AsyncGenerator<EntryBatch>
 }
 
-/** Entries `paths[start .. start+count)` with their sizes and raw digests (32 bytes each). */
-export interface EntryBatch {
-  paths: readonly string[]
-  start: number
-  count: number
-  sizes: Float64Array
-  digests: Buffer
-}
+/** A batch of entries in order with their sizes and raw digests (32 bytes each), see HashedBatch. */
+export type EntryBatch = HashedBatch
 
 export async function detectFormat(p: string): Promise<SourceFormat> {
   const st = await stat(p).catch((err) => {
@@ -109,42 +111,58 @@ export async function openSource(p: string, opts: SourceOptions): Promise<Opened
 }
 
 async function openDirectory(p: string, opts: SourceOptions): Promise<OpenedSource> {
-  // Worker threads boot while the main thread walks the tree.
+  // Worker threads boot while the main thread starts walking the tree.
   const pool = new FileHashPool(opts.workers).warm()
-  let listing: Awaited<ReturnType<typeof walkDirectory>>
+  const size = opts.batchFiles ?? BATCH_FILES
+  if (!Number.isSafeInteger(size) || size < 1 || (size & (size - 1)) !== 0) throw new Error(`batch size ${size} is not a power of two`)
+  let root: string
   try {
-    listing = await walkDirectory(p, {allowLinks: opts.allowLinks, select: opts.select})
+    root = await datasetRoot(p)
   } catch (err) {
     await pool.close()
     throw err
   }
-  let paths = listing.paths
+  const walkOpts = {allowLinks: opts.allowLinks, select: opts.select}
   let partition: PartitionInfo | undefined
+  let files: Iterator<WalkedFile>
   if (opts.partition) {
-    const [a, b] = partitionRange(paths.length, opts.partition.index, opts.partition.count)
-    partition = {...opts.partition, unit: 'file', units: paths.length, listingDigest: listingDigest(paths)}
-    paths = paths.slice(a, b)
+    // A partition is a slice of the whole listing: list everything first.
+    let all: WalkedFile[]
+    try {
+      all = [...walkSorted(root, walkOpts)]
+    } catch (err) {
+      await pool.close()
+      throw err
+    }
+    const [a, b] = partitionRange(all.length, opts.partition.index, opts.partition.count)
+    partition = {...opts.partition, unit: 'file', units: all.length, listingDigest: listingDigest(all.map((f) => f.path))}
+    files = all.slice(a, b)[Symbol.iterator]()
+    opts.progress?.setTotal(b - a)
+  } else {
+    // Files come out of the walk in path order, so hashing starts with the first directory.
+    files = walkSorted(root, walkOpts)
   }
-  const {diskNames, links} = listing
   async function* batches(): AsyncGenerator<EntryBatch> {
-    opts.progress?.setTotal(paths.length)
-    let start = 0
-    for await (const b of hashBatchesInOrder(
-      listing.root,
-      paths.length,
-      diskNames.size === 0 ? (k) => paths[k] : (k) => diskNames.get(paths[k]) ?? paths[k],
-      links.size === 0 ? () => false : (k) => links.has(paths[k]),
-      opts.algorithm,
-      {pool, onBatch: (n) => opts.progress?.advance(n), maxFileBytes: opts.maxFileBytes},
-    )) {
-      yield {paths, start, count: b.count, sizes: b.sizes, digests: b.digests}
-      start += b.count
+    const todo: Iterable<PathBatch> = batchFiles(files, size)
+    try {
+      yield* hashBatchesInOrder(root, todo, opts.algorithm, {
+        pool,
+        onBatch: (n) => opts.progress?.advance(n),
+        maxFileBytes: opts.maxFileBytes,
+        lines: opts.lines,
+        tree: opts.tree,
+      })
+    } catch (err) {
+      // The walk refuses unsafe entries all at once at its end; that answer outranks a file
+      // that failed to hash meanwhile (as when the whole tree was listed before hashing).
+      for (let r = files.next(); !r.done; r = files.next()) {}
+      throw err
     }
   }
   async function* entries(): AsyncGenerator<DatasetEntry> {
     for await (const b of batches()) {
       const hex = b.digests.toString('hex')
-      for (let j = 0; j < b.count; j++) yield {path: b.paths[b.start + j], size: b.sizes[j], digest: hex.slice(j * 64, j * 64 + 64)}
+      for (let j = 0; j < b.count; j++) yield {path: b.paths[j], size: b.sizes[j], digest: hex.slice(j * 64, j * 64 + 64)}
     }
   }
   return {format: 'dir', partition, skipped: [], entries: entries(), batches: batches()}

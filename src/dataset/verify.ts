@@ -11,7 +11,9 @@ import {diffEntries, type DiffResult} from './diff.js'
 import {loadManifest} from './header.js'
 import {DEFAULT_LIST_LIMIT} from './limits.js'
 import {MerkleBuilder, leafHashHex} from './merkle.js'
-import {checkShards, manifestEntries} from './reader.js'
+import {checkShardDigests, checkShards, manifestEntries} from './reader.js'
+import {diffDirectory} from './shard-match.js'
+import {BATCH_FILES} from './file-hasher.js'
 import {globPredicate, samplePredicate} from './select.js'
 import {detectFormat, openSource} from './source.js'
 import {datasetUri, verifyManifestSignature} from './statement.js'
@@ -102,8 +104,19 @@ export async function verifyDataset(datasetPath: string | undefined, opts: Verif
     ok: false,
     result: 'failed',
   }
+  const preds = [opts.paths ? globPredicate(opts.paths) : undefined, opts.sample ? samplePredicate(opts.sample.rate, opts.sample.seed) : undefined].filter(
+    (p) => p !== undefined,
+  )
+  const select = preds.length === 0 ? undefined : (p: string) => preds.every((f) => f(p))
+  // (An unreadable PATH is reported after the shards, as before: a tampered manifest comes first.)
+  const format: SourceFormat | Error | undefined =
+    mode === 'metadata' ? undefined : await sourceFormatFor(datasetPath!, header, opts.format).catch((err: Error) => err)
+  // Every file of a directory: compared shard by shard with the lines the hash workers make
+  // (shard-match.ts), the entries parsed only where something differs.
+  const byShard = mode === 'full' && !select && format === 'dir'
   try {
-    await checkShards(dir, header)
+    if (byShard) await checkShardDigests(dir, header)
+    else await checkShards(dir, header)
     report.manifest.shardsChecked = true
   } catch (err) {
     if (!(err instanceof VerificationError)) throw err
@@ -112,12 +125,9 @@ export async function verifyDataset(datasetPath: string | undefined, opts: Verif
   }
   if (mode === 'metadata') return finish(report)
 
-  const preds = [opts.paths ? globPredicate(opts.paths) : undefined, opts.sample ? samplePredicate(opts.sample.rate, opts.sample.seed) : undefined].filter(
-    (p) => p !== undefined,
-  )
-  const select = preds.length === 0 ? undefined : (p: string) => preds.every((f) => f(p))
+  if (format instanceof Error) throw format
   const src = await openSource(datasetPath!, {
-    format: await sourceFormatFor(datasetPath!, header, opts.format),
+    format,
     algorithm: header.hash.file,
     allowLinks: opts.allowLinks,
     select,
@@ -126,16 +136,24 @@ export async function verifyDataset(datasetPath: string | undefined, opts: Verif
     // No file of the signed dataset is larger than all of it: a larger one is changed or added
     // without being read (a sparse 15 TiB file would otherwise be hashed for hours).
     maxFileBytes: header.stats.bytes,
+    ...(byShard ? {lines: true, tree: true, batchFiles: Math.min(BATCH_FILES, header.shardEntries)} : {}),
   })
-  const tree = select ? undefined : new MerkleBuilder()
-  const diff = await diffEntries(select ? filterEntries(manifestEntries(dir, header), select) : manifestEntries(dir, header), src.entries, listLimit, (e) =>
-    tree?.push(leafHashHex(e.path, e.size, e.digest)),
-  )
+  let diff: DiffResult
+  let actualRoot: string | undefined
+  if (byShard && src.batches) {
+    ;({diff, actualRoot} = await diffDirectory(dir, header, src.batches, listLimit))
+  } else {
+    const tree = select ? undefined : new MerkleBuilder()
+    diff = await diffEntries(select ? filterEntries(manifestEntries(dir, header), select) : manifestEntries(dir, header), src.entries, listLimit, (e) =>
+      tree?.push(leafHashHex(e.path, e.size, e.digest)),
+    )
+    actualRoot = tree?.root().toString('hex')
+  }
   opts.progress?.done()
   report.checked = {expected: diff.expectedFiles, actual: diff.actualFiles, matched: diff.matched}
   report.changes = {added: diff.added, removed: diff.removed, modified: diff.modified, renamed: diff.renamed}
   report.renameDetectionComplete = diff.renameDetectionComplete
-  if (tree) report.actualRoot = tree.root().toString('hex')
+  if (actualRoot !== undefined) report.actualRoot = actualRoot
   if (src.skipped.length > 0) report.skippedLinks = src.skipped.slice(0, listLimit)
   if (select && diff.expectedFiles === 0 && diff.actualFiles === 0 && !opts.allowEmptySelection) {
     report.failures = [

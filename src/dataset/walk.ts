@@ -3,14 +3,18 @@
  * Names that are not valid UTF-8 are refused rather than silently replaced.
  * Symlinks are refused unless allowed, and then only when they resolve to a regular file inside
  * the root; FIFOs, sockets and devices are always refused.
+ *
+ * The walk visits each directory's entries sorted by canonical name, a directory's name taken
+ * with its trailing '/', so files come out already in global path-byte order: hashing starts
+ * with the first directory instead of after the whole tree was listed and sorted.
  */
-import {readdirSync} from 'node:fs'
-import {lstat, realpath, stat} from 'node:fs/promises'
+import {lstatSync, readdirSync, realpathSync} from 'node:fs'
+import {realpath, stat} from 'node:fs/promises'
 import path from 'node:path'
 
 import {InputError} from '../errors.js'
 import {MAX_DIR_DEPTH, MAX_FILES} from './limits.js'
-import {MAX_PATH_BYTES, pathProblem, sortPaths} from './paths.js'
+import {comparePaths, MAX_PATH_BYTES, pathProblem} from './paths.js'
 import {ProblemList} from './problems.js'
 
 /** A sorted listing; disk names are kept only where they differ from the canonical path. */
@@ -30,66 +34,135 @@ export interface WalkOptions {
   select?: (path: string) => boolean
 }
 
+/** One file of a walk: its canonical path, its path on disk when that differs, whether it is an allowed symlink. */
+export interface WalkedFile {
+  path: string
+  disk?: string
+  link?: boolean
+}
+
 // Printable ASCII names need neither NFC normalization nor the full path check (only these).
 const ASCII = /^[\x20-\x7e]+$/
 const UNSAFE_ASCII = /[\\/]/
+// Names at or above U+D800 are where UTF-16 order differs from UTF-8 byte order.
+const HIGH = /[\uD800-\uFFFF]/
 
-/** All regular files under `root`, sorted by canonical path bytes. */
-export async function walkDirectory(root: string, opts: WalkOptions = {}): Promise<Listing> {
+/** The real path of a dataset directory (E_IO when it is not one). */
+export async function datasetRoot(root: string): Promise<string> {
   const rootReal = await realpath(root)
   const rootStat = await stat(rootReal)
   if (!rootStat.isDirectory()) throw new InputError('E_IO', `${root} is not a directory`)
+  return rootReal
+}
+
+interface Entry {
+  /** Sort key: canonical name, with '/' after a directory's. */
+  key: string
+  name: string
+  dir: boolean
+  link: boolean
+}
+
+interface Frame {
+  abs: string
+  rel: string
+  diskRel: string
+  depth: number
+  entries: Entry[]
+  next: number
+}
+
+/**
+ * All regular files under `rootReal` (a real directory path, see datasetRoot), in canonical
+ * path-byte order, one at a time. Unsafe entries are collected and refused all at once (thrown
+ * after the last file): a consumer that stops early never sees them, so it must drain the walk
+ * before it trusts a result.
+ */
+export function* walkSorted(rootReal: string, opts: WalkOptions = {}): Generator<WalkedFile, void, undefined> {
   const problems = new ProblemList()
-  const out: Listing = {root: rootReal, paths: [], diskNames: new Map(), links: new Set()}
-  const stack: {abs: string; rel: string; diskRel: string; depth: number}[] = [{abs: rootReal, rel: '', diskRel: '', depth: 0}]
+  let files = 0
+  const stack: Frame[] = [readDir(rootReal, '', '', 0, problems)]
   while (stack.length > 0) {
-    const dir = stack.pop()!
+    const f = stack[stack.length - 1]
+    if (f.next === f.entries.length) {
+      stack.pop()
+      continue
+    }
+    const e = f.entries[f.next++]
+    const rel = f.rel + e.key
+    if (e.dir) {
+      if (f.depth + 1 > MAX_DIR_DEPTH) problems.add(rel.slice(0, -1), `nested deeper than ${MAX_DIR_DEPTH} directories`)
+      else stack.push(readDir(path.join(f.abs, e.name), rel, `${f.diskRel}${e.name}/`, f.depth + 1, problems))
+      continue
+    }
+    if (opts.select && !opts.select(rel)) continue
+    if (e.link && !linkOk(problems, rootReal, rel, path.join(f.abs, e.name))) continue
+    if (++files > MAX_FILES) throw new InputError('E_DATASET_TOO_MANY_FILES', `more than ${MAX_FILES} files under ${rootReal}`)
+    const diskRel = f.diskRel + e.name
+    yield diskRel === rel ? (e.link ? {path: rel, link: true} : {path: rel}) : {path: rel, disk: diskRel, ...(e.link ? {link: true} : {})}
+  }
+  problems.throwIfAny(rootReal)
+
+  function readDir(abs: string, rel: string, diskRel: string, depth: number, problems: ProblemList): Frame {
+    const entries: Entry[] = []
+    let high = false
+    let normalized = false
     // Synchronous readdir: the walk is a tight loop of system calls, and thread-pool round trips
     // per directory would cost more than they save. Names that are not valid UTF-8 come back
     // with U+FFFD, which pathProblem refuses.
-    for (const d of readdirSync(dir.abs, {withFileTypes: true})) {
+    for (const d of readdirSync(abs, {withFileTypes: true})) {
       const name = d.name
       const ascii = ASCII.test(name)
-      const diskRel = dir.diskRel + name
-      const rel = ascii ? dir.rel + name : (dir.rel + name).normalize('NFC')
-      const why = ascii && !UNSAFE_ASCII.test(name) && name !== '.' && name !== '..' && rel.length * 3 <= MAX_PATH_BYTES ? undefined : pathProblem(rel)
+      const canon = ascii ? name : name.normalize('NFC')
+      if (!ascii) {
+        normalized = true
+        if (HIGH.test(canon)) high = true
+      }
+      const full = rel + canon
+      const why = ascii && !UNSAFE_ASCII.test(name) && name !== '.' && name !== '..' && full.length * 3 <= MAX_PATH_BYTES ? undefined : pathProblem(full)
       if (why) {
-        problems.add(diskRel, why)
+        problems.add(diskRel + name, why)
         continue
       }
-      if (d.isDirectory()) {
-        if (dir.depth + 1 > MAX_DIR_DEPTH) problems.add(rel, `nested deeper than ${MAX_DIR_DEPTH} directories`)
-        else stack.push({abs: path.join(dir.abs, name), rel: `${rel}/`, diskRel: `${diskRel}/`, depth: dir.depth + 1})
-        continue
-      }
-      if (d.isSymbolicLink()) {
-        if (!opts.allowLinks) {
-          problems.add(rel, 'symbolic link (use --allow-links to follow links inside the dataset)')
-          continue
-        }
-        if (opts.select && !opts.select(rel)) continue
-        if (!(await linkOk(problems, rootReal, rel, path.join(dir.abs, name)))) continue
-        out.links.add(rel)
-      } else if (!d.isFile()) {
-        problems.add(rel, 'not a regular file, directory or symlink (device, FIFO or socket)')
-        continue
-      } else if (opts.select && !opts.select(rel)) continue
-      if (diskRel !== rel) out.diskNames.set(rel, diskRel)
-      out.paths.push(rel)
-      if (out.paths.length > MAX_FILES) throw new InputError('E_DATASET_TOO_MANY_FILES', `more than ${MAX_FILES} files under ${root}`)
+      if (d.isDirectory()) entries.push({key: `${canon}/`, name, dir: true, link: false})
+      else if (d.isSymbolicLink()) {
+        if (opts.allowLinks) entries.push({key: canon, name, dir: false, link: true})
+        else problems.add(full, 'symbolic link (use --allow-links to follow links inside the dataset)')
+      } else if (d.isFile()) entries.push({key: canon, name, dir: false, link: false})
+      else problems.add(full, 'not a regular file, directory or symlink (device, FIFO or socket)')
     }
+    if (high) entries.sort((a, b) => comparePaths(a.key, b.key))
+    else entries.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    // Two names that differ only in Unicode normalization share one canonical path (only
+    // possible when some name was not ASCII).
+    if (normalized) {
+      const seen = new Set<string>()
+      for (const e of entries) {
+        const canon = e.dir ? e.key.slice(0, -1) : e.key
+        if (seen.has(canon)) problems.add(rel + canon, 'two names with the same NFC form')
+        seen.add(canon)
+      }
+    }
+    return {abs, rel, diskRel, depth, entries, next: 0}
   }
-  sortPaths(out.paths)
-  // Two names that differ only in Unicode normalization share one canonical path.
-  for (let i = 1; i < out.paths.length; i++) if (out.paths[i] === out.paths[i - 1]) problems.add(out.paths[i], 'two names with the same NFC form')
-  problems.throwIfAny(root)
+}
+
+/** All regular files under `root`, sorted by canonical path bytes. */
+export async function walkDirectory(root: string, opts: WalkOptions = {}): Promise<Listing> {
+  const rootReal = await datasetRoot(root)
+  const out: Listing = {root: rootReal, paths: [], diskNames: new Map(), links: new Set()}
+  for (const f of walkSorted(rootReal, opts)) {
+    out.paths.push(f.path)
+    if (f.disk !== undefined) out.diskNames.set(f.path, f.disk)
+    if (f.link) out.links.add(f.path)
+  }
   return out
 }
 
-async function linkOk(problems: ProblemList, rootReal: string, rel: string, abs: string): Promise<boolean> {
+function linkOk(problems: ProblemList, rootReal: string, rel: string, abs: string): boolean {
   let target: string
   try {
-    target = await realpath(abs)
+    target = realpathSync.native(abs)
   } catch {
     problems.add(rel, 'dangling symbolic link')
     return false
@@ -99,7 +172,7 @@ async function linkOk(problems: ProblemList, rootReal: string, rel: string, abs:
     problems.add(rel, 'symbolic link pointing outside the dataset')
     return false
   }
-  if (!(await lstat(target)).isFile()) {
+  if (!lstatSync(target).isFile()) {
     problems.add(rel, 'symbolic link to something other than a regular file')
     return false
   }

@@ -1,22 +1,23 @@
 /**
  * Writes sorted entries as gzip-compressed JSONL shards and computes everything the header
  * commits to: per-shard digest and root, the dataset root, counts and dirHash1. Memory is one
- * shard (≤ 2^18 lines) at a time; entries arrive as a stream.
+ * shard (≤ 2^18 lines) at a time; entries arrive as a stream, and each shard is compressed as it
+ * fills (on zlib's thread), so only its last piece is left to compress when it is full.
  */
 import {createHash, type Hash} from 'node:crypto'
 import {mkdir, writeFile} from 'node:fs/promises'
 import path from 'node:path'
-import {promisify} from 'node:util'
-import {gzip as gzipCb} from 'node:zlib'
+import {createGzip, type Gzip} from 'node:zlib'
 
 import {InputError} from '../errors.js'
-import {MerkleBuilder, leafHashAt, leafHashHex, rootOfRoots} from './merkle.js'
+import {entryLine} from './entry-lines.js'
+import {MerkleBuilder, leafHashHex, rootOfRoots} from './merkle.js'
 import {comparePaths} from './paths.js'
 import type {EntryBatch} from './source.js'
 import type {DatasetEntry, DatasetHashAlgorithm, ShardInfo} from './types.js'
 
-const gzip = promisify(gzipCb)
-
+/** Shard text handed to the compressor in pieces of about this size. */
+const GZIP_PIECE = 256 * 1024
 export interface WrittenEntries {
   shards: ShardInfo[]
   root: string
@@ -27,11 +28,6 @@ export interface WrittenEntries {
 
 export function shardUri(index: number): string {
   return `shards/${String(index).padStart(5, '0')}.jsonl.gz`
-}
-
-/** One JSONL line; key order is part of the format (path, size, algorithm). */
-export function entryLine(e: DatasetEntry, alg: DatasetHashAlgorithm): string {
-  return `{"path":${JSON.stringify(e.path)},"size":${e.size},"${alg}":"${e.digest}"}\n`
 }
 
 /** A growable byte buffer that strings are appended to as UTF-8. */
@@ -49,6 +45,10 @@ class TextBuffer {
     this.len += this.buf.write(s, this.len, 'utf8')
   }
 
+  get length(): number {
+    return this.len
+  }
+
   /** The bytes so far (a view, valid until the next append after clear()). */
   bytes(): Buffer {
     return this.buf.subarray(0, this.len)
@@ -59,17 +59,54 @@ class TextBuffer {
   }
 }
 
+/** One shard's gzip stream: fed as text arrives, its output collected. */
+class ShardCompressor {
+  private readonly gz: Gzip = createGzip({level: 6})
+  private readonly chunks: Buffer[] = []
+  private readonly ended: Promise<void>
+  private failed?: Error
+
+  constructor() {
+    this.gz.on('data', (c: Buffer) => this.chunks.push(c))
+    this.ended = new Promise((resolve, reject) => {
+      this.gz.once('end', resolve)
+      this.gz.once('error', (err) => {
+        this.failed = err
+        reject(err)
+      })
+    })
+    // Rejections are seen by finish(); none may go unhandled before that.
+    this.ended.catch(() => {})
+  }
+
+  /** Compresses `bytes` (kept until then: the caller must not reuse them). */
+  write(bytes: Uint8Array): void {
+    if (this.failed) throw this.failed
+    if (bytes.length > 0) this.gz.write(bytes)
+  }
+
+  async finish(): Promise<Buffer> {
+    this.gz.end()
+    await this.ended
+    return Buffer.concat(this.chunks)
+  }
+
+  destroy(): void {
+    this.gz.destroy()
+  }
+}
+
 export class ShardWriter {
   private readonly shards: ShardInfo[] = []
   private readonly dirHash: Hash | undefined
   private shardTree = new MerkleBuilder()
   /**
-   * The current shard's JSONL text and dirHash1 input, encoded as they come into reused buffers:
-   * a string per line kept until the shard is full would survive young-generation collections
-   * and be copied by each of them (most of the writer's cost at 100k+ files).
+   * Lines of entries added one at a time (tar sources) gather here and go to the compressor in
+   * pieces; a batch (directory sources) arrives as one piece of text made by a worker thread.
    */
   private readonly text = new TextBuffer()
   private readonly dirText = new TextBuffer()
+  private gz = new ShardCompressor()
   private count = 0
   private shardBytes = 0
   private first = ''
@@ -91,38 +128,40 @@ export class ShardWriter {
 
   async add(e: DatasetEntry): Promise<void> {
     this.order(e.path)
-    this.put(e.path, e.size, e.digest, leafHashHex(e.path, e.size, e.digest))
+    if (this.count === 0) this.first = e.path
+    this.count++
+    this.shardTree.push(leafHashHex(e.path, e.size, e.digest))
+    this.text.append(entryLine(e.path, e.size, this.alg, e.digest))
+    if (this.dirHash) this.dirText.append(`${e.digest}  ${e.path}\n`)
+    this.shardBytes += e.size
+    this.files++
+    this.bytes += e.size
+    if (this.text.length >= GZIP_PIECE) this.pour()
     if (this.count === this.shardEntries) await this.flush()
   }
 
-  /** A batch of entries with raw digests (directory sources): no object per entry. */
+  /**
+   * A batch of a directory source, its lines and Merkle subtrees made by the hash workers
+   * (hash-worker.ts). It must not cross a shard boundary: batches hold at most a power of two
+   * of entries no larger than a shard and start at multiples of it.
+   */
   async addBatch(b: EntryBatch): Promise<void> {
-    const hex = b.digests.toString('hex')
-    // Lines are gathered per batch and encoded once: one buffer write per batch, not two per entry.
-    let text = ''
-    let dir = ''
-    for (let j = 0; j < b.count; j++) {
-      const p = b.paths[b.start + j]
-      const size = b.sizes[j]
-      const digest = hex.slice(j * 64, j * 64 + 64)
-      this.order(p)
-      if (this.count === 0) this.first = p
-      this.count++
-      this.shardTree.push(leafHashAt(p, size, b.digests, j * 32, 32))
-      text += `{"path":${JSON.stringify(p)},"size":${size},"${this.alg}":"${digest}"}\n`
-      if (this.dirHash) dir += `${digest}  ${p}\n`
-      this.shardBytes += size
-      this.files++
-      this.bytes += size
-      if (this.count === this.shardEntries) {
-        this.text.append(text)
-        this.dirText.append(dir)
-        text = dir = ''
-        await this.flush()
-      }
-    }
-    this.text.append(text)
-    this.dirText.append(dir)
+    if (!b.text || !b.tree || (this.dirHash && !b.dir)) throw new Error('a batch for the shard writer needs its lines and subtrees')
+    if (b.count === 0) return
+    if (this.count + b.count > this.shardEntries) throw new Error('a batch crosses a shard boundary')
+    for (let j = 0; j < b.count; j++) this.order(b.paths[j])
+    if (this.count === 0) this.first = b.paths[0]
+    this.pour()
+    this.gz.write(b.text)
+    if (b.dir) this.dirHash?.update(b.dir)
+    for (let k = 0; k < b.tree.sizes.length; k++) this.shardTree.push(Buffer.from(b.tree.hashes.buffer, b.tree.hashes.byteOffset + k * 32, 32), b.tree.sizes[k])
+    let sum = 0
+    for (let j = 0; j < b.count; j++) sum += b.sizes[j]
+    this.count += b.count
+    this.shardBytes += sum
+    this.files += b.count
+    this.bytes += sum
+    if (this.count === this.shardEntries) await this.flush()
   }
 
   private order(p: string): void {
@@ -135,25 +174,26 @@ export class ShardWriter {
     this.last = p
   }
 
-  private put(p: string, size: number, digest: string, leaf: string): void {
-    if (this.count === 0) this.first = p
-    this.count++
-    this.shardTree.push(leaf)
-    this.text.append(`{"path":${JSON.stringify(p)},"size":${size},"${this.alg}":"${digest}"}\n`)
-    if (this.dirHash) this.dirText.append(`${digest}  ${p}\n`)
-    this.shardBytes += size
-    this.files++
-    this.bytes += size
+  /** Hands the lines gathered one at a time to the compressor, and their dirHash1 text to the hash. */
+  private pour(): void {
+    if (this.text.length > 0) {
+      this.gz.write(Buffer.from(this.text.bytes()))
+      this.text.clear()
+    }
+    if (this.dirText.length > 0) {
+      this.dirHash?.update(this.dirText.bytes())
+      this.dirText.clear()
+    }
   }
 
   private async flush(): Promise<void> {
     if (this.count === 0) return
-    this.dirHash?.update(this.dirText.bytes())
-    this.dirText.clear()
+    this.pour()
     const index = this.shards.length
     const uri = shardUri(index)
-    const body = await gzip(this.text.bytes(), {level: 6})
-    this.text.clear()
+    const gz = this.gz
+    this.gz = new ShardCompressor()
+    const body = await gz.finish()
     await mkdir(path.join(this.outDir, 'shards'), {recursive: true})
     await writeFile(path.join(this.outDir, uri), body)
     this.shards.push({
@@ -173,9 +213,15 @@ export class ShardWriter {
 
   async finish(): Promise<WrittenEntries> {
     await this.flush()
+    this.gz.destroy()
     // Shards hold a power-of-two number of entries (checked in the constructor), so the shard
     // roots combine to exactly the flat RFC 6962 root over all leaves: no second tree per leaf.
     const root = rootOfRoots(this.shards.map((s) => Buffer.from(s.root, 'hex'))).toString('hex')
     return {shards: this.shards, root, dirHash1: this.dirHash?.digest('hex'), files: this.files, bytes: this.bytes}
+  }
+
+  /** Stops compressing (after a failure). */
+  abort(): void {
+    this.gz.destroy()
   }
 }
