@@ -57,7 +57,16 @@ static inline uint32_t sum_bytes_at(v128_t acc, int shift) {
   return wasm_i32x4_extract_lane(x, 0) + wasm_i32x4_extract_lane(x, 1) + wasm_i32x4_extract_lane(x, 2) + wasm_i32x4_extract_lane(x, 3);
 }
 
-#define EQ16(x, c) wasm_i16x8_eq((x), wasm_i16x8_splat((int16_t)(c)))
+/*
+ * Two-byte magics by the high nibble of their first byte (one each, so a 16-entry table lookup
+ * gives the only possible first and second byte); ce/cf fa and 80 02..05 are tested apart.
+ */
+#define NOMATCH 0xff /* a first byte whose high nibble differs from every unused index */
+static const uint8_t TF[16] = {NOMATCH, 0x1f, 0x23, 0x37, 0x4d, 0x50, NOMATCH, 0x7f, NOMATCH, NOMATCH, NOMATCH, NOMATCH, 0xca, NOMATCH, NOMATCH, 0xfe};
+static const uint8_t TS[16] = {0, 0x8b, 0x21, 0x7a, 0x5a, 0x4b, 0, 0x45, 0, 0, 0, 0, 0xfe, 0, 0, 0xed};
+
+/* The previous 16 lanes' last byte moved in front of this vector's first 15: lane j = element j - 1. */
+#define PREV1(a, b) wasm_i8x16_shuffle((a), (b), 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30)
 
 /** The per-element statistics of n elements at p (see OUT above); prev = lowest byte of element -1. */
 uint32_t stats_f32(const uint32_t *p, uint32_t n, uint32_t prev, uint32_t first) {
@@ -70,33 +79,63 @@ uint32_t stats_f32(const uint32_t *p, uint32_t n, uint32_t prev, uint32_t first)
   const v128_t bias = wasm_i8x16_splat(0x60);
   const v128_t lim = wasm_i8x16_splat(-33);
   const v128_t zero = wasm_i32x4_splat(0);
-  const v128_t m1 = wasm_i16x8_splat((int16_t)0xfffe);
-  const v128_t m2 = wasm_i16x8_splat((int16_t)0xfcff);
-  const v128_t pk = wasm_i16x8_splat(0x0280);
-  v128_t pv = wasm_i32x4_make(0, 0, 0, (int32_t)prev);
+  const v128_t tf = wasm_v128_load(TF);
+  const v128_t ts = wasm_v128_load(TS);
+  const v128_t one = wasm_i8x16_splat(1);
+  const v128_t two = wasm_i8x16_splat(2);
+  const v128_t four = wasm_u8x16_splat(4);
+  const v128_t xcf = wasm_u8x16_splat(0xcf);
+  const v128_t xfa = wasm_u8x16_splat(0xfa);
+  const v128_t x80 = wasm_u8x16_splat(0x80);
+  /* masks of the previous block's lowest bytes (only lane 15, element -1, is used) */
+  v128_t b0v = wasm_u8x16_splat((uint8_t)prev);
+  v128_t es = wasm_i8x16_swizzle(ts, wasm_u8x16_shr(b0v, 4));
+  v128_t mf = wasm_i8x16_eq(b0v, wasm_i8x16_swizzle(tf, wasm_u8x16_shr(b0v, 4)));
+  v128_t cf = wasm_i8x16_eq(wasm_v128_or(b0v, one), xcf);
+  v128_t c8 = wasm_i8x16_eq(b0v, x80);
   uint32_t i = 0;
-  const uint32_t nv = n & ~3u;
+  const uint32_t nv = n & ~15u;
   while (i < nv) {
-    /* byte counters hold at most 255 per lane: flush every 255 vectors */
-    uint32_t stop = i + 255 * 4;
+    /* byte counters hold at most 255 per lane: flush every 252 vectors */
+    uint32_t stop = i + 63 * 16;
     if (stop > nv) stop = nv;
     v128_t accP = zero, accZ = zero;
-    for (; i < stop; i += 4) {
-      v128_t v = wasm_v128_load(p + i);
-      accP = wasm_i8x16_sub(accP, wasm_i8x16_lt(wasm_i8x16_add(v, bias), lim));
-      accZ = wasm_i8x16_sub(accZ, wasm_i8x16_eq(v, zero));
-      mx = wasm_u32x4_max(mx, wasm_i32x4_sub(wasm_v128_and(v, absmask), minnorm));
-      diff = wasm_v128_or(diff, wasm_v128_xor(v, firstv));
-      /* 16-bit lanes: (b0[i] | b1[i] << 8) and (b0[i-1] | b0[i] << 8) for the 4 elements */
-      v128_t s = wasm_i8x16_shuffle(pv, v, 16, 17, 12, 16, 20, 21, 16, 20, 24, 25, 20, 24, 28, 29, 24, 28);
-      v128_t hit = wasm_v128_or(
-          wasm_v128_or(wasm_v128_or(EQ16(s, 0x457f), EQ16(s, 0x5a4d)), wasm_v128_or(EQ16(s, 0xedfe), EQ16(s, 0xfeca))),
-          wasm_v128_or(wasm_v128_or(wasm_v128_or(EQ16(s, 0x4b50), EQ16(s, 0x7a37)), wasm_v128_or(EQ16(s, 0x8b1f), EQ16(s, 0x2123))),
-                       wasm_v128_or(wasm_i16x8_eq(wasm_v128_and(s, m1), wasm_i16x8_splat((int16_t)0xface)),
-                                    wasm_i16x8_eq(wasm_v128_and(wasm_i16x8_sub(s, pk), m2), zero))));
-      if (wasm_v128_any_true(hit)) {
-        uint32_t pb = (uint32_t)wasm_i32x4_extract_lane(pv, 3) & 255;
-        for (uint32_t k = 0; k < 4; k++) {
+    for (; i < stop; i += 16) {
+      v128_t v0 = wasm_v128_load(p + i), v1 = wasm_v128_load(p + i + 4);
+      v128_t v2 = wasm_v128_load(p + i + 8), v3 = wasm_v128_load(p + i + 12);
+      accP = wasm_i8x16_sub(accP, wasm_i8x16_lt(wasm_i8x16_add(v0, bias), lim));
+      accP = wasm_i8x16_sub(accP, wasm_i8x16_lt(wasm_i8x16_add(v1, bias), lim));
+      accP = wasm_i8x16_sub(accP, wasm_i8x16_lt(wasm_i8x16_add(v2, bias), lim));
+      accP = wasm_i8x16_sub(accP, wasm_i8x16_lt(wasm_i8x16_add(v3, bias), lim));
+      accZ = wasm_i8x16_sub(accZ, wasm_i8x16_eq(v0, zero));
+      accZ = wasm_i8x16_sub(accZ, wasm_i8x16_eq(v1, zero));
+      accZ = wasm_i8x16_sub(accZ, wasm_i8x16_eq(v2, zero));
+      accZ = wasm_i8x16_sub(accZ, wasm_i8x16_eq(v3, zero));
+      mx = wasm_u32x4_max(mx, wasm_u32x4_max(wasm_u32x4_max(wasm_i32x4_sub(wasm_v128_and(v0, absmask), minnorm), wasm_i32x4_sub(wasm_v128_and(v1, absmask), minnorm)),
+                                              wasm_u32x4_max(wasm_i32x4_sub(wasm_v128_and(v2, absmask), minnorm), wasm_i32x4_sub(wasm_v128_and(v3, absmask), minnorm))));
+      diff = wasm_v128_or(diff, wasm_v128_or(wasm_v128_or(wasm_v128_xor(v0, firstv), wasm_v128_xor(v1, firstv)), wasm_v128_or(wasm_v128_xor(v2, firstv), wasm_v128_xor(v3, firstv))));
+      /* byte planes of the 16 elements: lowest bytes B0 and second bytes B1 */
+      v128_t t01 = wasm_i8x16_shuffle(v0, v1, 0, 4, 8, 12, 16, 20, 24, 28, 1, 5, 9, 13, 17, 21, 25, 29);
+      v128_t t23 = wasm_i8x16_shuffle(v2, v3, 0, 4, 8, 12, 16, 20, 24, 28, 1, 5, 9, 13, 17, 21, 25, 29);
+      v128_t B0 = wasm_i8x16_shuffle(t01, t23, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
+      v128_t B1 = wasm_i8x16_shuffle(t01, t23, 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31);
+      /* first-byte masks of each element, then the pairs (B0, B1) and (B0 of element - 1, B0) */
+      v128_t hi = wasm_u8x16_shr(B0, 4);
+      v128_t nes = wasm_i8x16_swizzle(ts, hi);
+      v128_t nmf = wasm_i8x16_eq(B0, wasm_i8x16_swizzle(tf, hi));
+      v128_t ncf = wasm_i8x16_eq(wasm_v128_or(B0, one), xcf);
+      v128_t nc8 = wasm_i8x16_eq(B0, x80);
+      v128_t raw = wasm_v128_or(wasm_v128_and(nmf, wasm_i8x16_eq(B1, nes)),
+                                wasm_v128_or(wasm_v128_and(ncf, wasm_i8x16_eq(B1, xfa)), wasm_v128_and(nc8, wasm_u8x16_lt(wasm_i8x16_sub(B1, two), four))));
+      v128_t low = wasm_v128_or(wasm_v128_and(PREV1(mf, nmf), wasm_i8x16_eq(B0, PREV1(es, nes))),
+                                wasm_v128_or(wasm_v128_and(PREV1(cf, ncf), wasm_i8x16_eq(B0, xfa)), wasm_v128_and(PREV1(c8, nc8), wasm_u8x16_lt(wasm_i8x16_sub(B0, two), four))));
+      mf = nmf;
+      es = nes;
+      cf = ncf;
+      c8 = nc8;
+      if (wasm_v128_any_true(wasm_v128_or(raw, low))) {
+        uint32_t pb = i > 0 ? p[i - 1] & 255 : prev;
+        for (uint32_t k = 0; k < 16; k++) {
           uint32_t u = p[i + k];
           if (probe(u, pb)) {
             if (nc < MAXC) CANDS[nc] = i + k;
@@ -105,7 +144,6 @@ uint32_t stats_f32(const uint32_t *p, uint32_t n, uint32_t prev, uint32_t first)
           pb = u & 255;
         }
       }
-      pv = v;
     }
     pr0 += sum_bytes_at(accP, 0);
     pr1 += sum_bytes_at(accP, 8);

@@ -46,7 +46,6 @@ export const OUT_MAXA = 14
 export class F32Kernel {
   readonly fn: Exports
   private readonly base: number
-  private busy = false
   /** Views over the kernel's memory; renewed whenever it grows. */
   out!: Uint32Array
   cands!: Uint32Array
@@ -73,26 +72,51 @@ export class F32Kernel {
   }
 
   /**
-   * The data area (at least `bytes` long) for one caller at a time: null when another range on this
-   * thread holds it (the caller then runs the JS loop). The memory only grows here, while nobody
-   * holds a view of it.
+   * A data area of at least `bytes` for one range (a worker runs up to two at once: the engine's
+   * prefetch): null when none is free and the memory cannot grow now (the caller then runs the JS
+   * loop). The memory only grows while no area is held: growing detaches every view of it.
    */
-  acquire(bytes: number): {addr: number; view: () => Uint8Array} | null {
-    if (this.busy) return null
-    const need = this.base + bytes
-    const have = this.fn.memory.buffer.byteLength
-    if (need > have) {
-      this.fn.memory.grow(Math.ceil((need - have) / 65536))
-      this.views()
+  acquire(bytes: number): Region | null {
+    let slot = this.slots.find((x) => !x.busy && x.size >= bytes)
+    if (!slot) {
+      const size = (Math.max(bytes, ...this.slots.map((x) => x.size)) + 63) & ~63
+      if (!this.slots.some((x) => x.busy)) {
+        this.slots = Array.from({length: SLOTS}, (_, i) => ({addr: this.base + i * size, size, busy: false}))
+        this.reserve(this.base + SLOTS * size)
+        slot = this.slots[0]
+      } else {
+        const last = this.slots[this.slots.length - 1]
+        const addr = last.addr + last.size
+        if (addr + size > this.fn.memory.buffer.byteLength) return null
+        slot = {addr, size, busy: false}
+        this.slots.push(slot)
+      }
     }
-    this.busy = true
-    const addr = this.base
-    return {addr, view: () => new Uint8Array(this.fn.memory.buffer, addr, bytes)}
+    slot.busy = true
+    const s = slot
+    return {addr: s.addr, view: () => new Uint8Array(this.fn.memory.buffer, s.addr, bytes), release: () => (s.busy = false)}
   }
 
-  release(): void {
-    this.busy = false
+  private slots: Array<{addr: number; size: number; busy: boolean}> = []
+
+  private reserve(end: number): void {
+    const have = this.fn.memory.buffer.byteLength
+    if (end > have) {
+      this.fn.memory.grow(Math.ceil((end - have) / 65536))
+      this.views()
+    }
   }
+}
+
+/** Data areas laid out at once (the worker engine's prefetch: two ranges per thread). */
+const SLOTS = 2
+
+export interface Region {
+  /** Address of the area in the kernel's memory. */
+  addr: number
+  /** A fresh view of the area (views die when the memory grows; take one per use). */
+  view(): Uint8Array
+  release(): void
 }
 
 let kernel: F32Kernel | null | undefined

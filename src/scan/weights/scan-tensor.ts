@@ -81,7 +81,7 @@ export async function accumulateRange(kind: FloatKind, read: RangeReader, from: 
     }
     return acc.finish()
   } finally {
-    if (region) kernel!.release()
+    region?.release()
   }
 }
 

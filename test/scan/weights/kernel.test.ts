@@ -13,6 +13,7 @@ import {describe, it} from 'node:test'
 import type {TensorView} from '../../../src/formats/tensor.js'
 import type {Partial} from '../../../src/scan/weights/accumulate.js'
 import {f32Kernel, useF32Kernel} from '../../../src/scan/weights/kernel.js'
+import {MAGIC2} from '../../../src/scan/weights/signatures.js'
 import {accumulateRange, type RangeReader, scanTensor} from '../../../src/scan/weights/scan-tensor.js'
 import {mergePartials} from '../../../src/scan/weights/tensor-findings.js'
 import {repoRoot} from '../../helpers/cli.js'
@@ -242,7 +243,7 @@ describe('f32 weight kernel (WebAssembly SIMD) vs the JS loop', () => {
     assert.ok(js.some((f) => f.id === 'MS-WG002'))
   })
 
-  it('a second range on the same thread while the kernel is busy runs the JS loop with the same result', async () => {
+  it('ranges running at once on one thread (kernel areas all held: the JS loop) give the same result', async () => {
     const u = words('trained', 50_000, 9)
     hide(u, ELF, 1, 700)
     const bytes = new Uint8Array(u.buffer)
@@ -253,10 +254,116 @@ describe('f32 weight kernel (WebAssembly SIMD) vs the JS loop', () => {
       await wait
       return copyingReader(bytes)(pos, len, into)
     }
-    const first = accumulateRange('f32', slow, 0, u.length, 4 * 2048 * 4)
-    const second = await accumulateRange('f32', copyingReader(bytes), 0, u.length, 4 * 2048 * 4)
+    const held = [0, 1, 2].map(() => accumulateRange('f32', slow, 0, u.length, 4 * 2048 * 4))
+    const alone = await accumulateRange('f32', copyingReader(bytes), 0, u.length, 4 * 2048 * 4)
+    // a larger area than the ones held: cannot grow the memory now
+    const bigger = await accumulateRange('f32', copyingReader(bytes), 0, u.length, 4 * 2048 * 16)
     gate()
-    assert.deepEqual(norm(mergePartials([await first])), norm(mergePartials([second])))
+    for (const p of [...(await Promise.all(held)), bigger]) assert.deepEqual(norm(mergePartials([p])), norm(mergePartials([alone])))
+    useF32Kernel(false)
+    const js = await accumulateRange('f32', copyingReader(bytes), 0, u.length, 4 * 2048 * 4)
+    useF32Kernel(true)
+    assert.deepEqual(norm(mergePartials([js])), norm(mergePartials([alone])))
+  })
+})
+
+/** What the kernel's stats_f32 must return, computed the JS hot loop's way. */
+function reference(u: Uint32Array, prev: number, first: number) {
+  let zb0 = 0
+  let pr0 = 0
+  let pr1 = 0
+  let mx = 0
+  let diff = 0
+  const cands: number[] = []
+  for (let i = 0; i < u.length; i++) {
+    const x = u[i]
+    const b0 = x & 255
+    const b1 = (x >>> 8) & 255
+    if (b0 === 0) zb0++
+    if (b0 >= 0x20 && b0 < 0x7f) pr0++
+    if (b1 >= 0x20 && b1 < 0x7f) pr1++
+    const t = ((x & 0x7fffffff) - 0x00800000) >>> 0
+    if (t > mx) mx = t
+    if (x !== first) diff = 1
+    if ((MAGIC2[x & 0xffff] | MAGIC2[prev | (b0 << 8)]) !== 0) cands.push(i)
+    prev = b0
+  }
+  return {zb0, pr0, pr1, mx, diff, cands}
+}
+
+describe('kernel functions against their definitions', () => {
+  // every two-byte magic, as (b0, b1) of one element and as the lowest bytes of two neighbours
+  const PAIRS: Array<[number, number]> = []
+  for (let v = 0; v < 65536; v++) if (MAGIC2[v]) PAIRS.push([v & 255, v >>> 8])
+
+  it('stats_f32: counts, maximum, constant flag and every candidate, at every offset and length', () => {
+    const k = f32Kernel()!
+    const region = k.acquire(4 * 4096)!
+    try {
+      const r = rng(77)
+      for (let trial = 0; trial < 400; trial++) {
+        const n = trial < 100 ? trial : 1 + Math.floor(r() * 3000)
+        const u = words(['trained', 'random', 'special', 'printable', 'constant'][trial % 5], n, trial)
+        // magics planted at offsets that hit every lane of the 16-element blocks and the tail
+        for (let m = 0; m < 1 + (trial % 7); m++) {
+          if (n < 2) break
+          const [a, b] = PAIRS[Math.floor(r() * PAIRS.length)]
+          const at = Math.floor(r() * (n - 1))
+          if (r() < 0.5) u[at] = ((u[at] & 0xffff0000) | a | (b << 8)) >>> 0
+          else (u[at] = ((u[at] & ~255) | a) >>> 0), (u[at + 1] = ((u[at + 1] & ~255) | b) >>> 0)
+        }
+        const prev = trial % 3 === 0 ? PAIRS[trial % PAIRS.length][0] : Math.floor(r() * 256)
+        if (trial % 3 === 0 && n > 0) u[0] = ((u[0] & ~255) | PAIRS[trial % PAIRS.length][1]) >>> 0
+        const first = trial % 4 === 0 && n > 0 ? u[0] : (r() * 4294967296) >>> 0
+        new Uint8Array(k.fn.memory.buffer, region.addr, n * 4).set(new Uint8Array(u.buffer, 0, n * 4))
+        const nc = k.fn.stats_f32(region.addr, n, prev, first)
+        const want = reference(u, prev, first)
+        const o = k.out
+        assert.deepEqual(
+          {zb0: o[0], pr0: o[1], pr1: o[2], mx: o[3], diff: o[4], nc, cands: Array.from(k.cands.subarray(0, Math.min(nc, 64)))},
+          {...want, mx: n ? want.mx : 0, nc: want.cands.length, cands: want.cands.slice(0, 64)},
+          `trial ${trial} n=${n}`,
+        )
+      }
+    } finally {
+      region.release()
+    }
+  })
+
+  it('exact_f32, t13_f32 and hist_f32', () => {
+    const k = f32Kernel()!
+    const region = k.acquire(4 * 4096)!
+    try {
+      for (let trial = 0; trial < 60; trial++) {
+        const n = trial * 37
+        const u = words(['special', 'upcast', 'bf16', 'random', 'pruned'][trial % 5], n, trial + 5)
+        new Uint8Array(k.fn.memory.buffer, region.addr, n * 4).set(new Uint8Array(u.buffer, 0, n * 4))
+        k.fn.exact_f32(region.addr, n)
+        k.fn.t13_f32(region.addr, n)
+        k.fn.hist_f32(region.addr, n)
+        const c = {zeros: 0, den: 0, pinf: 0, ninf: 0, nan: 0, pay: 0, maxa: 0, t13: 0, t16: 0}
+        const h = new Uint32Array(512)
+        for (const x of u) {
+          const a = x & 0x7fffffff
+          if (a === 0) c.zeros++
+          else if (a < 0x00800000) c.den++
+          else if (a === 0x7f800000) x >>> 31 ? c.ninf++ : c.pinf++
+          else if (a > 0x7f800000) {
+            c.nan++
+            if ((a & 0x7fffff) !== 0x400000) c.pay++
+          } else if (a > c.maxa) c.maxa = a
+          if ((x & 0x1fff) === 0) c.t13++
+          if ((x & 0xffff) === 0) c.t16++
+          h[x & 255]++
+          h[256 + ((x >>> 8) & 255)]++
+        }
+        const o = k.out
+        assert.deepEqual({zeros: o[8], den: o[9], pinf: o[10], ninf: o[11], nan: o[12], pay: o[13], maxa: o[14], t13: o[6], t16: o[7]}, c, `trial ${trial}`)
+        assert.deepEqual(Array.from(k.hist), Array.from(h))
+      }
+    } finally {
+      region.release()
+    }
   })
 })
 
