@@ -3,6 +3,7 @@
  * src/policy/decision-statement.ts).
  * Signing goes through the one signing module; files are written atomically.
  */
+import {lstatSync, readdirSync} from 'node:fs'
 import path from 'node:path'
 
 import {InputError, UsageError} from '../errors.js'
@@ -14,6 +15,7 @@ import type {ScanReport} from '../scan/types.js'
 import {serializeBundle, signPayload} from '../signing/index.js'
 import {IN_TOTO_PAYLOAD_TYPE} from '../signing/dsse.js'
 import type {BundleJson, SignerSpec} from '../signing/types.js'
+import {sharedEngine} from '../workers/engine.js'
 import {buildScanStatement} from './scan-predicate.js'
 import {statementBytes, type Statement} from './statement.js'
 
@@ -86,6 +88,32 @@ export function relativeReport(report: ScanReport, modelPath: string): ScanRepor
   }
 }
 
+/**
+ * Inode, size, modification and change time (ns) of every file and link under the model, by path
+ * (directories change when the signature or attestation is written inside: not compared).
+ */
+function fileStamps(modelPath: string, exclude: string[]): Map<string, string> {
+  const out = new Map<string, string>()
+  const stamp = (p: string) => {
+    const st = lstatSync(p, {bigint: true})
+    if (!st.isDirectory()) out.set(p, `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}:${st.mode}`)
+    return st
+  }
+  const root = path.resolve(modelPath)
+  if (!stamp(root).isDirectory()) return out
+  for (const e of readdirSync(root, {recursive: true, withFileTypes: true})) {
+    const p = path.join((e as {parentPath?: string}).parentPath ?? (e as {path?: string}).path ?? root, e.name)
+    if (!exclude.includes(p)) stamp(p)
+  }
+  return out
+}
+
+function changedFile(a: Map<string, string>, b: Map<string, string>): string | null {
+  for (const [p, s] of a) if (b.get(p) !== s) return p
+  for (const p of b.keys()) if (!a.has(p)) return p
+  return null
+}
+
 function isOutput(modelPath: string, out: string, rel: string): boolean {
   return path.resolve(modelPath, rel) === path.resolve(out)
 }
@@ -99,19 +127,36 @@ function isOutput(modelPath: string, out: string, rel: string): boolean {
  */
 export async function signModelWithScan(
   modelPath: string,
-  opts: SignModelOptions & {scanAttestation: string; runScan: (modelPath: string) => Promise<ScanReport>; now?: Date},
+  opts: SignModelOptions & {
+    scanAttestation: string
+    runScan: (modelPath: string, scan?: {weightLanes?: number}) => Promise<ScanReport>
+    now?: Date
+  },
 ): Promise<SignModelResult & {scan: ScanAttestationResult}> {
   const output = path.resolve(opts.scanAttestation)
   if (opts.signaturePath && path.resolve(opts.signaturePath) === output) {
     throw new UsageError('E_USAGE', 'the scan attestation and the signature must be different files')
   }
-  // Both started before either is awaited: the scan's reads and checks overlap the hashing.
-  const scanning = opts.runScan(modelPath)
+  // The hashing and the scan read the files separately (each from the page cache, on its own
+  // lane): the attestation may only describe the signed bytes, so every file must be the same
+  // (inode, size, modification and change times) from before the first read to after the last.
+  const own = [output, ...(opts.signaturePath ? [path.resolve(opts.signaturePath)] : [])]
+  const before = fileStamps(modelPath, own)
+  // Both started before either is awaited: the scan's reads and checks overlap the hashing. A
+  // single file hashes on this thread; the weight scan takes the other lanes (worker threads).
+  const scanning = opts.runScan(modelPath, {weightLanes: Math.max(1, sharedEngine().parallelism - 1)})
   scanning.catch(() => undefined)
   const inside = !path.relative(path.resolve(modelPath), output).startsWith('..')
   const signed = await signModel(modelPath, {...opts, ignorePaths: [...(opts.ignorePaths ?? []), ...(inside ? [output] : [])]})
   // Paths relative to the model, as `attest scan` writes them: a policy checks coverage against them.
   const report = relativeReport(await scanning, modelPath)
+  const changed = changedFile(before, fileStamps(modelPath, own))
+  if (changed !== null) {
+    throw new InputError(
+      'E_FILE_CHANGED',
+      `${changed} changed while the model was being signed and scanned: no scan attestation written (sign again; the signature covers the bytes that were hashed)`,
+    )
+  }
   const serialization: SerializationParams = {
     ...signed.manifest.serialization,
     ignorePaths: signed.manifest.serialization.ignorePaths.filter((p) => !isOutput(modelPath, output, p)),
