@@ -329,8 +329,12 @@ export class FloatAccumulator {
       old.n = old.zeros = old.t13 = 0
       old.pr0 = old.pr1 = old.z0 = this.k ? 0 : -1
       old.at = -1
-      old.h0.fill(0)
-      old.h1.fill(0)
+      // The kernel path overwrites a half's histograms whole when it fills them (never adds to
+      // stale counts: a half continued from an earlier chunk was filled at that chunk's end).
+      if (!this.k) {
+        old.h0.fill(0)
+        old.h1.fill(0)
+      }
       this.cur = old
     } else this.cur = newHalf(c.index + 1, this.k !== null)
   }
