@@ -6,12 +6,14 @@
 import {lstatSync, readdirSync} from 'node:fs'
 import path from 'node:path'
 
-import {InputError, UsageError} from '../errors.js'
+import {InputError, UsageError, VerificationError} from '../errors.js'
 import {writeAtomically} from '../io/index.js'
 import {modelNameOf, serializeModel} from '../oms/serialize.js'
 import {signModel, type SignModelOptions, type SignModelResult} from '../oms/sign.js'
 import type {SerializationParams} from '../oms/types.js'
 import type {ScanReport} from '../scan/types.js'
+import {parseStatement, type SignedManifest} from '../oms/statement.js'
+import {parseBundle, readBundleFile} from '../signing/bundle.js'
 import {serializeBundle, signPayload} from '../signing/index.js'
 import {IN_TOTO_PAYLOAD_TYPE} from '../signing/dsse.js'
 import type {BundleJson, SignerSpec} from '../signing/types.js'
@@ -34,40 +36,110 @@ export interface ScanAttestationResult {
 }
 
 /**
- * Scans the model, computes its OMS root digest (files/sha256 unless told otherwise), and signs
- * the report as a statement about that digest. The output file is excluded from the digest.
+ * Scans the model, computes its OMS root digest, and signs the report as a statement about that
+ * digest. The output file is excluded from the digest. The hashing and the scan run at the same
+ * time (each reads the files once; the scan on the other lanes), and the files must not change
+ * meanwhile (fail closed: E_FILE_CHANGED).
+ *
+ * With `signaturePath` (a model signature; its own signature is not checked here — verification
+ * needs the signer's key, and a policy does it), the digest is computed with the signature's own
+ * serialization (method, hash, shard size, recorded ignore paths) and must equal its signed root
+ * digest (E_MODEL_MISMATCH otherwise): the attestation is then bound to exactly what was signed.
+ * Without it: files/sha256.
  */
 export async function attestScan(opts: {
   modelPath: string
   signer: SignerSpec
   output: string
-  runScan: (modelPath: string) => Promise<ScanReport>
+  runScan: (modelPath: string, scan?: {weightLanes?: number}) => Promise<ScanReport>
   ignorePaths?: string[]
+  signaturePath?: string
   now?: Date
 }): Promise<ScanAttestationResult> {
-  const {manifest} = await serializeModel(opts.modelPath, {
-    method: 'files',
-    hashType: 'sha256',
-    ignorePaths: [...(opts.ignorePaths ?? []), opts.output],
-    ignoreGitPaths: true,
-    allowSymlinks: false,
-  })
+  const output = path.resolve(opts.output)
+  const signed = opts.signaturePath ? signedManifestOf(opts.signaturePath) : null
+  if (opts.signaturePath && path.resolve(opts.signaturePath) === output) {
+    throw new UsageError('E_USAGE', 'the scan attestation and the signature must be different files')
+  }
+  const s = signed?.serialization
+  const {value: serialized, report} = await hashWhileScanning(
+    opts.modelPath,
+    [output, ...(opts.signaturePath ? [path.resolve(opts.signaturePath)] : [])],
+    () =>
+      serializeModel(opts.modelPath, {
+        method: s?.method ?? 'files',
+        hashType: s?.hashType ?? 'sha256',
+        shardSize: s?.shardSize,
+        ignorePaths: [...(opts.ignorePaths ?? []), opts.output],
+        recordedIgnorePaths: s?.ignorePaths,
+        ignoreGitPaths: !signed,
+        allowSymlinks: s?.allowSymlinks ?? false,
+        signaturePath: opts.signaturePath,
+      }),
+    opts.runScan,
+  )
+  const {manifest} = serialized
   if (manifest.resources.length === 0) throw new InputError('E_EMPTY_MODEL', `model ${opts.modelPath} has no files to attest`)
-  const report = relativeReport(await opts.runScan(opts.modelPath), opts.modelPath)
-  // The output path is an implementation detail of this run: record only the user's ignores.
-  const serialization: SerializationParams = {
+  if (signed && manifest.rootDigest !== signed.rootDigest) {
+    throw new VerificationError(
+      'E_MODEL_MISMATCH',
+      `the model's digest sha256:${manifest.rootDigest} is not the one ${opts.signaturePath} signs (sha256:${signed.rootDigest}): no scan attestation written`,
+    )
+  }
+  // The output path is an implementation detail of this run: record only the user's ignores
+  // (with a signature: its serialization, so the attestation names the same parameters).
+  const serialization: SerializationParams = s ?? {
     ...manifest.serialization,
     ignorePaths: manifest.serialization.ignorePaths.filter((p) => !isOutput(opts.modelPath, opts.output, p)),
   }
   const statement = buildScanStatement({
-    modelName: modelNameOf(opts.modelPath),
+    modelName: signed?.modelName || modelNameOf(opts.modelPath),
     rootDigest: manifest.rootDigest,
     serialization,
     report,
     scannedAt: opts.now ?? new Date(),
   })
   await signStatement(statement, opts.signer, opts.output)
-  return {output: path.resolve(opts.output), statement, rootDigest: manifest.rootDigest, serialization, report}
+  return {output, statement, rootDigest: manifest.rootDigest, serialization, report}
+}
+
+/** The statement a model signature carries (read, not verified). */
+function signedManifestOf(signaturePath: string): SignedManifest {
+  const parsed = parseBundle(readBundleFile(path.resolve(signaturePath)))
+  if (parsed.envelope.payloadType !== IN_TOTO_PAYLOAD_TYPE) {
+    throw new VerificationError('E_PAYLOAD_TYPE', `${signaturePath}: payload type is "${parsed.envelope.payloadType}", expected ${IN_TOTO_PAYLOAD_TYPE}`)
+  }
+  const m = parseStatement(parsed.envelope.payload)
+  if (m.legacy) throw new InputError('E_STATEMENT_MALFORMED', `${signaturePath}: a v0.2 signature has no root digest to attest against`)
+  return m
+}
+
+/**
+ * Runs `hash` (on this thread: one big file hashes inline) and the scan (its weight jobs on the
+ * other lanes) at the same time. They read the files separately, so every file under the model
+ * must be the same (inode, size, modification and change times) from before the first read to
+ * after the last: otherwise E_FILE_CHANGED and nothing is attested.
+ */
+async function hashWhileScanning<T>(
+  modelPath: string,
+  own: string[],
+  hash: () => Promise<T>,
+  runScan: (modelPath: string, scan?: {weightLanes?: number}) => Promise<ScanReport>,
+): Promise<{value: T; report: ScanReport}> {
+  const before = fileStamps(modelPath, own)
+  const scanning = runScan(modelPath, {weightLanes: Math.max(1, sharedEngine().parallelism - 1)})
+  scanning.catch(() => undefined)
+  const value = await hash()
+  // Paths relative to the model, as `attest scan` writes them: a policy checks coverage against them.
+  const report = relativeReport(await scanning, modelPath)
+  const changed = changedFile(before, fileStamps(modelPath, own))
+  if (changed !== null) {
+    throw new InputError(
+      'E_FILE_CHANGED',
+      `${changed} changed while the model was being hashed and scanned: no scan attestation written (run again; a signature written meanwhile covers the bytes that were hashed)`,
+    )
+  }
+  return {value, report}
 }
 
 /**
@@ -137,26 +209,13 @@ export async function signModelWithScan(
   if (opts.signaturePath && path.resolve(opts.signaturePath) === output) {
     throw new UsageError('E_USAGE', 'the scan attestation and the signature must be different files')
   }
-  // The hashing and the scan read the files separately (each from the page cache, on its own
-  // lane): the attestation may only describe the signed bytes, so every file must be the same
-  // (inode, size, modification and change times) from before the first read to after the last.
-  const own = [output, ...(opts.signaturePath ? [path.resolve(opts.signaturePath)] : [])]
-  const before = fileStamps(modelPath, own)
-  // Both started before either is awaited: the scan's reads and checks overlap the hashing. A
-  // single file hashes on this thread; the weight scan takes the other lanes (worker threads).
-  const scanning = opts.runScan(modelPath, {weightLanes: Math.max(1, sharedEngine().parallelism - 1)})
-  scanning.catch(() => undefined)
   const inside = !path.relative(path.resolve(modelPath), output).startsWith('..')
-  const signed = await signModel(modelPath, {...opts, ignorePaths: [...(opts.ignorePaths ?? []), ...(inside ? [output] : [])]})
-  // Paths relative to the model, as `attest scan` writes them: a policy checks coverage against them.
-  const report = relativeReport(await scanning, modelPath)
-  const changed = changedFile(before, fileStamps(modelPath, own))
-  if (changed !== null) {
-    throw new InputError(
-      'E_FILE_CHANGED',
-      `${changed} changed while the model was being signed and scanned: no scan attestation written (sign again; the signature covers the bytes that were hashed)`,
-    )
-  }
+  const {value: signed, report} = await hashWhileScanning(
+    modelPath,
+    [output, ...(opts.signaturePath ? [path.resolve(opts.signaturePath)] : [])],
+    () => signModel(modelPath, {...opts, ignorePaths: [...(opts.ignorePaths ?? []), ...(inside ? [output] : [])]}),
+    opts.runScan,
+  )
   const serialization: SerializationParams = {
     ...signed.manifest.serialization,
     ignorePaths: signed.manifest.serialization.ignorePaths.filter((p) => !isOutput(modelPath, output, p)),

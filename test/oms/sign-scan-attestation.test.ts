@@ -133,3 +133,28 @@ test('a model file that changes while it is signed and scanned: no attestation (
   assert.ok(lanes !== undefined && lanes >= 1)
   assert.equal(statementOf(att).subject[0].digest.sha256, r.manifest.rootDigest)
 })
+
+test('attest scan --signature: the attestation is bound to the digest the signature signs (shards too), and refused for another model', async () => {
+  const m = model('attest-sig', 'benign_last_token.onnx')
+  const sig = path.join(tmp.dir, 'attest-sig.sig')
+  const s = await runCli(['sign', 'key', m, '--private-key', key.priv, '--signature', sig, '--method', 'shards', '--shard-size', '4096', '--json'])
+  assert.equal(s.code, 0, s.stderr)
+  const signedDigest = parseJson(s).rootDigest
+  const att = path.join(tmp.dir, 'attest-sig.scan.json')
+  const a = await runCli(['attest', 'scan', m, '--signature', sig, '--private-key', key.priv, '--output', att, '--json'])
+  assert.equal(a.code, 0, a.stderr)
+  assert.equal(parseJson(a).subject.digest.sha256, signedDigest)
+  const st = statementOf(att) as ReturnType<typeof statementOf> & {predicate: {serialization?: {method?: string}}}
+  assert.equal(st.subject[0].digest.sha256, signedDigest)
+  assert.equal(st.predicate.serialization?.method, 'shards')
+  // a policy takes it as scan evidence beside the model signature
+  const ok = await check(m, policy(), ['--attestation', att], soon)
+  assert.equal(ok.r.code, 0, JSON.stringify(ok.d))
+  // the model changed after signing: exit 1, nothing written
+  appendFileSync(path.join(m, 'model.onnx'), 'x')
+  const att2 = path.join(tmp.dir, 'attest-sig-2.scan.json')
+  const b = await runCli(['attest', 'scan', m, '--signature', sig, '--private-key', key.priv, '--output', att2])
+  assert.equal(b.code, 1, b.stdout + b.stderr)
+  assert.match(b.stderr, /E_MODEL_MISMATCH|not the one/)
+  assert.equal(existsSync(att2), false)
+})
