@@ -87,7 +87,7 @@ async function signWithScan(modelPath: string, opts: Parameters<typeof signModel
     import('../../src/attest/run-scan.js'),
     import('../../src/attest/scan-predicate.js'),
   ])
-  const r = await signModelWithScan(modelPath, {...opts, scanAttestation: output, runScan: (p) => runModelScan(p, version)})
+  const r = await signModelWithScan(modelPath, {...opts, scanAttestation: output, runScan: (p, scan) => runModelScan(p, version, scan)})
   const s = r.scan.report.summary
   const scanAttestation: NonNullable<SignReport['scanAttestation']> = {
     path: r.scan.output,

@@ -25,16 +25,22 @@ export default class AttestScan extends ModelsealCommand {
   static override description =
     `Runs the same scan as \`modelseal scan\` over the whole model, computes the model's OMS root digest (files, sha256 — what \`modelseal digest\` prints), and signs an in-toto statement whose subject is that digest and whose predicate (${SCAN_PREDICATE_TYPE}) holds the full report, what it covered and when. A policy can then require "a clean scan from our scanner within 7 days" without re-scanning. Findings do not change the exit code here: the policy decides what is acceptable.
 
-Keep the output outside the model directory (or it is excluded from the digest automatically when inside). Exit 0 written, 2 usage, 3 unreadable model or key.`
+With --signature (a model signature, e.g. from \`modelseal sign\`), the digest is computed with that signature's serialization and must equal the root digest it signs: the attestation is bound to exactly the signed model (exit 1 otherwise; the signature itself is verified later, by \`verify\` or a policy). The model is hashed and scanned in the same pass, and a file that changes meanwhile fails the run (exit 3).
+
+Keep the output outside the model directory (or it is excluded from the digest automatically when inside). Exit 0 written, 1 the model is not the signed one, 2 usage, 3 unreadable model, signature or key.`
   static override examples = [
     '<%= config.bin %> <%= command.id %> ./model --private-key scanner.pem --output scan.sig.json',
     '<%= config.bin %> <%= command.id %> ./model --sigstore --output scan.sig.json',
+    '<%= config.bin %> <%= command.id %> ./model --signature model.sig --private-key scanner.pem --output scan.sig.json',
     '<%= config.bin %> <%= command.id %> ./model --private-key k.pem --signing-certificate scanner.crt --certificate-chain ca.pem --output scan.sig.json --json',
   ]
   static override args = {model_path: Args.string({required: true, description: 'Model directory or single model file'})}
   static override flags = {
     output: Flags.string({required: true, description: 'Where to write the signed attestation (Sigstore bundle JSON)'}),
     'ignore-paths': Flags.string({multiple: true, description: 'Files to leave out of the digest (relative to the cwd, or absolute inside MODEL_PATH)'}),
+    signature: Flags.string({
+      description: "A signature of the model: attest about the digest it signs (computed with the signature's serialization, and checked)",
+    }),
     ...attestSignerFlags,
   }
 
@@ -46,8 +52,9 @@ Keep the output outside the model directory (or it is excluded from the digest a
       modelPath: args.model_path,
       signer,
       output: flags.output,
-      runScan: (p) => runModelScan(p, this.config.version),
+      runScan: (p, scan) => runModelScan(p, this.config.version, scan),
       ignorePaths: flags['ignore-paths'],
+      signaturePath: flags.signature,
     })
     const s = r.report.summary
     const verdict = s.failed || s.errors > 0 ? 'fail' : 'pass'

@@ -6,7 +6,7 @@
  */
 import type {ScanReport} from '../scan/types.js'
 
-export async function runModelScan(modelPath: string, toolVersion?: string): Promise<ScanReport> {
+export async function runModelScan(modelPath: string, toolVersion?: string, opts: {weightLanes?: number} = {}): Promise<ScanReport> {
   const {scanPaths} = await import('../scan/engine.js')
-  return (await scanPaths([modelPath], {failOn: 'critical', toolVersion, progress: false})).report
+  return (await scanPaths([modelPath], {failOn: 'critical', toolVersion, progress: false, weightLanes: opts.weightLanes})).report
 }

@@ -284,7 +284,7 @@ export async function scanPaths(paths: string[], scanOptions?: ScanPathsOptions)
     const ref = openOnnx(opts.baseline)
     ref.source.close()
   }
-  const options: ScanOptions = {failOn, baseline: opts.baseline, skipWeights: opts.skipWeights, strict: opts.strict}
+  const options: ScanOptions = {failOn, baseline: opts.baseline, skipWeights: opts.skipWeights, strict: opts.strict, weightLanes: opts.weightLanes}
   const collected = collect(paths)
   const excluded = excludeFilter(opts.exclude)
   const targets: typeof collected.targets = []

@@ -24,6 +24,12 @@ export interface ScanOptions {
   skipWeights?: boolean
   /** Deploy-gate mode: pickle imports outside the allowlist are high (MS-PK002). */
   strict?: boolean
+  /**
+   * Run the weight-scan jobs on worker threads only, at most this many at once (default: every
+   * lane, the main thread included). `sign --scan-attestation` hashes on the main thread
+   * meanwhile, so the scan takes the other lanes.
+   */
+  weightLanes?: number
 }
 
 export interface ScanContext {

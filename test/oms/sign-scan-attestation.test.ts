@@ -4,10 +4,12 @@
  * (a policy accepts it, or refuses a backdoored model from it) and never part of the model.
  */
 import assert from 'node:assert/strict'
-import {copyFileSync, mkdirSync, readFileSync} from 'node:fs'
+import {appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 import {after, before, test} from 'node:test'
 
+import {signModelWithScan} from '../../src/attest/sign-statement.js'
+import {runModelScan} from '../../src/attest/run-scan.js'
 import {parseJson, repoRoot, runCli, tempDir} from '../helpers/cli.js'
 import {check, makeKey, policyYaml, req, writePolicy, type KeyPair} from '../policy/fixtures.js'
 
@@ -101,4 +103,58 @@ test('an attestation written inside the model is not part of it; it cannot be th
   const same = path.join(tmp.dir, 'same.json')
   const bad = await runCli(['sign', 'key', clean, '--private-key', key.priv, '--signature', same, '--scan-attestation', same])
   assert.equal(bad.code, 2)
+})
+
+test('a model file that changes while it is signed and scanned: no attestation (E_FILE_CHANGED), fail closed', async () => {
+  const m = model('changing', 'benign_last_token.onnx')
+  const att = path.join(tmp.dir, 'changing.scan.json')
+  const sig = path.join(tmp.dir, 'changing.sig')
+  const signer = {method: 'key' as const, privateKeyPath: key.priv}
+  // the scan sees the file, then someone appends to it before the hashing is done
+  const runScan = async (p: string, o?: {weightLanes?: number}) => {
+    const r = await runModelScan(p, undefined, o)
+    appendFileSync(path.join(m, 'model.onnx'), 'x')
+    return r
+  }
+  await assert.rejects(
+    signModelWithScan(m, {signer, signaturePath: sig, scanAttestation: att, runScan}),
+    (e: Error & {code?: string}) => e.code === 'E_FILE_CHANGED',
+  )
+  assert.equal(existsSync(att), false)
+  // unchanged: written, and the scan was asked to leave the main thread to the hashing
+  let lanes: number | undefined
+  const r = await signModelWithScan(m, {
+    signer,
+    signaturePath: sig,
+    scanAttestation: att,
+    runScan: (p, o) => ((lanes = o?.weightLanes), runModelScan(p, undefined, o)),
+  })
+  assert.equal(existsSync(att), true)
+  assert.ok(lanes !== undefined && lanes >= 1)
+  assert.equal(statementOf(att).subject[0].digest.sha256, r.manifest.rootDigest)
+})
+
+test('attest scan --signature: the attestation is bound to the digest the signature signs (shards too), and refused for another model', async () => {
+  const m = model('attest-sig', 'benign_last_token.onnx')
+  const sig = path.join(tmp.dir, 'attest-sig.sig')
+  const s = await runCli(['sign', 'key', m, '--private-key', key.priv, '--signature', sig, '--method', 'shards', '--shard-size', '4096', '--json'])
+  assert.equal(s.code, 0, s.stderr)
+  const signedDigest = parseJson(s).rootDigest
+  const att = path.join(tmp.dir, 'attest-sig.scan.json')
+  const a = await runCli(['attest', 'scan', m, '--signature', sig, '--private-key', key.priv, '--output', att, '--json'])
+  assert.equal(a.code, 0, a.stderr)
+  assert.equal(parseJson(a).subject.digest.sha256, signedDigest)
+  const st = statementOf(att) as ReturnType<typeof statementOf> & {predicate: {serialization?: {method?: string}}}
+  assert.equal(st.subject[0].digest.sha256, signedDigest)
+  assert.equal(st.predicate.serialization?.method, 'shards')
+  // a policy takes it as scan evidence beside the model signature
+  const ok = await check(m, policy(), ['--attestation', att], soon)
+  assert.equal(ok.r.code, 0, JSON.stringify(ok.d))
+  // the model changed after signing: exit 1, nothing written
+  appendFileSync(path.join(m, 'model.onnx'), 'x')
+  const att2 = path.join(tmp.dir, 'attest-sig-2.scan.json')
+  const b = await runCli(['attest', 'scan', m, '--signature', sig, '--private-key', key.priv, '--output', att2])
+  assert.equal(b.code, 1, b.stdout + b.stderr)
+  assert.match(b.stderr, /E_MODEL_MISMATCH|not the one/)
+  assert.equal(existsSync(att2), false)
 })

@@ -34,7 +34,10 @@ export async function weightFindings(tensors: TensorView[], ctx: ScanContext): P
   const progress = total >= 64 << 20 ? createProgress('checking weights') : undefined
   progress?.setTotal(total)
   try {
-    const per = await scanTensors(tensors, {onProgress: (n) => progress?.advance(n)})
+    const per = await scanTensors(tensors, {
+      onProgress: (n) => progress?.advance(n),
+      ...(ctx.options.weightLanes ? {inFlight: ctx.options.weightLanes, mainLane: false} : {}),
+    })
     return tensors.length > 1 ? [...per, ...(await crossTensorFindings(tensors))] : per
   } finally {
     progress?.done()

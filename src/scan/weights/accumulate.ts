@@ -7,6 +7,23 @@
  * 2048-element halves and every window is two consecutive halves. Halves at partial borders are
  * returned (head/tail) so the merge can evaluate the window that straddles the border.
  */
+import {
+  type F32Kernel,
+  OUT_DENORMALS,
+  OUT_DIFF,
+  OUT_MAXA,
+  OUT_MX,
+  OUT_NAN,
+  OUT_NAN_PAYLOAD,
+  OUT_NEG_INF,
+  OUT_POS_INF,
+  OUT_PR0,
+  OUT_PR1,
+  OUT_T13,
+  OUT_T16,
+  OUT_ZB0,
+  OUT_ZEROS,
+} from './kernel.js'
 import {MAGIC2, matchSignature, quickPrefix, SIGNATURE_LOOKAHEAD, SIGNATURE_QUICK, wantsMore} from './signatures.js'
 import {
   BLOCK,
@@ -74,7 +91,11 @@ export function hotF32(
 const MAXBITS = new Uint32Array(1)
 const MAXF = new Float32Array(MAXBITS.buffer)
 
-const newHalf = (index: number): HalfStats => ({index, n: 0, zeros: 0, t13: 0, h0: new Uint32Array(256), h1: new Uint32Array(256), pr0: -1, pr1: -1})
+/** A fresh half; `lazy` (kernel path): printable/zero-byte counts kept as running sums, histograms filled on demand. */
+const newHalf = (index: number, lazy: boolean): HalfStats => {
+  const c = lazy ? 0 : -1
+  return {index, n: 0, zeros: 0, t13: 0, h0: new Uint32Array(256), h1: new Uint32Array(256), pr0: c, pr1: c, z0: c, at: -1}
+}
 
 /**
  * Streams one contiguous element range of a float tensor. Call `update` with consecutive chunks;
@@ -95,24 +116,44 @@ export class FloatAccumulator {
   private readonly cand = new Int32Array(4)
   private readonly cands = new Int32Array(MAX_CANDIDATES)
 
+  /** The WebAssembly kernel (f32 only; null = the JS loop). */
+  private readonly k: F32Kernel | null
+  private readonly fillHist: (h: HalfStats) => void
+
   constructor(
     readonly kind: FloatKind,
     start: number,
+    kernel: F32Kernel | null = null,
   ) {
+    this.k = kind === 'f32' ? kernel : null
     this.p = newPartial(kind, start)
-    this.cur = newHalf(Math.floor(start / HALF))
+    this.cur = newHalf(Math.floor(start / HALF), this.k !== null)
     this.w = kind === 'f32' ? 4 : kind === 'f64' ? 8 : 2
+    this.fillHist = (h: HalfStats) => {
+      const k = this.k!
+      k.fn.hist_f32(h.at, h.n)
+      h.h0.set(k.hist.subarray(0, 256))
+      h.h1.set(k.hist.subarray(256, 512))
+      h.at = -1
+    }
   }
 
   /**
    * @param bytes 8-byte-aligned view; element 0 of it is global element `bufStart`
    * @param from first owned global element, to one past the last
+   * @param addr with the kernel: address of `bytes` in the kernel's memory (bytes must be that view)
    */
-  update(bytes: Uint8Array, bufStart: number, from: number, to: number): void {
+  update(bytes: Uint8Array, bufStart: number, from: number, to: number, addr = -1): void {
     const u32 = this.kind === 'f32' ? new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >>> 2) : null
+    const useK = this.k !== null && addr >= 0
+    if (this.k !== null && !useK) throw new Error('kernel accumulator needs kernel memory')
     let g = from
     while (g < to) {
-      if (u32) {
+      if (u32 && useK) {
+        const segEnd = Math.min(to, (Math.floor(g / HALF) + 1) * HALF)
+        this.segmentK(bytes, u32, addr, bufStart, g, segEnd)
+        g = segEnd
+      } else if (u32) {
         // f32 (the hot path) runs whole halves per call; blocks are accounted for afterwards.
         const segEnd = Math.min(to, (Math.floor(g / HALF) + 1) * HALF)
         this.segmentF32(bytes, u32, bufStart, g, segEnd)
@@ -136,6 +177,90 @@ export class FloatAccumulator {
       if (g % HALF === 0) this.endHalf()
     }
     this.p.end = to
+    // The chunk's bytes are gone after this call: fill what a later window may still need.
+    if (useK) {
+      if (this.cur.at >= 0) this.fillHist(this.cur)
+      if (this.prev && this.prev.at >= 0) this.fillHist(this.prev)
+    }
+  }
+
+  /**
+   * The kernel twin of segmentF32 + loopF32: the same statistics from one WebAssembly SIMD pass;
+   * byte histograms are left pending (HalfStats.at) until a window needs them.
+   */
+  private segmentK(bytes: Uint8Array, u32: Uint32Array, addr: number, bufStart: number, g: number, segEnd: number): void {
+    const k = this.k!
+    const fn = k.fn
+    const out = k.out
+    const p = this.p
+    const cur = this.cur
+    const s = g - bufStart
+    const e = segEnd - bufStart
+    const len = e - s
+    let first = p.firstBits
+    if (first < 0) first = u32[s]
+    const at = addr + 4 * s
+    const nc = fn.stats_f32(at, len, s > 0 ? u32[s - 1] & 255 : 0, first)
+    const zb0 = out[OUT_ZB0]
+    cur.pr0 += out[OUT_PR0]
+    cur.pr1 += out[OUT_PR1]
+    cur.z0 += zb0
+    const diff = out[OUT_DIFF]
+    const mx = out[OUT_MX]
+    if (nc > MAX_CANDIDATES) {
+      for (let i = s; i < e; i++) this.candidatesF32(bytes, u32, bufStart, i, i > 0 ? u32[i - 1] & 255 : 0, u32[i] & 255)
+    } else {
+      const cands = k.cands
+      for (let c = 0; c < nc; c++) {
+        const i = s + cands[c]
+        this.candidatesF32(bytes, u32, bufStart, i, i > 0 ? u32[i - 1] & 255 : 0, u32[i] & 255)
+      }
+    }
+    p.firstBits = first
+    if (diff !== 0) p.constant = false
+    const zBefore = p.zeros
+    if (mx >= RARE_ABOVE) {
+      fn.exact_f32(at, len)
+      p.zeros += out[OUT_ZEROS]
+      p.denormals += out[OUT_DENORMALS]
+      p.posInf += out[OUT_POS_INF]
+      p.negInf += out[OUT_NEG_INF]
+      p.nan += out[OUT_NAN]
+      p.nanPayload += out[OUT_NAN_PAYLOAD]
+      const maxA = out[OUT_MAXA]
+      if (maxA > 0) {
+        MAXBITS[0] = maxA
+        if (MAXF[0] > p.maxAbs) p.maxAbs = MAXF[0]
+      }
+    } else {
+      MAXBITS[0] = mx + 0x00800000
+      if (MAXF[0] > p.maxAbs) p.maxAbs = MAXF[0]
+    }
+    if (cur.n === 0) cur.at = at
+    else {
+      // The half began in an earlier chunk (its histograms are complete): add this part now.
+      fn.hist_f32(at, len)
+      const h = k.hist
+      for (let v = 0; v < 256; v++) (cur.h0[v] += h[v]), (cur.h1[v] += h[256 + v])
+    }
+    cur.n += len
+    cur.zeros += p.zeros - zBefore
+    const exact = zb0 >= len * 0.05
+    for (let x = g; x < segEnd; ) {
+      const bEnd = Math.min(segEnd, (Math.floor(x / BLOCK) + 1) * BLOCK)
+      let c = 0
+      if (exact) {
+        fn.t13_f32(addr + 4 * (x - bufStart), bEnd - x)
+        c = out[OUT_T13]
+        p.t13 += c
+        p.t16 += out[OUT_T16]
+      }
+      this.cur.t13 += c
+      this.blockT13 += c
+      this.blockN += bEnd - x
+      x = bEnd
+      if (x % BLOCK === 0) this.endBlock(x / BLOCK - 1)
+    }
   }
 
   private segmentF32(bytes: Uint8Array, u32: Uint32Array, bufStart: number, g: number, segEnd: number): void {
@@ -189,10 +314,12 @@ export class FloatAccumulator {
   private endHalf(): void {
     const c = this.cur
     if (this.curIsFirst) {
+      // The head is merged with the previous range's tail later: complete it now.
+      if (c.at >= 0) this.fillHist(c)
       this.p.head = c
       this.curIsFirst = false
     } else {
-      evalWindow(this.p, this.prev, c)
+      evalWindow(this.p, this.prev, c, this.fillHist)
     }
     // Recycle the half that just left the window (unless it is the head kept for merging).
     const old = this.prev
@@ -200,11 +327,16 @@ export class FloatAccumulator {
     if (old && old !== this.p.head) {
       old.index = c.index + 1
       old.n = old.zeros = old.t13 = 0
-      old.pr0 = old.pr1 = -1
-      old.h0.fill(0)
-      old.h1.fill(0)
+      old.pr0 = old.pr1 = old.z0 = this.k ? 0 : -1
+      old.at = -1
+      // The kernel path overwrites a half's histograms whole when it fills them (never adds to
+      // stale counts: a half continued from an earlier chunk was filled at that chunk's end).
+      if (!this.k) {
+        old.h0.fill(0)
+        old.h1.fill(0)
+      }
       this.cur = old
-    } else this.cur = newHalf(c.index + 1)
+    } else this.cur = newHalf(c.index + 1, this.k !== null)
   }
 
   /** Closes the range: the last (possibly short) half becomes the tail. */
@@ -212,7 +344,7 @@ export class FloatAccumulator {
     if (this.blockN > 0) this.endBlock(Math.floor((this.p.end - 1) / BLOCK))
     if (this.cur.n > 0) {
       if (this.curIsFirst) this.p.head = this.cur
-      else evalWindow(this.p, this.prev, this.cur)
+      else evalWindow(this.p, this.prev, this.cur, this.fillHist)
       this.p.tail = this.cur
     } else {
       this.p.tail = this.prev

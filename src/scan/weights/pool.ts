@@ -28,6 +28,10 @@ export interface WeightScanOptions {
   jobBytes?: number
   /** Run on this engine (default: the process's engine, or one of `workers` lanes). */
   engine?: WorkerEngine
+  /** Jobs running at once (default: the engine's, two per lane). */
+  inFlight?: number
+  /** false: jobs only on worker threads (the caller keeps the main thread busy, e.g. hashing). */
+  mainLane?: boolean
 }
 
 export function defaultWorkers(): number {
@@ -85,12 +89,12 @@ export async function scanTensors(tensors: readonly TensorView[], opts: WeightSc
       slot.remaining = jobs.length
       for (const job of jobs) {
         owners.push(slot)
-        yield {handler: weightJobHandler, payload: job}
+        yield {handler: weightJobHandler, payload: job, ...(opts.mainLane === false ? {mainLane: false} : {})}
       }
     }
   }
   try {
-    for await (const r of engine.ordered<WeightJob, WeightJobResult>(tasks(), {onProgress: opts.onProgress})) {
+    for await (const r of engine.ordered<WeightJob, WeightJobResult>(tasks(), {onProgress: opts.onProgress, inFlight: opts.inFlight})) {
       const slot = owners.shift()!
       slot.parts.push('partial' in r ? r.partial : r.bytes)
       if (--slot.remaining === 0) {

@@ -6,14 +6,18 @@ import {DTYPE_BYTES, FileSource, isFloatDType, type TensorView} from '../../form
 import type {Finding} from '../types.js'
 import {FloatAccumulator, type FloatKind, type Partial} from './accumulate.js'
 import {floatFindings, mergePartials} from './tensor-findings.js'
+import {f32Kernel} from './kernel.js'
 import {findSignatures, SIGNATURE_LOOKAHEAD} from './signatures.js'
 
 /** Bytes per read; a multiple of HALF elements of every width. */
 export const CHUNK_BYTES = 4 << 20
 const MAX_BYTE_SIGS = 8
 
-/** Reads `len` bytes at `pos` of the tensor's storage (relative to the tensor's first byte). */
-export type RangeReader = (pos: number, len: number) => Promise<Uint8Array> | Uint8Array
+/**
+ * Reads `len` bytes at `pos` of the tensor's storage (relative to the tensor's first byte). A file
+ * reader reads into `into` when given (the kernel's memory: no copy); an in-memory one ignores it.
+ */
+export type RangeReader = (pos: number, len: number, into?: Uint8Array) => Promise<Uint8Array> | Uint8Array
 
 /** A reader over the tensor's bytes: its in-memory view, or the file range (bounded reads). */
 export async function withTensorReader<T>(t: TensorView, fn: (read: RangeReader) => Promise<T>, src?: FileSource): Promise<T> {
@@ -25,8 +29,9 @@ export async function withTensorReader<T>(t: TensorView, fn: (read: RangeReader)
   const own = src ?? (await FileSource.open(t.file))
   let scratch: Uint8Array | undefined
   try {
-    return await fn(async (pos, len) => {
+    return await fn(async (pos, len, into) => {
       const end = Math.min(t.byteLength, pos + len)
+      if (into && into.length >= end - pos) return own.read(t.byteOffset + pos, end - pos, into)
       if (!scratch || scratch.length < end - pos) scratch = new Uint8Array(end - pos)
       return own.read(t.byteOffset + pos, end - pos, scratch)
     })
@@ -47,23 +52,37 @@ function aligned(b: Uint8Array, w: number, scratch: {buf?: Uint8Array}): Uint8Ar
 /** Accumulates elements [from, to) of a float tensor. */
 export async function accumulateRange(kind: FloatKind, read: RangeReader, from: number, to: number, chunkBytes = CHUNK_BYTES): Promise<Partial> {
   const w = kind === 'f32' ? 4 : kind === 'f64' ? 8 : 2
-  const acc = new FloatAccumulator(kind, from)
   // Chunks hold whole halves except possibly the last; any size gives the same statistics.
   const chunkElems = Math.max(1, Math.floor(chunkBytes / w))
   // b0-stream signatures need SIGNATURE_LOOKAHEAD elements after the candidate.
   const lookElems = SIGNATURE_LOOKAHEAD + 1
+  // f32 runs on the WebAssembly kernel when this thread's kernel memory is free (else the JS loop).
+  const kernel = kind === 'f32' && to > from ? f32Kernel() : null
+  const maxRead = (Math.min(chunkElems, to - from) + lookElems + 1) * w
+  const region = kernel?.acquire(maxRead) ?? null
+  const acc = new FloatAccumulator(kind, from, region ? kernel : null)
   const scratch: {buf?: Uint8Array} = {}
-  for (let g = from; g < to; ) {
-    const end = Math.min(to, g + chunkElems)
-    const bufStart = g > 0 ? g - 1 : 0
-    const raw = await read(bufStart * w, (end + lookElems - bufStart) * w)
-    const bytes = aligned(raw, w, scratch)
-    const avail = Math.floor(bytes.length / w)
-    if (bufStart + avail < end) throw new Error(`tensor bytes end early (element ${bufStart + avail} of ${to})`)
-    acc.update(bytes, bufStart, g, end)
-    g = end
+  try {
+    for (let g = from; g < to; ) {
+      const end = Math.min(to, g + chunkElems)
+      const bufStart = g > 0 ? g - 1 : 0
+      const len = (end + lookElems - bufStart) * w
+      let bytes: Uint8Array
+      if (region) {
+        const raw = await read(bufStart * w, len, region.view())
+        bytes = region.view().subarray(0, raw.length)
+        // An in-memory reader returns its own bytes: copy them into the kernel's memory.
+        if (raw.buffer !== bytes.buffer || raw.byteOffset !== bytes.byteOffset) bytes.set(raw)
+      } else bytes = aligned(await read(bufStart * w, len), w, scratch)
+      const avail = Math.floor(bytes.length / w)
+      if (bufStart + avail < end) throw new Error(`tensor bytes end early (element ${bufStart + avail} of ${to})`)
+      acc.update(bytes, bufStart, g, end, region ? region.addr : -1)
+      g = end
+    }
+    return acc.finish()
+  } finally {
+    region?.release()
   }
-  return acc.finish()
 }
 
 export interface ByteScanResult {

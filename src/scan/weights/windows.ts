@@ -22,7 +22,17 @@ export interface HalfStats {
   /** Printable counts of h0/h1 once the half is complete (-1 = not computed yet). */
   pr0: number
   pr1: number
+  /** Elements whose lowest byte is 0 (= h0[0]; -1 = read h0[0]). */
+  z0: number
+  /**
+   * Kernel address of the half's elements while h0/h1 are not filled yet (the WebAssembly path
+   * computes them only for windows that need them); -1 when h0/h1 are complete.
+   */
+  at: number
 }
+
+/** Fills a half's pending histograms (HalfStats.at >= 0) from the kernel's memory. */
+export type HistFiller = (h: HalfStats) => void
 
 export interface WindowStat {
   /** First element of the window. */
@@ -111,6 +121,7 @@ const W1 = new Uint32Array(256)
 /** Printable-byte counts of a half's two streams, computed once per half. */
 function printables(h: HalfStats): void {
   if (h.pr0 >= 0) return
+  if (h.at >= 0) throw new Error('half histograms pending')
   h.pr0 = printable(h.h0)
   h.pr1 = printable(h.h1)
 }
@@ -118,7 +129,9 @@ function printables(h: HalfStats): void {
 /** Entropy is computed for every candidate window and for a 1-in-8 sample (calibration stats). */
 const ENTROPY_SAMPLE = 8
 
-export function evalWindow(p: Partial, a: HalfStats | null, b: HalfStats): void {
+const zb = (h: HalfStats) => (h.z0 >= 0 ? h.z0 : h.h0[0])
+
+export function evalWindow(p: Partial, a: HalfStats | null, b: HalfStats, fill?: HistFiller): void {
   let n = b.n
   let zeros = b.zeros
   let t13 = b.t13
@@ -140,7 +153,7 @@ export function evalWindow(p: Partial, a: HalfStats | null, b: HalfStats): void 
   if (a) printables(a)
   const p0 = ((a ? a.pr0 : 0) + b.pr0) / eff
   const p1 = useH1 ? ((a ? a.pr1 : 0) + b.pr1) / eff : p0
-  const z0 = ((a ? a.h0[0] : 0) + b.h0[0] - zeros) / eff
+  const z0 = ((a ? zb(a) : 0) + zb(b) - zeros) / eff
   const maxP = Math.max(p0, p1)
   if (maxP > p.maxPrintable) p.maxPrintable = maxP
   let candidate = maxP > WINDOW_PRINTABLE_MIN || z0 > WINDOW_ZERO_MIN
@@ -153,6 +166,8 @@ export function evalWindow(p: Partial, a: HalfStats | null, b: HalfStats): void 
   const xorCandidate = useH1 && !candidate && (Math.abs(p0 - UNIFORM_PRINTABLE) > XOR_PRINTABLE_SHIFT || sampled)
   candidate ||= xorCandidate
   if (!candidate && p.windowsEvaluated % ENTROPY_SAMPLE !== 1) return
+  if (b.at >= 0) fillOrThrow(b, fill)
+  if (a && a.at >= 0) fillOrThrow(a, fill)
   const h0 = W0
   const h1 = W1
   for (let v = 0; v < 256; v++) (h0[v] = b.h0[v]), (h1[v] = b.h1[v])
@@ -170,6 +185,11 @@ export function evalWindow(p: Partial, a: HalfStats | null, b: HalfStats): void 
       p.flagged.push({start: (a ? a.index : b.index) * HALF, n, h0: e0, h1: e1, printable: maxP, zeroByte: z0})
     } else p.overflow = true
   }
+}
+
+function fillOrThrow(h: HalfStats, fill: HistFiller | undefined): void {
+  if (!fill) throw new Error('half histograms pending')
+  fill(h)
 }
 
 export function newPartial(kind: FloatKind, start: number): Partial {

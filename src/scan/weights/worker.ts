@@ -25,8 +25,9 @@ export async function handle(job: WeightJob, ctx: HandlerContext): Promise<Handl
   const src = await FileSource.open(job.file)
   try {
     let scratch: Uint8Array | undefined
-    const read: RangeReader = (pos, len) => {
+    const read: RangeReader = (pos, len, into) => {
       const end = Math.min(job.byteLength, pos + len)
+      if (into && into.length >= end - pos) return src.read(job.byteOffset + pos, end - pos, into)
       if (!scratch || scratch.length < end - pos) scratch = new Uint8Array(end - pos)
       return src.read(job.byteOffset + pos, end - pos, scratch)
     }

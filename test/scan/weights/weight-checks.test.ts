@@ -7,6 +7,7 @@ import type {TensorView} from '../../../src/formats/tensor.js'
 import {accumulateRange, floatTensorStats, scanTensor} from '../../../src/scan/weights/scan-tensor.js'
 import {floatFindings, mergePartials} from '../../../src/scan/weights/tensor-findings.js'
 import {scanTensors} from '../../../src/scan/weights/pool.js'
+import {WorkerEngine} from '../../../src/workers/engine.js'
 import {repoRoot, tempDir} from '../../helpers/cli.js'
 
 const fx = (n: string) => path.join(repoRoot, 'testdata', 'weights', n)
@@ -205,6 +206,17 @@ describe('weight checks on float tensors', () => {
       const pooled = await scanTensors([t, u], {workers: 2, minPoolBytes: 0, jobBytes: 64 * 1024})
       assert.ok(single.some((x) => x.id === 'MS-WG001'))
       assert.deepEqual(pooled, single)
+      // sign --scan-attestation: one job at a time, worker threads only (the main thread hashes)
+      const engine = new WorkerEngine({workers: 2})
+      try {
+        const offMain = await scanTensors([t, u], {engine, minPoolBytes: 0, jobBytes: 64 * 1024, inFlight: 1, mainLane: false})
+        assert.deepEqual(offMain, single)
+        assert.equal(engine.stats.tasksOnMainLane, 0)
+        assert.equal(engine.stats.workersStarted, 1)
+        assert.ok(engine.stats.tasksRun > 4)
+      } finally {
+        await engine.close()
+      }
     } finally {
       cleanup()
     }

@@ -1,0 +1,237 @@
+/*
+ * WebAssembly SIMD kernel of the float32 weight scan (src/scan/weights/accumulate.ts has the
+ * pure-JS reference of every function here; test/scan/weights/kernel.test.ts checks they agree).
+ * Built by scripts/build-wasm.mjs (clang --target=wasm32 -msimd128) into kernel-f32-wasm.ts.
+ *
+ * One linear memory; JS writes tensor bytes at data_ptr() and reads results from out_ptr():
+ *   OUT[0] elements whose lowest byte is 0      OUT[1] lowest byte printable (0x20..0x7e)
+ *   OUT[2] second byte printable                OUT[3] max over (|x| bits - 0x00800000) unsigned
+ *   OUT[4] 1 when some element differs from `first`
+ *   OUT[5] signature candidates (positions of the first MAXC in CANDS)
+ *   OUT[6] low 13 bits zero                     OUT[7] low 16 bits zero
+ *   OUT[8..13] zeros, denormals, +inf, -inf, NaN, NaN with a non-canonical payload
+ *   OUT[14] largest |x| bits among the other (finite, normal) values
+ * A candidate is an element i where the two-byte magic table hits on (b0[i], b1[i]) or on
+ * (b0[i-1], b0[i]): exactly the elements the JS hot loop lists.
+ */
+#include <stdint.h>
+#include <wasm_simd128.h>
+
+#define MAXC 64
+
+static uint8_t MAGIC2[65536];
+static uint32_t OUT[16];
+static uint32_t CANDS[MAXC];
+static uint32_t H[4][256];
+static uint32_t HIST[512];
+extern unsigned char __heap_base;
+
+static void add(uint32_t a, uint32_t b) { MAGIC2[a | (b << 8)] = 1; }
+
+void init(void) {
+  add(0x7f, 0x45);
+  add(0x4d, 0x5a);
+  add(0xcf, 0xfa);
+  add(0xce, 0xfa);
+  add(0xfe, 0xed);
+  add(0xca, 0xfe);
+  add(0x50, 0x4b);
+  add(0x37, 0x7a);
+  add(0x1f, 0x8b);
+  add(0x23, 0x21);
+  for (uint32_t p = 2; p <= 5; p++) add(0x80, p);
+}
+
+uint32_t out_ptr(void) { return (uint32_t)(uintptr_t)OUT; }
+uint32_t cands_ptr(void) { return (uint32_t)(uintptr_t)CANDS; }
+uint32_t hist_ptr(void) { return (uint32_t)(uintptr_t)HIST; }
+/** First free byte (64-aligned): JS grows the memory and puts tensor bytes there. */
+uint32_t data_ptr(void) { return ((uint32_t)(uintptr_t)&__heap_base + 63u) & ~63u; }
+
+static inline uint32_t probe(uint32_t u, uint32_t prev) {
+  return MAGIC2[u & 0xffff] | MAGIC2[prev | ((u & 255) << 8)];
+}
+
+static inline uint32_t sum_bytes_at(v128_t acc, int shift) {
+  v128_t x = wasm_v128_and(wasm_u32x4_shr(acc, shift), wasm_i32x4_splat(255));
+  return wasm_i32x4_extract_lane(x, 0) + wasm_i32x4_extract_lane(x, 1) + wasm_i32x4_extract_lane(x, 2) + wasm_i32x4_extract_lane(x, 3);
+}
+
+/*
+ * Two-byte magics by the high nibble of their first byte (one each, so a 16-entry table lookup
+ * gives the only possible first and second byte); ce/cf fa and 80 02..05 are tested apart.
+ */
+#define NOMATCH 0xff /* a first byte whose high nibble differs from every unused index */
+static const uint8_t TF[16] = {NOMATCH, 0x1f, 0x23, 0x37, 0x4d, 0x50, NOMATCH, 0x7f, NOMATCH, NOMATCH, NOMATCH, NOMATCH, 0xca, NOMATCH, NOMATCH, 0xfe};
+static const uint8_t TS[16] = {0, 0x8b, 0x21, 0x7a, 0x5a, 0x4b, 0, 0x45, 0, 0, 0, 0, 0xfe, 0, 0, 0xed};
+
+/* The previous 16 lanes' last byte moved in front of this vector's first 15: lane j = element j - 1. */
+#define PREV1(a, b) wasm_i8x16_shuffle((a), (b), 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30)
+
+/** The per-element statistics of n elements at p (see OUT above); prev = lowest byte of element -1. */
+uint32_t stats_f32(const uint32_t *p, uint32_t n, uint32_t prev, uint32_t first) {
+  uint32_t zb0 = 0, pr0 = 0, pr1 = 0, nc = 0;
+  v128_t mx = wasm_i32x4_splat(0);
+  v128_t diff = wasm_i32x4_splat(0);
+  const v128_t firstv = wasm_i32x4_splat((int32_t)first);
+  const v128_t absmask = wasm_i32x4_splat(0x7fffffff);
+  const v128_t minnorm = wasm_i32x4_splat(0x00800000);
+  const v128_t bias = wasm_i8x16_splat(0x60);
+  const v128_t lim = wasm_i8x16_splat(-33);
+  const v128_t zero = wasm_i32x4_splat(0);
+  const v128_t tf = wasm_v128_load(TF);
+  const v128_t ts = wasm_v128_load(TS);
+  const v128_t one = wasm_i8x16_splat(1);
+  const v128_t two = wasm_i8x16_splat(2);
+  const v128_t four = wasm_u8x16_splat(4);
+  const v128_t xcf = wasm_u8x16_splat(0xcf);
+  const v128_t xfa = wasm_u8x16_splat(0xfa);
+  const v128_t x80 = wasm_u8x16_splat(0x80);
+  /* masks of the previous block's lowest bytes (only lane 15, element -1, is used) */
+  v128_t b0v = wasm_u8x16_splat((uint8_t)prev);
+  v128_t es = wasm_i8x16_swizzle(ts, wasm_u8x16_shr(b0v, 4));
+  v128_t mf = wasm_i8x16_eq(b0v, wasm_i8x16_swizzle(tf, wasm_u8x16_shr(b0v, 4)));
+  v128_t cf = wasm_i8x16_eq(wasm_v128_or(b0v, one), xcf);
+  v128_t c8 = wasm_i8x16_eq(b0v, x80);
+  uint32_t i = 0;
+  const uint32_t nv = n & ~15u;
+  while (i < nv) {
+    /* byte counters hold at most 255 per lane: flush every 252 vectors */
+    uint32_t stop = i + 63 * 16;
+    if (stop > nv) stop = nv;
+    v128_t accP = zero, accZ = zero;
+    for (; i < stop; i += 16) {
+      v128_t v0 = wasm_v128_load(p + i), v1 = wasm_v128_load(p + i + 4);
+      v128_t v2 = wasm_v128_load(p + i + 8), v3 = wasm_v128_load(p + i + 12);
+      accP = wasm_i8x16_sub(accP, wasm_i8x16_lt(wasm_i8x16_add(v0, bias), lim));
+      accP = wasm_i8x16_sub(accP, wasm_i8x16_lt(wasm_i8x16_add(v1, bias), lim));
+      accP = wasm_i8x16_sub(accP, wasm_i8x16_lt(wasm_i8x16_add(v2, bias), lim));
+      accP = wasm_i8x16_sub(accP, wasm_i8x16_lt(wasm_i8x16_add(v3, bias), lim));
+      accZ = wasm_i8x16_sub(accZ, wasm_i8x16_eq(v0, zero));
+      accZ = wasm_i8x16_sub(accZ, wasm_i8x16_eq(v1, zero));
+      accZ = wasm_i8x16_sub(accZ, wasm_i8x16_eq(v2, zero));
+      accZ = wasm_i8x16_sub(accZ, wasm_i8x16_eq(v3, zero));
+      mx = wasm_u32x4_max(mx, wasm_u32x4_max(wasm_u32x4_max(wasm_i32x4_sub(wasm_v128_and(v0, absmask), minnorm), wasm_i32x4_sub(wasm_v128_and(v1, absmask), minnorm)),
+                                              wasm_u32x4_max(wasm_i32x4_sub(wasm_v128_and(v2, absmask), minnorm), wasm_i32x4_sub(wasm_v128_and(v3, absmask), minnorm))));
+      diff = wasm_v128_or(diff, wasm_v128_or(wasm_v128_or(wasm_v128_xor(v0, firstv), wasm_v128_xor(v1, firstv)), wasm_v128_or(wasm_v128_xor(v2, firstv), wasm_v128_xor(v3, firstv))));
+      /* byte planes of the 16 elements: lowest bytes B0 and second bytes B1 */
+      v128_t t01 = wasm_i8x16_shuffle(v0, v1, 0, 4, 8, 12, 16, 20, 24, 28, 1, 5, 9, 13, 17, 21, 25, 29);
+      v128_t t23 = wasm_i8x16_shuffle(v2, v3, 0, 4, 8, 12, 16, 20, 24, 28, 1, 5, 9, 13, 17, 21, 25, 29);
+      v128_t B0 = wasm_i8x16_shuffle(t01, t23, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
+      v128_t B1 = wasm_i8x16_shuffle(t01, t23, 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31);
+      /* first-byte masks of each element, then the pairs (B0, B1) and (B0 of element - 1, B0) */
+      v128_t hi = wasm_u8x16_shr(B0, 4);
+      v128_t nes = wasm_i8x16_swizzle(ts, hi);
+      v128_t nmf = wasm_i8x16_eq(B0, wasm_i8x16_swizzle(tf, hi));
+      v128_t ncf = wasm_i8x16_eq(wasm_v128_or(B0, one), xcf);
+      v128_t nc8 = wasm_i8x16_eq(B0, x80);
+      v128_t raw = wasm_v128_or(wasm_v128_and(nmf, wasm_i8x16_eq(B1, nes)),
+                                wasm_v128_or(wasm_v128_and(ncf, wasm_i8x16_eq(B1, xfa)), wasm_v128_and(nc8, wasm_u8x16_lt(wasm_i8x16_sub(B1, two), four))));
+      v128_t low = wasm_v128_or(wasm_v128_and(PREV1(mf, nmf), wasm_i8x16_eq(B0, PREV1(es, nes))),
+                                wasm_v128_or(wasm_v128_and(PREV1(cf, ncf), wasm_i8x16_eq(B0, xfa)), wasm_v128_and(PREV1(c8, nc8), wasm_u8x16_lt(wasm_i8x16_sub(B0, two), four))));
+      mf = nmf;
+      es = nes;
+      cf = ncf;
+      c8 = nc8;
+      if (wasm_v128_any_true(wasm_v128_or(raw, low))) {
+        uint32_t pb = i > 0 ? p[i - 1] & 255 : prev;
+        for (uint32_t k = 0; k < 16; k++) {
+          uint32_t u = p[i + k];
+          if (probe(u, pb)) {
+            if (nc < MAXC) CANDS[nc] = i + k;
+            nc++;
+          }
+          pb = u & 255;
+        }
+      }
+    }
+    pr0 += sum_bytes_at(accP, 0);
+    pr1 += sum_bytes_at(accP, 8);
+    zb0 += sum_bytes_at(accZ, 0);
+  }
+  mx = wasm_u32x4_max(mx, wasm_i32x4_shuffle(mx, mx, 2, 3, 0, 1));
+  mx = wasm_u32x4_max(mx, wasm_i32x4_shuffle(mx, mx, 1, 0, 3, 2));
+  uint32_t m = wasm_u32x4_extract_lane(mx, 0);
+  uint32_t d = wasm_v128_any_true(diff);
+  uint32_t pb = nv > 0 ? p[nv - 1] & 255 : prev;
+  for (; i < n; i++) {
+    uint32_t u = p[i];
+    uint32_t b0 = u & 255, b1 = (u >> 8) & 255;
+    zb0 += b0 == 0;
+    pr0 += b0 >= 0x20 && b0 < 0x7f;
+    pr1 += b1 >= 0x20 && b1 < 0x7f;
+    uint32_t t = (u & 0x7fffffff) - 0x00800000u;
+    if (t > m) m = t;
+    d |= (u ^ first) != 0;
+    if (probe(u, pb)) {
+      if (nc < MAXC) CANDS[nc] = i;
+      nc++;
+    }
+    pb = b0;
+  }
+  OUT[0] = zb0;
+  OUT[1] = pr0;
+  OUT[2] = pr1;
+  OUT[3] = m;
+  OUT[4] = d;
+  OUT[5] = nc;
+  return nc;
+}
+
+/** Elements with the low 13 / low 16 bits zero (fp16- / bf16-exact). */
+void t13_f32(const uint32_t *p, uint32_t n) {
+  uint32_t a = 0, b = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    uint32_t u = p[i];
+    a += (u & 0x1fff) == 0;
+    b += (u & 0xffff) == 0;
+  }
+  OUT[6] = a;
+  OUT[7] = b;
+}
+
+/** Exact zero / denormal / infinity / NaN counts and the largest other |x| bits. */
+void exact_f32(const uint32_t *p, uint32_t n) {
+  uint32_t zeros = 0, den = 0, pinf = 0, ninf = 0, nan = 0, pay = 0, maxa = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    uint32_t u = p[i];
+    uint32_t a = u & 0x7fffffff;
+    if (a == 0) zeros++;
+    else if (a < 0x00800000) den++;
+    else if (a == 0x7f800000) {
+      if (u >> 31) ninf++;
+      else pinf++;
+    } else if (a > 0x7f800000) {
+      nan++;
+      if ((a & 0x7fffff) != 0x400000) pay++;
+    } else if (a > maxa) maxa = a;
+  }
+  OUT[8] = zeros;
+  OUT[9] = den;
+  OUT[10] = pinf;
+  OUT[11] = ninf;
+  OUT[12] = nan;
+  OUT[13] = pay;
+  OUT[14] = maxa;
+}
+
+/** Histograms of the lowest and second bytes of n elements into HIST[0..255] and HIST[256..511]. */
+void hist_f32(const uint32_t *p, uint32_t n) {
+  for (int v = 0; v < 256; v++) H[0][v] = H[1][v] = H[2][v] = H[3][v] = 0;
+  uint32_t i = 0;
+  for (; i + 1 < n; i += 2) {
+    uint32_t u = p[i], w = p[i + 1];
+    H[0][u & 255]++;
+    H[1][(u >> 8) & 255]++;
+    H[2][w & 255]++;
+    H[3][(w >> 8) & 255]++;
+  }
+  if (i < n) {
+    H[0][p[i] & 255]++;
+    H[1][(p[i] >> 8) & 255]++;
+  }
+  for (int v = 0; v < 256; v++) {
+    HIST[v] = H[0][v] + H[2][v];
+    HIST[256 + v] = H[1][v] + H[3][v];
+  }
+}
