@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Writes dist/cli.cjs: oclif, every command and the library in ONE file, so that a command starts
 // by reading one file instead of resolving and compiling ~500 modules (most of a command's fixed
-// cost; bench/startup.mjs measures it). bin/run.js loads it; without it (or with
-// MODELSEAL_NO_BUNDLE=1) bin/run.js runs oclif from node_modules and dist/ as before.
+// cost; bench/startup.mjs measures it). bin/run.cjs loads it; without it (or with
+// MODELSEAL_NO_BUNDLE=1) bin/run.cjs runs oclif from node_modules and dist/ as before.
 //
 // - Commands are imported lazily (esbuild turns `import()` into a deferred initialiser inside the
 //   bundle), so a command evaluates only its own modules; stacks a command loads lazily (the
@@ -12,7 +12,7 @@
 // - The Sigstore packages stay outside the bundle (loaded from node_modules when used): they are
 //   needed only by keyless commands and are large.
 // - Then dist/cli.cjs.<node version>-<arch>.cache: V8's code cache for the bundle, made by this
-//   Node after one small command ran (bin/run.js writes one for another Node on its first run).
+//   Node after one small command ran (bin/run.cjs writes one for another Node on its first run).
 import {spawnSync} from 'node:child_process'
 import {mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
@@ -39,12 +39,87 @@ const loaders = Object.entries(manifest.commands).map(([id, c]) => {
   return `  ${JSON.stringify(id)}: () => import(${JSON.stringify(file)}),`
 })
 
+// What oclif's Plugin.load() makes of our package for the root plugin, computed here once: at run
+// time the bundle builds the same plugin from it (see BundledPlugin below) instead of reading the
+// manifest again and sorting the commands with localeCompare (whose first call initialises ICU's
+// collator: ~6 ms of every start). test/startup/bundle.test.ts compares the two.
+const {Plugin} = await import('@oclif/core')
+const real = new Plugin({isRoot: true, root})
+await real.load()
+const pluginState = {
+  oclif: JSON.stringify(real.pjson.oclif),
+  version: real.version,
+  hooks: real.hooks,
+  commandDiscoveryOpts: real.commandDiscoveryOpts,
+  order: real.commands.map((c) => c.id),
+}
+
 const entry = `
+import {readFileSync} from 'node:fs'
+import {join, resolve} from 'node:path'
 import {Config, Plugin, flush, handle, run} from '@oclif/core'
 import {normalizeArgv} from '@oclif/core/help'
+import {getLogger} from '@oclif/core/logger'
 const commands = {
 ${loaders.join('\n')}
 }
+const MANIFEST = ${JSON.stringify(JSON.stringify(manifest))}
+const STATE = ${JSON.stringify(pluginState)}
+
+/**
+ * The root plugin as Plugin.load() leaves it (the same fields, the commands in the same order),
+ * from the manifest and the state the build took from oclif itself, and with the command classes
+ * taken from this bundle.
+ */
+class BundledPlugin extends Plugin {
+  async load() {
+    const pjson = this.options.pjson
+    this.type = 'core'
+    this.isRoot = true
+    this.root = this.options.root
+    this.pjson = pjson
+    this.flexibleTaxonomy = pjson.oclif.flexibleTaxonomy || false
+    this.moduleType = pjson.type === 'module' ? 'module' : 'commonjs'
+    this.name = pjson.name
+    this.alias = pjson.name
+    this._debug = (formatter, ...args) => getLogger(['config', this.name].join(':')).debug(formatter, ...args)
+    this.version = pjson.version
+    this.valid = true
+    this.hooks = structuredClone(STATE.hooks)
+    this.commandDiscoveryOpts = structuredClone(STATE.commandDiscoveryOpts)
+    this.manifest = JSON.parse(MANIFEST)
+    this.hasManifest = true
+    this.commandIDs = Object.keys(this.manifest.commands)
+    this.commands = STATE.order.map((id) => ({
+      ...this.manifest.commands[id],
+      load: async () => this.findCommand(id, {must: true}),
+      pluginAlias: this.alias,
+      pluginType: this.manifest.commands[id].pluginType === 'jit' ? 'jit' : this.type,
+    }))
+  }
+
+  async findCommand(id, opts) {
+    const load = commands[id]
+    if (!load) return super.findCommand(id, opts)
+    const cmd = (await load()).default
+    cmd.id = id
+    cmd.plugin = this
+    cmd.isESM = true
+    cmd.relativePath = this.manifest.commands[id]?.relativePath
+    return cmd
+  }
+}
+
+/** The plugin of the package at root, or undefined when package.json is not the one the bundle was built for. */
+export async function bundledPlugin(dir) {
+  const root = resolve(dir)
+  const pjson = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
+  if (!pjson.oclif || JSON.stringify(pjson.oclif) !== STATE.oclif || pjson.version !== STATE.version) return undefined
+  const plugin = new BundledPlugin({isRoot: true, root, pjson})
+  await plugin.load()
+  return plugin
+}
+
 /**
  * What @oclif/core's execute() does for one of our commands, with two differences that change
  * nothing the user sees: the command classes come from this bundle, and the configuration is
@@ -53,19 +128,9 @@ ${loaders.join('\n')}
  * nothing, when argv does not name one of our commands: the caller then runs oclif in full.
  */
 export async function main(argv, root) {
-  const plugin = new Plugin({isRoot: true, root})
-  await plugin.load()
-  const find = plugin.findCommand.bind(plugin)
-  plugin.findCommand = async (id, opts) => {
-    const load = commands[id]
-    if (!load) return find(id, opts)
-    const cmd = (await load()).default
-    cmd.id = id
-    cmd.plugin = plugin
-    cmd.isESM = true
-    cmd.relativePath = plugin.manifest.commands[id]?.relativePath
-    return cmd
-  }
+  const plugin = await bundledPlugin(root)
+  if (!plugin) return false
+  root = plugin.root
   const config = await Config.load({root, plugins: new Map([[plugin.name, plugin]])})
   const [id] = normalizeArgv(config, argv)
   if (!Object.hasOwn(commands, id)) return false
@@ -96,6 +161,26 @@ const keepImportMeta = {
 }
 
 /**
+ * oclif's modules require one another (and Node built-ins) at the top: loading @oclif/core
+ * evaluates nearly all of it — help rendering, templates, spinners, plugin discovery, child
+ * processes, readline — though a command run uses a fraction. In the bundle, a module-level
+ * `const x = require("…")` of oclif's compiled code becomes a handle that requires the module
+ * when first touched (every use of such a binding is a property access: `x.name`, `(0, x.fn)()`),
+ * so a run evaluates, and V8 compiles, only what it uses. Same code, same order of use.
+ */
+const lazyOclifRequires = {
+  name: 'lazy-oclif-requires',
+  setup(build) {
+    build.onLoad({filter: /[\\/]node_modules[\\/]@oclif[\\/]core[\\/]lib[\\/].*\.js$/}, (args) => {
+      const text = readFileSync(args.path, 'utf8')
+        .replace(/^(const|var) (\w+) = ((?:__importDefault|__importStar)\(require\("[^"]+"\)\)|require\("[^"]+"\));$/gm, '$1 $2 = __modelsealLazy(() => $3);')
+        .replace(/^exports\.(\w+) = (__importStar\(require\("[^"]+"\)\));$/gm, 'exports.$1 = __modelsealLazy(() => $2);')
+      return {contents: text, loader: 'js'}
+    })
+  },
+}
+
+/**
  * Packages left outside the bundle are loaded with require(), also where the code says import():
  * the bundle is compiled as a script (for the code cache), and a script's import() would need an
  * experimental Node option. All of them are CommonJS packages (or Node built-ins, `node:*`).
@@ -111,6 +196,19 @@ const requireExternals = {
   },
 }
 
+// The handle of lazyOclifRequires: a module namespace whose module loads on first use.
+const LAZY = `var __modelsealLazy = (load) => {
+  let m;
+  const get = () => (m ??= load());
+  return new Proxy({}, {
+    get: (_, k) => get()[k],
+    set: (_, k, v) => { get()[k] = v; return true },
+    has: (_, k) => k in get(),
+    ownKeys: () => Reflect.ownKeys(get()),
+    getOwnPropertyDescriptor: (_, k) => { const d = Reflect.getOwnPropertyDescriptor(get(), k); if (d) d.configurable = true; return d },
+  });
+};`
+
 const result = await esbuild.build({
   stdin: {contents: entry, resolveDir: dist, sourcefile: 'cli-entry.mjs', loader: 'js'},
   bundle: true,
@@ -119,23 +217,32 @@ const result = await esbuild.build({
   target: 'node20',
   outfile: out,
   // typescript/tsx: oclif's development mode only; sigstore: keyless commands only, loaded lazily.
-  plugins: [keepImportMeta, requireExternals],
+  plugins: [keepImportMeta, lazyOclifRequires, requireExternals],
   logLevel: 'error',
   legalComments: 'eof',
-  banner: {js: 'var __modelsealModuleUrl = (rel) => require("node:url").pathToFileURL(require("node:path").join(__dirname, rel)).href;'},
+  banner: {js: `var __modelsealModuleUrl = (rel) => require("node:url").pathToFileURL(require("node:path").join(__dirname, rel)).href;\n${LAZY}`},
   // smaller to read and to cache; names kept (error names and class names reach the output)
   minify: process.env.MODELSEAL_BUNDLE_PLAIN !== '1',
   keepNames: true,
   metafile: true,
 })
 if (result.errors.length > 0) process.exit(1)
+// ASCII only: one non-ASCII character anywhere (esbuild leaves them in regular expressions) makes
+// V8 decode the whole file as UTF-8 into a two-byte string, twice the memory and slower to scan;
+// an ASCII file is read as latin1 into a one-byte string Node does not even copy (bin/run.cjs).
+// `\uXXXX` means the same code unit in strings, regular expressions and identifiers.
+const text = readFileSync(out, 'utf8')
+writeFileSync(
+  out,
+  text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`),
+)
 if (process.env.MODELSEAL_BUNDLE_META) writeFileSync(process.env.MODELSEAL_BUNDLE_META, JSON.stringify(result.metafile))
 
 // V8 code cache: run one small command through the bundle, then keep what V8 compiled for it.
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'modelseal-build-'))
 try {
   writeFileSync(path.join(tmp, 'weights.bin'), 'x')
-  const cache = spawnSync(process.execPath, [path.join(root, 'bin', 'run.js'), 'digest', path.join(tmp, 'weights.bin'), '--json'], {
+  const cache = spawnSync(process.execPath, [path.join(root, 'bin', 'run.cjs'), 'digest', path.join(tmp, 'weights.bin'), '--json'], {
     env: {...process.env, MODELSEAL_WRITE_CODE_CACHE: '1'},
     encoding: 'utf8',
   })

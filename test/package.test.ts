@@ -50,6 +50,7 @@ describe('packed package', () => {
       'dist/src/public/scan.d.ts',
       'dist/src/public/dataset.d.ts',
       'dist/src/public/policy.d.ts',
+      'bin/run.cjs',
       'bin/run.js',
     ]) {
       assert.ok(existsSync(path.join(installed, f)), f)

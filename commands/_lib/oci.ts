@@ -7,10 +7,8 @@ import {Flags} from '@oclif/core'
 
 import {UsageError, VerificationError} from '../../src/errors.js'
 import type {RegistryOptions} from '../../src/oci/resolve.js'
-import {signOciModel} from '../../src/oci/sign.js'
-import {withVerifiedPull} from '../../src/oci/temp-pull.js'
 import {isOciReference} from '../../src/oci/reference.js'
-import {verifyOciModel, type VerifyOciResult} from '../../src/oci/verify.js'
+import type {VerifyOciResult} from '../../src/oci/verify.js'
 import type {SignerSpec, VerifierSpec} from '../../src/signing/types.js'
 import type {ModelsealCommand} from './base-command.js'
 import {keylessVerifyFlags, keylessVerifyOptions} from './sigstore-flags.js'
@@ -134,6 +132,9 @@ export async function runSignOci(
 ): Promise<OciSignReport> {
   // The local bundle is written only when --signature was typed (its default is for directories).
   const explicitSignature = cmd.argv.some((a) => a === '--signature' || a.startsWith('--signature='))
+  // The registry client (node:http, node:https, TLS) loads only for oci:// models: every sign and
+  // verify command imports this file for its flags, and a local model must not pay for it at start.
+  const {signOciModel} = await import('../../src/oci/sign.js')
   const r = await signOciModel(reference, {
     ...registryOptions(flags),
     signer,
@@ -176,6 +177,7 @@ export async function runVerifyOci(
   verifier: VerifierSpec,
   json: boolean,
 ): Promise<{report: VerifyOciResult & {code?: string}; failed: boolean}> {
+  const {verifyOciModel} = await import('../../src/oci/verify.js')
   try {
     const {report} = await verifyOciModel(reference, {
       ...registryOptions(flags),
@@ -217,6 +219,7 @@ export async function withVerifiedOciPaths<T>(
   const i = paths.findIndex((p) => isOciReference(p))
   if (i < 0) return work(paths)
   const verifier = verifierFromFlags(flags)
+  const {withVerifiedPull} = await import('../../src/oci/temp-pull.js')
   return withVerifiedPull(paths[i], {...registryOptions(flags), verifier, signaturePath: flags.signature}, (dir) =>
     withVerifiedOciPaths([...paths.slice(0, i), dir, ...paths.slice(i + 1)], flags, work),
   )

@@ -5,7 +5,7 @@
 import {Flags} from '@oclif/core'
 
 import {UsageError} from '../../src/errors.js'
-import {DEFAULT_CLIENT_ID, interactiveIdentityToken, PUBLIC_GOOD_ISSUER, STAGING_ISSUER} from '../../src/signing/keyless/oidc.js'
+import {DEFAULT_CLIENT_ID, PUBLIC_GOOD_ISSUER, STAGING_ISSUER} from '../../src/signing/keyless/issuers.js'
 import {checkedToken, resolveIdentityToken, type ResolvedToken} from '../../src/signing/keyless/token.js'
 import type {KeylessSignOptions, KeylessVerifyOptions} from '../../src/signing/types.js'
 
@@ -95,6 +95,8 @@ export async function identityTokenFor(f: KeylessSignFlagValues, print: (line: s
     const person = process.stdin.isTTY && process.stderr.isTTY
     if ((err as {code?: string}).code !== 'E_SIGSTORE_NO_TOKEN' || !(explicit || person)) throw err
   }
+  // The sign-in flow (a local HTTP server, a browser) loads only when it runs.
+  const {interactiveIdentityToken} = await import('../../src/signing/keyless/oidc.js')
   const token = await interactiveIdentityToken({
     issuer: await oidcIssuerFor(f),
     clientId: f['client-id'],

@@ -35,7 +35,9 @@ test('npm pack: the tarball runs as a CLI on its own', {skip: !hasNpm && 'npm no
   const [info] = JSON.parse(out) as {filename: string; files: {path: string}[]}[]
   const files = info.files.map((f) => f.path)
   for (const want of [
+    'bin/run.cjs',
     'bin/run.js',
+    'dist/cli.cjs',
     'oclif.manifest.json',
     'LICENSE',
     'README.md',
@@ -52,8 +54,11 @@ test('npm pack: the tarball runs as a CLI on its own', {skip: !hasNpm && 'npm no
   const pkg = path.join(tmp.dir, 'package')
   // Dependencies as an install would provide them (no network in tests).
   symlinkSync(path.join(repoRoot, 'node_modules'), path.join(pkg, 'node_modules'), 'dir')
+  // The installed `modelseal` is what package.json's bin names (bin/run.cjs).
+  const bin = JSON.parse(readFileSync(path.join(pkg, 'package.json'), 'utf8')).bin.modelseal
+  assert.equal(bin, './bin/run.cjs')
   const run = (...args: string[]) =>
-    spawnSync(process.execPath, [path.join(pkg, 'bin', 'run.js'), ...args], {cwd: tmp.dir, encoding: 'utf8', env: {...process.env, NO_COLOR: '1'}})
+    spawnSync(process.execPath, [path.join(pkg, bin), ...args], {cwd: tmp.dir, encoding: 'utf8', env: {...process.env, NO_COLOR: '1'}})
   const help = run('sign', 'key', '--help')
   assert.equal(help.status, 0, help.stderr)
   assert.match(help.stdout, /--private-key/)

@@ -19,12 +19,11 @@ import http from 'node:http'
 import type {AddressInfo} from 'node:net'
 
 import {InputError, UsageError} from '../../errors.js'
+import {DEFAULT_CLIENT_ID} from './issuers.js'
 import {unreachable} from './network.js'
 import {decodeJwtClaims} from './token.js'
 
-export const PUBLIC_GOOD_ISSUER = 'https://oauth2.sigstore.dev/auth'
-export const STAGING_ISSUER = 'https://oauth2.sigstage.dev/auth'
-export const DEFAULT_CLIENT_ID = 'sigstore'
+export {DEFAULT_CLIENT_ID, PUBLIC_GOOD_ISSUER, STAGING_ISSUER} from './issuers.js'
 const OOB_REDIRECT = 'urn:ietf:wg:oauth:2.0:oob'
 const MAX_RESPONSE = 256 * 1024
 const REQUEST_TIMEOUT_MS = 15_000

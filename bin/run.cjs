@@ -1,0 +1,146 @@
+#!/usr/bin/env node
+// The `modelseal` command (package.json "bin"). Pipelines start modelseal often, so start-up is
+// kept short (bench/startup.mjs measures it):
+// - this launcher is CommonJS: Node starts a CommonJS file without its ES module loader (~4 ms);
+// - Node >= 22.1 caches compiled code on disk (module.enableCompileCache) for what is not bundled;
+// - `--version` needs only package.json and prints what oclif prints (config.userAgent);
+// - a bare `--help` written to a pipe without colours prints the root help that the build rendered
+//   with oclif itself (scripts/oclif-manifest.mjs stores it in oclif.manifest.json);
+// - a command (not help) runs through dist/cli.cjs, one file holding oclif, the commands and the
+//   library (scripts/bundle.mjs), compiled from V8's code cache for this Node; the same oclif code
+//   runs, only loaded faster;
+// - everything else goes through oclif, which reads the manifest instead of importing every command.
+'use strict'
+const {readFileSync, renameSync, rmSync, statSync, writeFileSync} = require('node:fs')
+const module_ = require('node:module')
+const path = require('node:path')
+
+module_.enableCompileCache?.()
+
+const root = path.join(__dirname, '..')
+const args = process.argv.slice(2)
+
+main().catch((err) => {
+  // Not reached by a command's own errors (oclif handles and prints those): a launcher failure.
+  console.error(err)
+  process.exitCode = 1
+})
+
+async function main() {
+  if (fastPath(args)) return
+  const bundle = runsAsCommand(args) ? loadBundle() : undefined
+  if (await bundle?.main(args, root)) return
+  const {execute} = require('@oclif/core/execute')
+  await execute({dir: __filename})
+}
+
+/** package.json's engines (>= 20.17): older Node goes the long way, where oclif warns about it. */
+function nodeAtLeast(major, minor) {
+  const [ma, mi] = process.versions.node.split('.').map(Number)
+  return ma > major || (ma === major && mi >= minor)
+}
+
+/** A command invocation (not help, not a global flag): what the bundle's fast start is for. */
+function runsAsCommand(argv) {
+  if (process.env.MODELSEAL_NO_BUNDLE === '1' || !nodeAtLeast(20, 17) || argv.length === 0 || argv[0] === 'help' || argv[0].startsWith('-')) return false
+  for (const a of argv) {
+    if (a === '--') break
+    if (a === '--help') return false
+  }
+  return true
+}
+
+/**
+ * dist/cli.cjs, compiled from V8's code cache for this Node (dist/cli.cjs.<node version>.cache):
+ * the build writes it for the Node that built, and a run on another Node writes its own once
+ * (when dist/ is writable). A cache made after a run holds every function that run compiled,
+ * which Node's own compile cache (made before running) does not. V8 checks that a cache matches
+ * this V8 and this source, and compiles normally when it does not.
+ */
+function loadBundle() {
+  const file = path.join(root, 'dist', 'cli.cjs')
+  // The bundle is made from dist/ after tsc (npm run build). A later tsc alone rewrites every file
+  // of dist/ and leaves the bundle behind: then it is stale and the compiled files run instead.
+  const bundled = statSync(file, {throwIfNoEntry: false})
+  const compiled = statSync(path.join(root, 'dist', 'src', 'errors.js'), {throwIfNoEntry: false})
+  if (!bundled || (compiled && compiled.mtimeMs > bundled.mtimeMs)) return undefined
+  // @oclif/core checks, as it loads, that this Node satisfies the engines of the package.json
+  // above it — ours inside the bundle, which runsAsCommand() has already checked: skip the
+  // second check (it loads and runs semver) while the bundle loads.
+  const engineWarning = process.env.OCLIF_DISABLE_ENGINE_WARNING
+  process.env.OCLIF_DISABLE_ENGINE_WARNING = '1'
+  try {
+    return compileWithCache(file)
+  } finally {
+    if (engineWarning === undefined) delete process.env.OCLIF_DISABLE_ENGINE_WARNING
+    else process.env.OCLIF_DISABLE_ENGINE_WARNING = engineWarning
+  }
+}
+
+function compileWithCache(file) {
+  const vm = require('node:vm')
+  const cacheFile = `${file}.${process.version}-${process.arch}.cache`
+  const rebuild = process.env.MODELSEAL_WRITE_CODE_CACHE === '1'
+  let cachedData
+  try {
+    cachedData = rebuild ? undefined : readFileSync(cacheFile)
+  } catch {
+    // no cache for this Node yet: compile, and write one after this run
+  }
+  // The build writes the bundle in ASCII (scripts/bundle.mjs), so latin1 reads it exactly, into a
+  // one-byte string Node does not copy; UTF-8 would be decoded (and checked) byte by byte.
+  const script = new vm.Script(module_.wrap(readFileSync(file, 'latin1')), {filename: file, cachedData})
+  const mod = {exports: {}}
+  script.runInThisContext()(mod.exports, module_.createRequire(file), mod, file, path.dirname(file))
+  if (!cachedData || script.cachedDataRejected) {
+    process.on('exit', () => {
+      // Written whole under a temporary name, then renamed: a concurrent run never reads half a cache.
+      const tmp = `${cacheFile}.${process.pid}.tmp`
+      try {
+        writeFileSync(tmp, script.createCachedData())
+        renameSync(tmp, cacheFile)
+      } catch {
+        rmSync(tmp, {force: true})
+      }
+    })
+  }
+  return mod.exports
+}
+
+function fastPath(argv) {
+  // Only these two are answered here: a command must not pay for reading package.json twice.
+  if (argv[0] !== '--version' && !(argv.length === 1 && argv[0] === '--help')) return false
+  const os = require('node:os')
+  // WSL is reported as its own platform by oclif; leave that to oclif.
+  if (os.platform() === 'linux' && /microsoft/i.test(os.release())) return false
+  try {
+    const pj = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'))
+    // Only `init` hooks run before oclif prints the version or the root help.
+    if (pj.oclif?.hooks?.init) return false
+    const arch = os.arch() === 'ia32' ? 'x86' : os.arch()
+    const userAgent = `${pj.name}/${pj.version} ${os.platform()}-${arch} node-${process.version}`
+    if (argv[0] === '--version' && !pj.oclif?.additionalVersionFlags) {
+      process.stdout.write(`${userAgent}\n`)
+      return true
+    }
+    if (argv.length === 1 && argv[0] === '--help' && !process.stdout.isTTY && coloursOff(process.env)) {
+      const manifest = JSON.parse(readFileSync(path.join(root, 'oclif.manifest.json'), 'utf8'))
+      const text = manifest.modelsealRootHelp
+      if (typeof text !== 'string' || manifest.version !== pj.version) return false
+      process.stdout.write(text.split('{{userAgent}}').join(userAgent))
+      return true
+    }
+  } catch {
+    // No manifest or no cached help: oclif renders it.
+  }
+  return false
+}
+
+// The cached help was rendered without colours; use it only when oclif (ansis) would not colour
+// either, and when the width is oclif's non-terminal default (80).
+function coloursOff(env) {
+  if (env.OCLIF_COLUMNS) return false
+  if (env.NO_COLOR) return true
+  const colourHints = ['FORCE_COLOR', 'COLORTERM', 'TF_BUILD', 'CI', 'PM2_HOME', 'NEXT_RUNTIME']
+  return !colourHints.some((k) => env[k] !== undefined) && !Object.keys(env).some((k) => k.startsWith('TEAMCI'))
+}
