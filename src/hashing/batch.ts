@@ -95,43 +95,15 @@ export function isLongTask(bytes: number, bigCount: number, lanes: number): bool
   return bytes >= BATCH_MAX_BYTES && (bytes >= LONG_MIN_BYTES || bigCount <= LONG_MAX_COUNT * lanes)
 }
 
-/** Makespan of greedy longest-first scheduling of `sizes` (sorted, largest first) on `lanes` lanes. */
-function greedyMakespan(sizes: number[], lanes: number): number {
-  const load = new Array<number>(lanes).fill(0)
-  for (const s of sizes) load[load.indexOf(Math.min(...load))] += s
-  return Math.max(...load)
-}
-
-/**
- * True when a few long tasks of unequal length would leave lanes idle at the end (e.g. shards of
- * 1 GB, 1 GB and 0.15 GB on two lanes: one lane hashes 1.15 GB) and one more thread, time-sliced
- * with the others on the same cores, finishes clearly sooner. Counts the extra thread's start-up
- * (~40 ms of CPU) by asking for a 5 % gain. Equal files (8 × 256 MiB on 2 lanes) never qualify.
- */
-export function wantsExtraLane(sizes: number[], lanes: number): boolean {
-  if (lanes < 2 || sizes.length <= lanes || sizes.length > 4 * lanes) return false
-  const sorted = [...sizes].sort((a, b) => b - a)
-  const total = sorted.reduce((a, b) => a + b, 0)
-  const now = greedyMakespan(sorted, lanes)
-  const withExtra = Math.max(total / lanes, greedyMakespan(sorted, lanes + 1))
-  return withExtra < 0.95 * now
-}
-
 /** Runs the batches on the engine; stops starting batches at the first failed task. */
 async function runOnEngine(engine: WorkerEngine, tasks: HashTask[], onProgress?: (bytes: number) => void): Promise<HashResult[]> {
   const batches = planBatches(tasks)
   // Big tasks run alone, and the longest go only to idle lanes (isLongTask). When there are at
   // least as many big tasks as lanes, every core is hashing and each lane reads in its own
   // thread; with fewer, a core is free and the lanes read ahead on it.
-  const bigSizes: number[] = []
-  for (const b of batches) if (b.length === 1 && weight(tasks[b[0]]) >= BATCH_MAX_BYTES) bigSizes.push(weight(tasks[b[0]]))
-  const readAhead = bigSizes.length < engine.parallelism
-  const extraLane =
-    bigSizes.length > 0 &&
-    wantsExtraLane(
-      batches.map((b) => b.reduce((n, i) => n + weight(tasks[i]), 0)),
-      engine.parallelism,
-    )
+  let big = 0
+  for (const b of batches) if (b.length === 1 && weight(tasks[b[0]]) >= BATCH_MAX_BYTES) big++
+  const readAhead = big < engine.parallelism
   const results: HashResult[] = new Array(tasks.length)
   let failedAt = -1
   let failure: Error | undefined
@@ -147,8 +119,8 @@ async function runOnEngine(engine: WorkerEngine, tasks: HashTask[], onProgress?:
     })
   }
   const stream = batches.map((b) => {
-    const long = b.length === 1 && isLongTask(weight(tasks[b[0]]), bigSizes.length, engine.parallelism)
-    return {handler: hashBatchHandler, payload: b.map((i) => ({...tasks[i], readAhead: tasks[i].readAhead ?? readAhead})), long, extraLane}
+    const long = b.length === 1 && isLongTask(weight(tasks[b[0]]), big, engine.parallelism)
+    return {handler: hashBatchHandler, payload: b.map((i) => ({...tasks[i], readAhead: tasks[i].readAhead ?? readAhead})), long}
   })
   let n = 0
   for await (const outcomes of engine.ordered(stream, {onProgress})) {

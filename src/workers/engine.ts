@@ -59,14 +59,6 @@ export interface Task<P, R = unknown> {
    * behind another task on a worker (no prefetch), so lanes finish together. Default false.
    */
   long?: boolean
-  /**
-   * May start one worker thread more than the engine has lanes (the OS then time-slices the
-   * cores between them). For a few long tasks of unequal length, e.g. shards of 1 GB, 1 GB and
-   * 0.15 GB on two lanes: without it one lane hashes 1.15 GB while the other idles at the end;
-   * with it the three share two cores and finish together. Default false. The thread, once
-   * started, is a lane like the others until the engine closes.
-   */
-  extraLane?: boolean
 }
 
 export interface HandlerContext {
@@ -251,7 +243,7 @@ export class WorkerEngine {
       const head = this.queue[0]
       const mainOk = this.mainLane && (head.task.mainLane !== false || this.workers === 0)
       // With the main lane, one thread fewer: the main thread is the last lane.
-      const threadCap = (mainOk ? this.workers - 1 : this.workers) + (head.task.extraLane ? 1 : 0)
+      const threadCap = mainOk ? this.workers - 1 : this.workers
       const idle = this.lanes.find((l) => l.running.size === 0)
       if (idle) {
         this.send(idle, this.queue.shift()!)

@@ -10,9 +10,8 @@ import fs from 'node:fs'
 import path from 'node:path'
 import {after, test} from 'node:test'
 
-import {BATCH_MAX_BYTES, hashMany, isLongTask, LONG_MIN_BYTES, wantsExtraLane} from '../../src/hashing/batch.js'
+import {BATCH_MAX_BYTES, hashMany, isLongTask, LONG_MIN_BYTES} from '../../src/hashing/batch.js'
 import {hashTask, READ_AHEAD_CHUNK_SIZE, READ_CHUNK_SIZE, SMALL_RANGE_SIZE} from '../../src/hashing/file.js'
-import {HashPool} from '../../src/hashing/pool.js'
 import {serializeModel} from '../../src/oms/serialize.js'
 import {shardName} from '../../src/oms/resource-name.js'
 import {tempDir} from '../helpers/cli.js'
@@ -167,32 +166,6 @@ test('through the engine, a file changed between listing and hashing fails the w
     ),
     {code: 'E_IO'},
   )
-})
-
-test('one extra thread only for a few long tasks of unequal length', () => {
-  const G = 1e9
-  assert.equal(wantsExtraLane([G, G, 0.147 * G], 2), true, '2 GiB in 1 GB shards on 2 lanes')
-  assert.equal(wantsExtraLane([G, G, G], 2), true)
-  assert.equal(wantsExtraLane(new Array(8).fill(0.268 * G), 2), false, '8 equal files on 2 lanes')
-  assert.equal(wantsExtraLane([G, G], 2), false)
-  assert.equal(wantsExtraLane([2.1 * G, 0.1 * G], 2), false)
-  assert.equal(wantsExtraLane([G, G, G], 1), false)
-  assert.equal(wantsExtraLane(new Array(40).fill(G), 2), false, 'many tasks balance by themselves')
-})
-
-test('shards of unequal length: the extra thread runs, and the digests are those of the bytes', async () => {
-  const dir = subdir('uneven')
-  const size = 2 * BATCH_MAX_BYTES + Math.floor(BATCH_MAX_BYTES / 7)
-  const bytes = Buffer.concat([bigData, randomBytes(size - bigData.length)])
-  fs.writeFileSync(path.join(dir, 'model.bin'), bytes)
-  const pool = new HashPool({size: 2})
-  try {
-    const r = await serializeModel(dir, {method: 'shards', shardSize: BATCH_MAX_BYTES, pool})
-    assert.deepEqual(new Map(r.manifest.resources.map((x) => [x.name, x.digest])), expectedResources(dir, BATCH_MAX_BYTES))
-    assert.equal(pool.engine.stats.workersStarted, 2, 'three shards on two lanes: main lane + two threads')
-  } finally {
-    await pool.close()
-  }
 })
 
 test('which big tasks wait for an idle lane: few big ones, or very big ones; never small ones', () => {

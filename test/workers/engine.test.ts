@@ -82,24 +82,6 @@ test('a long task is never queued behind another on a worker; short tasks are pr
   }
 })
 
-test('extraLane: long tasks may start one thread more than the engine has lanes', async () => {
-  for (const extraLane of [true, false]) {
-    const engine = new WorkerEngine({workers: 2})
-    try {
-      const tasks = Array.from({length: 3}, (_, n) => ({...task({n, waitMs: 30}), long: true, extraLane}))
-      const results = await collect(engine.ordered(tasks))
-      assert.deepEqual(
-        results.map((r) => r.n),
-        [0, 1, 2],
-      )
-      assert.equal(engine.stats.workersStarted, extraLane ? 2 : 1)
-      assert.equal(engine.parallelism, 2)
-    } finally {
-      await engine.close()
-    }
-  }
-})
-
 test('a main-lane-only engine starts no thread', async () => {
   const engine = new WorkerEngine({workers: 0})
   const r = await collect(engine.ordered([task({n: 1}), task({n: 2})]))
