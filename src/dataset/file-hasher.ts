@@ -50,8 +50,9 @@ export interface HashOptions {
   pool?: FileHashPool
   /** Files larger than this are not read (verify: larger than the whole signed dataset). */
   maxFileBytes?: number
-  /** Make shard and dirHash1 lines (manifests). */
+  /** Make shard lines (manifests, verify), and dirHash1 lines (sha256 manifests). */
   lines?: boolean
+  dirLines?: boolean
   /** Fold Merkle leaves into subtrees; the batches must then start at multiples of a power of two at least as large as any batch. */
   tree?: boolean
 }
@@ -77,12 +78,13 @@ export class FileHashPool {
     return this
   }
 
-  task(root: string, batch: PathBatch, alg: DatasetHashAlgorithm, opts: Pick<HashOptions, 'maxFileBytes' | 'lines' | 'tree'> = {}) {
+  task(root: string, batch: PathBatch, alg: DatasetHashAlgorithm, opts: Pick<HashOptions, 'maxFileBytes' | 'lines' | 'dirLines' | 'tree'> = {}) {
     const payload: HashBatchRequest = {id: this.nextId++, alg, root, names: (batch.disk ?? batch.paths).join('\n')}
     if (batch.disk) payload.paths = batch.paths.join('\n')
     if (batch.follow) payload.follow = batch.follow
     if (opts.maxFileBytes !== undefined) payload.maxBytes = opts.maxFileBytes
     if (opts.lines) payload.lines = true
+    if (opts.lines && opts.dirLines) payload.dirLines = true
     if (opts.tree) payload.tree = true
     return {handler: datasetBatchHandler, payload, mainLane: MAIN_LANE}
   }
