@@ -123,7 +123,7 @@ async function openDirectory(p: string, opts: SourceOptions): Promise<OpenedSour
     await pool.close()
     throw err
   }
-  const walkOpts = {allowLinks: opts.allowLinks, select: opts.select}
+  const walkOpts = {allowLinks: opts.allowLinks, select: opts.select, label: p}
   let partition: PartitionInfo | undefined
   let files: Iterator<WalkedFile>
   if (opts.partition) {
