@@ -6,7 +6,15 @@
 import type {DatasetHashAlgorithm} from './types.js'
 
 export function entryLine(path: string, size: number, alg: DatasetHashAlgorithm, hex: string): string {
-  return `{"path":${JSON.stringify(path)},"size":${size},"${alg}":"${hex}"}\n`
+  return `{"path":${jsonString(path)},"size":${size},"${alg}":"${hex}"}\n`
+}
+
+// What JSON.stringify would escape in a string: quote, backslash, control characters, lone surrogates.
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/
+
+/** JSON.stringify(s), without its cost for the common path that needs no escaping. */
+function jsonString(s: string): string {
+  return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`
 }
 
 export function dirHashLine(hex: string, path: string): string {

@@ -33,8 +33,10 @@ export interface HashBatchRequest {
    * sparse 15 TiB file costs one fstat instead of hours.
    */
   maxBytes?: number
-  /** Also make the shard lines and (sha256) dirHash1 lines of the batch, UTF-8. */
+  /** Also make the shard lines of the batch, UTF-8. */
   lines?: boolean
+  /** And its dirHash1 lines (sha256 manifests). */
+  dirLines?: boolean
   /**
    * Also fold the batch's Merkle leaves into perfect subtrees. The caller starts batches at
    * multiples of a power of two at least as large as any batch, so the subtrees drop into its
@@ -172,11 +174,11 @@ async function runBatch(req: HashBatchRequest): Promise<HashBatchReply> {
       for (let i = 0; i < paths.length; i++) {
         const d = hex.slice(i * 64, i * 64 + 64)
         text += entryLine(paths[i], sizes[i], req.alg, d)
-        if (req.alg === 'sha256') dir += dirHashLine(d, paths[i])
+        if (req.dirLines) dir += dirHashLine(d, paths[i])
       }
       // TextEncoder gives each text its own ArrayBuffer (Buffer.from may hand out a slice of a shared pool), so it can move.
       reply.text = encoder.encode(text)
-      if (req.alg === 'sha256') reply.dir = encoder.encode(dir)
+      if (req.dirLines) reply.dir = encoder.encode(dir)
     }
     if (req.tree) {
       const tree = new MerkleBuilder()

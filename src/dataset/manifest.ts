@@ -94,6 +94,7 @@ export async function createManifest(source: string, opts: CreateManifestOptions
     // The hash workers make the shard lines and Merkle subtrees of each batch; a batch must
     // then fit in a shard (both are powers of two).
     lines: true,
+    dirLines: algorithm === 'sha256',
     tree: true,
     batchFiles: Math.min(BATCH_FILES, shardEntries),
   })

@@ -41,43 +41,48 @@ export async function diffDirectory(dir: string, header: DatasetHeader, batches:
     for (let k = 0; k < t.sizes.length; k++) actualTree.push(subtreeHash(t, k), t.sizes[k])
     return r.value
   }
-  let matched = 0
-  let from = header.shards.length
-  const held: HashedBatch[] = []
-  for (let i = 0; i < header.shards.length; i++) {
-    const shard = header.shards[i]
-    let n = 0
-    while (n < shard.files) {
+  try {
+    let matched = 0
+    let from = header.shards.length
+    const held: HashedBatch[] = []
+    for (let i = 0; i < header.shards.length; i++) {
+      const shard = header.shards[i]
+      let n = 0
+      while (n < shard.files) {
+        const b = await next()
+        if (!b) break
+        held.push(b)
+        n += b.count
+      }
+      if (n !== shard.files || !(await sameShard(dir, shard, held))) {
+        from = i
+        break
+      }
+      matched += n
+      held.length = 0
+    }
+    if (from === header.shards.length) {
       const b = await next()
-      if (!b) break
+      if (!b) return {diff: allMatched(matched), actualRoot: actualTree.root().toString('hex')}
       held.push(b)
-      n += b.count
     }
-    if (n !== shard.files || !(await sameShard(dir, shard, held))) {
-      from = i
-      break
+    // Something differs from shard `from` on: the exact comparison, from there.
+    async function* expected(): AsyncGenerator<DatasetEntry> {
+      for (let i = from; i < header.shards.length; i++) yield* parseShard(await readShardFile(dir, header.shards[i]), header.shards[i], header)
     }
-    matched += n
-    held.length = 0
+    async function* actual(): AsyncGenerator<DatasetEntry> {
+      for (const b of held) yield* entriesOf(b)
+      for (let b = await next(); b; b = await next()) yield* entriesOf(b)
+    }
+    const diff = await diffEntries(expected(), actual(), listLimit)
+    diff.matched += matched
+    diff.expectedFiles += matched
+    diff.actualFiles += matched
+    return {diff, actualRoot: actualTree.root().toString('hex')}
+  } finally {
+    // Stops hashing when the comparison ends early (a malformed shard): nothing keeps running.
+    await it.return?.()
   }
-  if (from === header.shards.length) {
-    const b = await next()
-    if (!b) return {diff: allMatched(matched), actualRoot: actualTree.root().toString('hex')}
-    held.push(b)
-  }
-  // Something differs from shard `from` on: the exact comparison, from there.
-  async function* expected(): AsyncGenerator<DatasetEntry> {
-    for (let i = from; i < header.shards.length; i++) yield* parseShard(await readShardFile(dir, header.shards[i]), header.shards[i], header)
-  }
-  async function* actual(): AsyncGenerator<DatasetEntry> {
-    for (const b of held) yield* entriesOf(b)
-    for (let b = await next(); b; b = await next()) yield* entriesOf(b)
-  }
-  const diff = await diffEntries(expected(), actual(), listLimit)
-  diff.matched += matched
-  diff.expectedFiles += matched
-  diff.actualFiles += matched
-  return {diff, actualRoot: actualTree.root().toString('hex')}
 }
 
 function subtreeHash(t: NonNullable<HashedBatch['tree']>, k: number): Buffer {

@@ -33,11 +33,12 @@ export interface SourceOptions {
   /** Verify: files larger than this (the whole signed dataset) are listed with their size but not read. */
   maxFileBytes?: number
   /**
-   * Directories: have the hash workers make each batch's shard lines and dirHash1 lines (a
-   * manifest being written) and fold its Merkle leaves into subtrees, in batches of at most
+   * Directories: have the hash workers make each batch's shard lines (and dirHash1 lines, for
+   * a sha256 manifest being written) and fold its Merkle leaves into subtrees, in batches of at most
    * `batchFiles` (a power of two; a manifest's shards must hold a multiple of it).
    */
   lines?: boolean
+  dirLines?: boolean
   tree?: boolean
   batchFiles?: number
 }
@@ -122,7 +123,7 @@ async function openDirectory(p: string, opts: SourceOptions): Promise<OpenedSour
     await pool.close()
     throw err
   }
-  const walkOpts = {allowLinks: opts.allowLinks, select: opts.select}
+  const walkOpts = {allowLinks: opts.allowLinks, select: opts.select, label: p}
   let partition: PartitionInfo | undefined
   let files: Iterator<WalkedFile>
   if (opts.partition) {
@@ -150,6 +151,7 @@ async function openDirectory(p: string, opts: SourceOptions): Promise<OpenedSour
         onBatch: (n) => opts.progress?.advance(n),
         maxFileBytes: opts.maxFileBytes,
         lines: opts.lines,
+        dirLines: opts.dirLines,
         tree: opts.tree,
       })
     } catch (err) {

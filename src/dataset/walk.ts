@@ -32,6 +32,8 @@ export interface WalkOptions {
   allowLinks?: boolean
   /** Only paths for which this returns true are listed (others are not even stat'ed). */
   select?: (path: string) => boolean
+  /** How errors name the dataset (default: its real path). */
+  label?: string
 }
 
 /** One file of a walk: its canonical path, its path on disk when that differs, whether it is an allowed symlink. */
@@ -97,11 +99,11 @@ export function* walkSorted(rootReal: string, opts: WalkOptions = {}): Generator
     }
     if (opts.select && !opts.select(rel)) continue
     if (e.link && !linkOk(problems, rootReal, rel, path.join(f.abs, e.name))) continue
-    if (++files > MAX_FILES) throw new InputError('E_DATASET_TOO_MANY_FILES', `more than ${MAX_FILES} files under ${rootReal}`)
+    if (++files > MAX_FILES) throw new InputError('E_DATASET_TOO_MANY_FILES', `more than ${MAX_FILES} files under ${opts.label ?? rootReal}`)
     const diskRel = f.diskRel + e.name
     yield diskRel === rel ? (e.link ? {path: rel, link: true} : {path: rel}) : {path: rel, disk: diskRel, ...(e.link ? {link: true} : {})}
   }
-  problems.throwIfAny(rootReal)
+  problems.throwIfAny(opts.label ?? rootReal)
 
   function readDir(abs: string, rel: string, diskRel: string, depth: number, problems: ProblemList): Frame {
     const entries: Entry[] = []
@@ -151,7 +153,7 @@ export function* walkSorted(rootReal: string, opts: WalkOptions = {}): Generator
 export async function walkDirectory(root: string, opts: WalkOptions = {}): Promise<Listing> {
   const rootReal = await datasetRoot(root)
   const out: Listing = {root: rootReal, paths: [], diskNames: new Map(), links: new Set()}
-  for (const f of walkSorted(rootReal, opts)) {
+  for (const f of walkSorted(rootReal, {label: root, ...opts})) {
     out.paths.push(f.path)
     if (f.disk !== undefined) out.diskNames.set(f.path, f.disk)
     if (f.link) out.links.add(f.path)

@@ -153,13 +153,9 @@ export class WorkerEngine {
     return Math.max(1, this.workers)
   }
 
-  /**
-   * Starts the workers now, so that their start-up overlaps whatever comes before the first task:
-   * all of them, or the threads that tasks allowed on the main lane will use (one fewer).
-   */
-  warm(opts: {mainLane?: boolean} = {}): this {
-    const threads = opts.mainLane && this.mainLane ? this.workers - 1 : this.workers
-    while (!this.closed && this.lanes.length < threads) this.spawn()
+  /** Starts every worker now, so that their start-up overlaps whatever comes before the first task. */
+  warm(): this {
+    while (!this.closed && this.lanes.length < this.workers) this.spawn()
     return this
   }
 
@@ -289,10 +285,7 @@ export class WorkerEngine {
       // Let the caller see this result before the next main-lane task (which may block) starts.
       setImmediate(() => this.pump())
     }
-    // Started from the event loop, not a microtask: a caller that queues the next task as soon as
-    // it sees a result would otherwise chain main-lane tasks without ever letting the workers'
-    // replies in, and the workers would starve while the main lane did all the work.
-    new Promise<void>((resolve) => setImmediate(resolve))
+    Promise.resolve()
       .then(() => p.task.handler.fn(p.task.payload, {progress: (n) => p.onProgress?.(n)}))
       .then(
         (r) => {

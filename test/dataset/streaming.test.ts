@@ -13,6 +13,9 @@ import path from 'node:path'
 import {gunzipSync, gzipSync} from 'node:zlib'
 import {after, before, describe, it} from 'node:test'
 
+import fc from 'fast-check'
+
+import {entryLine} from '../../src/dataset/entry-lines.js'
 import {loadManifest, serializeHeader} from '../../src/dataset/header.js'
 import {createManifest} from '../../src/dataset/manifest.js'
 import {mergeManifests} from '../../src/dataset/merge.js'
@@ -82,6 +85,16 @@ describe('directory manifests: streaming walk and worker-made lines', () => {
   let data: string
   before(() => {
     data = writeTree(fresh('mixed'), files)
+  })
+
+  it('a shard line is the JSON of its entry, whatever the path (the no-escape shortcut included)', () => {
+    const json = (p: string, size: number, hex: string) => `${JSON.stringify({path: p, size, sha256: hex})}\n`
+    const hex = 'ab'.repeat(32)
+    fc.assert(
+      fc.property(fc.string({unit: 'binary', maxLength: 30}), fc.nat(), (p, size) => assert.equal(entryLine(p, size, 'sha256', hex), json(p, size, hex))),
+      {numRuns: 3000},
+    )
+    for (const p of ['a"b', 'a\\b', 'tab\there', '\u{1F600}', '\ud800', 'caf\u00e9', '\u2028']) assert.equal(entryLine(p, 1, 'sha256', hex), json(p, 1, hex))
   })
 
   it('the walk lists files in path-byte order without a global sort', async () => {
