@@ -53,8 +53,17 @@ function scanOnce(file) {
   const m = /RSS_KB=(\d+) CPU_MS=(\d+)/.exec(c.stderr ?? '')
   if (c.status !== 0 || !m) throw new Error(`modelseal scan exited ${c.status}: ${c.stderr}`)
   const f = JSON.parse(c.stdout).files?.[0] ?? {}
-  return {ms, rssMB: Number(m[1]) / 1024, status: f.status, findings: f.findings?.length ?? 0}
+  return {ms, cpuMs: Number(m[2]), rssMB: Number(m[1]) / 1024, status: f.status, findings: f.findings?.length ?? 0}
 }
+
+/** `openssl dgst -sha256 FILE` timed by bash: wall and CPU (user + sys) in seconds. */
+function opensslOnce(file) {
+  const r = spawnSync('bash', ['-c', `TIMEFORMAT='%R %U %S'; time openssl dgst -sha256 '${file}' > /dev/null`], {encoding: 'utf8'})
+  const [wall, user, sys] = r.stderr.trim().split('\n').pop().split(' ').map(Number)
+  return {sec: wall, cpu: user + sys}
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1]
 
 export async function runWeightsBench() {
   const mb = Number(process.env.MODELSEAL_BENCH_WEIGHTS_MB ?? 1024)
@@ -70,20 +79,23 @@ export async function runWeightsBench() {
   const size = statSync(file).size
   // Warm the page cache so both contenders read from memory.
   spawnSync('cat', [file], {stdio: ['ignore', 'ignore', 'ignore']})
-  const ossl = spawnSync('bash', ['-c', `TIMEFORMAT=%R; time openssl dgst -sha256 '${file}' > /dev/null`], {encoding: 'utf8'})
-  const osslSec = Number(ossl.stderr.trim().split('\n').pop())
+  // Interleaved, best wall of each (a loaded machine slows both alike); CPU medians beside.
   const runs = []
-  for (let k = 0; k < 2; k++) {
+  const ossls = []
+  const rounds = Number(process.env.BENCH_RUNS ?? 3)
+  for (let k = 0; k < rounds; k++) {
+    ossls.push(opensslOnce(file))
     runs.push(scanOnce(file))
   }
   const best = runs.reduce((a, b) => (a.ms < b.ms ? a : b))
+  const osslSec = Math.min(...ossls.map((o) => o.sec))
   const gbs = size / 1e9 / (best.ms / 1000)
   const osslGbs = Number.isFinite(osslSec) && osslSec > 0 ? size / 1e9 / osslSec : NaN
   console.log(
-    `weights: scan ${(size / 1e9).toFixed(2)} GB float32 safetensors: ${(best.ms / 1000).toFixed(2)} s = ${gbs.toFixed(2)} GB/s (status ${best.status}, ${best.findings} findings)`,
+    `weights: scan ${(size / 1e9).toFixed(2)} GB float32 safetensors: ${(best.ms / 1000).toFixed(2)} s = ${gbs.toFixed(2)} GB/s (status ${best.status}, ${best.findings} findings); CPU ${(median(runs.map((r) => r.cpuMs)) / 1000).toFixed(2)} s (median)`,
   )
   console.log(
-    `weights: openssl dgst -sha256 same file: ${osslSec.toFixed(2)} s = ${osslGbs.toFixed(2)} GB/s; ratio scan/openssl = ${(gbs / osslGbs).toFixed(2)}`,
+    `weights: openssl dgst -sha256 same file: ${osslSec.toFixed(2)} s = ${osslGbs.toFixed(2)} GB/s; ratio scan/openssl = ${(gbs / osslGbs).toFixed(2)}; CPU ${median(ossls.map((o) => o.cpu)).toFixed(2)} s (median)`,
   )
   console.log(
     `weights: peak RSS of the scan process ${Math.max(...runs.map((r) => r.rssMB)).toFixed(0)} MB (target < 300 MB); runs: ${runs.map((r) => (r.ms / 1000).toFixed(2) + ' s').join(', ')}`,
@@ -98,10 +110,16 @@ function signWithScanBench(file, dir, size) {
   rmSync(model, {recursive: true, force: true})
   mkdirSync(model)
   linkSync(file, path.join(model, 'model.safetensors'))
+  const cpu = new Map()
   const run = (args) => {
     const t0 = performance.now()
-    const c = spawnSync(process.execPath, [path.join(root, 'bin', 'run.js'), ...args], {encoding: 'utf8', env: {...process.env, MODELSEAL_NO_PROGRESS: '1'}})
+    const c = spawnSync(process.execPath, ['--require', path.join(here, 'lib', 'rss-report.cjs'), path.join(root, 'bin', 'run.js'), ...args], {
+      encoding: 'utf8',
+      env: {...process.env, MODELSEAL_NO_PROGRESS: '1'},
+    })
     if (c.status !== 0) throw new Error(`modelseal ${args.join(' ')} exited ${c.status}: ${c.stderr}`)
+    const m = /CPU_MS=(\d+)/.exec(c.stderr ?? '')
+    if (m) cpu.set(args, [...(cpu.get(args) ?? []), Number(m[1])])
     return performance.now() - t0
   }
   const key = path.join(dir, 'bench-key.pem')
@@ -111,15 +129,17 @@ function signWithScanBench(file, dir, size) {
   const sign = ['sign', 'key', model, '--private-key', key, '--signature', path.join(dir, 'bench-model.sig')]
   const alone = []
   const both = []
-  // interleaved, best of 2
-  for (let k = 0; k < 2; k++) {
+  const withScan = [...sign, '--scan-attestation', path.join(dir, 'bench-scan.json')]
+  // interleaved, best of BENCH_RUNS (3)
+  for (let k = 0; k < Number(process.env.BENCH_RUNS ?? 3); k++) {
     alone.push(run(sign))
-    both.push(run([...sign, '--scan-attestation', path.join(dir, 'bench-scan.json')]))
+    both.push(run(withScan))
   }
   const a = Math.min(...alone)
   const b = Math.min(...both)
+  const cpuOf = (args) => (cpu.has(args) ? `${(median(cpu.get(args)) / 1000).toFixed(2)} s` : '?')
   console.log(
-    `sign+scan: sign key alone ${(a / 1000).toFixed(2)} s; with --scan-attestation ${(b / 1000).toFixed(2)} s; ratio ${(b / a).toFixed(2)} (target ≤ 1.15)`,
+    `sign+scan: sign key alone ${(a / 1000).toFixed(2)} s; with --scan-attestation ${(b / 1000).toFixed(2)} s; ratio ${(b / a).toFixed(2)} (target ≤ 1.15); CPU ${cpuOf(sign)} / ${cpuOf(withScan)} (median)`,
   )
   rmSync(model, {recursive: true, force: true})
   if (process.env.BENCH_RESULT_FILE) {
