@@ -5,7 +5,7 @@
 // Target (issue 12): each within 1.5 × node -e 0 (medians). Prints a table; with BENCH_RESULT_FILE
 // set, appends JSON lines there.
 import {spawnSync} from 'node:child_process'
-import {appendFileSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
+import {appendFileSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -18,13 +18,13 @@ function argValue(name) {
   return i >= 0 ? process.argv[i + 1] : undefined
 }
 
-// Measured on an install-like copy (package.json, bin/run.js and the oclif manifest copied; dist and
+// Measured on an install-like copy (package.json, bin/ and the oclif manifest copied; dist and
 // node_modules linked) so that nothing running from the sources (bin/dev.js removes the repo's
 // manifest) can change it mid-run. Without the manifest oclif would import every command on each
 // run; `npm run build` writes it.
 const inst = mkdtempSync(path.join(tmpdir(), 'modelseal-startup-'))
 mkdirSync(path.join(inst, 'bin'))
-copyFileSync(path.join(root, 'bin', 'run.js'), path.join(inst, 'bin', 'run.js'))
+for (const f of ['run.cjs', 'run.js']) copyFileSync(path.join(root, 'bin', f), path.join(inst, 'bin', f))
 copyFileSync(path.join(root, 'package.json'), path.join(inst, 'package.json'))
 symlinkSync(path.join(root, 'dist'), path.join(inst, 'dist'))
 symlinkSync(path.join(root, 'node_modules'), path.join(inst, 'node_modules'))
@@ -39,7 +39,8 @@ for (let i = 0; i < 3 && !existsSync(path.join(inst, 'oclif.manifest.json')); i+
 }
 if (!existsSync(path.join(inst, 'oclif.manifest.json'))) console.error('bench/startup: no oclif.manifest.json (is dist/ built?): measuring without it')
 process.on('exit', () => rmSync(inst, {recursive: true, force: true}))
-const runJs = path.join(inst, 'bin', 'run.js')
+// The installed `modelseal` command: the file package.json's "bin" names.
+const runJs = path.join(inst, JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).bin.modelseal)
 
 // Inputs of the command cases: a 1-byte file, a signed one-file model and a tiny ONNX model.
 const work = path.join(inst, 'work')

@@ -18,15 +18,21 @@ const path = require('node:path')
 module_.enableCompileCache?.()
 
 const root = path.join(__dirname, '..')
-const args = process.argv.slice(2)
 
-main().catch((err) => {
-  // Not reached by a command's own errors (oclif handles and prints those): a launcher failure.
-  console.error(err)
-  process.exitCode = 1
-})
+// bin/run.js starts it too (the ES module importing this file); the build's code cache writer
+// (scripts/bundle.mjs) only takes loadBundle.
+module.exports = {launch, loadBundle, root}
+if (require.main === module) launch()
 
-async function main() {
+function launch() {
+  main(process.argv.slice(2)).catch((err) => {
+    // Not reached by a command's own errors (oclif handles and prints those): a launcher failure.
+    console.error(err)
+    process.exitCode = 1
+  })
+}
+
+async function main(args) {
   if (fastPath(args)) return
   const bundle = runsAsCommand(args) ? loadBundle() : undefined
   if (await bundle?.main(args, root)) return
