@@ -34,7 +34,7 @@ function launch() {
 
 async function main(args) {
   if (fastPath(args)) return
-  const bundle = runsAsCommand(args) ? loadBundle() : undefined
+  const bundle = runsAsCommand(args) ? loadBundle(args) : undefined
   if (await bundle?.main(args, root)) return
   const {execute} = require('@oclif/core/execute')
   await execute({dir: __filename})
@@ -57,13 +57,13 @@ function runsAsCommand(argv) {
 }
 
 /**
- * dist/cli.cjs, compiled from V8's code cache for this Node (dist/cli.cjs.<node version>.cache):
- * the build writes it for the Node that built, and a run on another Node writes its own once
+ * dist/cli.cjs, compiled from V8's code cache for this Node (dist/cli.cjs.<node version>*.cache):
+ * the build writes them for the Node that built, and a run on another Node writes its own once
  * (when dist/ is writable). A cache made after a run holds every function that run compiled,
  * which Node's own compile cache (made before running) does not. V8 checks that a cache matches
  * this V8 and this source, and compiles normally when it does not.
  */
-function loadBundle() {
+function loadBundle(args = []) {
   const file = path.join(root, 'dist', 'cli.cjs')
   // The bundle is made from dist/ after tsc (npm run build). A later tsc alone rewrites every file
   // of dist/ and leaves the bundle behind: then it is stale and the compiled files run instead.
@@ -76,22 +76,46 @@ function loadBundle() {
   const engineWarning = process.env.OCLIF_DISABLE_ENGINE_WARNING
   process.env.OCLIF_DISABLE_ENGINE_WARNING = '1'
   try {
-    return compileWithCache(file)
+    return compileWithCache(file, args)
   } finally {
     if (engineWarning === undefined) delete process.env.OCLIF_DISABLE_ENGINE_WARNING
     else process.env.OCLIF_DISABLE_ENGINE_WARNING = engineWarning
   }
 }
 
-function compileWithCache(file) {
+/**
+ * The code caches to try, best first: the build writes one per frequent command
+ * (….<version>-<arch>.verify-key.cache, made by running just that command: V8 deserialises the
+ * whole cache, so a command's own is smaller than one for many) and one for every command.
+ */
+function cacheFiles(file, args) {
+  const base = `${file}.${process.version}-${process.arch}`
+  const words = []
+  for (const a of args.slice(0, 2)) {
+    if (!/^[a-z][a-z0-9-]*$/.test(a)) break
+    words.push(a)
+  }
+  const files = []
+  for (let n = words.length; n > 0; n--) files.push(`${base}.${words.slice(0, n).join('-')}.cache`)
+  files.push(`${base}.cache`)
+  return files
+}
+
+function compileWithCache(file, args) {
   const vm = require('node:vm')
-  const cacheFile = `${file}.${process.version}-${process.arch}.cache`
-  const rebuild = process.env.MODELSEAL_WRITE_CODE_CACHE === '1'
+  // MODELSEAL_WRITE_CODE_CACHE (the build): 1 = the cache for every command, else a command's key.
+  const write = process.env.MODELSEAL_WRITE_CODE_CACHE
+  const candidates = cacheFiles(file, args)
+  let cacheFile = write && write !== '1' ? `${candidates.at(-1).slice(0, -'cache'.length)}${write}.cache` : candidates.at(-1)
   let cachedData
-  try {
-    cachedData = rebuild ? undefined : readFileSync(cacheFile)
-  } catch {
-    // no cache for this Node yet: compile, and write one after this run
+  for (const f of write ? [] : candidates) {
+    try {
+      cachedData = readFileSync(f)
+      cacheFile = f
+      break
+    } catch {
+      // not written for this command (or not yet for this Node): try the next
+    }
   }
   // The build writes the bundle in ASCII (scripts/bundle.mjs), so latin1 reads it exactly, into a
   // one-byte string Node does not copy; UTF-8 would be decoded (and checked) byte by byte.

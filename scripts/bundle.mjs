@@ -184,6 +184,31 @@ const lazyOclifRequires = {
 }
 
 /**
+ * oclif asks wsl-utils at every start whether this is WSL; wsl-utils and powershell-utils load
+ * node:child_process at the top (~1.3 ms) for functions only WSL and Windows call. There the
+ * module is required on the first call instead, the same execFile promisified the same way.
+ * A changed package is left as it is (the build says so): slower, never different.
+ */
+const CHILD_PROCESS_AT_TOP = "import childProcess from 'node:child_process';"
+const EXEC_FILE_AT_TOP = 'const execFile = promisify(childProcess.execFile);'
+const deferChildProcess = {
+  name: 'defer-child-process',
+  setup(build) {
+    build.onLoad({filter: /[\\/]node_modules[\\/](wsl-utils|powershell-utils)[\\/]index\.js$/}, (args) => {
+      const text = readFileSync(args.path, 'utf8')
+      if (!text.includes(CHILD_PROCESS_AT_TOP) || text.split('childProcess.').length !== 2 || !text.includes(EXEC_FILE_AT_TOP)) {
+        console.warn(`${path.relative(root, args.path)}: not the expected source, node:child_process stays loaded at start`)
+        return {contents: text, loader: 'js'}
+      }
+      const deferred = text
+        .replace(CHILD_PROCESS_AT_TOP, '')
+        .replace(EXEC_FILE_AT_TOP, "const execFile = (...args) => promisify(require('node:child_process').execFile)(...args);")
+      return {contents: deferred, loader: 'js'}
+    })
+  },
+}
+
+/**
  * Packages left outside the bundle are loaded with require(), also where the code says import():
  * the bundle is compiled as a script (for the code cache), and a script's import() would need an
  * experimental Node option. All of them are CommonJS packages (or Node built-ins, `node:*`).
@@ -220,7 +245,7 @@ const result = await esbuild.build({
   target: 'node20',
   outfile: out,
   // typescript/tsx: oclif's development mode only; sigstore: keyless commands only, loaded lazily.
-  plugins: [keepImportMeta, lazyOclifRequires, requireExternals],
+  plugins: [keepImportMeta, lazyOclifRequires, deferChildProcess, requireExternals],
   logLevel: 'error',
   legalComments: 'eof',
   banner: {js: `var __modelsealModuleUrl = (rel) => require("node:url").pathToFileURL(require("node:path").join(__dirname, rel)).href;\n${LAZY}`},
@@ -241,35 +266,47 @@ writeFileSync(
 )
 if (process.env.MODELSEAL_BUNDLE_META) writeFileSync(process.env.MODELSEAL_BUNDLE_META, JSON.stringify(result.metafile))
 
-// V8 code cache: run the commands pipelines run most, small, one after another in ONE process
-// through the bundle as bin/run.cjs loads it, then keep what V8 compiled for them (bin/run.cjs
-// writes the cache at exit). A command missing here still starts from the cache; it compiles
-// its own functions as they first run.
+// V8 code caches (bin/run.cjs writes one at exit when MODELSEAL_WRITE_CODE_CACHE is set): the
+// commands pipelines run most, small, run through the bundle as bin/run.cjs loads it, then what V8
+// compiled for them is kept. One cache from running them all in ONE process serves every command
+// (a command missing there still starts from it and compiles its own functions as they first
+// run); each of them also gets its own, made by running just it: smaller, so faster to load.
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'modelseal-build-'))
 try {
   const t = (f) => path.join(tmp, f)
   mkdirSync(t('model'))
   writeFileSync(t('model/weights.bin'), 'x')
-  const runs = [
-    ['keys', 'generate', '--private-key', t('key.pem'), '--public-key', t('key.pub')],
-    ['sign', 'key', t('model'), '--private-key', t('key.pem'), '--signature', t('model.sig')],
-    ['digest', t('model/weights.bin')],
-    ['digest', t('model/weights.bin'), '--json'],
-    ['verify', 'key', t('model'), '--signature', t('model.sig'), '--public-key', t('key.pub')],
-  ]
   const onnx = path.join(root, 'testdata', 'onnx', 'benign_last_token.onnx')
-  if (existsSync(onnx)) runs.push(['scan', onnx])
-  const writer = `
-    const launcher = require(${JSON.stringify(path.join(root, 'bin', 'run.cjs'))})
-    const bundle = launcher.loadBundle()
-    ;(async () => {
-      for (const argv of ${JSON.stringify(runs)}) {
-        if (!(await bundle.main(argv, launcher.root)) || process.exitCode) throw new Error('modelseal ' + argv.join(' ') + ' failed')
-      }
-      process.exit(0)
-    })().catch((err) => { console.error(err); process.exit(1) })`
-  const cache = spawnSync(process.execPath, ['-e', writer], {env: {...process.env, MODELSEAL_WRITE_CODE_CACHE: '1', NO_COLOR: '1'}, encoding: 'utf8'})
-  if (cache.status !== 0) console.warn(`the code cache of dist/cli.cjs was not written: ${cache.stderr.trim()}`)
+  const own = {
+    'keys-generate': [['keys', 'generate', '--private-key', t('key.pem'), '--public-key', t('key.pub'), '--force']],
+    'sign-key': [['sign', 'key', t('model'), '--private-key', t('key.pem'), '--signature', t('model.sig')]],
+    digest: [
+      ['digest', t('model/weights.bin')],
+      ['digest', t('model/weights.bin'), '--json'],
+    ],
+    'verify-key': [['verify', 'key', t('model'), '--signature', t('model.sig'), '--public-key', t('key.pub')]],
+    ...(existsSync(onnx) ? {scan: [['scan', onnx]]} : {}),
+  }
+  const writeCache = (key, runs) => {
+    const writer = `
+      const launcher = require(${JSON.stringify(path.join(root, 'bin', 'run.cjs'))})
+      const bundle = launcher.loadBundle()
+      ;(async () => {
+        for (const argv of ${JSON.stringify(runs)}) {
+          if (!(await bundle.main(argv, launcher.root)) || process.exitCode) throw new Error('modelseal ' + argv.join(' ') + ' failed')
+        }
+        process.exit(0)
+      })().catch((err) => { console.error(err); process.exit(1) })`
+    const env = {...process.env, MODELSEAL_WRITE_CODE_CACHE: key, NO_COLOR: '1'}
+    const r = spawnSync(process.execPath, ['-e', writer], {env, encoding: 'utf8'})
+    if (r.status !== 0) {
+      // the cache of a run that failed half-way is not kept
+      rmSync(`${out}.${process.version}-${process.arch}.${key === '1' ? '' : `${key}.`}cache`, {force: true})
+      console.warn(`a code cache of dist/cli.cjs (${key}) was not written: ${r.stderr.trim()}`)
+    }
+  }
+  writeCache('1', Object.values(own).flat())
+  for (const [key, runs] of Object.entries(own)) writeCache(key, runs)
 } finally {
   rmSync(tmp, {recursive: true, force: true})
 }
