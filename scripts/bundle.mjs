@@ -49,8 +49,8 @@ await real.load()
 const pluginState = {
   oclif: JSON.stringify(real.pjson.oclif),
   version: real.version,
-  hooks: real.hooks,
-  commandDiscoveryOpts: real.commandDiscoveryOpts,
+  hooks: JSON.stringify(real.hooks),
+  commandDiscoveryOpts: real.commandDiscoveryOpts === undefined ? undefined : JSON.stringify(real.commandDiscoveryOpts),
   order: real.commands.map((c) => c.id),
 }
 
@@ -67,6 +67,8 @@ const commands = {
 ${loaders.join('\n')}
 }
 const MANIFEST = ${JSON.stringify(asciiJson(manifest))}
+/** The Node that built this bundle (and wrote its code caches). */
+export const builtWith = ${JSON.stringify(`${process.version}-${process.arch}`)}
 const STATE = ${JSON.stringify(pluginState)}
 
 /**
@@ -88,8 +90,9 @@ class BundledPlugin extends Plugin {
     this._debug = (formatter, ...args) => getLogger(['config', this.name].join(':')).debug(formatter, ...args)
     this.version = pjson.version
     this.valid = true
-    this.hooks = structuredClone(STATE.hooks)
-    this.commandDiscoveryOpts = structuredClone(STATE.commandDiscoveryOpts)
+    // fresh objects each time, as Plugin.load() makes (structuredClone would load more of Node)
+    this.hooks = JSON.parse(STATE.hooks)
+    this.commandDiscoveryOpts = STATE.commandDiscoveryOpts === undefined ? undefined : JSON.parse(STATE.commandDiscoveryOpts)
     this.manifest = JSON.parse(MANIFEST)
     this.hasManifest = true
     this.commandIDs = Object.keys(this.manifest.commands)
@@ -175,9 +178,20 @@ const lazyOclifRequires = {
   name: 'lazy-oclif-requires',
   setup(build) {
     build.onLoad({filter: /[\\/]node_modules[\\/]@oclif[\\/]core[\\/]lib[\\/].*\.js$/}, (args) => {
-      const text = readFileSync(args.path, 'utf8')
+      let text = readFileSync(args.path, 'utf8')
         .replace(/^(const|var) (\w+) = ((?:__importDefault|__importStar)\(require\("[^"]+"\)\)|require\("[^"]+"\));$/gm, '$1 $2 = __modelsealLazy(() => $3);')
         .replace(/^exports\.(\w+) = (__importStar\(require\("[^"]+"\)\));$/gm, 'exports.$1 = __modelsealLazy(() => $2);')
+      if (/[\\/]lib[\\/]logger\.js$/.test(args.path)) {
+        // oclif's logger makes a `debug` logger at every start; the debug package prints only the
+        // namespaces $DEBUG names, read once as it loads, and loading it costs ~1 ms (tty,
+        // supports-color). Without $DEBUG there is nothing it could print: it is not loaded.
+        const make = 'const debug = (0, debug_1.default)(namespace);'
+        if (!text.includes(make)) throw new Error(`${args.path}: makeLogger changed; update lazyOclifRequires`)
+        text = text.replace(
+          make,
+          'let instance; const debug = (...args) => { if (instance === undefined && !process.env.DEBUG) return; (instance ??= (0, debug_1.default)(namespace))(...args) };',
+        )
+      }
       return {contents: text, loader: 'js'}
     })
   },
