@@ -57,14 +57,32 @@ function runsAsCommand(argv) {
 }
 
 /**
- * dist/cli.cjs, compiled from V8's code cache for this Node (dist/cli.cjs.<node version>*.cache):
+ * The bundle for this command line: the build gives the commands pipelines run most a bundle of
+ * their own (dist/cli.verify-key.cjs holds just `verify key`: less to load), named by the
+ * command's words; dist/cli.cjs holds every command.
+ */
+function bundleFile(args) {
+  const words = []
+  for (const a of args.slice(0, 2)) {
+    if (!/^[a-z][a-z0-9-]*$/.test(a)) break
+    words.push(a)
+  }
+  for (let n = words.length; n > 0; n--) {
+    const own = path.join(root, 'dist', `cli.${words.slice(0, n).join('-')}.cjs`)
+    if (statSync(own, {throwIfNoEntry: false})) return own
+  }
+  return path.join(root, 'dist', 'cli.cjs')
+}
+
+/**
+ * The bundle, compiled from V8's code cache for this Node (<bundle>.<node version>-<arch>.cache):
  * the build writes them for the Node that built, and a run on another Node writes its own once
  * (when dist/ is writable). A cache made after a run holds every function that run compiled,
  * which Node's own compile cache (made before running) does not. V8 checks that a cache matches
  * this V8 and this source, and compiles normally when it does not.
  */
 function loadBundle(args = []) {
-  const file = path.join(root, 'dist', 'cli.cjs')
+  const file = bundleFile(args)
   // The bundle is made from dist/ after tsc (npm run build). A later tsc alone rewrites every file
   // of dist/ and leaves the bundle behind: then it is stale and the compiled files run instead.
   const bundled = statSync(file, {throwIfNoEntry: false})
@@ -76,46 +94,23 @@ function loadBundle(args = []) {
   const engineWarning = process.env.OCLIF_DISABLE_ENGINE_WARNING
   process.env.OCLIF_DISABLE_ENGINE_WARNING = '1'
   try {
-    return compileWithCache(file, args)
+    return compileWithCache(file)
   } finally {
     if (engineWarning === undefined) delete process.env.OCLIF_DISABLE_ENGINE_WARNING
     else process.env.OCLIF_DISABLE_ENGINE_WARNING = engineWarning
   }
 }
 
-/**
- * The code caches to try, best first: the build writes one per frequent command
- * (….<version>-<arch>.verify-key.cache, made by running just that command: V8 deserialises the
- * whole cache, so a command's own is smaller than one for many) and one for every command.
- */
-function cacheFiles(file, args) {
-  const base = `${file}.${process.version}-${process.arch}`
-  const words = []
-  for (const a of args.slice(0, 2)) {
-    if (!/^[a-z][a-z0-9-]*$/.test(a)) break
-    words.push(a)
-  }
-  const files = []
-  for (let n = words.length; n > 0; n--) files.push(`${base}.${words.slice(0, n).join('-')}.cache`)
-  files.push(`${base}.cache`)
-  return files
-}
-
-function compileWithCache(file, args) {
+function compileWithCache(file) {
   const vm = require('node:vm')
-  // MODELSEAL_WRITE_CODE_CACHE (the build): 1 = the cache for every command, else a command's key.
-  const write = process.env.MODELSEAL_WRITE_CODE_CACHE
-  const candidates = cacheFiles(file, args)
-  let cacheFile = write && write !== '1' ? `${candidates.at(-1).slice(0, -'cache'.length)}${write}.cache` : candidates.at(-1)
+  const cacheFile = `${file}.${process.version}-${process.arch}.cache`
+  // the build (scripts/bundle.mjs) writes each cache after running commands through the bundle
+  const rebuild = process.env.MODELSEAL_WRITE_CODE_CACHE === '1'
   let cachedData
-  for (const f of write ? [] : candidates) {
-    try {
-      cachedData = readFileSync(f)
-      cacheFile = f
-      break
-    } catch {
-      // not written for this command (or not yet for this Node): try the next
-    }
+  try {
+    cachedData = rebuild ? undefined : readFileSync(cacheFile)
+  } catch {
+    // no cache for this Node yet: compile, and write one after this run
   }
   // The build writes the bundle in ASCII (scripts/bundle.mjs), so latin1 reads it exactly, into a
   // one-byte string Node does not copy; UTF-8 would be decoded (and checked) byte by byte.
@@ -123,7 +118,9 @@ function compileWithCache(file, args) {
   const mod = {exports: {}}
   script.runInThisContext()(mod.exports, module_.createRequire(file), mod, file, path.dirname(file))
   if (!cachedData || script.cachedDataRejected) {
-    process.on('exit', () => {
+    process.on('exit', (code) => {
+      // what the build runs must succeed for its cache to be kept
+      if (rebuild && code !== 0) return
       // Written whole under a temporary name, then renamed: a concurrent run never reads half a cache.
       const tmp = `${cacheFile}.${process.pid}.tmp`
       try {

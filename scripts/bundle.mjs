@@ -22,8 +22,9 @@ import {fileURLToPath} from 'node:url'
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const dist = path.join(root, 'dist')
 const out = path.join(dist, 'cli.cjs')
-rmSync(out, {force: true})
-for (const f of readdirSync(dist)) if (/^cli\.cjs\..*cache$/.test(f)) rmSync(path.join(dist, f), {force: true})
+// dist/cli.cjs, dist/cli.<command>.cjs and their code caches
+const OURS = /^cli(\.[a-z0-9-]+)?\.cjs(\..+\.cache)?$/
+for (const f of readdirSync(dist)) if (OURS.test(f)) rmSync(path.join(dist, f), {force: true})
 
 let esbuild
 try {
@@ -34,10 +35,7 @@ try {
 }
 
 const manifest = JSON.parse(readFileSync(path.join(root, 'oclif.manifest.json'), 'utf8'))
-const loaders = Object.entries(manifest.commands).map(([id, c]) => {
-  const file = path.join(root, ...c.relativePath)
-  return `  ${JSON.stringify(id)}: () => import(${JSON.stringify(file)}),`
-})
+const loader = (id) => `  ${JSON.stringify(id)}: () => import(${JSON.stringify(path.join(root, ...manifest.commands[id].relativePath))}),`
 
 // What oclif's Plugin.load() makes of our package for the root plugin, computed here once: at run
 // time the bundle builds the same plugin from it (see BundledPlugin below) instead of reading the
@@ -57,14 +55,15 @@ const pluginState = {
 /** JSON with every non-ASCII character escaped: V8 keeps the text a one-byte string (half the size in the code cache). */
 const asciiJson = (value) => JSON.stringify(value).replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
 
-const entry = `
+/** The entry of a bundle holding the commands ids (dist/cli.cjs: all of them). */
+const makeEntry = (ids) => `
 import {readFileSync} from 'node:fs'
 import {join, resolve} from 'node:path'
 import {Config, Plugin, flush, handle, run} from '@oclif/core'
 import {normalizeArgv} from '@oclif/core/help'
 import {getLogger} from '@oclif/core/logger'
 const commands = {
-${loaders.join('\n')}
+${ids.map(loader).join('\n')}
 }
 const MANIFEST = ${JSON.stringify(asciiJson(manifest))}
 /** The Node that built this bundle (and wrote its code caches). */
@@ -251,77 +250,88 @@ const LAZY = `var __modelsealLazy = (load) => {
   });
 };`
 
-const result = await esbuild.build({
-  stdin: {contents: entry, resolveDir: dist, sourcefile: 'cli-entry.mjs', loader: 'js'},
-  bundle: true,
-  platform: 'node',
-  format: 'cjs',
-  target: 'node20',
-  outfile: out,
-  // typescript/tsx: oclif's development mode only; sigstore: keyless commands only, loaded lazily.
-  plugins: [keepImportMeta, lazyOclifRequires, deferChildProcess, requireExternals],
-  logLevel: 'error',
-  legalComments: 'eof',
-  banner: {js: `var __modelsealModuleUrl = (rel) => require("node:url").pathToFileURL(require("node:path").join(__dirname, rel)).href;\n${LAZY}`},
-  // smaller to read and to cache; names kept (error names and class names reach the output)
-  minify: process.env.MODELSEAL_BUNDLE_PLAIN !== '1',
-  keepNames: true,
-  metafile: true,
-})
-if (result.errors.length > 0) process.exit(1)
-// ASCII only: one non-ASCII character anywhere (esbuild leaves them in regular expressions) makes
-// V8 decode the whole file as UTF-8 into a two-byte string, twice the memory and slower to scan;
-// an ASCII file is read as latin1 into a one-byte string Node does not even copy (bin/run.cjs).
-// `\uXXXX` means the same code unit in strings, regular expressions and identifiers.
-const text = readFileSync(out, 'utf8')
-writeFileSync(
-  out,
-  text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`),
-)
-if (process.env.MODELSEAL_BUNDLE_META) writeFileSync(process.env.MODELSEAL_BUNDLE_META, JSON.stringify(result.metafile))
+async function writeBundle(file, ids) {
+  const result = await esbuild.build({
+    stdin: {contents: makeEntry(ids), resolveDir: dist, sourcefile: 'cli-entry.mjs', loader: 'js'},
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    outfile: file,
+    // typescript/tsx: oclif's development mode only; sigstore: keyless commands only, loaded lazily.
+    plugins: [keepImportMeta, lazyOclifRequires, deferChildProcess, requireExternals],
+    logLevel: 'error',
+    legalComments: 'eof',
+    banner: {js: `var __modelsealModuleUrl = (rel) => require("node:url").pathToFileURL(require("node:path").join(__dirname, rel)).href;\n${LAZY}`},
+    // smaller to read and to cache; names kept (error names and class names reach the output)
+    minify: process.env.MODELSEAL_BUNDLE_PLAIN !== '1',
+    keepNames: true,
+    metafile: true,
+  })
+  if (result.errors.length > 0) process.exit(1)
+  // ASCII only: one non-ASCII character anywhere (esbuild leaves them in regular expressions) makes
+  // V8 decode the whole file as UTF-8 into a two-byte string, twice the memory and slower to scan;
+  // an ASCII file is read as latin1 into a one-byte string Node does not even copy (bin/run.cjs).
+  // `\uXXXX` means the same code unit in strings, regular expressions and identifiers.
+  const text = readFileSync(file, 'utf8')
+  writeFileSync(
+    file,
+    text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`),
+  )
+  return result.metafile
+}
 
-// V8 code caches (bin/run.cjs writes one at exit when MODELSEAL_WRITE_CODE_CACHE is set): the
-// commands pipelines run most, small, run through the bundle as bin/run.cjs loads it, then what V8
-// compiled for them is kept. One cache from running them all in ONE process serves every command
-// (a command missing there still starts from it and compiles its own functions as they first
-// run); each of them also gets its own, made by running just it: smaller, so faster to load.
+const meta = await writeBundle(out, Object.keys(manifest.commands))
+if (process.env.MODELSEAL_BUNDLE_META) writeFileSync(process.env.MODELSEAL_BUNDLE_META, JSON.stringify(meta))
+
+// The commands pipelines run most also get a bundle of their own, dist/cli.<id, ":" as "-">.cjs,
+// holding just that command (bin/run.cjs takes it when the command line starts with its words):
+// V8 deserialises a code cache whole, and one made for a bundle of every command carries what
+// compiling the whole file left (~330 KB before anything runs).
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'modelseal-build-'))
+const t = (f) => path.join(tmp, f)
+const onnx = path.join(root, 'testdata', 'onnx', 'benign_last_token.onnx')
+const frequent = {
+  'keys:generate': [['keys', 'generate', '--private-key', t('key.pem'), '--public-key', t('key.pub'), '--force']],
+  'sign:key': [['sign', 'key', t('model'), '--private-key', t('key.pem'), '--signature', t('model.sig')]],
+  digest: [
+    ['digest', t('model/weights.bin')],
+    ['digest', t('model/weights.bin'), '--json'],
+  ],
+  'verify:key': [['verify', 'key', t('model'), '--signature', t('model.sig'), '--public-key', t('key.pub')]],
+  scan: [['scan', onnx]],
+}
+for (const id of Object.keys(frequent)) await writeBundle(path.join(dist, `cli.${id.replaceAll(':', '-')}.cjs`), [id])
+
+// V8 code caches, one per bundle (bin/run.cjs writes the cache of the bundle it loaded at exit
+// when MODELSEAL_WRITE_CODE_CACHE=1): the commands above, small, run through the bundle as
+// bin/run.cjs loads it, then what V8 compiled for them is kept. The cache of dist/cli.cjs comes
+// from running them all in ONE process: a command missing there still starts from it and
+// compiles its own functions as they first run.
 try {
-  const t = (f) => path.join(tmp, f)
   mkdirSync(t('model'))
   writeFileSync(t('model/weights.bin'), 'x')
-  const onnx = path.join(root, 'testdata', 'onnx', 'benign_last_token.onnx')
-  const own = {
-    'keys-generate': [['keys', 'generate', '--private-key', t('key.pem'), '--public-key', t('key.pub'), '--force']],
-    'sign-key': [['sign', 'key', t('model'), '--private-key', t('key.pem'), '--signature', t('model.sig')]],
-    digest: [
-      ['digest', t('model/weights.bin')],
-      ['digest', t('model/weights.bin'), '--json'],
-    ],
-    'verify-key': [['verify', 'key', t('model'), '--signature', t('model.sig'), '--public-key', t('key.pub')]],
-    ...(existsSync(onnx) ? {scan: [['scan', onnx]]} : {}),
-  }
-  const writeCache = (key, runs) => {
+  if (!existsSync(onnx)) delete frequent.scan
+  const writeCache = (bundleArgs, runs) => {
     const writer = `
       const launcher = require(${JSON.stringify(path.join(root, 'bin', 'run.cjs'))})
-      const bundle = launcher.loadBundle()
+      const bundle = launcher.loadBundle(${JSON.stringify(bundleArgs)})
       ;(async () => {
         for (const argv of ${JSON.stringify(runs)}) {
           if (!(await bundle.main(argv, launcher.root)) || process.exitCode) throw new Error('modelseal ' + argv.join(' ') + ' failed')
         }
         process.exit(0)
       })().catch((err) => { console.error(err); process.exit(1) })`
-    const env = {...process.env, MODELSEAL_WRITE_CODE_CACHE: key, NO_COLOR: '1'}
+    const env = {...process.env, MODELSEAL_WRITE_CODE_CACHE: '1', NO_COLOR: '1'}
     const r = spawnSync(process.execPath, ['-e', writer], {env, encoding: 'utf8'})
-    if (r.status !== 0) {
-      // the cache of a run that failed half-way is not kept
-      rmSync(`${out}.${process.version}-${process.arch}.${key === '1' ? '' : `${key}.`}cache`, {force: true})
-      console.warn(`a code cache of dist/cli.cjs (${key}) was not written: ${r.stderr.trim()}`)
-    }
+    // (a writer that failed half-way writes none)
+    if (r.status !== 0) console.warn(`a code cache (${bundleArgs.join(' ') || 'every command'}) was not written: ${r.stderr.trim()}`)
   }
-  writeCache('1', Object.values(own).flat())
-  for (const [key, runs] of Object.entries(own)) writeCache(key, runs)
+  writeCache([], Object.values(frequent).flat())
+  for (const runs of Object.values(frequent)) writeCache(runs[0], runs)
 } finally {
   rmSync(tmp, {recursive: true, force: true})
 }
-console.log(`dist/cli.cjs: ${(readFileSync(out).length / 1e6).toFixed(1)} MB, ${Object.keys(manifest.commands).length} commands`)
+console.log(
+  `dist/cli.cjs: ${(readFileSync(out).length / 1e6).toFixed(1)} MB, ${Object.keys(manifest.commands).length} commands; own bundles: ${Object.keys(frequent).join(', ')}`,
+)
