@@ -5,7 +5,7 @@
 // Target (issue 12): each within 1.5 × node -e 0 (medians). Prints a table; with BENCH_RESULT_FILE
 // set, appends JSON lines there.
 import {spawnSync} from 'node:child_process'
-import {appendFileSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
+import {appendFileSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -18,13 +18,13 @@ function argValue(name) {
   return i >= 0 ? process.argv[i + 1] : undefined
 }
 
-// Measured on an install-like copy (package.json, bin/run.js and the oclif manifest copied; dist and
+// Measured on an install-like copy (package.json, bin/ and the oclif manifest copied; dist and
 // node_modules linked) so that nothing running from the sources (bin/dev.js removes the repo's
 // manifest) can change it mid-run. Without the manifest oclif would import every command on each
 // run; `npm run build` writes it.
 const inst = mkdtempSync(path.join(tmpdir(), 'modelseal-startup-'))
 mkdirSync(path.join(inst, 'bin'))
-copyFileSync(path.join(root, 'bin', 'run.js'), path.join(inst, 'bin', 'run.js'))
+for (const f of ['run.cjs', 'run.js']) copyFileSync(path.join(root, 'bin', f), path.join(inst, 'bin', f))
 copyFileSync(path.join(root, 'package.json'), path.join(inst, 'package.json'))
 symlinkSync(path.join(root, 'dist'), path.join(inst, 'dist'))
 symlinkSync(path.join(root, 'node_modules'), path.join(inst, 'node_modules'))
@@ -39,7 +39,8 @@ for (let i = 0; i < 3 && !existsSync(path.join(inst, 'oclif.manifest.json')); i+
 }
 if (!existsSync(path.join(inst, 'oclif.manifest.json'))) console.error('bench/startup: no oclif.manifest.json (is dist/ built?): measuring without it')
 process.on('exit', () => rmSync(inst, {recursive: true, force: true}))
-const runJs = path.join(inst, 'bin', 'run.js')
+// The installed `modelseal` command: the file package.json's "bin" names.
+const runJs = path.join(inst, JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).bin.modelseal)
 
 // Inputs of the command cases: a 1-byte file, a signed one-file model and a tiny ONNX model.
 const work = path.join(inst, 'work')
@@ -67,11 +68,17 @@ const cases = [
   {name: 'modelseal --help', argv: [runJs, '--help']},
   // help is not bundled (oclif's help plugin renders it): shown, no target
   {name: 'modelseal scan --help', argv: [runJs, 'scan', '--help'], info: true},
+  // Node 20 parses NODE_EXTRA_CA_CERTS at every start (Node 22+ only when TLS needs it): every
+  // row above pays it, the baseline too; shown so the ratios can be read against a machine
+  // without it
+  ...(process.env.NODE_EXTRA_CA_CERTS ? [{name: 'node -e 0, no extra CA certs', argv: ['-e', '0'], env: {NODE_EXTRA_CA_CERTS: undefined}, info: true}] : []),
 ]
 
-function timeOnce(argv) {
+function timeOnce(argv, env = {}) {
+  const e = {...process.env, NO_COLOR: '1', ...env}
+  for (const [k, v] of Object.entries(env)) if (v === undefined) delete e[k]
   const t0 = process.hrtime.bigint()
-  const r = spawnSync(process.execPath, argv, {stdio: ['ignore', 'pipe', 'pipe'], env: {...process.env, NO_COLOR: '1'}})
+  const r = spawnSync(process.execPath, argv, {stdio: ['ignore', 'pipe', 'pipe'], env: e})
   const ms = Number(process.hrtime.bigint() - t0) / 1e6
   if (r.status !== 0) throw new Error(`${argv.join(' ')} exited ${r.status}: ${r.stderr}`)
   return ms
@@ -83,9 +90,9 @@ const median = (xs) => {
 }
 
 // One warm-up round fills the page cache for node, oclif and the manifest.
-for (const c of cases) timeOnce(c.argv)
+for (const c of cases) timeOnce(c.argv, c.env)
 const samples = cases.map(() => [])
-for (let i = 0; i < runs; i++) cases.forEach((c, j) => samples[j].push(timeOnce(c.argv)))
+for (let i = 0; i < runs; i++) cases.forEach((c, j) => samples[j].push(timeOnce(c.argv, c.env)))
 
 const base = median(samples[0])
 const results = cases.map((c, j) => ({name: c.name, info: c.info, median: median(samples[j]), min: Math.min(...samples[j])}))

@@ -18,17 +18,23 @@ const path = require('node:path')
 module_.enableCompileCache?.()
 
 const root = path.join(__dirname, '..')
-const args = process.argv.slice(2)
 
-main().catch((err) => {
-  // Not reached by a command's own errors (oclif handles and prints those): a launcher failure.
-  console.error(err)
-  process.exitCode = 1
-})
+// bin/run.js starts it too (the ES module importing this file); the build's code cache writer
+// (scripts/bundle.mjs) only takes loadBundle.
+module.exports = {launch, loadBundle, root}
+if (require.main === module) launch()
 
-async function main() {
+function launch() {
+  main(process.argv.slice(2)).catch((err) => {
+    // Not reached by a command's own errors (oclif handles and prints those): a launcher failure.
+    console.error(err)
+    process.exitCode = 1
+  })
+}
+
+async function main(args) {
   if (fastPath(args)) return
-  const bundle = runsAsCommand(args) ? loadBundle() : undefined
+  const bundle = runsAsCommand(args) ? loadBundle(args) : undefined
   if (await bundle?.main(args, root)) return
   const {execute} = require('@oclif/core/execute')
   await execute({dir: __filename})
@@ -51,14 +57,32 @@ function runsAsCommand(argv) {
 }
 
 /**
- * dist/cli.cjs, compiled from V8's code cache for this Node (dist/cli.cjs.<node version>.cache):
- * the build writes it for the Node that built, and a run on another Node writes its own once
+ * The bundle for this command line: the build gives the commands pipelines run most a bundle of
+ * their own (dist/cli.verify-key.cjs holds just `verify key`: less to load), named by the
+ * command's words; dist/cli.cjs holds every command.
+ */
+function bundleFile(args) {
+  const words = []
+  for (const a of args.slice(0, 2)) {
+    if (!/^[a-z][a-z0-9-]*$/.test(a)) break
+    words.push(a)
+  }
+  for (let n = words.length; n > 0; n--) {
+    const own = path.join(root, 'dist', `cli.${words.slice(0, n).join('-')}.cjs`)
+    if (statSync(own, {throwIfNoEntry: false})) return own
+  }
+  return path.join(root, 'dist', 'cli.cjs')
+}
+
+/**
+ * The bundle, compiled from V8's code cache for this Node (<bundle>.<node version>-<arch>.cache):
+ * the build writes them for the Node that built, and a run on another Node writes its own once
  * (when dist/ is writable). A cache made after a run holds every function that run compiled,
  * which Node's own compile cache (made before running) does not. V8 checks that a cache matches
  * this V8 and this source, and compiles normally when it does not.
  */
-function loadBundle() {
-  const file = path.join(root, 'dist', 'cli.cjs')
+function loadBundle(args = []) {
+  const file = bundleFile(args)
   // The bundle is made from dist/ after tsc (npm run build). A later tsc alone rewrites every file
   // of dist/ and leaves the bundle behind: then it is stale and the compiled files run instead.
   const bundled = statSync(file, {throwIfNoEntry: false})
@@ -80,6 +104,7 @@ function loadBundle() {
 function compileWithCache(file) {
   const vm = require('node:vm')
   const cacheFile = `${file}.${process.version}-${process.arch}.cache`
+  // the build (scripts/bundle.mjs) writes each cache after running commands through the bundle
   const rebuild = process.env.MODELSEAL_WRITE_CODE_CACHE === '1'
   let cachedData
   try {
@@ -93,7 +118,9 @@ function compileWithCache(file) {
   const mod = {exports: {}}
   script.runInThisContext()(mod.exports, module_.createRequire(file), mod, file, path.dirname(file))
   if (!cachedData || script.cachedDataRejected) {
-    process.on('exit', () => {
+    process.on('exit', (code) => {
+      // what the build runs must succeed for its cache to be kept
+      if (rebuild && code !== 0) return
       // Written whole under a temporary name, then renamed: a concurrent run never reads half a cache.
       const tmp = `${cacheFile}.${process.pid}.tmp`
       try {

@@ -14,7 +14,7 @@
 // - Then dist/cli.cjs.<node version>-<arch>.cache: V8's code cache for the bundle, made by this
 //   Node after one small command ran (bin/run.cjs writes one for another Node on its first run).
 import {spawnSync} from 'node:child_process'
-import {mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -22,8 +22,9 @@ import {fileURLToPath} from 'node:url'
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const dist = path.join(root, 'dist')
 const out = path.join(dist, 'cli.cjs')
-rmSync(out, {force: true})
-for (const f of readdirSync(dist)) if (/^cli\.cjs\..*cache$/.test(f)) rmSync(path.join(dist, f), {force: true})
+// dist/cli.cjs, dist/cli.<command>.cjs and their code caches
+const OURS = /^cli(\.[a-z0-9-]+)?\.cjs(\..+\.cache)?$/
+for (const f of readdirSync(dist)) if (OURS.test(f)) rmSync(path.join(dist, f), {force: true})
 
 let esbuild
 try {
@@ -34,10 +35,7 @@ try {
 }
 
 const manifest = JSON.parse(readFileSync(path.join(root, 'oclif.manifest.json'), 'utf8'))
-const loaders = Object.entries(manifest.commands).map(([id, c]) => {
-  const file = path.join(root, ...c.relativePath)
-  return `  ${JSON.stringify(id)}: () => import(${JSON.stringify(file)}),`
-})
+const loader = (id) => `  ${JSON.stringify(id)}: () => import(${JSON.stringify(path.join(root, ...manifest.commands[id].relativePath))}),`
 
 // What oclif's Plugin.load() makes of our package for the root plugin, computed here once: at run
 // time the bundle builds the same plugin from it (see BundledPlugin below) instead of reading the
@@ -49,21 +47,27 @@ await real.load()
 const pluginState = {
   oclif: JSON.stringify(real.pjson.oclif),
   version: real.version,
-  hooks: real.hooks,
-  commandDiscoveryOpts: real.commandDiscoveryOpts,
+  hooks: JSON.stringify(real.hooks),
+  commandDiscoveryOpts: real.commandDiscoveryOpts === undefined ? undefined : JSON.stringify(real.commandDiscoveryOpts),
   order: real.commands.map((c) => c.id),
 }
 
-const entry = `
+/** JSON with every non-ASCII character escaped: V8 keeps the text a one-byte string (half the size in the code cache). */
+const asciiJson = (value) => JSON.stringify(value).replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+
+/** The entry of a bundle holding the commands ids (dist/cli.cjs: all of them). */
+const makeEntry = (ids) => `
 import {readFileSync} from 'node:fs'
 import {join, resolve} from 'node:path'
 import {Config, Plugin, flush, handle, run} from '@oclif/core'
 import {normalizeArgv} from '@oclif/core/help'
 import {getLogger} from '@oclif/core/logger'
 const commands = {
-${loaders.join('\n')}
+${ids.map(loader).join('\n')}
 }
-const MANIFEST = ${JSON.stringify(JSON.stringify(manifest))}
+const MANIFEST = ${JSON.stringify(asciiJson(manifest))}
+/** The Node that built this bundle (and wrote its code caches). */
+export const builtWith = ${JSON.stringify(`${process.version}-${process.arch}`)}
 const STATE = ${JSON.stringify(pluginState)}
 
 /**
@@ -85,8 +89,9 @@ class BundledPlugin extends Plugin {
     this._debug = (formatter, ...args) => getLogger(['config', this.name].join(':')).debug(formatter, ...args)
     this.version = pjson.version
     this.valid = true
-    this.hooks = structuredClone(STATE.hooks)
-    this.commandDiscoveryOpts = structuredClone(STATE.commandDiscoveryOpts)
+    // fresh objects each time, as Plugin.load() makes (structuredClone would load more of Node)
+    this.hooks = JSON.parse(STATE.hooks)
+    this.commandDiscoveryOpts = STATE.commandDiscoveryOpts === undefined ? undefined : JSON.parse(STATE.commandDiscoveryOpts)
     this.manifest = JSON.parse(MANIFEST)
     this.hasManifest = true
     this.commandIDs = Object.keys(this.manifest.commands)
@@ -172,10 +177,46 @@ const lazyOclifRequires = {
   name: 'lazy-oclif-requires',
   setup(build) {
     build.onLoad({filter: /[\\/]node_modules[\\/]@oclif[\\/]core[\\/]lib[\\/].*\.js$/}, (args) => {
-      const text = readFileSync(args.path, 'utf8')
+      let text = readFileSync(args.path, 'utf8')
         .replace(/^(const|var) (\w+) = ((?:__importDefault|__importStar)\(require\("[^"]+"\)\)|require\("[^"]+"\));$/gm, '$1 $2 = __modelsealLazy(() => $3);')
         .replace(/^exports\.(\w+) = (__importStar\(require\("[^"]+"\)\));$/gm, 'exports.$1 = __modelsealLazy(() => $2);')
+      if (/[\\/]lib[\\/]logger\.js$/.test(args.path)) {
+        // oclif's logger makes a `debug` logger at every start; the debug package prints only the
+        // namespaces $DEBUG names, read once as it loads, and loading it costs ~1 ms (tty,
+        // supports-color). Without $DEBUG there is nothing it could print: it is not loaded.
+        const make = 'const debug = (0, debug_1.default)(namespace);'
+        if (!text.includes(make)) throw new Error(`${args.path}: makeLogger changed; update lazyOclifRequires`)
+        text = text.replace(
+          make,
+          'let instance; const debug = (...args) => { if (instance === undefined && !process.env.DEBUG) return; (instance ??= (0, debug_1.default)(namespace))(...args) };',
+        )
+      }
       return {contents: text, loader: 'js'}
+    })
+  },
+}
+
+/**
+ * oclif asks wsl-utils at every start whether this is WSL; wsl-utils and powershell-utils load
+ * node:child_process at the top (~1.3 ms) for functions only WSL and Windows call. There the
+ * module is required on the first call instead, the same execFile promisified the same way.
+ * A changed package is left as it is (the build says so): slower, never different.
+ */
+const CHILD_PROCESS_AT_TOP = "import childProcess from 'node:child_process';"
+const EXEC_FILE_AT_TOP = 'const execFile = promisify(childProcess.execFile);'
+const deferChildProcess = {
+  name: 'defer-child-process',
+  setup(build) {
+    build.onLoad({filter: /[\\/]node_modules[\\/](wsl-utils|powershell-utils)[\\/]index\.js$/}, (args) => {
+      const text = readFileSync(args.path, 'utf8')
+      if (!text.includes(CHILD_PROCESS_AT_TOP) || text.split('childProcess.').length !== 2 || !text.includes(EXEC_FILE_AT_TOP)) {
+        console.warn(`${path.relative(root, args.path)}: not the expected source, node:child_process stays loaded at start`)
+        return {contents: text, loader: 'js'}
+      }
+      const deferred = text
+        .replace(CHILD_PROCESS_AT_TOP, '')
+        .replace(EXEC_FILE_AT_TOP, "const execFile = (...args) => promisify(require('node:child_process').execFile)(...args);")
+      return {contents: deferred, loader: 'js'}
     })
   },
 }
@@ -209,45 +250,88 @@ const LAZY = `var __modelsealLazy = (load) => {
   });
 };`
 
-const result = await esbuild.build({
-  stdin: {contents: entry, resolveDir: dist, sourcefile: 'cli-entry.mjs', loader: 'js'},
-  bundle: true,
-  platform: 'node',
-  format: 'cjs',
-  target: 'node20',
-  outfile: out,
-  // typescript/tsx: oclif's development mode only; sigstore: keyless commands only, loaded lazily.
-  plugins: [keepImportMeta, lazyOclifRequires, requireExternals],
-  logLevel: 'error',
-  legalComments: 'eof',
-  banner: {js: `var __modelsealModuleUrl = (rel) => require("node:url").pathToFileURL(require("node:path").join(__dirname, rel)).href;\n${LAZY}`},
-  // smaller to read and to cache; names kept (error names and class names reach the output)
-  minify: process.env.MODELSEAL_BUNDLE_PLAIN !== '1',
-  keepNames: true,
-  metafile: true,
-})
-if (result.errors.length > 0) process.exit(1)
-// ASCII only: one non-ASCII character anywhere (esbuild leaves them in regular expressions) makes
-// V8 decode the whole file as UTF-8 into a two-byte string, twice the memory and slower to scan;
-// an ASCII file is read as latin1 into a one-byte string Node does not even copy (bin/run.cjs).
-// `\uXXXX` means the same code unit in strings, regular expressions and identifiers.
-const text = readFileSync(out, 'utf8')
-writeFileSync(
-  out,
-  text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`),
-)
-if (process.env.MODELSEAL_BUNDLE_META) writeFileSync(process.env.MODELSEAL_BUNDLE_META, JSON.stringify(result.metafile))
-
-// V8 code cache: run one small command through the bundle, then keep what V8 compiled for it.
-const tmp = mkdtempSync(path.join(os.tmpdir(), 'modelseal-build-'))
-try {
-  writeFileSync(path.join(tmp, 'weights.bin'), 'x')
-  const cache = spawnSync(process.execPath, [path.join(root, 'bin', 'run.cjs'), 'digest', path.join(tmp, 'weights.bin'), '--json'], {
-    env: {...process.env, MODELSEAL_WRITE_CODE_CACHE: '1'},
-    encoding: 'utf8',
+async function writeBundle(file, ids) {
+  const result = await esbuild.build({
+    stdin: {contents: makeEntry(ids), resolveDir: dist, sourcefile: 'cli-entry.mjs', loader: 'js'},
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    outfile: file,
+    // typescript/tsx: oclif's development mode only; sigstore: keyless commands only, loaded lazily.
+    plugins: [keepImportMeta, lazyOclifRequires, deferChildProcess, requireExternals],
+    logLevel: 'error',
+    legalComments: 'eof',
+    banner: {js: `var __modelsealModuleUrl = (rel) => require("node:url").pathToFileURL(require("node:path").join(__dirname, rel)).href;\n${LAZY}`},
+    // smaller to read and to cache; names kept (error names and class names reach the output)
+    minify: process.env.MODELSEAL_BUNDLE_PLAIN !== '1',
+    keepNames: true,
+    metafile: true,
   })
-  if (cache.status !== 0) console.warn(`the code cache of dist/cli.cjs was not written: ${cache.stderr.trim()}`)
+  if (result.errors.length > 0) process.exit(1)
+  // ASCII only: one non-ASCII character anywhere (esbuild leaves them in regular expressions) makes
+  // V8 decode the whole file as UTF-8 into a two-byte string, twice the memory and slower to scan;
+  // an ASCII file is read as latin1 into a one-byte string Node does not even copy (bin/run.cjs).
+  // `\uXXXX` means the same code unit in strings, regular expressions and identifiers.
+  const text = readFileSync(file, 'utf8')
+  writeFileSync(
+    file,
+    text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`),
+  )
+  return result.metafile
+}
+
+const meta = await writeBundle(out, Object.keys(manifest.commands))
+if (process.env.MODELSEAL_BUNDLE_META) writeFileSync(process.env.MODELSEAL_BUNDLE_META, JSON.stringify(meta))
+
+// The commands pipelines run most also get a bundle of their own, dist/cli.<id, ":" as "-">.cjs,
+// holding just that command (bin/run.cjs takes it when the command line starts with its words):
+// V8 deserialises a code cache whole, and one made for a bundle of every command carries what
+// compiling the whole file left (~330 KB before anything runs).
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'modelseal-build-'))
+const t = (f) => path.join(tmp, f)
+const onnx = path.join(root, 'testdata', 'onnx', 'benign_last_token.onnx')
+const frequent = {
+  'keys:generate': [['keys', 'generate', '--private-key', t('key.pem'), '--public-key', t('key.pub'), '--force']],
+  'sign:key': [['sign', 'key', t('model'), '--private-key', t('key.pem'), '--signature', t('model.sig')]],
+  digest: [
+    ['digest', t('model/weights.bin')],
+    ['digest', t('model/weights.bin'), '--json'],
+  ],
+  'verify:key': [['verify', 'key', t('model'), '--signature', t('model.sig'), '--public-key', t('key.pub')]],
+  scan: [['scan', onnx]],
+}
+for (const id of Object.keys(frequent)) await writeBundle(path.join(dist, `cli.${id.replaceAll(':', '-')}.cjs`), [id])
+
+// V8 code caches, one per bundle (bin/run.cjs writes the cache of the bundle it loaded at exit
+// when MODELSEAL_WRITE_CODE_CACHE=1): the commands above, small, run through the bundle as
+// bin/run.cjs loads it, then what V8 compiled for them is kept. The cache of dist/cli.cjs comes
+// from running them all in ONE process: a command missing there still starts from it and
+// compiles its own functions as they first run.
+try {
+  mkdirSync(t('model'))
+  writeFileSync(t('model/weights.bin'), 'x')
+  if (!existsSync(onnx)) delete frequent.scan
+  const writeCache = (bundleArgs, runs) => {
+    const writer = `
+      const launcher = require(${JSON.stringify(path.join(root, 'bin', 'run.cjs'))})
+      const bundle = launcher.loadBundle(${JSON.stringify(bundleArgs)})
+      ;(async () => {
+        for (const argv of ${JSON.stringify(runs)}) {
+          if (!(await bundle.main(argv, launcher.root)) || process.exitCode) throw new Error('modelseal ' + argv.join(' ') + ' failed')
+        }
+        process.exit(0)
+      })().catch((err) => { console.error(err); process.exit(1) })`
+    const env = {...process.env, MODELSEAL_WRITE_CODE_CACHE: '1', NO_COLOR: '1'}
+    const r = spawnSync(process.execPath, ['-e', writer], {env, encoding: 'utf8'})
+    // (a writer that failed half-way writes none)
+    if (r.status !== 0) console.warn(`a code cache (${bundleArgs.join(' ') || 'every command'}) was not written: ${r.stderr.trim()}`)
+  }
+  writeCache([], Object.values(frequent).flat())
+  for (const runs of Object.values(frequent)) writeCache(runs[0], runs)
 } finally {
   rmSync(tmp, {recursive: true, force: true})
 }
-console.log(`dist/cli.cjs: ${(readFileSync(out).length / 1e6).toFixed(1)} MB, ${Object.keys(manifest.commands).length} commands`)
+console.log(
+  `dist/cli.cjs: ${(readFileSync(out).length / 1e6).toFixed(1)} MB, ${Object.keys(manifest.commands).length} commands; own bundles: ${Object.keys(frequent).join(', ')}`,
+)
