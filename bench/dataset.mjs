@@ -19,6 +19,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
+import {shippedBin} from './lib/shipped-bin.mjs'
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 
@@ -66,10 +67,10 @@ function timeShell(cmd) {
   return {ms, cpuMs}
 }
 
-/** The real CLI (bin/run.js as shipped), wall time from here, peak RSS and CPU reported at its exit. */
+/** The real CLI (package.json's bin, as shipped), wall time from here, peak RSS and CPU reported at its exit. */
 function timeCli(args) {
   const t0 = process.hrtime.bigint()
-  const r = spawnSync(process.execPath, ['--require', path.join(repo, 'bench', 'lib', 'rss-report.cjs'), path.join(repo, 'bin', 'run.js'), ...args], {
+  const r = spawnSync(process.execPath, ['--require', path.join(repo, 'bench', 'lib', 'rss-report.cjs'), shippedBin(repo), ...args], {
     encoding: 'utf8',
     env: {...process.env, MODELSEAL_NO_PROGRESS: '1'},
     maxBuffer: 64 << 20,

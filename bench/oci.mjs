@@ -16,6 +16,7 @@ import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
+import {shippedBin} from './lib/shipped-bin.mjs'
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const MiB = 1 << 20
@@ -23,7 +24,7 @@ const scale = Number(process.env.BENCH_SCALE ?? 1)
 const runs = Math.max(1, Number(process.env.BENCH_RUNS ?? 3))
 const dataDir = path.resolve(process.env.BENCH_DIR ?? path.join(repo, 'bench', '.data'))
 const registryBin = process.env.MODELSEAL_REGISTRY_BIN ?? '/usr/bin/docker-registry'
-const cli = path.join(repo, 'bin', 'run.js')
+const cli = shippedBin(repo)
 const timeBin = fs.existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined
 
 if (!fs.existsSync(registryBin)) {

@@ -14,6 +14,7 @@ import path from 'node:path'
 import {fileURLToPath, pathToFileURL} from 'node:url'
 
 import {makeLargeGraph} from './scan-graph.mjs'
+import {shippedBin} from './lib/shipped-bin.mjs'
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const dataDir = process.env.BENCH_DIR ?? path.join(repo, 'bench', '.data')
@@ -64,7 +65,7 @@ const best = Math.min(...times) / 1000
 function timeCli(format) {
   const out = path.join(dataDir, `report-50k.${format}`)
   const t0 = performance.now()
-  const r = spawnSync(process.execPath, [path.join(repo, 'bin/run.js'), 'scan', file, '--format', format, '--output', out, '--no-weights'], {
+  const r = spawnSync(process.execPath, [shippedBin(repo), 'scan', file, '--format', format, '--output', out, '--no-weights'], {
     stdio: ['ignore', 'ignore', 'pipe'],
   })
   const s = (performance.now() - t0) / 1000

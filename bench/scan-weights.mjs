@@ -10,6 +10,7 @@ import {spawnSync} from 'node:child_process'
 import {appendFileSync, closeSync, existsSync, linkSync, mkdirSync, openSync, rmSync, statSync, writeSync} from 'node:fs'
 import path from 'node:path'
 import {fileURLToPath, pathToFileURL} from 'node:url'
+import {shippedBin} from './lib/shipped-bin.mjs'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const root = path.resolve(here, '..')
@@ -44,7 +45,7 @@ function makeFile(file, bytes) {
 /** One CLI scan of the file: wall time, and the peak RSS / CPU the process reports at exit. */
 function scanOnce(file) {
   const t0 = performance.now()
-  const c = spawnSync(process.execPath, ['--require', path.join(here, 'lib', 'rss-report.cjs'), path.join(root, 'bin', 'run.js'), 'scan', file, '--json'], {
+  const c = spawnSync(process.execPath, ['--require', path.join(here, 'lib', 'rss-report.cjs'), shippedBin(root), 'scan', file, '--json'], {
     encoding: 'utf8',
     env: {...process.env, MODELSEAL_NO_PROGRESS: '1'},
     maxBuffer: 64 << 20,
@@ -113,7 +114,7 @@ function signWithScanBench(file, dir, size) {
   const cpu = new Map()
   const run = (args) => {
     const t0 = performance.now()
-    const c = spawnSync(process.execPath, ['--require', path.join(here, 'lib', 'rss-report.cjs'), path.join(root, 'bin', 'run.js'), ...args], {
+    const c = spawnSync(process.execPath, ['--require', path.join(here, 'lib', 'rss-report.cjs'), shippedBin(root), ...args], {
       encoding: 'utf8',
       env: {...process.env, MODELSEAL_NO_PROGRESS: '1'},
     })
