@@ -250,6 +250,25 @@ const LAZY = `var __modelsealLazy = (load) => {
   });
 };`
 
+/**
+ * Node built-ins our code imports by name but a short run rarely calls: node:zlib (archive and zip
+ * readers, the weight scan's embedded-zip check: ~0.5 ms to load beside what a command loads
+ * anyway) and node:worker_threads (the worker engine, idle for small inputs: ~0.5 ms). esbuild
+ * turns `import {x} from 'node:zlib'` into `a = require("node:zlib")` and every use into a property
+ * access (`(0, a.x)(...)`), so the binding becomes a handle that requires the module when first
+ * touched (LAZY below), as lazyOclifRequires does for oclif. Default and namespace imports are
+ * wrapped (`__toESM(require(...))`) and stay as they are.
+ */
+const DEFERRED_BUILTINS = ['node:zlib', 'node:worker_threads']
+function deferBuiltins(text) {
+  let out = text
+  for (const id of DEFERRED_BUILTINS) {
+    const call = `require(${JSON.stringify(id)})`
+    out = out.replaceAll(`=${call}`, `=__modelsealLazy(()=>${call})`).replaceAll(`= ${call}`, `= __modelsealLazy(() => ${call})`)
+  }
+  return out
+}
+
 async function writeBundle(file, ids) {
   const result = await esbuild.build({
     stdin: {contents: makeEntry(ids), resolveDir: dist, sourcefile: 'cli-entry.mjs', loader: 'js'},
@@ -276,7 +295,7 @@ async function writeBundle(file, ids) {
   const text = readFileSync(file, 'utf8')
   writeFileSync(
     file,
-    text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`),
+    deferBuiltins(text).replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`),
   )
   return result.metafile
 }

@@ -78,6 +78,30 @@ test('commands print the same output and exit codes bundled and unbundled', {ski
   assert.ok(existsSync(`${bundle}.${process.version}-${process.arch}.cache`), 'no code cache for this Node beside dist/cli.cjs')
 })
 
+test('scan prints the same bundled and unbundled, and node:zlib / node:worker_threads load only when used', {skip}, () => {
+  // scripts/bundle.mjs makes these built-ins load on first use (deferBuiltins): a deflated .npz
+  // and a checkpoint with a payload need node:zlib, a tiny ONNX model neither of them.
+  const weights = path.join(repoRoot, 'testdata', 'weights')
+  const tiny = path.join(repoRoot, 'testdata', 'onnx', 'benign_last_token.onnx')
+  for (const file of [tiny, path.join(weights, 'clean-compressed.npz'), path.join(weights, 'torch-payload-storage.pt')]) {
+    const bundled = run(runJs, ['scan', file])
+    const unbundled = run(runJs, ['scan', file], {MODELSEAL_NO_BUNDLE: '1'})
+    assert.deepEqual(bundled, unbundled, `modelseal scan ${file}`)
+  }
+  const loaded = (file: string) => {
+    const list = path.join(work, 'modules.txt')
+    const hook = path.join(work, 'module-list.cjs')
+    writeFileSync(hook, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(list)}, process.moduleLoadList.join('\\n')))`)
+    const r = run(runJs, ['scan', file], {NODE_OPTIONS: `--require ${hook}`})
+    assert.ok(r.status === 0 || r.status === 1, r.stderr)
+    return readFileSync(list, 'utf8').split('\n')
+  }
+  const small = loaded(tiny)
+  assert.ok(!small.includes('NativeModule zlib'), 'a tiny ONNX scan loaded node:zlib')
+  assert.ok(!small.includes('NativeModule worker_threads'), 'a tiny ONNX scan loaded node:worker_threads')
+  assert.ok(loaded(path.join(weights, 'clean-compressed.npz')).includes('NativeModule zlib'), 'the deflated .npz was read without node:zlib?')
+})
+
 test('bin/run.cjs takes the bundle only for commands, and only when it is up to date', {skip}, () => {
   // An install-like copy whose bundle only says that it ran.
   const inst = path.join(work, 'inst')
