@@ -251,15 +251,16 @@ const LAZY = `var __modelsealLazy = (load) => {
 };`
 
 /**
- * Node built-ins our code imports by name but a short run rarely calls: node:zlib (archive and zip
- * readers, the weight scan's embedded-zip check: ~0.5 ms to load beside what a command loads
- * anyway) and node:worker_threads (the worker engine, idle for small inputs: ~0.5 ms). esbuild
+ * Node built-ins our code imports by name but a short run may never call: node:zlib (archive and
+ * zip readers, the weight scan's embedded-zip check: ~0.5 ms to load beside what a command loads
+ * anyway), node:worker_threads (the worker engine, idle for small inputs: ~0.5 ms) and node:crypto
+ * (hashing and signing; ~2.8 ms alone, and a scan of a small model needs none of it). esbuild
  * turns `import {x} from 'node:zlib'` into `a = require("node:zlib")` and every use into a property
  * access (`(0, a.x)(...)`), so the binding becomes a handle that requires the module when first
  * touched (LAZY below), as lazyOclifRequires does for oclif. Default and namespace imports are
  * wrapped (`__toESM(require(...))`) and stay as they are.
  */
-const DEFERRED_BUILTINS = ['node:zlib', 'node:worker_threads']
+const DEFERRED_BUILTINS = ['node:zlib', 'node:worker_threads', 'node:crypto']
 function deferBuiltins(text) {
   let out = text
   for (const id of DEFERRED_BUILTINS) {

@@ -78,7 +78,7 @@ test('commands print the same output and exit codes bundled and unbundled', {ski
   assert.ok(existsSync(`${bundle}.${process.version}-${process.arch}.cache`), 'no code cache for this Node beside dist/cli.cjs')
 })
 
-test('scan prints the same bundled and unbundled, and node:zlib / node:worker_threads load only when used', {skip}, () => {
+test('scan prints the same bundled and unbundled, and node:zlib / node:worker_threads / node:crypto load only when used', {skip}, () => {
   // scripts/bundle.mjs makes these built-ins load on first use (deferBuiltins): a deflated .npz
   // and a checkpoint with a payload need node:zlib, a tiny ONNX model neither of them.
   const weights = path.join(repoRoot, 'testdata', 'weights')
@@ -99,6 +99,7 @@ test('scan prints the same bundled and unbundled, and node:zlib / node:worker_th
   const small = loaded(tiny)
   assert.ok(!small.includes('NativeModule zlib'), 'a tiny ONNX scan loaded node:zlib')
   assert.ok(!small.includes('NativeModule worker_threads'), 'a tiny ONNX scan loaded node:worker_threads')
+  assert.ok(!small.includes('NativeModule crypto'), 'a tiny ONNX scan loaded node:crypto')
   assert.ok(loaded(path.join(weights, 'clean-compressed.npz')).includes('NativeModule zlib'), 'the deflated .npz was read without node:zlib?')
 })
 
