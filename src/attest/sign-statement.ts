@@ -75,6 +75,7 @@ export async function attestScan(opts: {
         ignoreGitPaths: !signed,
         allowSymlinks: s?.allowSymlinks ?? false,
         signaturePath: opts.signaturePath,
+        readAhead: false,
       }),
     opts.runScan,
   )
@@ -116,7 +117,9 @@ function signedManifestOf(signaturePath: string): SignedManifest {
 
 /**
  * Runs `hash` (on this thread: one big file hashes inline) and the scan (its weight jobs on the
- * other lanes) at the same time. They read the files separately, so every file under the model
+ * other lanes) at the same time. The hash reads in its own thread (readAhead: false): read-ahead
+ * copies on the libuv pool would run on the core the scan needs (1 GiB safetensors, 2 vCPUs:
+ * 0.88 s vs 1.03 s wall, 1.51 s vs 1.65 s CPU; sign alone 0.71 s). They read the files separately, so every file under the model
  * must be the same (inode, size, modification and change times) from before the first read to
  * after the last: otherwise E_FILE_CHANGED and nothing is attested.
  */
@@ -213,7 +216,7 @@ export async function signModelWithScan(
   const {value: signed, report} = await hashWhileScanning(
     modelPath,
     [output, ...(opts.signaturePath ? [path.resolve(opts.signaturePath)] : [])],
-    () => signModel(modelPath, {...opts, ignorePaths: [...(opts.ignorePaths ?? []), ...(inside ? [output] : [])]}),
+    () => signModel(modelPath, {...opts, readAhead: false, ignorePaths: [...(opts.ignorePaths ?? []), ...(inside ? [output] : [])]}),
     opts.runScan,
   )
   const serialization: SerializationParams = {

@@ -53,6 +53,12 @@ export interface SerializeOptions {
   /** Worker threads when no pool is given (default: available cores). */
   workers?: number
   /**
+   * Large files: read ahead on the libuv pool (true), read in the hashing thread (false), or
+   * let the hashing decide from the free cores (default). `sign --scan-attestation` says false:
+   * the scan takes the other core, so read-ahead copies would only compete with it.
+   */
+  readAhead?: boolean
+  /**
    * Called with the listing (names and sizes) before anything is hashed; may throw, or return the
    * names not to hash. A verifier compares names and sizes here, so a huge extra or resized file is
    * reported without being read.
@@ -131,7 +137,13 @@ export async function serializeModel(modelPath: string, options?: Partial<Serial
   const algorithm = shardSize === undefined ? opts.hashType : shardAlgorithm(opts.hashType, shardSize)
   for (const f of listing.files) {
     if (notToHash?.has(f.name)) continue
-    const base = {path: f.absPath, alg: opts.hashType, expectedSize: f.size, noFollow: !f.symlink}
+    const base = {
+      path: f.absPath,
+      alg: opts.hashType,
+      expectedSize: f.size,
+      noFollow: !f.symlink,
+      ...(opts.readAhead === undefined ? {} : {readAhead: opts.readAhead}),
+    }
     if (shardSize === undefined) {
       names.push(f.name)
       tasks.push(base)

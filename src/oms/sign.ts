@@ -35,6 +35,8 @@ export interface SignModelOptions extends HashingOptions {
   signaturePath?: string
   /** Progress bar on stderr (only drawn when stderr is a TTY). */
   progress?: boolean
+  /** Large files: read ahead on the libuv pool or in the hashing thread (SerializeOptions.readAhead). */
+  readAhead?: boolean
 }
 
 export interface SignModelResult {
@@ -62,6 +64,7 @@ export async function signModel(modelPath: string, opts: SignModelOptions): Prom
     allowSymlinks: opts.allowSymlinks ?? false,
     signaturePath,
     progress: opts.progress,
+    readAhead: opts.readAhead,
   })
   if (manifest.resources.length === 0) {
     throw new InputError('E_EMPTY_MODEL', `model ${modelPath} has no files to sign (after ignored paths)`)

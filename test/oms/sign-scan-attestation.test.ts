@@ -4,12 +4,13 @@
  * (a policy accepts it, or refuses a backdoored model from it) and never part of the model.
  */
 import assert from 'node:assert/strict'
-import {appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync} from 'node:fs'
+import {appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {after, before, test} from 'node:test'
 
 import {signModelWithScan} from '../../src/attest/sign-statement.js'
 import {runModelScan} from '../../src/attest/run-scan.js'
+import {serializeModel} from '../../src/oms/serialize.js'
 import {parseJson, repoRoot, runCli, tempDir} from '../helpers/cli.js'
 import {check, makeKey, policyYaml, req, writePolicy, type KeyPair} from '../policy/fixtures.js'
 
@@ -132,6 +133,61 @@ test('a model file that changes while it is signed and scanned: no attestation (
   assert.equal(existsSync(att), true)
   assert.ok(lanes !== undefined && lanes >= 1)
   assert.equal(statementOf(att).subject[0].digest.sha256, r.manifest.rootDigest)
+})
+
+test('a large safetensors model (weight jobs on a worker, hash reading in its own thread): findings and digest of a plain scan and sign; a change before the end fails closed', async () => {
+  const dir = path.join(tmp.dir, 'big')
+  mkdirSync(dir, {recursive: true})
+  const file = path.join(dir, 'model.safetensors')
+  // 72 MiB of float32 (above the pool threshold: 32 MiB jobs on worker threads, 512 KiB reads)
+  const n = 18 << 20
+  const f = new Uint32Array(n)
+  let x = 0x9e3779b9
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13
+    x ^= x >>> 17
+    x ^= x << 5
+    f[i] = ((x & 0x80000000) | ((117 + ((x >>> 8) & 7)) << 23) | (Math.imul(x, 0x9e3779b1) & 0x7fffff)) >>> 0
+  }
+  const b = new Uint8Array(f.buffer)
+  const elf = readFileSync(path.join(repoRoot, 'testdata', 'weights', 'tiny.elf'))
+  // payloads in the lowest bytes, across a worker read border, a job border and the hash's 1 MiB reads
+  for (const at of [(512 << 10) / 4 - 1, (32 << 20) / 4 - 2, (40 << 20) / 4 - 3]) for (let j = 0; j < elf.length; j++) b[(at + j) * 4] = elf[j]
+  const header = Buffer.from(JSON.stringify({'model.weight': {dtype: 'F32', shape: [n], data_offsets: [0, b.length]}}).padEnd(96, ' '))
+  const len = Buffer.alloc(8)
+  len.writeBigUInt64LE(BigInt(header.length))
+  writeFileSync(file, Buffer.concat([len, header, b]))
+  const signer = {method: 'key' as const, privateKeyPath: key.priv}
+  const att = path.join(tmp.dir, 'big.scan.json')
+  const r = await signModelWithScan(dir, {
+    signer,
+    signaturePath: path.join(tmp.dir, 'big.sig'),
+    scanAttestation: att,
+    runScan: (p, o) => runModelScan(p, undefined, o),
+  })
+  const plain = await runModelScan(dir)
+  assert.ok(
+    plain.files[0].findings.some((f) => f.id === 'MS-WG001'),
+    JSON.stringify(plain.files[0].findings.map((f) => f.id)),
+  )
+  assert.deepEqual(r.scan.report.files[0].findings, plain.files[0].findings)
+  assert.equal(r.manifest.rootDigest, (await serializeModel(dir, {ignorePaths: [path.join(tmp.dir, 'big.sig')]})).manifest.rootDigest)
+  // the file changes once the scan is done (hashing or not): E_FILE_CHANGED, no attestation
+  rmSync(att)
+  await assert.rejects(
+    signModelWithScan(dir, {
+      signer,
+      signaturePath: path.join(tmp.dir, 'big.sig'),
+      scanAttestation: att,
+      runScan: async (p, o) => {
+        const rep = await runModelScan(p, undefined, o)
+        appendFileSync(file, 'x')
+        return rep
+      },
+    }),
+    (e: Error & {code?: string}) => e.code === 'E_FILE_CHANGED',
+  )
+  assert.equal(existsSync(att), false)
 })
 
 test('attest scan --signature: the attestation is bound to the digest the signature signs (shards too), and refused for another model', async () => {

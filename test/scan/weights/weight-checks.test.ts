@@ -7,6 +7,7 @@ import type {TensorView} from '../../../src/formats/tensor.js'
 import {accumulateRange, floatTensorStats, scanTensor} from '../../../src/scan/weights/scan-tensor.js'
 import {floatFindings, mergePartials} from '../../../src/scan/weights/tensor-findings.js'
 import {scanTensors} from '../../../src/scan/weights/pool.js'
+import {THREAD_CHUNK_BYTES} from '../../../src/scan/weights/worker.js'
 import {WorkerEngine} from '../../../src/workers/engine.js'
 import {repoRoot, tempDir} from '../../helpers/cli.js'
 
@@ -192,6 +193,41 @@ describe('weight checks on float tensors', () => {
       fs.map((x) => [x.id, x.location.byteStart]),
       [['MS-WG001', 383]],
     )
+  })
+
+  it('worker threads read jobs in small synchronous chunks: payloads across chunk and job borders give the findings of a plain scan', async () => {
+    const {dir, cleanup} = tempDir()
+    try {
+      // 1.5 M elements; worker chunks hold THREAD_CHUNK_BYTES / 4 elements, jobs 2 MiB (4 chunks)
+      const c = THREAD_CHUNK_BYTES / 4
+      const job = (2 << 20) / 4
+      let f = gaussian(1_500_000, 29)
+      f = hideLow(f, ELF, 1, c - 1) // 0x7f | 'E' in the lowest bytes of the last and first elements of two chunks
+      f = hideLow(f, ELF, 2, 2 * c - 7)
+      f = hideLow(f, ELF, 1, job - 1) // across a job border
+      f = hideLow(f, ELF, 1, job + 3 * c - 2)
+      const file = path.join(dir, 'w.bin')
+      writeFileSync(file, new Uint8Array(f.buffer))
+      const t: TensorView = {name: 'big.weight', dtype: 'f32', shape: [f.length], byteOffset: 0, byteLength: f.byteLength, file}
+      const single = await scanTensors([t], {workers: 1})
+      assert.ok(
+        single.some((x) => x.id === 'MS-WG001'),
+        single.map((x) => x.id).join(),
+      )
+      const engine = new WorkerEngine({workers: 2})
+      try {
+        const offMain = await scanTensors([t], {engine, minPoolBytes: 0, jobBytes: 2 << 20, inFlight: 1, mainLane: false})
+        assert.deepEqual(offMain, single)
+        assert.equal(engine.stats.tasksOnMainLane, 0)
+        // a file shorter than its tensor (it changed, or lies): the worker's read ends early and the scan fails
+        writeFileSync(file, new Uint8Array(f.buffer, 0, f.byteLength - (3 << 20)))
+        await assert.rejects(scanTensors([t], {engine, minPoolBytes: 0, jobBytes: 2 << 20, inFlight: 1, mainLane: false}), /end early/)
+      } finally {
+        await engine.close()
+      }
+    } finally {
+      cleanup()
+    }
   })
 
   it('spreads file-backed tensors over worker threads with identical findings', async () => {
