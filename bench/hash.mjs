@@ -12,11 +12,11 @@
  * BENCH_EXTRA=1 (also blake2b / blake3 and worker-count rows).
  */
 import {spawnSync} from 'node:child_process'
-import {randomFillSync} from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {fileURLToPath, pathToFileURL} from 'node:url'
+import {makeRandomFile} from './lib/random-file.mjs'
 import {shippedBin} from './lib/shipped-bin.mjs'
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
@@ -38,27 +38,12 @@ const dataDir = path.resolve(process.env.BENCH_DIR ?? path.join(repo, 'bench', '
 const singleSize = Math.round(2048 * MiB * scale)
 const partSize = Math.round(256 * MiB * scale)
 
-function makeFile(file, size) {
-  if (fs.existsSync(file) && fs.statSync(file).size === size) return
-  fs.mkdirSync(path.dirname(file), {recursive: true})
-  const fd = fs.openSync(`${file}.tmp`, 'w')
-  const buf = Buffer.allocUnsafe(16 * MiB)
-  for (let done = 0; done < size; ) {
-    const n = Math.min(buf.length, size - done)
-    randomFillSync(buf, 0, n)
-    fs.writeSync(fd, buf, 0, n)
-    done += n
-  }
-  fs.closeSync(fd)
-  fs.renameSync(`${file}.tmp`, file)
-}
-
 const single = path.join(dataDir, `single-${singleSize}`)
 const multi = path.join(dataDir, `multi-${partSize}`)
 process.stderr.write(`bench data in ${dataDir} (creating if missing)...\n`)
-makeFile(path.join(single, 'model.bin'), singleSize)
+makeRandomFile(path.join(single, 'model.bin'), singleSize)
 const parts = Array.from({length: 8}, (_, i) => path.join(multi, `part-${i}.bin`))
-for (const p of parts) makeFile(p, partSize)
+for (const p of parts) makeRandomFile(p, partSize)
 
 const rssReport = path.join(repo, 'bench', 'lib', 'rss-report.cjs')
 const bytesOf = (m) => (m === single ? singleSize : partSize * 8)

