@@ -115,9 +115,19 @@ export function renderGraph(fg: FlatGraph, paths: TriggerPath[], opts: RenderOpt
     return `${n.node?.opType ?? n.op}${r ? ` [${r}]` : ''}\n${shortName(stepName(fg, i))}`
   }
   const note = cut ? `only the ${ids.length} nodes on and around trigger paths of ${total} are drawn` : ''
-  return opts.format === 'dot'
-    ? dot(ids, clusters, edges, ioNodes, label, (i) => role.get(nodeKey(i)), note)
-    : mermaid(ids, clusters, edges, ioNodes, label, (i) => role.get(nodeKey(i)), note)
+  const drawing: Drawing = {ids, clusters, edges, io: ioNodes, label, roleOf: (i) => role.get(nodeKey(i)), note}
+  return opts.format === 'dot' ? dot(drawing) : mermaid(drawing)
+}
+
+/** What both text formats draw: the kept nodes grouped by (sub)graph, edges, graph inputs/outputs. */
+interface Drawing {
+  ids: number[]
+  clusters: Map<string, number[]>
+  edges: [string, string, string][]
+  io: Map<string, string>
+  label: (i: number) => string
+  roleOf: (i: number) => StepRole | undefined
+  note: string
 }
 
 function shortName(s: string): string {
@@ -128,15 +138,7 @@ function dotStr(s: string): string {
   return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`
 }
 
-function dot(
-  _ids: number[],
-  clusters: Map<string, number[]>,
-  edges: [string, string, string][],
-  io: Map<string, string>,
-  label: (i: number) => string,
-  roleOf: (i: number) => StepRole | undefined,
-  note: string,
-): string {
+function dot({clusters, edges, io, label, roleOf, note}: Drawing): string {
   const L = ['digraph onnx {', '  rankdir=TB;', '  node [shape=box, style="rounded,filled", fillcolor="#f8f9fa", fontname="Helvetica", fontsize=10];']
   if (note) L.push(`  label=${dotStr(note)};`)
   let c = 0
@@ -159,15 +161,7 @@ function mmStr(s: string): string {
   return `"${s.replace(/"/g, '#quot;').replace(/\n/g, '<br/>')}"`
 }
 
-function mermaid(
-  ids: number[],
-  clusters: Map<string, number[]>,
-  edges: [string, string, string][],
-  io: Map<string, string>,
-  label: (i: number) => string,
-  roleOf: (i: number) => StepRole | undefined,
-  note: string,
-): string {
+function mermaid({ids, clusters, edges, io, label, roleOf, note}: Drawing): string {
   const L = ['flowchart TB']
   if (note) L.push(`  %% ${note}`)
   let c = 0
