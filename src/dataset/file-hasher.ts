@@ -33,6 +33,8 @@ export interface PathBatch {
   paths: string[]
   disk?: string[]
   follow?: Uint8Array
+  /** Every file is on a file system that returns whole reads (walk.ts wholeReads). */
+  wholeReads?: boolean
 }
 
 /** A hashed batch: sizes and raw digests (32 bytes per file), and what was asked for besides. */
@@ -87,6 +89,7 @@ export class FileHashPool {
     const payload: HashBatchRequest = {id: this.nextId++, alg, root, names: (batch.disk ?? batch.paths).join('\n')}
     if (batch.disk) payload.paths = batch.paths.join('\n')
     if (batch.follow) payload.follow = batch.follow
+    if (batch.wholeReads) payload.wholeReads = true
     if (opts.maxFileBytes !== undefined) payload.maxBytes = opts.maxFileBytes
     if (opts.lines) payload.lines = true
     if (opts.lines && opts.dirLines) payload.dirLines = true
@@ -123,6 +126,13 @@ export function* batchFiles(files: Iterator<WalkedFile>, size = BATCH_FILES): Ge
   let paths: string[] = []
   let disk: string[] | undefined
   let follow: Uint8Array | undefined
+  let whole = true
+  const batch = (): PathBatch => ({
+    paths,
+    ...(disk ? {disk} : {}),
+    ...(follow ? {follow: follow.subarray(0, paths.length)} : {}),
+    ...(whole ? {wholeReads: true} : {}),
+  })
   for (;;) {
     const r = files.next()
     if (r.done) break
@@ -132,13 +142,15 @@ export function* batchFiles(files: Iterator<WalkedFile>, size = BATCH_FILES): Ge
     if (f.disk !== undefined && !disk) disk = paths.slice(0, i)
     disk?.push(f.disk ?? f.path)
     if (f.link) (follow ??= new Uint8Array(size))[i] = 1
+    if (f.shortReads) whole = false
     if (paths.length === size) {
-      yield {paths, ...(disk ? {disk} : {}), ...(follow ? {follow} : {})}
+      yield batch()
       paths = []
       disk = follow = undefined
+      whole = true
     }
   }
-  if (paths.length > 0) yield {paths, ...(disk ? {disk} : {}), ...(follow ? {follow: follow.subarray(0, paths.length)} : {})}
+  if (paths.length > 0) yield batch()
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * Task handler of the worker engine (src/workers) for the dataset fast path: hashes batches of
  * whole files synchronously (a worker thread has nothing else to do) with the fewest system calls
- * per file — open (no-follow, non-blocking), fstat, read, close — and answers with one
+ * per file — open (no-follow, non-blocking), read, a read that finds the end, close; see
+ * readSmall for when an fstat is still made — and answers with one
  * transferable message per batch. For a manifest it also makes the batch's share of the output
  * (shard lines, dirHash1 lines, Merkle leaves folded into subtrees), so that every per-file step
  * runs on all cores and the main thread only joins batches.
@@ -27,6 +28,11 @@ export interface HashBatchRequest {
   paths?: string
   /** 1 = the path is an allowed symlink (open following it); absent = none is. */
   follow?: Uint8Array
+  /**
+   * Every file is on a file system whose reads return everything up to the end of the file
+   * (walk.ts wholeReads): a short read is then the end, without a read to confirm it.
+   */
+  wholeReads?: boolean
   /**
    * Verify only: a file larger than this cannot be a file of the signed dataset (it is larger than
    * the whole dataset), so it is not read — its digest stays all zeros and the size tells why — and a
@@ -61,6 +67,12 @@ const buf = Buffer.allocUnsafe(CHUNK)
 const BASE_FLAGS = fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0)
 const NOFOLLOW = fs.constants.O_NOFOLLOW ?? 0
 
+/**
+ * The system calls of this module, replaceable by tests (to play a file system that returns
+ * short reads, or a file that changes between two calls).
+ */
+export const sys = {readSync: fs.readSync, fstatSync: fs.fstatSync}
+
 class Failure extends Error {
   constructor(
     readonly code: string,
@@ -86,12 +98,12 @@ function openForHashing(path: string, follow: boolean): number {
 function hashOne(path: string, follow: boolean, hasher: {update(b: Uint8Array): void}, maxBytes = Number.POSITIVE_INFINITY): number {
   const fd = openForHashing(path, follow)
   try {
-    const st = fs.fstatSync(fd)
+    const st = sys.fstatSync(fd)
     if (!st.isFile()) throw new Failure('E_NOT_REGULAR_FILE', `${path} is not a regular file`)
     if (st.size > maxBytes) return -st.size - 1
     let pos = 0
     while (pos < st.size) {
-      const n = fs.readSync(fd, buf, 0, Math.min(CHUNK, st.size - pos), pos)
+      const n = sys.readSync(fd, buf, 0, Math.min(CHUNK, st.size - pos), pos)
       if (n === 0) throw new Failure('E_FILE_CHANGED', `${path} changed while it was being hashed (shorter than its size ${st.size})`)
       hasher.update(buf.subarray(0, n))
       pos += n
@@ -105,17 +117,53 @@ function hashOne(path: string, follow: boolean, hasher: {update(b: Uint8Array): 
   }
 }
 
-/** Reads a whole file that fits in the scratch buffer; its size, or -1 when it is larger (then `hashOne`). */
-function readSmall(path: string, follow: boolean, maxBytes = Number.POSITIVE_INFINITY): number {
+/** Where a positioned read refuses pipes, FIFOs, sockets and terminals (ESPIPE) and directories (EISDIR). */
+const PREAD_REFUSES_NON_FILES = process.platform === 'linux' || process.platform === 'darwin'
+/** Every read of a block device returns whole sectors (a multiple of 512 bytes). */
+const SECTOR = 512
+
+/**
+ * Reads a whole file that fits in the scratch buffer; its size, -1 when it is larger (then
+ * `hashOne`), or -(size + 1) when it is larger than `maxBytes` (then it is not read).
+ *
+ * Most files take one read after the open and no fstat (in Node an fstat costs about as much as
+ * a read: it makes a Stats object with four Dates), and a second read that finds the end of the
+ * file right after what the first returned unless the file system is one whose reads return
+ * whole files (`wholeReads`). That the bytes read are a whole regular file then rests on these,
+ * and the fstat path below is taken whenever one of them does not settle it:
+ * - the walk listed the name as a regular file (readdir's type, or lstat where it gives none);
+ * - the open refuses a symlink swapped in since (O_NOFOLLOW: ELOOP; allowed links always take
+ *   the fstat path);
+ * - a positioned read refuses a FIFO, socket or terminal swapped in (ESPIPE) and a directory
+ *   (EISDIR): any read error takes the fstat path, which names what the file is;
+ * - a read that returns nothing (an empty file, /dev/null), fills the buffer (a larger file,
+ *   /dev/zero, a disk) or returns whole sectors (a block device), or after which a second read
+ *   finds more (a file that grew, a device that returns one record per read, a file system that
+ *   returns short reads before the end) takes the fstat path and its size-driven reads;
+ * - a file larger than `maxBytes` takes the fstat path (its size is reported, not its bytes).
+ * What is left is a character device that returns one short read and then nothing, swapped in
+ * between the walk and the open: making a device node takes CAP_MKNOD (FUSE mounts are nodev),
+ * which is enough to rewrite the file itself.
+ */
+function readSmall(path: string, follow: boolean, wholeReads: boolean, maxBytes = Number.POSITIVE_INFINITY): number {
   const fd = openForHashing(path, follow)
   try {
-    const st = fs.fstatSync(fd)
+    if (PREAD_REFUSES_NON_FILES && !follow) {
+      let n = -1
+      try {
+        n = sys.readSync(fd, buf, 0, CHUNK, 0)
+      } catch {
+        // the fstat path names what it is, or reports the read error
+      }
+      if (n > 0 && n < CHUNK && n <= maxBytes && n % SECTOR !== 0 && (wholeReads || sys.readSync(fd, buf, n, 1, n) === 0)) return n
+    }
+    const st = sys.fstatSync(fd)
     if (!st.isFile()) throw new Failure('E_NOT_REGULAR_FILE', `${path} is not a regular file`)
     if (st.size > maxBytes) return -st.size - 1
     if (st.size > CHUNK) return -1
     let pos = 0
     while (pos < st.size) {
-      const n = fs.readSync(fd, buf, pos, st.size - pos, pos)
+      const n = sys.readSync(fd, buf, pos, st.size - pos, pos)
       if (n === 0) throw new Failure('E_FILE_CHANGED', `${path} changed while it was being hashed (shorter than its size ${st.size})`)
       pos += n
     }
@@ -140,7 +188,7 @@ async function runBatch(req: HashBatchRequest): Promise<HashBatchReply> {
       const follow = req.follow?.[i] === 1
       // sha256 of a small file: one read into the scratch buffer and a one-shot digest — a Hash
       // object per file costs more than hashing a few kilobytes.
-      const n = req.alg === 'sha256' ? readSmall(p, follow, req.maxBytes) : -1
+      const n = req.alg === 'sha256' ? readSmall(p, follow, req.wholeReads === true, req.maxBytes) : -1
       if (n < -1) {
         sizes[i] = -n - 1 // too large to be signed: not read, digest left all zeros
         continue

@@ -8,7 +8,7 @@
  * with its trailing '/', so files come out already in global path-byte order: hashing starts
  * with the first directory instead of after the whole tree was listed and sorted.
  */
-import {lstatSync, readdirSync, realpathSync} from 'node:fs'
+import {lstatSync, readdirSync, realpathSync, statfsSync} from 'node:fs'
 import {realpath, stat} from 'node:fs/promises'
 import path from 'node:path'
 
@@ -41,6 +41,26 @@ export interface WalkedFile {
   path: string
   disk?: string
   link?: boolean
+  /** Its directory is not on a file system known to return whole reads (see wholeReads): the hash worker checks for the end of the file. */
+  shortReads?: boolean
+}
+
+/**
+ * Linux file systems (statfs f_type) whose reads of a regular file return every byte asked for up
+ * to the end of the file: ext2/3/4, XFS, Btrfs, tmpfs (page-cache reads; only a fatal signal stops
+ * one early). Elsewhere (FUSE, network file systems, other systems) a read may return fewer bytes
+ * before the end, so the hash worker confirms the end with one more read (hash-worker.ts).
+ */
+const WHOLE_READ_FS = new Set([0xef53, 0x58465342, 0x9123683e, 0x01021994])
+
+/** Whether reads of regular files in directory `abs` return everything up to the end of the file. */
+export function wholeReads(abs: string): boolean {
+  if (process.platform !== 'linux') return false
+  try {
+    return WHOLE_READ_FS.has(statfsSync(abs).type)
+  } catch {
+    return false
+  }
 }
 
 // Printable ASCII names need neither NFC normalization nor the full path check (only these).
@@ -72,6 +92,8 @@ interface Frame {
   depth: number
   entries: Entry[]
   next: number
+  /** See wholeReads (asked per directory: a subdirectory may be another mount). */
+  whole: boolean
 }
 
 /**
@@ -101,7 +123,8 @@ export function* walkSorted(rootReal: string, opts: WalkOptions = {}): Generator
     if (e.link && !linkOk(problems, rootReal, rel, path.join(f.abs, e.name))) continue
     if (++files > MAX_FILES) throw new InputError('E_DATASET_TOO_MANY_FILES', `more than ${MAX_FILES} files under ${opts.label ?? rootReal}`)
     const diskRel = f.diskRel + e.name
-    yield diskRel === rel ? (e.link ? {path: rel, link: true} : {path: rel}) : {path: rel, disk: diskRel, ...(e.link ? {link: true} : {})}
+    if (diskRel === rel && !e.link && f.whole) yield {path: rel}
+    else yield {path: rel, ...(diskRel === rel ? {} : {disk: diskRel}), ...(e.link ? {link: true} : {}), ...(f.whole ? {} : {shortReads: true})}
   }
   problems.throwIfAny(opts.label ?? rootReal)
 
@@ -145,7 +168,7 @@ export function* walkSorted(rootReal: string, opts: WalkOptions = {}): Generator
         seen.add(canon)
       }
     }
-    return {abs, rel, diskRel, depth, entries, next: 0}
+    return {abs, rel, diskRel, depth, entries, next: 0, whole: entries.length > 0 && wholeReads(abs)}
   }
 }
 
