@@ -141,9 +141,10 @@ const SECTOR = 512
  *   finds more (a file that grew, a device that returns one record per read, a file system that
  *   returns short reads before the end) takes the fstat path and its size-driven reads;
  * - a file larger than `maxBytes` takes the fstat path (its size is reported, not its bytes).
- * What is left is a character device that returns one short read and then nothing, swapped in
- * between the walk and the open: making a device node takes CAP_MKNOD (FUSE mounts are nodev),
- * which is enough to rewrite the file itself.
+ * What is left is a character device node swapped in between the walk and the open whose first
+ * read is short and not whole sectors (and, where the end is confirmed, whose next read is
+ * empty): making a device node takes CAP_MKNOD (FUSE mounts are nodev), which is enough to
+ * rewrite the file itself.
  */
 function readSmall(path: string, follow: boolean, wholeReads: boolean, maxBytes = Number.POSITIVE_INFINITY): number {
   const fd = openForHashing(path, follow)
