@@ -196,8 +196,9 @@ async function runBatch(req: HashBatchRequest): Promise<HashBatchReply> {
       }
       if (n >= 0) {
         sizes[i] = n
-        // latin1 output: a string is far cheaper to make than a Buffer with its own ArrayBuffer.
-        out.write(oneShot('sha256', buf.subarray(0, n), 'binary'), i * 32, 'latin1')
+        // latin1 output: a string is far cheaper to make than a Buffer with its own ArrayBuffer
+        // (and a plain Uint8Array view than Buffer#subarray).
+        out.write(oneShot('sha256', new Uint8Array(buf.buffer, buf.byteOffset, n), 'binary'), i * 32, 'latin1')
         continue
       }
       const h: Hasher | ReturnType<typeof createHash> = req.alg === 'sha256' ? createHash('sha256') : await createHasher(req.alg)

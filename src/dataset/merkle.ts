@@ -19,6 +19,10 @@ export const EMPTY_ROOT = createHash('sha256').digest()
 const SCRATCH_PATH_BYTES = 4096 * 3
 const leafScratch = Buffer.alloc(LEAF_PREFIX.length + 4 + SCRATCH_PATH_BYTES + 8 + 64)
 LEAF_PREFIX.copy(leafScratch, 0)
+const leafView = new DataView(leafScratch.buffer, leafScratch.byteOffset, leafScratch.length)
+// Views of the scratch buffer's first `end` bytes by `end`, made once each (a subarray per leaf is
+// an object to make and collect; the lengths in use are few, and at most the buffer's length).
+const leafViews: Buffer[] = []
 const nodeScratch = Buffer.alloc(1 + 64)
 nodeScratch[0] = 1
 
@@ -39,11 +43,11 @@ function leafHead(path: string, size: number): number {
   // write() stops short (at a character boundary) only when the path does not fit; then, or when
   // size and digest would not fit after it, the caller takes the slow path.
   if (off + n > leafScratch.length - 72) return -1
-  leafScratch.writeUInt32BE(n, LEAF_PREFIX.length)
+  leafView.setUint32(LEAF_PREFIX.length, n)
   off += n
   // Two 32-bit halves: a BigInt per leaf would be garbage for millions of leaves.
-  leafScratch.writeUInt32BE(Math.floor(size / 0x1_0000_0000), off)
-  leafScratch.writeUInt32BE(size >>> 0, off + 4)
+  leafView.setUint32(off, Math.floor(size / 0x1_0000_0000))
+  leafView.setUint32(off + 4, size >>> 0)
   return off + 8
 }
 
@@ -68,7 +72,9 @@ export function leafHashAt(path: string, size: number, digests: Buffer, off: num
   if (at < 0) return leafSlow(path, size, digests.subarray(off, off + len)).toString('latin1')
   // A plain loop: Buffer#copy costs more than copying 32 bytes.
   for (let k = 0; k < len; k++) leafScratch[at + k] = digests[off + k]
-  return sha256s(leafScratch.subarray(0, at + len))
+  const end = at + len
+  leafViews[end] ??= leafScratch.subarray(0, end)
+  return sha256s(leafViews[end])
 }
 
 /** leafHash of a hex digest, as a latin1 string (for MerkleBuilder). */
