@@ -1,9 +1,9 @@
 /**
  * Task handler of the worker engine (src/workers) for the dataset fast path: hashes batches of
  * whole files synchronously (a worker thread has nothing else to do) with the fewest system calls
- * per file — open (no-follow, non-blocking), read, a read that finds the end, close; see
- * readSmall for when an fstat is still made — and answers with one
- * transferable message per batch. For a manifest it also makes the batch's share of the output
+ * per file — open (no-follow, non-blocking), read, close (and a read that finds the end where the
+ * file system may return short reads); see sha256File for when an fstat is still made — and
+ * answers with one transferable message per batch. For a manifest it also makes the batch's share of the output
  * (shard lines, dirHash1 lines, Merkle leaves folded into subtrees), so that every per-file step
  * runs on all cores and the main thread only joins batches.
  */
@@ -95,20 +95,24 @@ function openForHashing(path: string, follow: boolean): number {
   return fd
 }
 
+/** Feeds bytes [pos, size) of an open regular file to `hasher`; the bytes read (E_FILE_CHANGED when it ends early). */
+function hashFrom(fd: number, path: string, size: number, pos: number, hasher: {update(b: Uint8Array): void}): number {
+  while (pos < size) {
+    const n = sys.readSync(fd, buf, 0, Math.min(CHUNK, size - pos), pos)
+    if (n === 0) throw new Failure('E_FILE_CHANGED', `${path} changed while it was being hashed (shorter than its size ${size})`)
+    hasher.update(buf.subarray(0, n))
+    pos += n
+  }
+  return pos
+}
+
 function hashOne(path: string, follow: boolean, hasher: {update(b: Uint8Array): void}, maxBytes = Number.POSITIVE_INFINITY): number {
   const fd = openForHashing(path, follow)
   try {
     const st = sys.fstatSync(fd)
     if (!st.isFile()) throw new Failure('E_NOT_REGULAR_FILE', `${path} is not a regular file`)
     if (st.size > maxBytes) return -st.size - 1
-    let pos = 0
-    while (pos < st.size) {
-      const n = sys.readSync(fd, buf, 0, Math.min(CHUNK, st.size - pos), pos)
-      if (n === 0) throw new Failure('E_FILE_CHANGED', `${path} changed while it was being hashed (shorter than its size ${st.size})`)
-      hasher.update(buf.subarray(0, n))
-      pos += n
-    }
-    return pos
+    return hashFrom(fd, path, st.size, 0, hasher)
   } catch (err) {
     if (err instanceof Failure) throw err
     throw new Failure('E_IO', `cannot read ${path}: ${(err as Error).message}`)
@@ -123,8 +127,10 @@ const PREAD_REFUSES_NON_FILES = process.platform === 'linux' || process.platform
 const SECTOR = 512
 
 /**
- * Reads a whole file that fits in the scratch buffer; its size, -1 when it is larger (then
- * `hashOne`), or -(size + 1) when it is larger than `maxBytes` (then it is not read).
+ * SHA-256 of a file, written to `out` at `at`; its size, or -(size + 1) when it is larger than
+ * `maxBytes` (then it is not hashed). A file that fits in the scratch buffer is read whole and
+ * digested one-shot (a Hash object per file costs more than hashing a few kilobytes); a larger one
+ * is streamed, from the buffer already read when the first read filled it.
  *
  * Most files take one read after the open and no fstat (in Node an fstat costs about as much as
  * a read: it makes a Stats object with four Dates), and a second read that finds the end of the
@@ -146,35 +152,53 @@ const SECTOR = 512
  * empty): making a device node takes CAP_MKNOD (FUSE mounts are nodev), which is enough to
  * rewrite the file itself.
  */
-function readSmall(path: string, follow: boolean, wholeReads: boolean, maxBytes = Number.POSITIVE_INFINITY): number {
+function sha256File(path: string, follow: boolean, wholeReads: boolean, maxBytes: number, out: Buffer, at: number): number {
   const fd = openForHashing(path, follow)
   try {
+    let n = -1
     if (PREAD_REFUSES_NON_FILES && !follow) {
-      let n = -1
       try {
         n = sys.readSync(fd, buf, 0, CHUNK, 0)
       } catch {
         // the fstat path names what it is, or reports the read error
       }
-      if (n > 0 && n < CHUNK && n <= maxBytes && n % SECTOR !== 0 && (wholeReads || sys.readSync(fd, buf, n, 1, n) === 0)) return n
+      if (n > 0 && n < CHUNK && n <= maxBytes && n % SECTOR !== 0 && (wholeReads || sys.readSync(fd, buf, n, 1, n) === 0)) return digestBuffer(n, out, at)
     }
     const st = sys.fstatSync(fd)
     if (!st.isFile()) throw new Failure('E_NOT_REGULAR_FILE', `${path} is not a regular file`)
     if (st.size > maxBytes) return -st.size - 1
-    if (st.size > CHUNK) return -1
+    if (st.size > CHUNK) {
+      const h = createHash('sha256')
+      let pos = 0
+      if (n === CHUNK) {
+        h.update(buf)
+        pos = CHUNK
+      }
+      const size = hashFrom(fd, path, st.size, pos, h)
+      h.digest().copy(out, at)
+      return size
+    }
     let pos = 0
     while (pos < st.size) {
       const n = sys.readSync(fd, buf, pos, st.size - pos, pos)
       if (n === 0) throw new Failure('E_FILE_CHANGED', `${path} changed while it was being hashed (shorter than its size ${st.size})`)
       pos += n
     }
-    return pos
+    return digestBuffer(pos, out, at)
   } catch (err) {
     if (err instanceof Failure) throw err
     throw new Failure('E_IO', `cannot read ${path}: ${(err as Error).message}`)
   } finally {
     fs.closeSync(fd)
   }
+}
+
+/** One-shot SHA-256 of the scratch buffer's first `n` bytes, written to `out` at `at`; `n`. */
+function digestBuffer(n: number, out: Buffer, at: number): number {
+  // latin1 output: a string is far cheaper to make than a Buffer with its own ArrayBuffer (and a
+  // plain Uint8Array view than Buffer#subarray).
+  out.write(oneShot('sha256', new Uint8Array(buf.buffer, buf.byteOffset, n), 'binary'), at, 'latin1')
+  return n
 }
 
 async function runBatch(req: HashBatchRequest): Promise<HashBatchReply> {
@@ -187,21 +211,12 @@ async function runBatch(req: HashBatchRequest): Promise<HashBatchReply> {
     try {
       const p = prefix + (sep === '/' ? names[i] : names[i].split('/').join(sep))
       const follow = req.follow?.[i] === 1
-      // sha256 of a small file: one read into the scratch buffer and a one-shot digest — a Hash
-      // object per file costs more than hashing a few kilobytes.
-      const n = req.alg === 'sha256' ? readSmall(p, follow, req.wholeReads === true, req.maxBytes) : -1
-      if (n < -1) {
-        sizes[i] = -n - 1 // too large to be signed: not read, digest left all zeros
+      if (req.alg === 'sha256') {
+        const n = sha256File(p, follow, req.wholeReads === true, req.maxBytes ?? Number.POSITIVE_INFINITY, out, i * 32)
+        sizes[i] = n < 0 ? -n - 1 : n // too large to be signed: not read, digest left all zeros
         continue
       }
-      if (n >= 0) {
-        sizes[i] = n
-        // latin1 output: a string is far cheaper to make than a Buffer with its own ArrayBuffer
-        // (and a plain Uint8Array view than Buffer#subarray).
-        out.write(oneShot('sha256', new Uint8Array(buf.buffer, buf.byteOffset, n), 'binary'), i * 32, 'latin1')
-        continue
-      }
-      const h: Hasher | ReturnType<typeof createHash> = req.alg === 'sha256' ? createHash('sha256') : await createHasher(req.alg)
+      const h: Hasher = await createHasher(req.alg)
       const size = hashOne(p, follow, h, req.maxBytes)
       if (size < 0) {
         sizes[i] = -size - 1 // too large to be signed: not read, digest left all zeros

@@ -1,5 +1,5 @@
 /**
- * The hash worker's read of a small file without fstat (hash-worker.ts readSmall): the same sizes
+ * The hash worker's read of a small file without fstat (hash-worker.ts sha256File): the same sizes
  * and digests as a plain hash of the bytes, with and without trusting short reads as the end, and
  * every file that is not a whole regular file — swapped in after the walk listed a regular file —
  * refused or read through the fstat path.
@@ -82,6 +82,21 @@ describe('hash worker: small files without fstat', () => {
     for (const name of ['f0', 'f512', 'f4096', `f${MiB}`, `f${MiB + 1}`]) {
       const [, one] = await countFstats(() => hashBatch(dir, [name], {wholeReads: true}))
       assert.ok(one >= 1, `${name}: ${one} fstat calls`)
+    }
+  })
+
+  it('a file larger than the buffer is read once (its first buffer is not read again)', async () => {
+    const dir = writeTree(fresh('once'), files)
+    for (const size of [MiB + 1, 3 * MiB + 7]) {
+      let bytes = 0
+      sys.readSync = ((fd: number, b: NodeJS.ArrayBufferView, off: number, len: number, pos: number) => {
+        const n = realSys.readSync(fd, b, off, len, pos)
+        bytes += n
+        return n
+      }) as typeof sys.readSync
+      const r = okReply(await hashBatch(dir, [`f${size}`], {wholeReads: true}))
+      assert.equal(digestAt(r, 0), sha(files[`f${size}`]))
+      assert.equal(bytes, size)
     }
   })
 
