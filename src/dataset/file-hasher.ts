@@ -62,6 +62,8 @@ export interface HashOptions {
   dirLines?: boolean
   /** Fold Merkle leaves into subtrees; the batches must then start at multiples of a power of two at least as large as any batch. */
   tree?: boolean
+  /** End the pool's idle workers once the last batch is in (the caller needs no more hashing). */
+  releaseWorkers?: boolean
 }
 
 /** The dataset face of the worker engine: the process's engine, or one of `size` lanes of its own. */
@@ -166,15 +168,20 @@ export async function* hashBatchesInOrder(
   const pool = opts.pool ?? new FileHashPool(opts.workers)
   // Paths of the batches in flight, oldest first.
   const inFlight: string[][] = []
+  let allSent = false
   function* tasks() {
     for (const b of batches) {
       inFlight.push(b.paths)
       yield pool.task(root, b, alg, opts)
     }
+    allSent = true
   }
   try {
     for await (const reply of pool.engine.ordered(tasks(), {inFlight: IN_FLIGHT_PER_LANE * pool.size})) {
       const batch = toHashed(reply, inFlight.shift()!)
+      // The last batch is in: the workers end now, their teardown overlapping the caller's tail
+      // (last shard, header) instead of following it at process exit.
+      if (opts.releaseWorkers && allSent && inFlight.length === 0) pool.engine.releaseIdle()
       opts.onBatch?.(batch.count)
       yield batch
     }

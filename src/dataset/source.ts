@@ -153,6 +153,8 @@ async function openDirectory(p: string, opts: SourceOptions): Promise<OpenedSour
         lines: opts.lines,
         dirLines: opts.dirLines,
         tree: opts.tree,
+        // Nothing after a directory's last batch hashes: its workers end then, not at exit.
+        releaseWorkers: true,
       })
     } catch (err) {
       // The walk refuses unsafe entries all at once at its end; that answer outranks a file

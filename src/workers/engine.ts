@@ -223,6 +223,21 @@ export class WorkerEngine {
     }
   }
 
+  /**
+   * Stops the workers that have nothing to do, now rather than at process exit, so that their
+   * teardown overlaps whatever the caller still does; the engine stays usable (a later task starts
+   * a worker again). A worker with a task running or queued is kept.
+   */
+  releaseIdle(): void {
+    if (this.closed) return
+    for (let i = this.lanes.length - 1; i >= 0; i--) {
+      const lane = this.lanes[i]
+      if (lane.running.size > 0) continue
+      this.lanes.splice(i, 1)
+      void lane.worker.terminate()
+    }
+  }
+
   /** Stops every worker; tasks not finished are rejected. */
   async close(): Promise<void> {
     if (this.closed) return
@@ -319,7 +334,8 @@ export class WorkerEngine {
       this.pump()
     })
     const die = (err: Error) => {
-      if (this.closed) return
+      // A released lane (releaseIdle) is no longer the engine's: its end is no failure.
+      if (this.closed || !this.lanes.includes(lane)) return
       this.fatal = new InputError('E_WORKER', `a worker thread failed: ${err.message}`)
       const i = this.lanes.indexOf(lane)
       if (i >= 0) this.lanes.splice(i, 1)

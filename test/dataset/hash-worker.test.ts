@@ -11,7 +11,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import {after, afterEach, describe, it} from 'node:test'
 
-import {batchFiles} from '../../src/dataset/file-hasher.js'
+import {batchFiles, FileHashPool, hashBatchesInOrder} from '../../src/dataset/file-hasher.js'
 import {handle, type HashBatchReply, type HashBatchRequest, sys} from '../../src/dataset/hash-worker.js'
 import {walkSorted, wholeReads} from '../../src/dataset/walk.js'
 import {tempDir} from '../helpers/cli.js'
@@ -200,3 +200,56 @@ function mkfifo(p: string): void {
   const r = spawnSync('mkfifo', [p])
   if (r.status !== 0) throw new Error(`mkfifo failed: ${r.stderr}`)
 }
+
+describe('hash workers ended once the last batch is in', () => {
+  async function run(dir: string, releaseWorkers: boolean, swap?: string) {
+    const walked = [...walkSorted(dir)]
+    // a directory swapped in for a listed file is refused by the worker that reads it
+    if (swap) {
+      fs.rmSync(path.join(dir, swap))
+      fs.mkdirSync(path.join(dir, swap))
+    }
+    const pool = new FileHashPool(2)
+    let released = 0
+    const realRelease = pool.engine.releaseIdle.bind(pool.engine)
+    pool.engine.releaseIdle = () => {
+      released++
+      realRelease()
+    }
+    const out: string[] = []
+    try {
+      for await (const b of hashBatchesInOrder(dir, batchFiles(walked[Symbol.iterator](), 4), 'sha256', {pool, releaseWorkers, lines: true, tree: true})) {
+        // the workers are still there for every batch but the last
+        out.push(`${released}:${b.paths.join(',')}:${b.digests.toString('hex')}:${Buffer.from(b.text ?? []).toString()}:${[...b.sizes]}`)
+      }
+    } finally {
+      await pool.close()
+    }
+    return {out, released}
+  }
+
+  it('give the same batches as workers kept to the end, and are released once, after the last', async () => {
+    const tree: Record<string, string> = {}
+    for (let i = 0; i < 37; i++) tree[`d${i % 3}/f${i}`] = `content ${i}`
+    const dir = writeTree(fresh('release'), tree)
+    const kept = await run(dir, false)
+    const ended = await run(dir, true)
+    assert.equal(kept.released, 0)
+    assert.equal(ended.released, 1)
+    assert.equal(ended.out.length, 10)
+    assert.deepEqual(
+      ended.out.map((l) => l.slice(l.indexOf(':'))),
+      kept.out.map((l) => l.slice(l.indexOf(':'))),
+    )
+    assert.ok(ended.out.slice(0, -1).every((l) => l.startsWith('0:')))
+    assert.ok(ended.out.at(-1)!.startsWith('1:'))
+  })
+
+  it('a file refused in the last batch still refuses the whole run', async () => {
+    const tree: Record<string, string> = {}
+    for (let i = 0; i < 9; i++) tree[`f${i}`] = 'x'
+    tree.zz = 'swapped for a directory after the walk'
+    const dir = writeTree(fresh('release-err'), tree)
+    await assert.rejects(run(dir, true, 'zz'), (e: Error & {code?: string}) => typeof e.code === 'string' && e.code.startsWith('E_'))
+  })
+})

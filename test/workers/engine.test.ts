@@ -213,3 +213,21 @@ console.log('ran', r.n, e.stats.workersStarted)`
   assert.equal(r.status, 0, r.stderr)
   assert.equal(r.stdout.trim(), 'ran 3 2')
 })
+
+test('releaseIdle() ends idle workers now, keeps a busy one, and the engine stays usable', async () => {
+  const engine = new WorkerEngine({workers: 2, mainLane: false})
+  try {
+    await collect(engine.ordered(Array.from({length: 6}, (_, n) => ({...task({n}), mainLane: false}))))
+    assert.equal(engine.stats.workersStarted, 2)
+    const busy = engine.run({...task({n: 7, spinMs: 50}), mainLane: false})
+    engine.releaseIdle()
+    // the busy worker finishes its task; the released one's end is no failure
+    assert.equal((await busy).n, 7)
+    engine.releaseIdle()
+    const again = await engine.run({...task({n: 8}), mainLane: false})
+    assert.equal(again.n, 8)
+    assert.equal(engine.stats.workersStarted, 3, 'a later task started a worker again')
+  } finally {
+    await engine.close()
+  }
+})
