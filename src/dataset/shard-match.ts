@@ -15,6 +15,7 @@ import {gunzip as gunzipCb} from 'node:zlib'
 import {type DiffResult, diffEntries} from './diff.js'
 import type {HashedBatch} from './file-hasher.js'
 import {MerkleBuilder} from './merkle.js'
+import {MAX_LINE_BYTES} from './limits.js'
 import {parseShard, readShardFile} from './reader.js'
 import type {DatasetEntry, DatasetHeader, ShardInfo} from './types.js'
 
@@ -47,6 +48,9 @@ export async function diffDirectory(dir: string, header: DatasetHeader, batches:
     const held: HashedBatch[] = []
     for (let i = 0; i < header.shards.length; i++) {
       const shard = header.shards[i]
+      // The shard is read and decompressed (on zlib's thread) while its files are hashed, so
+      // that after the last batch only the comparison is left.
+      const early = readAhead(dir, shard)
       let n = 0
       while (n < shard.files) {
         const b = await next()
@@ -54,7 +58,7 @@ export async function diffDirectory(dir: string, header: DatasetHeader, batches:
         held.push(b)
         n += b.count
       }
-      if (n !== shard.files || !(await sameShard(dir, shard, held))) {
+      if (n !== shard.files || !(await sameShard(shard, held, early))) {
         from = i
         break
       }
@@ -89,8 +93,30 @@ function subtreeHash(t: NonNullable<HashedBatch['tree']>, k: number): Buffer {
   return Buffer.from(t.hashes.buffer, t.hashes.byteOffset + k * 32, 32)
 }
 
+/** Decompressed text read ahead of a shard's batches: at most this much, whatever the shard says (tests lower it). */
+export const readAheadLimit = {bytes: 64 * 1024 * 1024}
+
+interface ReadAhead {
+  /** The shard as read (SHA-256 checked against the header): rejects as readShardFile does. */
+  body: Promise<Buffer>
+  /** Its text, or undefined if it did not decompress within the bound. */
+  text: Promise<Buffer | undefined>
+}
+
+function readAhead(dir: string, shard: ShardInfo): ReadAhead {
+  const body = readShardFile(dir, shard)
+  const cap = Math.max(1, Math.min(readAheadLimit.bytes, shard.files * MAX_LINE_BYTES))
+  const text = body.then(
+    (b) => gunzip(b, {maxOutputLength: cap}).catch(() => undefined),
+    () => undefined,
+  )
+  // Its error is taken (and thrown) only where the shard would have been read anyway.
+  body.catch(() => {})
+  return {body, text}
+}
+
 /** Whether `batches` (exactly shard.files files) are what the shard lists, field by field and byte for byte. */
-async function sameShard(dir: string, shard: ShardInfo, batches: HashedBatch[]): Promise<boolean> {
+async function sameShard(shard: ShardInfo, batches: HashedBatch[], early: ReadAhead): Promise<boolean> {
   const last = batches[batches.length - 1]
   if (batches[0].paths[0] !== shard.firstPath || last.paths[last.count - 1] !== shard.lastPath) return false
   const tree = new MerkleBuilder()
@@ -103,14 +129,17 @@ async function sameShard(dir: string, shard: ShardInfo, batches: HashedBatch[]):
     textBytes += b.text.length
   }
   if (bytes !== shard.bytes || tree.root().toString('hex') !== shard.root) return false
-  // The shard's SHA-256 is checked against the header as it is read; decompressed, it may be no
-  // longer than the lines it must equal (a larger output stops zlib at once).
-  const body = await readShardFile(dir, shard)
-  let text: Buffer
-  try {
-    text = await gunzip(body, {maxOutputLength: Math.max(1, textBytes)})
-  } catch {
-    return false
+  // The shard's SHA-256 is checked against the header as it is read.
+  const body = await early.body
+  // Read ahead within its bound, or (larger than that, or not gzip) decompressed again here, as
+  // long as the lines it must equal: either way a text of any other length is no match.
+  let text = await early.text
+  if (text === undefined) {
+    try {
+      text = await gunzip(body, {maxOutputLength: Math.max(1, textBytes)})
+    } catch {
+      return false
+    }
   }
   if (text.length !== textBytes) return false
   let off = 0

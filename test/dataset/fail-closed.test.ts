@@ -11,6 +11,7 @@ import {after, before, describe, it} from 'node:test'
 
 import {createManifest} from '../../src/dataset/manifest.js'
 import {mergeManifests} from '../../src/dataset/merge.js'
+import {readAheadLimit} from '../../src/dataset/shard-match.js'
 import {verifyDataset} from '../../src/dataset/verify.js'
 import {assertCleanFailure, parseJson, runCli, tempDir} from '../helpers/cli.js'
 import {writeTree} from './helpers.js'
@@ -97,6 +98,32 @@ describe('dataset verification fails closed', () => {
       const v = await runCli(['dataset', 'verify', data, '--manifest', m, '--unsigned'], {timeoutMs: 30_000})
       assert.equal(v.code, 3, v.stdout + v.stderr)
       assertCleanFailure(v)
+    }
+  })
+
+  it('a shard too large to read ahead of its files is decompressed after them: same answers', async () => {
+    const tree: Record<string, string> = {}
+    for (let i = 0; i < 40; i++) tree[`d/f${String(i).padStart(2, '0')}`] = `file ${i}\n`
+    const dir = writeTree(at('ahead'), tree)
+    const m = at('ahead.manifest')
+    await createManifest(dir, {output: m, workers: 2, shardEntries: 16})
+    const saved = readAheadLimit.bytes
+    try {
+      for (const limit of [saved, 1]) {
+        readAheadLimit.bytes = limit
+        writeFileSync(path.join(dir, 'd/f39'), 'file 39\n')
+        assert.equal((await verifyDataset(dir, {manifest: m, workers: 2})).ok, true, `limit ${limit}`)
+        // a change in the last shard is still found
+        writeFileSync(path.join(dir, 'd/f39'), 'changed\n')
+        const r = await verifyDataset(dir, {manifest: m, workers: 2})
+        assert.equal(r.ok, false, `limit ${limit}`)
+        assert.deepEqual(
+          r.changes?.modified.items.map((x) => x.path),
+          ['d/f39'],
+        )
+      }
+    } finally {
+      readAheadLimit.bytes = saved
     }
   })
 
