@@ -104,6 +104,8 @@ test('scan prints the same bundled and unbundled, and node:zlib / node:worker_th
   assert.ok(!small.includes('NativeModule crypto'), 'a tiny ONNX scan loaded node:crypto')
   assert.ok(!small.includes('NativeModule fs/promises'), 'a tiny ONNX scan loaded node:fs/promises')
   assert.ok(!small.includes('NativeModule perf_hooks'), 'a tiny ONNX scan loaded node:perf_hooks')
+  // stdout and stderr are pipes here: written through bin/run.cjs lightStdio, no net.Socket
+  assert.ok(!small.includes('NativeModule net'), 'a tiny ONNX scan made a net.Socket for stdout or stderr')
   assert.ok(loaded(path.join(weights, 'clean-compressed.npz')).includes('NativeModule zlib'), 'the deflated .npz was read without node:zlib?')
 })
 
