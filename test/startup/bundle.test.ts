@@ -90,6 +90,20 @@ test('scan prints the same bundled and unbundled, and node:zlib / node:worker_th
     const unbundled = run(runJs, ['scan', file], {MODELSEAL_NO_BUNDLE: '1'})
     assert.deepEqual(bundled, unbundled, `modelseal scan ${file}`)
   }
+  // --exclude loads picomatch when given (src/scan/exclude.ts), and matches as unbundled
+  const dir = path.join(work, 'exclude')
+  mkdirSync(dir, {recursive: true})
+  copyFileSync(tiny, path.join(dir, 'kept.onnx'))
+  copyFileSync(tiny, path.join(dir, 'dropped.onnx'))
+  for (const args of [
+    ['scan', dir, '--exclude', 'drop*'],
+    ['scan', dir, '--exclude', ' '],
+  ]) {
+    const bundled = run(runJs, args)
+    assert.deepEqual(bundled, run(runJs, args, {MODELSEAL_NO_BUNDLE: '1'}), `modelseal ${args.join(' ')}`)
+    if (args.includes('drop*')) assert.match(bundled.stdout, /1 scanned, .*1 skipped/)
+    else assert.equal(bundled.status, 2, bundled.stderr)
+  }
   const loaded = (file: string) => {
     const list = path.join(work, 'modules.txt')
     const hook = path.join(work, 'module-list.cjs')
