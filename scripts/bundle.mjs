@@ -195,14 +195,13 @@ const lazyOclifRequires = {
       }
       if (/[\\/]lib[\\/]util[\\/]fs\.js$/.test(args.path)) {
         // Config.load() reads the user's theme.json (usually absent) with readJson: through
-        // node:fs/promises, which would load it (and, on Node 20, readline) for that one read. The
-        // same read through node:fs (loaded anyway): the same text, the same errors.
+        // node:fs/promises, which would load it (and, on Node 20, readline) for that one read,
+        // and start libuv's four threads for it. The same read with node:fs's readFileSync (the
+        // file is a small JSON file; readJson stays async): the same text, the same errors, as
+        // a rejected promise.
         const read = "const contents = await (0, promises_1.readFile)(path, 'utf8');"
         if (!text.includes(read)) throw new Error(`${args.path}: readJson changed; update lazyOclifRequires`)
-        text = text.replace(
-          read,
-          "const contents = await new Promise((resolve, reject) => (0, node_fs_1.readFile)(path, 'utf8', (err, data) => (err ? reject(err) : resolve(data))));",
-        )
+        text = text.replace(read, "const contents = (0, node_fs_1.readFileSync)(path, 'utf8');")
       }
       return {contents: text, loader: 'js'}
     })
