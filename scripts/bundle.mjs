@@ -57,8 +57,23 @@ const pluginState = {
 /** JSON with every non-ASCII character escaped: V8 keeps the text a one-byte string (half the size in the code cache). */
 const asciiJson = (value) => JSON.stringify(value).replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
 
+/**
+ * The manifest and command order a bundle's plugin is built from. dist/cli.cjs: every command.
+ * A command's own bundle runs only that command (main() below hands anything else back to
+ * oclif), so its plugin lists that command and the commands below it (`verify key` would list
+ * `verify key …`), all a run of it looks up: oclif finds the command and joins the argument
+ * words into its id from these ids, and base-command's mistyped-method check reads the ids below
+ * it. The rest of the manifest (~120 KB of JSON for 26 commands) would be parsed, turned into
+ * plugin commands and kept in the code cache at every start of that one command.
+ */
+function manifestFor(ids) {
+  const wanted = (id) => ids.some((own) => id === own || id.startsWith(`${own}:`))
+  const commands = Object.fromEntries(Object.entries(manifest.commands).filter(([id]) => wanted(id)))
+  return {manifest: {...manifest, commands}, order: pluginState.order.filter(wanted)}
+}
+
 /** The entry of a bundle holding the commands ids (dist/cli.cjs: all of them). */
-const makeEntry = (ids) => `
+const makeEntry = (ids, own = manifestFor(ids)) => `
 import {readFileSync} from 'node:fs'
 import {join, resolve} from 'node:path'
 import {Config, Plugin, flush, handle, run} from '@oclif/core'
@@ -67,15 +82,16 @@ import {getLogger} from '@oclif/core/logger'
 const commands = {
 ${ids.map(loader).join('\n')}
 }
-const MANIFEST = ${JSON.stringify(asciiJson(manifest))}
+const MANIFEST = ${JSON.stringify(asciiJson(own.manifest))}
 /** The Node that built this bundle (and wrote its code caches). */
 export const builtWith = ${JSON.stringify(`${process.version}-${process.arch}`)}
-const STATE = ${JSON.stringify(pluginState)}
+const STATE = ${JSON.stringify({...pluginState, order: own.order})}
 
 /**
  * The root plugin as Plugin.load() leaves it (the same fields, the commands in the same order),
  * from the manifest and the state the build took from oclif itself, and with the command classes
- * taken from this bundle.
+ * taken from this bundle; in a command's own bundle, with that command's part of the manifest
+ * (manifestFor in scripts/bundle.mjs).
  */
 class BundledPlugin extends Plugin {
   async load() {
