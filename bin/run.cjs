@@ -9,9 +9,10 @@
 // - a command (not help) runs through dist/cli.cjs, one file holding oclif, the commands and the
 //   library (scripts/bundle.mjs), compiled from V8's code cache for this Node; the same oclif code
 //   runs, only loaded faster;
-// - everything else goes through oclif, which reads the manifest instead of importing every command.
+// - everything else goes through oclif, which reads the manifest instead of importing every command;
+// - a command that will hash a big model has its worker threads started first (startWorkersEarly).
 'use strict'
-const {readFileSync, renameSync, rmSync, statSync, writeFileSync} = require('node:fs')
+const {readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync} = require('node:fs')
 const module_ = require('node:module')
 const path = require('node:path')
 
@@ -21,7 +22,7 @@ const root = path.join(__dirname, '..')
 
 // bin/run.js starts it too (the ES module importing this file); the build's code cache writer
 // (scripts/bundle.mjs) only takes loadBundle.
-module.exports = {launch, loadBundle, root}
+module.exports = {launch, loadBundle, root, startWorkersEarly}
 if (require.main === module) launch()
 
 function launch() {
@@ -34,7 +35,9 @@ function launch() {
 
 async function main(args) {
   if (fastPath(args)) return
-  const bundle = runsAsCommand(args) ? loadBundle(args) : undefined
+  const command = runsAsCommand(args)
+  if (command) startWorkersEarly(args)
+  const bundle = command ? loadBundle(args) : undefined
   if (await bundle?.main(args, root)) return
   const {execute} = require('@oclif/core/execute')
   await execute({dir: __filename})
@@ -132,6 +135,79 @@ function compileWithCache(file) {
     })
   }
   return mod.exports
+}
+
+/**
+ * A worker thread of the engine (src/workers/engine.ts) takes ~25 ms to start, and a command
+ * reaches its hashing ~20 ms after this file starts (its code, oclif's configuration, the flags):
+ * for a command that will hash a big model on several lanes, the threads start here, from the
+ * engine's own worker bundle (dist/worker.cjs), and the engine takes them over when it would
+ * start its own (the same file, the same code). Told by the path arguments: more than 32 MiB
+ * (below that the engine hashes on this thread alone) in two files or more, or shards. A wrong
+ * guess costs a thread start on another core, never output; threads not taken over are idle and
+ * unref'd, and end with the process. Each entry records whether its thread has loaded or failed
+ * until the engine takes it over (a thread's 'error' must not go unheard meanwhile).
+ */
+function startWorkersEarly(argv, bundle = path.join(root, 'dist', 'worker.cjs')) {
+  if (!['digest', 'sign', 'verify'].includes(argv[0])) return
+  const built = statSync(bundle, {throwIfNoEntry: false})
+  const compiled = statSync(path.join(root, 'dist', 'src', 'workers', 'serve.js'), {throwIfNoEntry: false})
+  if (!built || (compiled && compiled.mtimeMs > built.mtimeMs)) return
+  // as the engine counts its lanes (defaultWorkerCount), the main thread being one of them
+  const env = Number(process.env.MODELSEAL_WORKERS)
+  const lanes = Math.min(64, Number.isInteger(env) && env > 0 ? env : require('node:os').availableParallelism())
+  const shards = argv.includes('shards') || argv.includes('--method=shards')
+  let files = 0
+  let bytes = 0
+  for (const a of argv.slice(1)) {
+    if (a === '--') break
+    if (a.startsWith('-')) continue
+    const st = statSync(a, {throwIfNoEntry: false})
+    if (st?.isFile()) {
+      files++
+      bytes += st.size
+    } else if (st?.isDirectory()) {
+      let entries
+      try {
+        entries = readdirSync(a, {withFileTypes: true}).slice(0, 256)
+      } catch {
+        continue
+      }
+      for (const e of entries) {
+        const f = e.isFile() ? statSync(path.join(a, e.name), {throwIfNoEntry: false}) : undefined
+        if (f) {
+          files++
+          bytes += f.size
+        }
+      }
+    }
+  }
+  if (bytes <= 32 << 20 || (files < 2 && !shards)) return
+  const threads = Math.min(lanes - 1, shards ? lanes - 1 : files - 1)
+  if (threads < 1) return
+  const {Worker} = require('node:worker_threads')
+  const started = (globalThis[Symbol.for('modelseal.workers.prestarted')] ??= [])
+  for (let i = 0; i < threads; i++) {
+    const worker = new Worker(bundle)
+    const entry = {file: bundle, worker, ready: false, failed: false, release}
+    const onMessage = (m) => {
+      if (m?.type === 'ready') entry.ready = true
+    }
+    const onFailure = () => {
+      entry.failed = true
+    }
+    worker.on('message', onMessage)
+    worker.on('error', onFailure)
+    worker.on('exit', onFailure)
+    // after the listeners (a 'message' listener refs the thread)
+    worker.unref()
+    function release() {
+      worker.off('message', onMessage)
+      worker.off('error', onFailure)
+      worker.off('exit', onFailure)
+    }
+    started.push(entry)
+  }
 }
 
 function fastPath(argv) {
