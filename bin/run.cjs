@@ -150,39 +150,39 @@ function compileWithCache(file) {
  */
 function startWorkersEarly(argv, bundle = path.join(root, 'dist', 'worker.cjs')) {
   if (!['digest', 'sign', 'verify'].includes(argv[0])) return
+  const shards = argv.includes('shards') || argv.includes('--method=shards')
+  let files = 0
+  let bytes = 0
+  const count = (st) => {
+    files++
+    bytes += st.size
+  }
+  for (const a of argv.slice(1)) {
+    if (a === '--') break
+    if (a.startsWith('-')) continue
+    const st = statSync(a, {throwIfNoEntry: false})
+    if (st?.isFile()) count(st)
+    // a model directory's files (not a directory of thousands: no guess there)
+    else if (st?.isDirectory() && st.size <= 64 << 10) {
+      let names = []
+      try {
+        names = readdirSync(a)
+      } catch {
+        // unreadable: no guess
+      }
+      for (const name of names.slice(0, 256)) {
+        const f = statSync(path.join(a, name), {throwIfNoEntry: false})
+        if (f?.isFile()) count(f)
+      }
+    }
+  }
+  if (bytes <= 32 << 20 || (files < 2 && !shards)) return
   const built = statSync(bundle, {throwIfNoEntry: false})
   const compiled = statSync(path.join(root, 'dist', 'src', 'workers', 'serve.js'), {throwIfNoEntry: false})
   if (!built || (compiled && compiled.mtimeMs > built.mtimeMs)) return
   // as the engine counts its lanes (defaultWorkerCount), the main thread being one of them
   const env = Number(process.env.MODELSEAL_WORKERS)
   const lanes = Math.min(64, Number.isInteger(env) && env > 0 ? env : require('node:os').availableParallelism())
-  const shards = argv.includes('shards') || argv.includes('--method=shards')
-  let files = 0
-  let bytes = 0
-  for (const a of argv.slice(1)) {
-    if (a === '--') break
-    if (a.startsWith('-')) continue
-    const st = statSync(a, {throwIfNoEntry: false})
-    if (st?.isFile()) {
-      files++
-      bytes += st.size
-    } else if (st?.isDirectory()) {
-      let entries
-      try {
-        entries = readdirSync(a, {withFileTypes: true}).slice(0, 256)
-      } catch {
-        continue
-      }
-      for (const e of entries) {
-        const f = e.isFile() ? statSync(path.join(a, e.name), {throwIfNoEntry: false}) : undefined
-        if (f) {
-          files++
-          bytes += f.size
-        }
-      }
-    }
-  }
-  if (bytes <= 32 << 20 || (files < 2 && !shards)) return
   const threads = Math.min(lanes - 1, shards ? lanes - 1 : files - 1)
   if (threads < 1) return
   const {Worker} = require('node:worker_threads')
