@@ -143,19 +143,33 @@ function compileWithCache(file) {
  * for a command that will hash a big model on several lanes, the threads start here, from the
  * engine's own worker bundle (dist/worker.cjs), and the engine takes them over when it would
  * start its own (the same file, the same code). Told by the path arguments: more than 32 MiB
- * (below that the engine hashes on this thread alone) in two files or more, or shards. A wrong
- * guess costs a thread start on another core, never output; threads not taken over are idle and
- * unref'd, and end with the process. Each entry records whether its thread has loaded or failed
- * until the engine takes it over (a thread's 'error' must not go unheard meanwhile).
+ * (below that the engine hashes on this thread alone) in two tasks or more (files or shards), and
+ * as many threads as the engine would start for them. A wrong guess costs a thread start on
+ * another core, never output; threads not taken over are idle and unref'd, and end with the
+ * process. Each entry records whether its thread has loaded or failed until the engine takes it
+ * over (a thread's 'error' must not go unheard meanwhile).
  */
 function startWorkersEarly(argv, bundle = path.join(root, 'dist', 'worker.cjs')) {
   if (!['digest', 'sign', 'verify'].includes(argv[0])) return
+  // Tasks the engine will get, as src/hashing/batch.ts plans them: a file (or shard) of 16 MiB or
+  // more alone, smaller ones packed into batches of up to 16 MiB.
+  const BATCH = 16 << 20
   const shards = argv.includes('shards') || argv.includes('--method=shards')
-  let files = 0
+  const at = argv.findIndex((a) => a === '--shard-size' || a.startsWith('--shard-size='))
+  const given = at < 0 ? undefined : argv[at].includes('=') ? argv[at].slice('--shard-size='.length) : argv[at + 1]
+  // model_signing's default shard size
+  const shardSize = Number(given) || 1e9
   let bytes = 0
+  let alone = 0
+  let packed = 0
   const count = (st) => {
-    files++
     bytes += st.size
+    const whole = shards ? Math.floor(st.size / shardSize) : 0
+    const last = st.size - whole * shardSize
+    if (shardSize >= BATCH) alone += whole
+    else packed += whole * shardSize
+    if (last >= BATCH) alone++
+    else packed += last
   }
   for (const a of argv.slice(1)) {
     if (a === '--') break
@@ -176,14 +190,16 @@ function startWorkersEarly(argv, bundle = path.join(root, 'dist', 'worker.cjs'))
       }
     }
   }
-  if (bytes <= 32 << 20 || (files < 2 && !shards)) return
+  // up to 32 MiB, or one task, the engine hashes on this thread alone
+  const tasks = alone + Math.ceil(packed / BATCH)
+  if (bytes <= 32 << 20 || tasks < 2) return
   const built = statSync(bundle, {throwIfNoEntry: false})
   const compiled = statSync(path.join(root, 'dist', 'src', 'workers', 'serve.js'), {throwIfNoEntry: false})
   if (!built || (compiled && compiled.mtimeMs > built.mtimeMs)) return
   // as the engine counts its lanes (defaultWorkerCount), the main thread being one of them
   const env = Number(process.env.MODELSEAL_WORKERS)
   const lanes = Math.min(64, Number.isInteger(env) && env > 0 ? env : require('node:os').availableParallelism())
-  const threads = Math.min(lanes - 1, shards ? lanes - 1 : files - 1)
+  const threads = Math.min(lanes - 1, tasks - 1)
   if (threads < 1) return
   const {Worker} = require('node:worker_threads')
   const started = (globalThis[Symbol.for('modelseal.workers.prestarted')] ??= [])

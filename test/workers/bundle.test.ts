@@ -168,8 +168,11 @@ test('bin/run.cjs starts threads early only for a command that will hash a big m
   const sparse = path.join(tmp.dir, 'sparse.bin')
   fs.writeFileSync(sparse, '')
   fs.truncateSync(sparse, 40 << 20)
-  assert.equal(child(script(['digest', sparse, '--method', 'shards']), env).early, 1, 'shards of one big file')
+  assert.equal(child(script(['digest', sparse, '--method', 'shards']), env).early, 0, 'one 1 GB shard')
   assert.equal(child(script(['digest', sparse]), env).early, 0, 'one big file, files method: hashed on the main thread')
+  assert.equal(child(script(['digest', sparse, '--method', 'shards', '--shard-size', String(64 << 20)]), env).early, 0, 'one shard')
+  assert.equal(child(script(['digest', sparse, '--method=shards', `--shard-size=${20 << 20}`]), env).early, 1, 'two shards')
+  assert.equal(child(script(['digest', big]), {MODELSEAL_WORKERS: '8'}).early, 1, 'two files: one thread beside the main lane, whatever the cores')
   assert.equal(child(script(['digest', big]), {MODELSEAL_WORKERS: '1'}).early, 0, 'one lane: the main thread only')
 
   // An early thread from a damaged bundle: the engine drops it and starts one from the modules.
