@@ -240,13 +240,9 @@ export class WorkerEngine {
     return Math.max(1, this.workers)
   }
 
-  /**
-   * Starts worker threads now (default: every one this engine may use), so that their start-up
-   * overlaps whatever comes before their first task.
-   */
-  warm(threads = this.workers): this {
-    const n = Math.min(this.workers, threads)
-    while (!this.closed && !this.fatal && this.lanes.length < n) this.spawn()
+  /** Starts every worker (or `count` of them) now, so that their start-up overlaps whatever comes before the first task. */
+  warm(count = this.workers): this {
+    while (!this.closed && this.lanes.length < Math.min(count, this.workers)) this.spawn()
     return this
   }
 
