@@ -36,7 +36,13 @@ function launch() {
 async function main(args) {
   if (fastPath(args)) return
   const command = runsAsCommand(args)
-  if (command) startWorkersEarly(args)
+  if (command) {
+    try {
+      startWorkersEarly(args)
+    } catch {
+      // only ever a head start (an argument no path can be, no thread to start): the command decides
+    }
+  }
   const bundle = command ? loadBundle(args) : undefined
   if (await bundle?.main(args, root)) return
   const {execute} = require('@oclif/core/execute')
