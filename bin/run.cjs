@@ -9,10 +9,12 @@
 // - a command (not help) runs through dist/cli.cjs, one file holding oclif, the commands and the
 //   library (scripts/bundle.mjs), compiled from V8's code cache for this Node; the same oclif code
 //   runs, only loaded faster;
+// - while a command runs from the bundle, process.stdout and process.stderr on a pipe or a file
+//   write with fs.writeSync until something needs the stream itself (lightStdio below);
 // - everything else goes through oclif, which reads the manifest instead of importing every command;
 // - a command that will hash a big model has its worker threads started first (startWorkersEarly).
 'use strict'
-const {readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync} = require('node:fs')
+const {fstatSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync} = require('node:fs')
 const module_ = require('node:module')
 const path = require('node:path')
 
@@ -22,7 +24,7 @@ const root = path.join(__dirname, '..')
 
 // bin/run.js starts it too (the ES module importing this file); the build's code cache writer
 // (scripts/bundle.mjs) only takes loadBundle.
-module.exports = {launch, loadBundle, root, startWorkersEarly}
+module.exports = {launch, lightStdio, loadBundle, root, startWorkersEarly}
 if (require.main === module) launch()
 
 function launch() {
@@ -44,6 +46,10 @@ async function main(args) {
     }
   }
   const bundle = command ? loadBundle(args) : undefined
+  if (bundle && process.env.MODELSEAL_NO_LIGHT_STDIO !== '1') {
+    lightStdio('stdout', 1)
+    lightStdio('stderr', 2)
+  }
   if (await bundle?.main(args, root)) return
   const {execute} = require('@oclif/core/execute')
   await execute({dir: __filename})
@@ -230,6 +236,124 @@ function startWorkersEarly(argv, bundle = path.join(root, 'dist', 'worker.cjs'))
     }
     started.push(entry)
   }
+}
+
+/**
+ * process[name] (stdout or stderr) for a pipe or a regular file, made lighter until it is needed.
+ * Node makes the stream on first use: for a pipe a net.Socket, which loads net and the streams
+ * (~15 M instructions of a ~120 M start, a tiny scan's output and oclif's flush being all it
+ * writes). Here process[name] is a stand-in that writes strings and bytes itself, whole, in
+ * order, with fs.writeSync (Node writes to a pipe or a file from the main thread too, and as
+ * soon as it is asked to), keeps the listeners it is given, and says what the stream would say
+ * of `isTTY` (undefined: not a terminal), `fd` and its listener count for 'error' and 'drain'
+ * (those it kept). Anything else — another method or property, a write callback's error, a write
+ * with another encoding, a write that fails (a closed pipe, a non-blocking pipe that is full) —
+ * makes the real stream (Node's own getter), hands it the kept listeners, and from then on the
+ * stand-in only passes every use on to it; a failed write hands it the bytes not yet written, so
+ * it reports the error as it always did. Not used for a terminal or anything else, nor when Node
+ * has already made a stream (its module is loaded).
+ */
+function lightStdio(name, fd) {
+  const original = Object.getOwnPropertyDescriptor(process, name)
+  if (!original?.get || !original.configurable) return
+  if (process.moduleLoadList?.some((m) => m === 'NativeModule net' || m === 'NativeModule internal/fs/sync_write_stream' || m === 'NativeModule tty')) return
+  let stat
+  try {
+    // bigint: Node keeps the last plain stat in one shared array, which realpathSync reads back
+    // for paths it has seen (a pipe there makes it stop resolving symbolic links: node_modules
+    // loaded twice); the bigint stats have their own
+    stat = fstatSync(fd, {bigint: true})
+  } catch {
+    return
+  }
+  if (!stat.isFIFO() && !stat.isFile() && !stat.isSocket()) return
+  let real
+  const kept = []
+  const stream = () => {
+    if (!real) {
+      real = original.get.call(process)
+      for (const [method, event, fn] of kept) real[method](event, fn)
+      kept.length = 0
+    }
+    return real
+  }
+  const light = {
+    write(chunk, encoding, cb) {
+      if (typeof encoding === 'function') {
+        cb = encoding
+        encoding = undefined
+      }
+      const text = typeof chunk === 'string'
+      if (real || !(text || chunk instanceof Uint8Array) || (encoding !== undefined && encoding !== 'utf8' && encoding !== 'utf-8') || (cb !== undefined && typeof cb !== 'function')) {
+        return encoding === undefined ? stream().write(chunk, cb) : stream().write(chunk, encoding, cb)
+      }
+      const bytes = text ? Buffer.from(chunk, 'utf8') : chunk
+      let done = 0
+      try {
+        while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done)
+      } catch {
+        return stream().write(bytes.subarray(done), cb)
+      }
+      if (cb) process.nextTick(cb, null)
+      return true
+    },
+    on: (event, fn) => keep('on', event, fn),
+    addListener: (event, fn) => keep('addListener', event, fn),
+    once: (event, fn) => keep('once', event, fn),
+    removeListener: (event, fn) => drop('removeListener', event, fn),
+    off: (event, fn) => drop('off', event, fn),
+    listenerCount(event) {
+      if (real || (event !== 'error' && event !== 'drain')) return stream().listenerCount(event)
+      return kept.filter(([, e]) => e === event).length
+    },
+  }
+  let proxy
+  const keep = (method, event, fn) => {
+    if (real || typeof fn !== 'function') real ? real[method](event, fn) : stream()[method](event, fn)
+    else kept.push([method, event, fn])
+    return proxy
+  }
+  const drop = (method, event, fn) => {
+    if (real) real[method](event, fn)
+    else {
+      // as EventEmitter does: the most recently added one
+      for (let i = kept.length - 1; i >= 0; i--) {
+        if (kept[i][1] === event && kept[i][2] === fn) {
+          kept.splice(i, 1)
+          break
+        }
+      }
+    }
+    return proxy
+  }
+  const passOn = (v, target) => (typeof v === 'function' ? v.bind(target) : v)
+  proxy = new Proxy(
+    {},
+    {
+      get(_, k) {
+        if (!real) {
+          if (Object.hasOwn(light, k)) return light[k]
+          if (k === 'isTTY') return undefined
+          if (k === 'fd') return fd
+        }
+        if (k === 'write') return light.write
+        const s = stream()
+        return passOn(Reflect.get(s, k), s)
+      },
+      set: (_, k, v) => Reflect.set(stream(), k, v),
+      has: (_, k) => k in stream(),
+      deleteProperty: (_, k) => Reflect.deleteProperty(stream(), k),
+      defineProperty: (_, k, d) => Reflect.defineProperty(stream(), k, d),
+      ownKeys: () => Reflect.ownKeys(stream()),
+      getOwnPropertyDescriptor(_, k) {
+        const d = Reflect.getOwnPropertyDescriptor(stream(), k)
+        if (d) d.configurable = true
+        return d
+      },
+      getPrototypeOf: () => Reflect.getPrototypeOf(stream()),
+    },
+  )
+  Object.defineProperty(process, name, {configurable: true, enumerable: original.enumerable, get: () => proxy})
 }
 
 function fastPath(argv) {

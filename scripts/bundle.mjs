@@ -21,6 +21,8 @@ import os from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
+import {unwrapToESM} from './bundle-rewrite.mjs'
+
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const dist = path.join(root, 'dist')
 const out = path.join(dist, 'cli.cjs')
@@ -57,8 +59,23 @@ const pluginState = {
 /** JSON with every non-ASCII character escaped: V8 keeps the text a one-byte string (half the size in the code cache). */
 const asciiJson = (value) => JSON.stringify(value).replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
 
+/**
+ * The manifest and command order a bundle's plugin is built from. dist/cli.cjs: every command.
+ * A command's own bundle runs only that command (main() below hands anything else back to
+ * oclif), so its plugin lists that command and the commands below it (`verify key` would list
+ * `verify key …`), all a run of it looks up: oclif finds the command and joins the argument
+ * words into its id from these ids, and base-command's mistyped-method check reads the ids below
+ * it. The rest of the manifest (~120 KB of JSON for 26 commands) would be parsed, turned into
+ * plugin commands and kept in the code cache at every start of that one command.
+ */
+function manifestFor(ids) {
+  const wanted = (id) => ids.some((own) => id === own || id.startsWith(`${own}:`))
+  const commands = Object.fromEntries(Object.entries(manifest.commands).filter(([id]) => wanted(id)))
+  return {manifest: {...manifest, commands}, order: pluginState.order.filter(wanted)}
+}
+
 /** The entry of a bundle holding the commands ids (dist/cli.cjs: all of them). */
-const makeEntry = (ids) => `
+const makeEntry = (ids, own = manifestFor(ids)) => `
 import {readFileSync} from 'node:fs'
 import {join, resolve} from 'node:path'
 import {Config, Plugin, flush, handle, run} from '@oclif/core'
@@ -67,15 +84,16 @@ import {getLogger} from '@oclif/core/logger'
 const commands = {
 ${ids.map(loader).join('\n')}
 }
-const MANIFEST = ${JSON.stringify(asciiJson(manifest))}
+const MANIFEST = ${JSON.stringify(asciiJson(own.manifest))}
 /** The Node that built this bundle (and wrote its code caches). */
 export const builtWith = ${JSON.stringify(`${process.version}-${process.arch}`)}
-const STATE = ${JSON.stringify(pluginState)}
+const STATE = ${JSON.stringify({...pluginState, order: own.order})}
 
 /**
  * The root plugin as Plugin.load() leaves it (the same fields, the commands in the same order),
  * from the manifest and the state the build took from oclif itself, and with the command classes
- * taken from this bundle.
+ * taken from this bundle; in a command's own bundle, with that command's part of the manifest
+ * (manifestFor in scripts/bundle.mjs).
  */
 class BundledPlugin extends Plugin {
   async load() {
@@ -193,6 +211,16 @@ const lazyOclifRequires = {
           'let instance; const debug = (...args) => { if (instance === undefined && !process.env.DEBUG) return; (instance ??= (0, debug_1.default)(namespace))(...args) };',
         )
       }
+      if (/[\\/]lib[\\/]util[\\/]fs\.js$/.test(args.path)) {
+        // Config.load() reads the user's theme.json (usually absent) with readJson: through
+        // node:fs/promises, which would load it (and, on Node 20, readline) for that one read,
+        // and start libuv's four threads for it. The same read with node:fs's readFileSync (the
+        // file is a small JSON file; readJson stays async): the same text, the same errors, as
+        // a rejected promise.
+        const read = "const contents = await (0, promises_1.readFile)(path, 'utf8');"
+        if (!text.includes(read)) throw new Error(`${args.path}: readJson changed; update lazyOclifRequires`)
+        text = text.replace(read, "const contents = (0, node_fs_1.readFileSync)(path, 'utf8');")
+      }
       return {contents: text, loader: 'js'}
     })
   },
@@ -200,24 +228,38 @@ const lazyOclifRequires = {
 
 /**
  * oclif asks wsl-utils at every start whether this is WSL; wsl-utils and powershell-utils load
- * node:child_process at the top (~1.3 ms) for functions only WSL and Windows call. There the
- * module is required on the first call instead, the same execFile promisified the same way.
- * A changed package is left as it is (the build says so): slower, never different.
+ * node:child_process (~1.3 ms) and node:fs/promises at the top for functions only WSL and Windows
+ * call. node:fs/promises is not cheap either: on Node 20 it loads readline, directory and watcher
+ * code with it. There each module is required on the first call instead: the same execFile
+ * promisified the same way, the same fs/promises functions and constants (every use is
+ * `fs.name` / `fsConstants.NAME`). A changed package is left as it is (the build says so):
+ * slower, never different.
  */
 const CHILD_PROCESS_AT_TOP = "import childProcess from 'node:child_process';"
 const EXEC_FILE_AT_TOP = 'const execFile = promisify(childProcess.execFile);'
+const FS_PROMISES_AT_TOP = "import fs, {constants as fsConstants} from 'node:fs/promises';"
+const FS_PROMISES_LAZY =
+  "const fs = __modelsealLazy(() => require('node:fs/promises')); const fsConstants = __modelsealLazy(() => require('node:fs/promises').constants);"
 const deferChildProcess = {
   name: 'defer-child-process',
   setup(build) {
     build.onLoad({filter: /[\\/]node_modules[\\/](wsl-utils|powershell-utils)[\\/]index\.js$/}, (args) => {
       const text = readFileSync(args.path, 'utf8')
-      if (!text.includes(CHILD_PROCESS_AT_TOP) || text.split('childProcess.').length !== 2 || !text.includes(EXEC_FILE_AT_TOP)) {
-        console.warn(`${path.relative(root, args.path)}: not the expected source, node:child_process stays loaded at start`)
+      const rest = text.replace(CHILD_PROCESS_AT_TOP, '').replace(FS_PROMISES_AT_TOP, '')
+      if (
+        !text.includes(CHILD_PROCESS_AT_TOP) ||
+        text.split('childProcess.').length !== 2 ||
+        !text.includes(EXEC_FILE_AT_TOP) ||
+        !text.includes(FS_PROMISES_AT_TOP) ||
+        // every other use of the two names is a property access
+        /\bfs\b(?!\.)|\bfsConstants\b(?!\.)/.test(rest)
+      ) {
+        console.warn(`${path.relative(root, args.path)}: not the expected source, node:child_process and node:fs/promises stay loaded at start`)
         return {contents: text, loader: 'js'}
       }
-      const deferred = text
-        .replace(CHILD_PROCESS_AT_TOP, '')
+      const deferred = rest
         .replace(EXEC_FILE_AT_TOP, "const execFile = (...args) => promisify(require('node:child_process').execFile)(...args);")
+        .replace(/^/, `${FS_PROMISES_LAZY}\n`)
       return {contents: deferred, loader: 'js'}
     })
   },
@@ -262,7 +304,7 @@ const LAZY = `var __modelsealLazy = (load) => {
  * touched (LAZY below), as lazyOclifRequires does for oclif. Default and namespace imports are
  * wrapped (`__toESM(require(...))`) and stay as they are.
  */
-const DEFERRED_BUILTINS = ['node:zlib', 'node:worker_threads', 'node:crypto']
+const DEFERRED_BUILTINS = ['node:zlib', 'node:worker_threads', 'node:crypto', 'node:fs/promises']
 function deferBuiltins(text) {
   let out = text
   for (const id of DEFERRED_BUILTINS) {
@@ -295,10 +337,11 @@ async function writeBundle(file, ids) {
   // V8 decode the whole file as UTF-8 into a two-byte string, twice the memory and slower to scan;
   // an ASCII file is read as latin1 into a one-byte string Node does not even copy (bin/run.cjs).
   // `\uXXXX` means the same code unit in strings, regular expressions and identifiers.
-  const text = readFileSync(file, 'utf8')
+  // scripts/bundle-rewrite.mjs: __toESM objects no code needs.
+  const text = unwrapToESM(deferBuiltins(readFileSync(file, 'utf8'))).text
   writeFileSync(
     file,
-    deferBuiltins(text).replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`),
+    text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`),
   )
   return result.metafile
 }

@@ -286,7 +286,7 @@ export async function scanPaths(paths: string[], scanOptions?: ScanPathsOptions)
   }
   const options: ScanOptions = {failOn, baseline: opts.baseline, skipWeights: opts.skipWeights, strict: opts.strict, weightLanes: opts.weightLanes}
   const collected = collect(paths)
-  const excluded = excludeFilter(opts.exclude)
+  const excluded = await excludeFilter(opts.exclude)
   const targets: typeof collected.targets = []
   const skipped = collected.skipped
   for (const t of collected.targets) {

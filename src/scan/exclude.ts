@@ -6,13 +6,13 @@
  */
 import path from 'node:path'
 
-import picomatch from 'picomatch'
-
 import {UsageError} from '../errors.js'
 
-export function excludeFilter(globs: string[] | undefined): (file: string, root: string) => boolean {
+/** picomatch is loaded only when there are globs (a scan without --exclude starts without it). */
+export async function excludeFilter(globs: string[] | undefined): Promise<(file: string, root: string) => boolean> {
   if (!globs || globs.length === 0) return () => false
   for (const g of globs) if (typeof g !== 'string' || g.trim() === '') throw new UsageError('E_USAGE', '--exclude needs a non-empty glob')
+  const {default: picomatch} = await import('picomatch')
   const matchers = globs.map((g) => picomatch(g, {dot: true, basename: !g.includes('/')}))
   return (file, root) => {
     const rel = path.relative(root, file).split(path.sep).join('/')

@@ -78,15 +78,31 @@ test('commands print the same output and exit codes bundled and unbundled', {ski
   assert.ok(existsSync(`${bundle}.${process.version}-${process.arch}.cache`), 'no code cache for this Node beside dist/cli.cjs')
 })
 
-test('scan prints the same bundled and unbundled, and node:zlib / node:worker_threads / node:crypto load only when used', {skip}, () => {
-  // scripts/bundle.mjs makes these built-ins load on first use (deferBuiltins): a deflated .npz
-  // and a checkpoint with a payload need node:zlib, a tiny ONNX model neither of them.
+test('scan prints the same bundled and unbundled, and node:zlib / node:worker_threads / node:crypto / node:fs/promises load only when used', {skip}, () => {
+  // scripts/bundle.mjs makes these built-ins load on first use (deferBuiltins, and oclif's
+  // readJson and wsl-utils rewritten): a deflated .npz and a checkpoint with a payload need
+  // node:zlib, a tiny ONNX model none of them. The scan's timings use process.hrtime
+  // (src/util/clock.ts): the global `performance` would load perf_hooks.
   const weights = path.join(repoRoot, 'testdata', 'weights')
   const tiny = path.join(repoRoot, 'testdata', 'onnx', 'benign_last_token.onnx')
   for (const file of [tiny, path.join(weights, 'clean-compressed.npz'), path.join(weights, 'torch-payload-storage.pt')]) {
     const bundled = run(runJs, ['scan', file])
     const unbundled = run(runJs, ['scan', file], {MODELSEAL_NO_BUNDLE: '1'})
     assert.deepEqual(bundled, unbundled, `modelseal scan ${file}`)
+  }
+  // --exclude loads picomatch when given (src/scan/exclude.ts), and matches as unbundled
+  const dir = path.join(work, 'exclude')
+  mkdirSync(dir, {recursive: true})
+  copyFileSync(tiny, path.join(dir, 'kept.onnx'))
+  copyFileSync(tiny, path.join(dir, 'dropped.onnx'))
+  for (const args of [
+    ['scan', dir, '--exclude', 'drop*'],
+    ['scan', dir, '--exclude', ' '],
+  ]) {
+    const bundled = run(runJs, args)
+    assert.deepEqual(bundled, run(runJs, args, {MODELSEAL_NO_BUNDLE: '1'}), `modelseal ${args.join(' ')}`)
+    if (args.includes('drop*')) assert.match(bundled.stdout, /1 scanned, .*1 skipped/)
+    else assert.equal(bundled.status, 2, bundled.stderr)
   }
   const loaded = (file: string) => {
     const list = path.join(work, 'modules.txt')
@@ -100,6 +116,10 @@ test('scan prints the same bundled and unbundled, and node:zlib / node:worker_th
   assert.ok(!small.includes('NativeModule zlib'), 'a tiny ONNX scan loaded node:zlib')
   assert.ok(!small.includes('NativeModule worker_threads'), 'a tiny ONNX scan loaded node:worker_threads')
   assert.ok(!small.includes('NativeModule crypto'), 'a tiny ONNX scan loaded node:crypto')
+  assert.ok(!small.includes('NativeModule fs/promises'), 'a tiny ONNX scan loaded node:fs/promises')
+  assert.ok(!small.includes('NativeModule perf_hooks'), 'a tiny ONNX scan loaded node:perf_hooks')
+  // stdout and stderr are pipes here: written through bin/run.cjs lightStdio, no net.Socket
+  assert.ok(!small.includes('NativeModule net'), 'a tiny ONNX scan made a net.Socket for stdout or stderr')
   assert.ok(loaded(path.join(weights, 'clean-compressed.npz')).includes('NativeModule zlib'), 'the deflated .npz was read without node:zlib?')
 })
 
@@ -193,4 +213,25 @@ test('DEBUG still turns on oclif debug output from the bundle (its logger loads 
     assert.match(r.stderr, /oclif:main process\.argv/, JSON.stringify(env))
   }
   assert.doesNotMatch(run(runJs, ['digest', model]).stderr, /oclif:/)
+})
+
+test('a user theme (oclif theme.json, read through node:fs in the bundle) colours --json output as unbundled', {skip}, () => {
+  const config = path.join(work, 'xdg')
+  mkdirSync(path.join(config, 'modelseal'), {recursive: true})
+  writeFileSync(path.join(config, 'modelseal', 'theme.json'), '{"json": {"brace": "red", "key": "green", "string": "yellow"}}')
+  const model = path.join(work, 'model')
+  // colours forced (run() turns them off)
+  const coloured = (env: Record<string, string>) => {
+    const e: Record<string, string | undefined> = {...process.env, MODELSEAL_NO_PROGRESS: '1', XDG_CONFIG_HOME: config, FORCE_COLOR: '1', ...env}
+    for (const k of ['NO_COLOR', 'COLORTERM', 'OCLIF_COLUMNS', 'MODELSEAL_NO_BUNDLE']) if (!(k in env)) delete e[k]
+    const r = spawnSync(process.execPath, [runJs, 'digest', model, '--json'], {cwd: repoRoot, env: e as NodeJS.ProcessEnv, encoding: 'utf8'})
+    return {status: r.status, stdout: r.stdout, stderr: r.stderr}
+  }
+  const bundled = coloured({})
+  assert.equal(bundled.status, 0, bundled.stderr)
+  assert.match(bundled.stdout, /\u001b\[31m\{/, 'the theme was not read: braces not red')
+  assert.deepEqual(bundled, coloured({MODELSEAL_NO_BUNDLE: '1'}))
+  // a malformed theme is ignored alike
+  writeFileSync(path.join(config, 'modelseal', 'theme.json'), '{"json": ')
+  assert.deepEqual(coloured({}), coloured({MODELSEAL_NO_BUNDLE: '1'}))
 })

@@ -64,6 +64,34 @@ test('the bundled root plugin is the plugin Plugin.load() makes', {skip}, async 
   assert.deepEqual(Object.keys(cmd.flags).sort(), Object.keys(realCmd.flags).sort())
 })
 
+test("a command's own bundle: the same plugin, with that command and the commands below it only", {skip}, async () => {
+  const real = new Plugin({isRoot: true, root: repoRoot})
+  await real.load()
+  const realCommands = withoutLoad(real.commands as unknown as Array<Record<string, unknown>>)
+  for (const [file, own] of [
+    ['cli.scan.cjs', 'scan'],
+    ['cli.digest.cjs', 'digest'],
+    ['cli.verify-key.cjs', 'verify:key'],
+    ['cli.sign-key.cjs', 'sign:key'],
+    ['cli.keys-generate.cjs', 'keys:generate'],
+  ]) {
+    const bundled = await createRequire(import.meta.url)(path.join(repoRoot, 'dist', file)).bundledPlugin(repoRoot)
+    assert.ok(bundled, file)
+    const mine = (id: unknown) => id === own || String(id).startsWith(`${own}:`)
+    assert.deepEqual(Object.keys(bundled.manifest.commands), [own], file)
+    assert.deepEqual(bundled.manifest, {...real.manifest, commands: {[own]: real.manifest.commands[own]}}, file)
+    assert.deepEqual(bundled.commandIDs, real.commandIDs.filter(mine), file)
+    assert.deepEqual(
+      withoutLoad(bundled.commands),
+      realCommands.filter((c) => mine(c.id)),
+      file,
+    )
+    for (const f of FIELDS.filter((f) => !['manifest', 'commandIDs', 'topics'].includes(f))) {
+      assert.deepEqual(bundled[f], (real as unknown as Record<string, unknown>)[f], `${file} ${f}`)
+    }
+  }
+})
+
 test('the bundle falls back to oclif when package.json is not the one it was built for', {skip}, async () => {
   const {bundledPlugin} = createRequire(import.meta.url)(bundle)
   const pj = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8'))

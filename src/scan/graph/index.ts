@@ -4,6 +4,7 @@
  */
 import type {ByteSource, OnnxModel, OnnxTensor} from '../../formats/onnx/index.js'
 import {makeFinding} from '../rule-catalogue.js'
+import {nowMs} from '../../util/clock.js'
 import {severityRank, type Finding} from '../types.js'
 import {backdoorFindings} from './backdoor.js'
 import {baselineFindings} from './baseline.js'
@@ -30,18 +31,18 @@ export function analyzeOnnxGraph(model: OnnxModel, source: ByteSource, filePath:
   const findings: Finding[] = []
   let fg: FlatGraph | undefined
   let facts: Facts | undefined
-  const t0 = performance.now()
+  const t0 = nowMs()
   let t1 = t0
   try {
     fg = flattenModel(model)
-    t1 = performance.now()
+    t1 = nowMs()
     facts = analyzeDataflow(fg, source)
   } catch (err) {
     if (!(err instanceof BudgetExceeded)) throw err
     findings.push(makeFinding('MS-GS011', `graph too large to analyse: ${err.message}`, {graph: 'main'}))
     fg = undefined
   }
-  const t2 = performance.now()
+  const t2 = nowMs()
   if (fg && facts) {
     findings.push(...backdoorFindings(fg, facts))
     if (facts.cycle) findings.push(makeFinding('MS-GS008', 'the graph contains a dependency cycle', {graph: 'main'}))

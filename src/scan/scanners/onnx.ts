@@ -7,13 +7,14 @@ import {detectOnnx, isExternal, iterateOnnxTensors, openOnnx, resolveExternal, w
 import {analyzeOnnxGraph} from '../graph/index.js'
 import {runTensorChecks, type FormatScanner, type ScanContext} from '../format-scanner.js'
 import type {FileReport, Finding} from '../types.js'
+import {nowMs} from '../../util/clock.js'
 
 async function scanOnnx(filePath: string, ctx: ScanContext): Promise<FileReport> {
-  const t0 = performance.now()
+  const t0 = nowMs()
   let baseline: {model: OnnxModel; source: ByteSource} | undefined
   const {model, source} = openOnnx(filePath)
   try {
-    const parseMs = performance.now() - t0
+    const parseMs = nowMs() - t0
     if (ctx.options.baseline) baseline = openOnnx(ctx.options.baseline)
     const g = analyzeOnnxGraph(model, source, filePath, {baseline})
     const findings: Finding[] = [...g.findings]
