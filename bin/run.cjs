@@ -11,9 +11,10 @@
 //   runs, only loaded faster;
 // - while a command runs from the bundle, process.stdout and process.stderr on a pipe or a file
 //   write with fs.writeSync until something needs the stream itself (lightStdio below);
-// - everything else goes through oclif, which reads the manifest instead of importing every command.
+// - everything else goes through oclif, which reads the manifest instead of importing every command;
+// - a command that will hash a big model has its worker threads started first (startWorkersEarly).
 'use strict'
-const {fstatSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync} = require('node:fs')
+const {fstatSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync} = require('node:fs')
 const module_ = require('node:module')
 const path = require('node:path')
 
@@ -23,7 +24,7 @@ const root = path.join(__dirname, '..')
 
 // bin/run.js starts it too (the ES module importing this file); the build's code cache writer
 // (scripts/bundle.mjs) only takes loadBundle.
-module.exports = {launch, lightStdio, loadBundle, root}
+module.exports = {launch, lightStdio, loadBundle, root, startWorkersEarly}
 if (require.main === module) launch()
 
 function launch() {
@@ -36,7 +37,15 @@ function launch() {
 
 async function main(args) {
   if (fastPath(args)) return
-  const bundle = runsAsCommand(args) ? loadBundle(args) : undefined
+  const command = runsAsCommand(args)
+  if (command) {
+    try {
+      startWorkersEarly(args)
+    } catch {
+      // only ever a head start (an argument no path can be, no thread to start): the command decides
+    }
+  }
+  const bundle = command ? loadBundle(args) : undefined
   if (bundle && process.env.MODELSEAL_NO_LIGHT_STDIO !== '1') {
     lightStdio('stdout', 1)
     lightStdio('stderr', 2)
@@ -138,6 +147,95 @@ function compileWithCache(file) {
     })
   }
   return mod.exports
+}
+
+/**
+ * A worker thread of the engine (src/workers/engine.ts) takes ~25 ms to start, and a command
+ * reaches its hashing ~20 ms after this file starts (its code, oclif's configuration, the flags):
+ * for a command that will hash a big model on several lanes, the threads start here, from the
+ * engine's own worker bundle (dist/worker.cjs), and the engine takes them over when it would
+ * start its own (the same file, the same code). Told by the path arguments: more than 32 MiB
+ * (below that the engine hashes on this thread alone) in two tasks or more (files or shards), and
+ * as many threads as the engine would start for them. A wrong guess costs a thread start on
+ * another core, never output; threads not taken over are idle and unref'd, and end with the
+ * process. Each entry records whether its thread has loaded or failed until the engine takes it
+ * over (a thread's 'error' must not go unheard meanwhile).
+ */
+function startWorkersEarly(argv, bundle = path.join(root, 'dist', 'worker.cjs')) {
+  if (!['digest', 'sign', 'verify'].includes(argv[0])) return
+  // Tasks the engine will get, as src/hashing/batch.ts plans them: a file (or shard) of 16 MiB or
+  // more alone, smaller ones packed into batches of up to 16 MiB.
+  const BATCH = 16 << 20
+  const shards = argv.includes('shards') || argv.includes('--method=shards')
+  const at = argv.findIndex((a) => a === '--shard-size' || a.startsWith('--shard-size='))
+  const given = at < 0 ? undefined : argv[at].includes('=') ? argv[at].slice('--shard-size='.length) : argv[at + 1]
+  // model_signing's default shard size
+  const shardSize = Number(given) || 1e9
+  let bytes = 0
+  let alone = 0
+  let packed = 0
+  const count = (st) => {
+    bytes += st.size
+    const whole = shards ? Math.floor(st.size / shardSize) : 0
+    const last = st.size - whole * shardSize
+    if (shardSize >= BATCH) alone += whole
+    else packed += whole * shardSize
+    if (last >= BATCH) alone++
+    else packed += last
+  }
+  for (const a of argv.slice(1)) {
+    if (a === '--') break
+    if (a.startsWith('-')) continue
+    const st = statSync(a, {throwIfNoEntry: false})
+    if (st?.isFile()) count(st)
+    // a model directory's files (not a directory of thousands: no guess there)
+    else if (st?.isDirectory() && st.size <= 64 << 10) {
+      let names = []
+      try {
+        names = readdirSync(a)
+      } catch {
+        // unreadable: no guess
+      }
+      for (const name of names.slice(0, 256)) {
+        const f = statSync(path.join(a, name), {throwIfNoEntry: false})
+        if (f?.isFile()) count(f)
+      }
+    }
+  }
+  // up to 32 MiB, or one task, the engine hashes on this thread alone
+  const tasks = alone + Math.ceil(packed / BATCH)
+  if (bytes <= 32 << 20 || tasks < 2) return
+  const built = statSync(bundle, {throwIfNoEntry: false})
+  const compiled = statSync(path.join(root, 'dist', 'src', 'workers', 'serve.js'), {throwIfNoEntry: false})
+  if (!built || (compiled && compiled.mtimeMs > built.mtimeMs)) return
+  // as the engine counts its lanes (defaultWorkerCount), the main thread being one of them
+  const env = Number(process.env.MODELSEAL_WORKERS)
+  const lanes = Math.min(64, Number.isInteger(env) && env > 0 ? env : require('node:os').availableParallelism())
+  const threads = Math.min(lanes - 1, tasks - 1)
+  if (threads < 1) return
+  const {Worker} = require('node:worker_threads')
+  const started = (globalThis[Symbol.for('modelseal.workers.prestarted')] ??= [])
+  for (let i = 0; i < threads; i++) {
+    const worker = new Worker(bundle)
+    const entry = {file: bundle, worker, ready: false, failed: false, release}
+    const onMessage = (m) => {
+      if (m?.type === 'ready') entry.ready = true
+    }
+    const onFailure = () => {
+      entry.failed = true
+    }
+    worker.on('message', onMessage)
+    worker.on('error', onFailure)
+    worker.on('exit', onFailure)
+    // after the listeners (a 'message' listener refs the thread)
+    worker.unref()
+    function release() {
+      worker.off('message', onMessage)
+      worker.off('error', onFailure)
+      worker.off('exit', onFailure)
+    }
+    started.push(entry)
+  }
 }
 
 /**

@@ -13,6 +13,8 @@
 //   needed only by keyless commands and are large.
 // - Then dist/cli.cjs.<node version>-<arch>.cache: V8's code cache for the bundle, made by this
 //   Node after one small command ran (bin/run.cjs writes one for another Node on its first run).
+// - And dist/worker.cjs: what a worker thread of the engine runs (src/workers/serve.ts and every
+//   handler module), loaded by Node's CommonJS loader (see writeWorkerBundle below).
 import {spawnSync} from 'node:child_process'
 import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
@@ -24,8 +26,8 @@ import {unwrapToESM} from './bundle-rewrite.mjs'
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const dist = path.join(root, 'dist')
 const out = path.join(dist, 'cli.cjs')
-// dist/cli.cjs, dist/cli.<command>.cjs and their code caches
-const OURS = /^cli(\.[a-z0-9-]+)?\.cjs(\..+\.cache)?$/
+// dist/cli.cjs, dist/cli.<command>.cjs and their code caches, dist/worker.cjs
+const OURS = /^(cli(\.[a-z0-9-]+)?\.cjs(\..+\.cache)?|worker\.cjs)$/
 for (const f of readdirSync(dist)) if (OURS.test(f)) rmSync(path.join(dist, f), {force: true})
 
 let esbuild
@@ -344,6 +346,64 @@ async function writeBundle(file, ids) {
   return result.metafile
 }
 
+/** Compiled modules that define a worker-engine handler (`export const h = defineHandler(import.meta.url, …)`). */
+function handlerModules() {
+  const found = []
+  const walk = (dir) => {
+    for (const e of readdirSync(dir, {withFileTypes: true})) {
+      const p = path.join(dir, e.name)
+      if (e.isDirectory()) walk(p)
+      else if (e.name.endsWith('.js') && /=\s*defineHandler\(import\.meta\.url\b/.test(readFileSync(p, 'utf8')))
+        found.push(path.relative(dist, p).split(path.sep).join('/'))
+    }
+  }
+  walk(path.join(dist, 'src'))
+  return found.sort()
+}
+
+/**
+ * dist/worker.cjs: a worker thread of the engine (src/workers/engine.ts) starts from this one
+ * CommonJS file instead of worker.js and its imports through Node's ES module loader (~10 ms of
+ * each thread's start, measured). It holds serve.ts and every handler module, each evaluated on
+ * its first task (esbuild's lazy `import()`), each keeping the import.meta.url it has unbundled:
+ * the engine names a task's handler by that URL, and a URL not in the bundle (a handler of the
+ * tests, say) is imported as worker.js would. Loaded by Node itself (not through a code cache:
+ * what a thread compiles is small), so packages outside it are found from dist/ as usual.
+ * The engine uses it only when it is newer than the compiled modules, and starts threads from
+ * them instead when a thread of the bundle fails before its code has loaded.
+ */
+async function writeWorkerBundle(file) {
+  const handlers = handlerModules()
+  const entry = `
+import {serve} from './src/workers/serve.js'
+const bundled = new Map([
+${handlers.map((rel) => `  [__modelsealModuleUrl(${JSON.stringify(rel)}), () => import(${JSON.stringify(`./${rel}`)})],`).join('\n')}
+])
+const importUrl = (url) => import(url)
+serve((url) => (bundled.get(url) ?? importUrl)(url))
+`
+  const result = await esbuild.build({
+    stdin: {contents: entry, resolveDir: dist, sourcefile: 'worker-entry.mjs', loader: 'js'},
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    outfile: file,
+    // hash-wasm (blake3 only) is imported on first use from node_modules, as unbundled
+    external: ['hash-wasm', 'node:*'],
+    plugins: [keepImportMeta],
+    logLevel: 'error',
+    legalComments: 'eof',
+    banner: {js: 'var __modelsealModuleUrl = (rel) => require("node:url").pathToFileURL(require("node:path").join(__dirname, rel)).href;'},
+    minify: process.env.MODELSEAL_BUNDLE_PLAIN !== '1',
+    keepNames: true,
+  })
+  if (result.errors.length > 0) process.exit(1)
+  return handlers
+}
+
+const workerHandlers = await writeWorkerBundle(path.join(dist, 'worker.cjs'))
+
 const meta = await writeBundle(out, Object.keys(manifest.commands))
 if (process.env.MODELSEAL_BUNDLE_META) writeFileSync(process.env.MODELSEAL_BUNDLE_META, JSON.stringify(meta))
 
@@ -413,5 +473,5 @@ try {
   rmSync(tmp, {recursive: true, force: true})
 }
 console.log(
-  `dist/cli.cjs: ${(readFileSync(out).length / 1e6).toFixed(1)} MB, ${Object.keys(manifest.commands).length} commands; own bundles: ${Object.keys(frequent).join(', ')}`,
+  `dist/cli.cjs: ${(readFileSync(out).length / 1e6).toFixed(1)} MB, ${Object.keys(manifest.commands).length} commands; own bundles: ${Object.keys(frequent).join(', ')}; dist/worker.cjs: ${workerHandlers.length} handler modules`,
 )

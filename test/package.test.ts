@@ -8,6 +8,7 @@ import {execFileSync, spawnSync} from 'node:child_process'
 import {cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {after, before, describe, test} from 'node:test'
+import {pathToFileURL} from 'node:url'
 
 import {repoRoot, tempDir} from './helpers/cli.js'
 
@@ -52,6 +53,7 @@ describe('packed package', () => {
       'dist/src/public/policy.d.ts',
       'bin/run.cjs',
       'bin/run.js',
+      'dist/worker.cjs',
     ]) {
       assert.ok(existsSync(path.join(installed, f)), f)
     }
@@ -136,6 +138,24 @@ describe('packed package', () => {
       bodies.join('\n')
     const r = runModule(source)
     assert.equal(r.code, 0, `${r.stderr}\n${r.stdout}`)
+  })
+
+  test('the installed engine starts its worker threads from the worker bundle, and hashes as the library', () => {
+    const engineUrl = pathToFileURL(path.join(installed, 'dist', 'src', 'workers', 'engine.js')).href
+    const r = runModule(`
+      import {digestModel} from 'modelseal'
+      import {WorkerEngine} from ${JSON.stringify(engineUrl)}
+      const engine = new WorkerEngine({workers: 1, mainLane: false}).warm()
+      const {manifest} = await digestModel('model', {method: 'files', hashType: 'sha256', workers: 1})
+      const {HashPool} = await import(${JSON.stringify(pathToFileURL(path.join(installed, 'dist', 'src', 'hashing', 'pool.js')).href)})
+      const pool = new HashPool({engine})
+      const files = manifest.resources.map((x) => 'model/' + x.name)
+      const digests = await Promise.all(files.map(async (f) => (await pool.run([{path: f, alg: 'sha256'}]))[0].digest.toString('hex')))
+      console.log(JSON.stringify({fromBundle: engine.stats.workersFromBundle, same: digests.every((d, i) => d === manifest.resources[i].digest)}))
+      await engine.close()
+    `)
+    assert.equal(r.code, 0, r.stderr)
+    assert.deepEqual(JSON.parse(r.stdout.trim()), {fromBundle: 1, same: true})
   })
 
   test('internals are not importable through the exports map', () => {

@@ -122,6 +122,10 @@ async function runOnEngine(engine: WorkerEngine, tasks: HashTask[], onProgress?:
     const long = b.length === 1 && isLongTask(weight(tasks[b[0]]), big, engine.parallelism)
     return {handler: hashBatchHandler, payload: b.map((i) => ({...tasks[i], readAhead: tasks[i].readAhead ?? readAhead})), long}
   })
+  // Threads this call will use start now, before the main lane takes its first task: a thread
+  // takes ~25-40 ms to start, and a first task started on this thread first (hashing a few MiB
+  // before it yields) would start them that much later.
+  engine.warm(Math.min(batches.length, engine.workers) - (engine.mainLane ? 1 : 0))
   let n = 0
   for await (const outcomes of engine.ordered(stream, {onProgress})) {
     record(batches[n++], outcomes)

@@ -3,10 +3,15 @@
  * and weight scans (src/scan/weights) all run their parallel work here. Node's hashing and the
  * weight statistics run synchronously on the calling thread, so using every core needs threads.
  *
- * - One bootstrap: every worker runs worker.ts, which imports a task's *handler module* (named by
+ * - One bootstrap: every worker runs serve.ts, which loads a task's *handler module* (named by
  *   URL in the task) on first use. A handler module exports `handle(payload, ctx)` and describes
  *   itself with defineHandler(import.meta.url, handle); the engine knows nothing of hashing or
- *   scanning, and those modules depend on it, not the reverse.
+ *   scanning, and those modules depend on it, not the reverse. A thread starts from the worker
+ *   bundle dist/worker.cjs when the build wrote one after the compiled modules (scripts/bundle.mjs:
+ *   serve.ts and every handler module in one CommonJS file: no ES module loader, one file to read;
+ *   ~10 ms less before a thread hashes), else from worker.ts and the compiled modules. A bundle's
+ *   thread that fails before its code has loaded (a damaged file) is replaced by one from the
+ *   modules, its tasks resent (none of them can have started); later threads start from the modules.
  * - One scheduler: tasks queue in order and go to the first free lane. An engine of N lanes runs a
  *   task that allows it on N − 1 worker threads plus this thread (the "main lane": one thread
  *   fewer to start, and the main thread would otherwise only wait; a single task starts no thread
@@ -25,7 +30,9 @@
  * Callers cut the work: small files batched into one task, big files into ranges (see
  * src/hashing/batch.ts, src/dataset/file-hasher.ts, src/scan/weights/pool.ts).
  */
+import {statSync} from 'node:fs'
 import os from 'node:os'
+import {fileURLToPath} from 'node:url'
 import {Worker} from 'node:worker_threads'
 
 import {InputError, UsageError} from '../errors.js'
@@ -78,11 +85,21 @@ export interface EngineOptions {
   workers?: number
   /** Let tasks run on this thread (default true). */
   mainLane?: boolean
+  /**
+   * The worker bundle threads start from: a path, or false for the compiled modules. Default: the
+   * build's dist/worker.cjs when it is newer than the compiled modules (never with
+   * MODELSEAL_NO_BUNDLE=1, which bin/run.cjs also reads).
+   */
+  workerBundle?: string | false
 }
 
 /** Counters for tests and benchmarks (no timing). */
 export interface EngineStats {
   workersStarted: number
+  /** Threads started from the worker bundle (counted in workersStarted too). */
+  workersFromBundle: number
+  /** Threads bin/run.cjs had started before the command loaded, taken over (counted in both above). */
+  workersPrestarted: number
   tasksRun: number
   tasksOnMainLane: number
   /** Most tasks ever queued or running at once. */
@@ -101,6 +118,12 @@ interface Lane {
   running: Map<number, Pending>
   /** Long tasks among `running` (a lane running one takes nothing else). */
   long: number
+  /** The worker bundle it started from (undefined: the compiled modules). */
+  file?: string
+  /** The thread's code has loaded (its 'ready' message came). */
+  ready: boolean
+  /** Out of the engine (failed, exited or replaced). */
+  gone: boolean
 }
 
 export function defaultWorkerCount(): number {
@@ -109,11 +132,72 @@ export function defaultWorkerCount(): number {
   return Math.max(1, Math.min(MAX_WORKERS, lanes))
 }
 
+/** Bundles a thread failed to start from (before its code loaded): this process uses them no more. */
+const failedBundles = new Set<string>()
+/** The build's worker bundle, once looked for (null: none usable). */
+let builtBundle: string | null | undefined
+
 /**
- * The worker module beside this one. From TypeScript sources, Node (20) does not apply the parent's
- * `--import tsx` hooks to worker threads, so a small bootstrap registers tsx in the worker first.
+ * dist/worker.cjs beside the compiled modules, when the build wrote it after them. A later `tsc`
+ * alone rewrites the modules and leaves the bundle behind: then it is stale and not used (as
+ * bin/run.cjs does with the command bundles). From TypeScript sources there is none.
  */
-function startWorker(): Worker {
+function findBuiltBundle(): string | null {
+  if (builtBundle !== undefined) return builtBundle
+  builtBundle = null
+  const here = import.meta.url
+  if (here.startsWith('file:') && !here.endsWith('.ts')) {
+    const bundle = fileURLToPath(new URL('../../worker.cjs', here))
+    const built = statSync(bundle, {throwIfNoEntry: false})
+    const compiled = statSync(fileURLToPath(new URL('./serve.js', here)), {throwIfNoEntry: false})
+    if (built?.isFile() && !(compiled && compiled.mtimeMs > built.mtimeMs)) builtBundle = bundle
+  }
+  return builtBundle
+}
+
+function bundleFor(opt: string | false | undefined): string | undefined {
+  if (opt === false) return undefined
+  const bundle = opt ?? (process.env.MODELSEAL_NO_BUNDLE === '1' ? undefined : (findBuiltBundle() ?? undefined))
+  return bundle === undefined || failedBundles.has(bundle) ? undefined : bundle
+}
+
+/**
+ * Threads bin/run.cjs started from the worker bundle before the command loaded (a command that
+ * will hash a big model; see startWorkersEarly there), waiting to be taken over by the engine
+ * as it would start its own. The launcher records, until then, whether each has loaded or failed.
+ */
+interface PrestartedWorker {
+  file: string
+  worker: Worker
+  ready: boolean
+  failed: boolean
+  /** Removes the launcher's listeners. */
+  release(): void
+}
+const PRESTARTED = Symbol.for('modelseal.workers.prestarted')
+
+/** A thread the launcher started from `bundle`, if one is left; failed ones are dropped (and their bundle with them). */
+function takePrestarted(bundle: string): PrestartedWorker | undefined {
+  const waiting = (globalThis as {[PRESTARTED]?: PrestartedWorker[]})[PRESTARTED]
+  while (waiting?.length) {
+    const i = waiting.findIndex((w) => w.file === bundle)
+    if (i < 0) return undefined
+    const [w] = waiting.splice(i, 1)
+    w.release()
+    if (!w.failed) return w
+    if (!w.ready) failedBundles.add(w.file)
+    void w.worker.terminate()
+    if (failedBundles.has(bundle)) return undefined
+  }
+  return undefined
+}
+
+/**
+ * A worker thread: from the bundle when given one, else the worker module beside this one. From
+ * TypeScript sources, Node (20) does not apply the parent's `--import tsx` hooks to worker
+ * threads, so a small bootstrap registers tsx in the worker first.
+ */
+function startWorker(bundle: string | undefined): Worker {
   const here = import.meta.url
   // Workers inherit the process's Node options. Only --input-type (a `node -e` script) must be
   // dropped, and only then is a list given: an explicit list may hold no process-wide option, and
@@ -121,6 +205,7 @@ function startWorker(): Worker {
   const execArgv = process.execArgv.some((a) => a.startsWith('--input-type'))
     ? process.execArgv.filter((a) => !a.startsWith('--input-type') && process.allowedNodeEnvironmentFlags.has(a.split('=')[0]))
     : undefined
+  if (bundle !== undefined) return new Worker(bundle, execArgv ? {execArgv} : {})
   if (!here.endsWith('.ts')) return new Worker(new URL('./worker.js', here), execArgv ? {execArgv} : {})
   const tsxApi = import.meta.resolve('tsx/esm/api')
   const target = new URL('./worker.ts', here).href
@@ -130,7 +215,8 @@ function startWorker(): Worker {
 export class WorkerEngine {
   readonly workers: number
   readonly mainLane: boolean
-  readonly stats: EngineStats = {workersStarted: 0, tasksRun: 0, tasksOnMainLane: 0, peakPending: 0}
+  readonly stats: EngineStats = {workersStarted: 0, workersFromBundle: 0, workersPrestarted: 0, tasksRun: 0, tasksOnMainLane: 0, peakPending: 0}
+  private readonly workerBundle: string | false | undefined
   private readonly lanes: Lane[] = []
   private readonly queue: Pending[] = []
   private mainBusy = false
@@ -146,6 +232,7 @@ export class WorkerEngine {
     if (workers === 0 && !mainLane) throw new UsageError('E_BAD_WORKERS', 'an engine needs a worker or the main lane')
     this.workers = Math.min(workers, MAX_WORKERS)
     this.mainLane = mainLane
+    this.workerBundle = opts.workerBundle
   }
 
   /** Lanes that run tasks at once. */
@@ -153,9 +240,9 @@ export class WorkerEngine {
     return Math.max(1, this.workers)
   }
 
-  /** Starts every worker now, so that their start-up overlaps whatever comes before the first task. */
-  warm(): this {
-    while (!this.closed && this.lanes.length < this.workers) this.spawn()
+  /** Starts every worker (or `count` of them) now, so that their start-up overlaps whatever comes before the first task. */
+  warm(count = this.workers): this {
+    while (!this.closed && this.lanes.length < Math.min(count, this.workers)) this.spawn()
     return this
   }
 
@@ -234,6 +321,8 @@ export class WorkerEngine {
       const lane = this.lanes[i]
       if (lane.running.size > 0) continue
       this.lanes.splice(i, 1)
+      // its exit is then no loss (lost() ignores a gone lane)
+      lane.gone = true
       void lane.worker.terminate()
     }
   }
@@ -300,25 +389,40 @@ export class WorkerEngine {
       // Let the caller see this result before the next main-lane task (which may block) starts.
       setImmediate(() => this.pump())
     }
-    Promise.resolve()
-      .then(() => p.task.handler.fn(p.task.payload, {progress: (n) => p.onProgress?.(n)}))
-      .then(
-        (r) => {
-          done()
-          p.resolve(r.value)
-        },
-        (err: unknown) => {
-          done()
-          p.reject(err instanceof Error ? err : new Error(String(err)))
-        },
-      )
+    // The handler starts after a turn of the event loop, not in a microtask: a caller that queues
+    // the next task as it takes each result (ordered() does) would otherwise chain main-lane tasks
+    // back to back in one microtask checkpoint, and the worker threads' replies (read by the event
+    // loop) would wait for the chain to end while those threads idle.
+    setImmediate(() => {
+      Promise.resolve()
+        .then(() => p.task.handler.fn(p.task.payload, {progress: (n) => p.onProgress?.(n)}))
+        .then(
+          (r) => {
+            done()
+            p.resolve(r.value)
+          },
+          (err: unknown) => {
+            done()
+            p.reject(err instanceof Error ? err : new Error(String(err)))
+          },
+        )
+    })
   }
 
   private spawn(): Lane {
-    const worker = startWorker()
+    let bundle = bundleFor(this.workerBundle)
+    const early = bundle === undefined ? undefined : takePrestarted(bundle)
+    if (!early && bundle !== undefined && failedBundles.has(bundle)) bundle = undefined
+    const worker = early?.worker ?? startWorker(bundle)
     this.stats.workersStarted++
-    const lane: Lane = {worker, running: new Map(), long: 0}
+    if (bundle !== undefined) this.stats.workersFromBundle++
+    if (early) this.stats.workersPrestarted++
+    const lane: Lane = {worker, running: new Map(), long: 0, file: bundle, ready: early?.ready ?? false, gone: false}
     worker.on('message', (msg: TaskReply) => {
+      if (msg.type === 'ready') {
+        lane.ready = true
+        return
+      }
       const p = lane.running.get(msg.id)
       if (!p) return
       if (msg.type === 'progress') {
@@ -333,24 +437,38 @@ export class WorkerEngine {
       else p.reject(reviveError(msg.error as SerializedError))
       this.pump()
     })
-    const die = (err: Error) => {
-      // A released lane (releaseIdle) is no longer the engine's: its end is no failure.
-      if (this.closed || !this.lanes.includes(lane)) return
-      this.fatal = new InputError('E_WORKER', `a worker thread failed: ${err.message}`)
-      const i = this.lanes.indexOf(lane)
-      if (i >= 0) this.lanes.splice(i, 1)
-      for (const p of lane.running.values()) p.reject(this.fatal)
-      lane.running.clear()
-      for (const p of this.queue.splice(0)) p.reject(this.fatal)
-    }
-    worker.on('error', die)
-    worker.on('exit', (code) => {
-      if (lane.running.size > 0) die(new Error(`exited with code ${code}`))
-    })
+    worker.on('error', (err) => this.lost(lane, err))
+    worker.on('exit', (code) => this.lost(lane, new Error(`exited with code ${code}`), true))
     // After the listeners: adding a 'message' listener refs the worker's port again.
     worker.unref()
     this.lanes.push(lane)
     return lane
+  }
+
+  /** A thread failed (an error, or an exit with tasks on it) or ended. */
+  private lost(lane: Lane, err: Error, exited = false): void {
+    if (this.closed || lane.gone) return
+    lane.gone = true
+    const i = this.lanes.indexOf(lane)
+    if (i >= 0) this.lanes.splice(i, 1)
+    const tasks = [...lane.running.values()]
+    lane.running.clear()
+    lane.long = 0
+    if (lane.file !== undefined && !lane.ready) {
+      // The bundle's code never loaded, so no task started there: start the next thread from the
+      // compiled modules and give it these tasks (unless buffers of theirs went with them).
+      failedBundles.add(lane.file)
+      if (tasks.every((p) => !p.task.transfer?.length)) {
+        this.queue.unshift(...tasks)
+        this.pump()
+        return
+      }
+    }
+    // An idle thread that ended is only one lane fewer (the next task starts another).
+    if (tasks.length === 0 && exited) return
+    this.fatal = new InputError('E_WORKER', `a worker thread failed: ${err.message}`)
+    for (const p of tasks) p.reject(this.fatal)
+    for (const p of this.queue.splice(0)) p.reject(this.fatal)
   }
 }
 

@@ -197,6 +197,35 @@ test('breaking out of ordered() stops the stream and leaves the engine usable', 
   }
 })
 
+test('a main-lane task starts a turn of the event loop after the result before it was taken, not in the same microtask', async () => {
+  // A caller that queues the next task as it takes each result (ordered() does) must not chain
+  // main-lane tasks back to back: the worker threads' replies are read between them. Each result
+  // taken schedules a turn (setImmediate); a main-lane task started later sees that turn done.
+  const engine = new WorkerEngine({workers: 0, mainLane: true})
+  const g = globalThis as {engineTestTurns?: number}
+  g.engineTestTurns = 0
+  try {
+    const taken: number[] = []
+    for await (const r of engine.ordered(
+      Array.from({length: 12}, (_, n) => task({n, probe: true})),
+      {inFlight: 1},
+    )) {
+      taken.push(r.turns as number)
+      setImmediate(() => {
+        g.engineTestTurns = (g.engineTestTurns ?? 0) + 1
+      })
+    }
+    // Task n starts after result n - 1 was taken, so after its turn: it sees n turns.
+    assert.deepEqual(
+      taken,
+      Array.from({length: 12}, (_, n) => n),
+    )
+  } finally {
+    delete g.engineTestTurns
+    await engine.close()
+  }
+})
+
 test('a closed engine refuses work; an idle engine never keeps the process alive', async () => {
   const engine = new WorkerEngine({workers: 1})
   await engine.close()

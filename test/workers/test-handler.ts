@@ -17,6 +17,8 @@ export interface TestPayload {
   buffer?: number
   /** Wait this long without blocking the thread (another task may start meanwhile). */
   waitMs?: number
+  /** Return the value of globalThis.engineTestTurns when the task started. */
+  probe?: boolean
 }
 
 export interface TestResult {
@@ -25,6 +27,8 @@ export interface TestResult {
   buffer?: Uint8Array
   /** Tasks running on this thread when this one started, itself included. */
   concurrent: number
+  /** globalThis.engineTestTurns when the task started (with `probe`). */
+  turns?: number
 }
 
 let running = 0
@@ -37,6 +41,7 @@ export function handle(p: TestPayload, ctx: HandlerContext): HandlerResult<TestR
       return {value: {n: p.n, thread: threadId, concurrent}}
     })
   }
+  if (p.probe) return {value: {n: p.n, thread: threadId, concurrent: 1, turns: (globalThis as {engineTestTurns?: number}).engineTestTurns}}
   if (p.spinMs) for (const end = Date.now() + p.spinMs; Date.now() < end; );
   if (p.fail) throw new InputError(p.fail as ErrorCode, `task ${p.n} failed on purpose`)
   for (let done = 0; done < (p.bytes ?? 0); done += p.step ?? 1) ctx.progress(Math.min(p.step ?? 1, (p.bytes ?? 0) - done))
