@@ -22,9 +22,16 @@ module_.enableCompileCache?.()
 
 const root = path.join(__dirname, '..')
 
+/**
+ * The library's planning figures startWorkersEarly guesses with (this file loads none of the
+ * library): BATCH_MAX_BYTES and INLINE_MAX_BYTES of src/hashing/batch.ts, DEFAULT_SHARD_SIZE of
+ * src/oms/resource-name.ts (model_signing's). test/workers/bundle.test.ts checks they are equal.
+ */
+const EARLY_START_PLAN = {batchMaxBytes: 16 << 20, inlineMaxBytes: 32 << 20, defaultShardSize: 1_000_000_000}
+
 // bin/run.js starts it too (the ES module importing this file); the build's code cache writer
 // (scripts/bundle.mjs) only takes loadBundle.
-module.exports = {launch, lightStdio, loadBundle, root, startWorkersEarly}
+module.exports = {EARLY_START_PLAN, launch, lightStdio, loadBundle, root, startWorkersEarly}
 if (require.main === module) launch()
 
 function launch() {
@@ -165,12 +172,11 @@ function startWorkersEarly(argv, bundle = path.join(root, 'dist', 'worker.cjs'))
   if (!['digest', 'sign', 'verify'].includes(argv[0])) return
   // Tasks the engine will get, as src/hashing/batch.ts plans them: a file (or shard) of 16 MiB or
   // more alone, smaller ones packed into batches of up to 16 MiB.
-  const BATCH = 16 << 20
+  const BATCH = EARLY_START_PLAN.batchMaxBytes
   const shards = argv.includes('shards') || argv.includes('--method=shards')
   const at = argv.findIndex((a) => a === '--shard-size' || a.startsWith('--shard-size='))
   const given = at < 0 ? undefined : argv[at].includes('=') ? argv[at].slice('--shard-size='.length) : argv[at + 1]
-  // model_signing's default shard size
-  const shardSize = Number(given) || 1e9
+  const shardSize = Number(given) || EARLY_START_PLAN.defaultShardSize
   let bytes = 0
   let alone = 0
   let packed = 0
@@ -204,7 +210,7 @@ function startWorkersEarly(argv, bundle = path.join(root, 'dist', 'worker.cjs'))
   }
   // up to 32 MiB, or one task, the engine hashes on this thread alone
   const tasks = alone + Math.ceil(packed / BATCH)
-  if (bytes <= 32 << 20 || tasks < 2) return
+  if (bytes <= EARLY_START_PLAN.inlineMaxBytes || tasks < 2) return
   const built = statSync(bundle, {throwIfNoEntry: false})
   const compiled = statSync(path.join(root, 'dist', 'src', 'workers', 'serve.js'), {throwIfNoEntry: false})
   if (!built || (compiled && compiled.mtimeMs > built.mtimeMs)) return
