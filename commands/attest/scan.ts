@@ -65,6 +65,9 @@ Keep the output outside the model directory (or it is excluded from the digest a
           .map(([k, v]) => `${v} ${k}`)
           .join(', ')}`,
       )
+      // The digest was checked against the signature's; the signature itself was not (no key here).
+      if (flags.signature)
+        this.log(`  digest equals the one ${flags.signature} signs; that signature is not verified here (modelseal verify, or a policy, does it)`)
     }
     return {
       output: r.output,

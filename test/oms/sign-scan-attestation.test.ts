@@ -206,6 +206,11 @@ test('attest scan --signature: the attestation is bound to the digest the signat
   // a policy takes it as scan evidence beside the model signature
   const ok = await check(m, policy(), ['--attestation', att], soon)
   assert.equal(ok.r.code, 0, JSON.stringify(ok.d))
+  // the text output says what was checked: the digest, not the signature
+  const t = await runCli(['attest', 'scan', m, '--signature', sig, '--private-key', key.priv, '--output', path.join(tmp.dir, 'attest-sig-text.scan.json')])
+  assert.equal(t.code, 0, t.stderr)
+  assert.match(t.stdout, /digest equals the one .* signs; that signature is not verified here/)
+  assert.doesNotMatch(t.stdout, /\bverified\b(?! here)/)
   // the model changed after signing: exit 1, nothing written
   appendFileSync(path.join(m, 'model.onnx'), 'x')
   const att2 = path.join(tmp.dir, 'attest-sig-2.scan.json')
