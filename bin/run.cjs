@@ -25,9 +25,10 @@ const root = path.join(__dirname, '..')
 /**
  * The library's planning figures startWorkersEarly guesses with (this file loads none of the
  * library): BATCH_MAX_BYTES and INLINE_MAX_BYTES of src/hashing/batch.ts, DEFAULT_SHARD_SIZE of
- * src/oms/resource-name.ts (model_signing's). test/workers/bundle.test.ts checks they are equal.
+ * src/oms/resource-name.ts (model_signing's), MAX_WORKERS of src/workers/engine.ts;
+ * test/workers/bundle.test.ts checks they are equal.
  */
-const EARLY_START_PLAN = {batchMaxBytes: 16 << 20, inlineMaxBytes: 32 << 20, defaultShardSize: 1_000_000_000}
+const EARLY_START_PLAN = {batchMaxBytes: 16 << 20, inlineMaxBytes: 32 << 20, defaultShardSize: 1_000_000_000, maxWorkers: 64}
 
 // bin/run.js starts it too (the ES module importing this file); the build's code cache writer
 // (scripts/bundle.mjs) only takes loadBundle.
@@ -216,7 +217,7 @@ function startWorkersEarly(argv, bundle = path.join(root, 'dist', 'worker.cjs'))
   if (!built || (compiled && compiled.mtimeMs > built.mtimeMs)) return
   // as the engine counts its lanes (defaultWorkerCount), the main thread being one of them
   const env = Number(process.env.MODELSEAL_WORKERS)
-  const lanes = Math.min(64, Number.isInteger(env) && env > 0 ? env : require('node:os').availableParallelism())
+  const lanes = Math.min(EARLY_START_PLAN.maxWorkers, Number.isInteger(env) && env > 0 ? env : require('node:os').availableParallelism())
   const threads = Math.min(lanes - 1, tasks - 1)
   if (threads < 1) return
   const {Worker} = require('node:worker_threads')

@@ -19,7 +19,7 @@ import {InputError} from '../../src/errors.js'
 import {BATCH_MAX_BYTES, INLINE_MAX_BYTES} from '../../src/hashing/batch.js'
 import {HashPool} from '../../src/hashing/pool.js'
 import {DEFAULT_SHARD_SIZE} from '../../src/oms/resource-name.js'
-import {type Task, WorkerEngine} from '../../src/workers/engine.js'
+import {MAX_WORKERS, type Task, WorkerEngine} from '../../src/workers/engine.js'
 import {repoRoot, tempDir} from '../helpers/cli.js'
 import {testHandler, type TestPayload, type TestResult} from './test-handler.js'
 
@@ -132,9 +132,14 @@ function child(script: string, env: Record<string, string> = {}) {
   return JSON.parse(r.stdout.trim().split('\n').pop() as string)
 }
 
-test('bin/run.cjs plans its early threads with the library’s own batch, inline and shard sizes', () => {
+test('bin/run.cjs plans its early threads with the library’s own batch, inline and shard sizes and thread cap', () => {
   const launcher = createRequire(import.meta.url)(path.join(repoRoot, 'bin', 'run.cjs'))
-  assert.deepEqual(launcher.EARLY_START_PLAN, {batchMaxBytes: BATCH_MAX_BYTES, inlineMaxBytes: INLINE_MAX_BYTES, defaultShardSize: DEFAULT_SHARD_SIZE})
+  assert.deepEqual(launcher.EARLY_START_PLAN, {
+    batchMaxBytes: BATCH_MAX_BYTES,
+    inlineMaxBytes: INLINE_MAX_BYTES,
+    defaultShardSize: DEFAULT_SHARD_SIZE,
+    maxWorkers: MAX_WORKERS,
+  })
 })
 
 test('bin/run.cjs starts threads early only for a command that will hash a big model on several lanes, and the engine takes them over', {skip}, () => {
