@@ -288,12 +288,14 @@ describe('kernel functions against their definitions', () => {
 
   it('stats_f32: counts, maximum, constant flag and every candidate, at every offset and length', () => {
     const k = f32Kernel()!
-    const region = k.acquire(4 * 4096)!
+    // Up to 3 × 4096 + 1000 elements: the byte counters are flushed every 255 passes of 16
+    // elements, and all-printable or all-zero-byte words fill them to exactly 255 before a flush.
+    const region = k.acquire(4 * 13288)!
     try {
       const r = rng(77)
-      for (let trial = 0; trial < 400; trial++) {
-        const n = trial < 100 ? trial : 1 + Math.floor(r() * 3000)
-        const u = words(['trained', 'random', 'special', 'printable', 'constant'][trial % 5], n, trial)
+      for (let trial = 0; trial < 460; trial++) {
+        const n = trial < 100 ? trial : trial < 400 ? 1 + Math.floor(r() * 3000) : 4070 + Math.floor(r() * 9200)
+        const u = words(['trained', 'random', 'special', 'printable', 'constant', 'pruned', 'bf16'][trial % (trial < 400 ? 5 : 7)], n, trial)
         // magics planted at offsets that hit every lane of the 16-element blocks and the tail
         for (let m = 0; m < 1 + (trial % 7); m++) {
           if (n < 2) break
