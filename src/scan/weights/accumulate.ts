@@ -116,7 +116,7 @@ export class FloatAccumulator {
   private readonly cand = new Int32Array(4)
   private readonly cands = new Int32Array(MAX_CANDIDATES)
 
-  /** The WebAssembly kernel (f32 only; null = the JS loop). */
+  /** The WebAssembly kernel (f32, f16 and bf16; null = the JS loop). */
   private readonly k: F32Kernel | null
   private readonly fillHist: (h: HalfStats) => void
 
@@ -125,13 +125,14 @@ export class FloatAccumulator {
     start: number,
     kernel: F32Kernel | null = null,
   ) {
-    this.k = kind === 'f32' ? kernel : null
+    this.k = kind === 'f64' ? null : kernel
     this.p = newPartial(kind, start)
     this.cur = newHalf(Math.floor(start / HALF), this.k !== null)
     this.w = kind === 'f32' ? 4 : kind === 'f64' ? 8 : 2
     this.fillHist = (h: HalfStats) => {
       const k = this.k!
-      k.fn.hist_f32(h.at, h.n)
+      if (this.w === 2) k.fn.hist_f16(h.at, h.n)
+      else k.fn.hist_f32(h.at, h.n)
       h.h0.set(k.hist.subarray(0, 256))
       h.h1.set(k.hist.subarray(256, 512))
       h.at = -1
@@ -147,9 +148,14 @@ export class FloatAccumulator {
     const u32 = this.kind === 'f32' ? new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >>> 2) : null
     const useK = this.k !== null && addr >= 0
     if (this.k !== null && !useK) throw new Error('kernel accumulator needs kernel memory')
+    const u16 = useK && this.w === 2 ? new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >>> 1) : null
     let g = from
     while (g < to) {
-      if (u32 && useK) {
+      if (u16) {
+        const segEnd = Math.min(to, (Math.floor(g / HALF) + 1) * HALF)
+        this.segmentK16(bytes, u16, addr, bufStart, g, segEnd)
+        g = segEnd
+      } else if (u32 && useK) {
         const segEnd = Math.min(to, (Math.floor(g / HALF) + 1) * HALF)
         this.segmentK(bytes, u32, addr, bufStart, g, segEnd)
         g = segEnd
@@ -261,6 +267,72 @@ export class FloatAccumulator {
       x = bEnd
       if (x % BLOCK === 0) this.endBlock(x / BLOCK - 1)
     }
+  }
+
+  /**
+   * The kernel twin of loopF16 over one half (or the part of it in this chunk): the same counts,
+   * candidates and maximum from one WebAssembly SIMD pass; the low-byte histogram is left pending
+   * (HalfStats.at) until a window needs it, as in segmentK.
+   */
+  private segmentK16(bytes: Uint8Array, u16: Uint16Array, addr: number, bufStart: number, g: number, segEnd: number): void {
+    const k = this.k!
+    const fn = k.fn
+    const out = k.out
+    const p = this.p
+    const cur = this.cur
+    const s = g - bufStart
+    const e = segEnd - bufStart
+    const len = e - s
+    let first = p.firstBits
+    if (first < 0) first = u16[s]
+    const at = addr + 2 * s
+    const bf = this.kind === 'bf16'
+    const nc = fn.stats_f16(at, len, s > 0 ? u16[s - 1] & 255 : 0, first, bf ? 0x7f80 : 0x7c00)
+    cur.pr0 += out[OUT_PR0]
+    cur.z0 += out[OUT_ZB0]
+    const zeros = out[OUT_ZEROS]
+    p.zeros += zeros
+    p.posInf += out[OUT_POS_INF]
+    p.negInf += out[OUT_NEG_INF]
+    p.nan += out[OUT_NAN]
+    const maxA = out[OUT_MX]
+    const diff = out[OUT_DIFF]
+    if (nc > MAX_CANDIDATES) {
+      for (let i = s; i < e; i++) this.candidatesF16(bytes, u16, bufStart, i)
+    } else {
+      const cands = k.cands
+      for (let c = 0; c < nc; c++) this.candidatesF16(bytes, u16, bufStart, s + cands[c])
+    }
+    p.firstBits = first
+    if (diff !== 0) p.constant = false
+    if (maxA > 0) {
+      MAXBITS[0] = maxA << 16
+      const f = bf ? MAXF[0] : halfToFloat(maxA)
+      if (f > p.maxAbs) p.maxAbs = f
+    }
+    if (cur.n === 0) cur.at = at
+    else {
+      // The half began in an earlier chunk (its histogram is complete): add this part now.
+      fn.hist_f16(at, len)
+      const h = k.hist
+      for (let v = 0; v < 256; v++) cur.h0[v] += h[v]
+    }
+    cur.n += len
+    cur.zeros += zeros
+    // 16-bit kinds keep no T13 runs: blocks only advance.
+    for (let x = g; x < segEnd; ) {
+      const bEnd = Math.min(segEnd, (Math.floor(x / BLOCK) + 1) * BLOCK)
+      this.blockN += bEnd - x
+      x = bEnd
+      if (x % BLOCK === 0) this.endBlock(x / BLOCK - 1)
+    }
+  }
+
+  private candidatesF16(bytes: Uint8Array, u16: Uint16Array, bufStart: number, i: number): void {
+    const n = u16.length
+    const u = u16[i]
+    if (MAGIC2[u] !== 0) this.candidate(bytes, i, bufStart + i, n, 'raw')
+    if (i > 0 && MAGIC2[(u16[i - 1] & 255) | ((u & 255) << 8)] !== 0) this.candidate(bytes, i - 1, bufStart + i - 1, n, 'b0')
   }
 
   private segmentF32(bytes: Uint8Array, u32: Uint32Array, bufStart: number, g: number, segEnd: number): void {

@@ -1,5 +1,5 @@
 /*
- * WebAssembly SIMD kernel of the float32 weight scan (src/scan/weights/accumulate.ts has the
+ * WebAssembly SIMD kernel of the float32, float16 and bfloat16 weight scan (src/scan/weights/accumulate.ts has the
  * pure-JS reference of every function here; test/scan/weights/kernel.test.ts checks they agree).
  * Built by scripts/build-wasm.mjs (clang --target=wasm32 -msimd128) into kernel-f32-wasm.ts.
  *
@@ -13,6 +13,11 @@
  *   OUT[14] largest |x| bits among the other (finite, normal) values
  * A candidate is an element i where the two-byte magic table hits on (b0[i], b1[i]) or on
  * (b0[i-1], b0[i]): exactly the elements the JS hot loop lists.
+ *
+ * stats_f16 / hist_f16 do the same for 16-bit floats (float16 and bfloat16, told apart by the
+ * exponent mask): OUT[0] low byte 0, OUT[1] low byte printable, OUT[3] largest |x| bits among the
+ * finite non-zero values, OUT[4], OUT[5] as above, OUT[8] zeros, OUT[10..12] +inf, -inf, NaN
+ * (JS reference: FloatAccumulator.loopF16).
  */
 #include <stdint.h>
 #include <wasm_simd128.h>
@@ -52,6 +57,12 @@ static inline uint32_t probe(uint32_t u, uint32_t prev) {
   return MAGIC2[u & 0xffff] | MAGIC2[prev | ((u & 255) << 8)];
 }
 
+/** The sum of the 8 16-bit counters of acc. */
+static inline uint32_t sum_u16(v128_t acc) {
+  v128_t x = wasm_u32x4_extadd_pairwise_u16x8(acc);
+  return wasm_i32x4_extract_lane(x, 0) + wasm_i32x4_extract_lane(x, 1) + wasm_i32x4_extract_lane(x, 2) + wasm_i32x4_extract_lane(x, 3);
+}
+
 /** The sum of the 16 byte counters of acc. */
 static inline uint32_t sum_bytes(v128_t acc) {
   v128_t x = wasm_u32x4_extadd_pairwise_u16x8(wasm_u16x8_extadd_pairwise_u8x16(acc));
@@ -69,6 +80,38 @@ static const uint8_t TS[16] = {0, 0x8b, 0x21, 0x7a, 0x5a, 0x4b, 0, 0x45, 0, 0, 0
 /* The previous 16 lanes' last byte moved in front of this vector's first 15: lane j = element j - 1. */
 #define PREV1(a, b) wasm_i8x16_shuffle((a), (b), 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30)
 
+/** First-byte masks of 16 lowest bytes, carried to the next 16 (the pair (b0[i-1], b0[i]) spans them). */
+typedef struct {
+  v128_t mf, es, cf, c8;
+} Firsts;
+
+static inline Firsts firsts_of(v128_t B0) {
+  v128_t hi = wasm_u8x16_shr(B0, 4);
+  Firsts f;
+  f.es = wasm_i8x16_swizzle(wasm_v128_load(TS), hi);
+  f.mf = wasm_i8x16_eq(B0, wasm_i8x16_swizzle(wasm_v128_load(TF), hi));
+  f.cf = wasm_i8x16_eq(wasm_v128_or(B0, wasm_i8x16_splat(1)), wasm_u8x16_splat(0xcf));
+  f.c8 = wasm_i8x16_eq(B0, wasm_u8x16_splat(0x80));
+  return f;
+}
+
+/**
+ * Lanes of 16 consecutive elements (lowest bytes B0, second bytes B1) where the magic table may
+ * hit on (b0[i], b1[i]) or (b0[i-1], b0[i]); `f` holds the previous 16's masks and becomes these.
+ */
+static inline v128_t magic_lanes(v128_t B0, v128_t B1, Firsts *f) {
+  const v128_t two = wasm_i8x16_splat(2);
+  const v128_t four = wasm_u8x16_splat(4);
+  const v128_t xfa = wasm_u8x16_splat(0xfa);
+  Firsts n = firsts_of(B0);
+  v128_t raw = wasm_v128_or(wasm_v128_and(n.mf, wasm_i8x16_eq(B1, n.es)),
+                            wasm_v128_or(wasm_v128_and(n.cf, wasm_i8x16_eq(B1, xfa)), wasm_v128_and(n.c8, wasm_u8x16_lt(wasm_i8x16_sub(B1, two), four))));
+  v128_t low = wasm_v128_or(wasm_v128_and(PREV1(f->mf, n.mf), wasm_i8x16_eq(B0, PREV1(f->es, n.es))),
+                            wasm_v128_or(wasm_v128_and(PREV1(f->cf, n.cf), wasm_i8x16_eq(B0, xfa)), wasm_v128_and(PREV1(f->c8, n.c8), wasm_u8x16_lt(wasm_i8x16_sub(B0, two), four))));
+  *f = n;
+  return wasm_v128_or(raw, low);
+}
+
 /** The per-element statistics of n elements at p (see OUT above); prev = lowest byte of element -1. */
 uint32_t stats_f32(const uint32_t *p, uint32_t n, uint32_t prev, uint32_t first) {
   uint32_t zb0 = 0, pr0 = 0, pr1 = 0, nc = 0;
@@ -80,20 +123,8 @@ uint32_t stats_f32(const uint32_t *p, uint32_t n, uint32_t prev, uint32_t first)
   const v128_t bias = wasm_i8x16_splat(0x60);
   const v128_t lim = wasm_i8x16_splat(-33);
   const v128_t zero = wasm_i32x4_splat(0);
-  const v128_t tf = wasm_v128_load(TF);
-  const v128_t ts = wasm_v128_load(TS);
-  const v128_t one = wasm_i8x16_splat(1);
-  const v128_t two = wasm_i8x16_splat(2);
-  const v128_t four = wasm_u8x16_splat(4);
-  const v128_t xcf = wasm_u8x16_splat(0xcf);
-  const v128_t xfa = wasm_u8x16_splat(0xfa);
-  const v128_t x80 = wasm_u8x16_splat(0x80);
   /* masks of the previous block's lowest bytes (only lane 15, element -1, is used) */
-  v128_t b0v = wasm_u8x16_splat((uint8_t)prev);
-  v128_t es = wasm_i8x16_swizzle(ts, wasm_u8x16_shr(b0v, 4));
-  v128_t mf = wasm_i8x16_eq(b0v, wasm_i8x16_swizzle(tf, wasm_u8x16_shr(b0v, 4)));
-  v128_t cf = wasm_i8x16_eq(wasm_v128_or(b0v, one), xcf);
-  v128_t c8 = wasm_i8x16_eq(b0v, x80);
+  Firsts f = firsts_of(wasm_u8x16_splat((uint8_t)prev));
   uint32_t i = 0;
   const uint32_t nv = n & ~15u;
   while (i < nv) {
@@ -116,21 +147,7 @@ uint32_t stats_f32(const uint32_t *p, uint32_t n, uint32_t prev, uint32_t first)
       accP0 = wasm_i8x16_sub(accP0, wasm_i8x16_lt(wasm_i8x16_add(B0, bias), lim));
       accP1 = wasm_i8x16_sub(accP1, wasm_i8x16_lt(wasm_i8x16_add(B1, bias), lim));
       accZ = wasm_i8x16_sub(accZ, wasm_i8x16_eq(B0, zero));
-      /* first-byte masks of each element, then the pairs (B0, B1) and (B0 of element - 1, B0) */
-      v128_t hi = wasm_u8x16_shr(B0, 4);
-      v128_t nes = wasm_i8x16_swizzle(ts, hi);
-      v128_t nmf = wasm_i8x16_eq(B0, wasm_i8x16_swizzle(tf, hi));
-      v128_t ncf = wasm_i8x16_eq(wasm_v128_or(B0, one), xcf);
-      v128_t nc8 = wasm_i8x16_eq(B0, x80);
-      v128_t raw = wasm_v128_or(wasm_v128_and(nmf, wasm_i8x16_eq(B1, nes)),
-                                wasm_v128_or(wasm_v128_and(ncf, wasm_i8x16_eq(B1, xfa)), wasm_v128_and(nc8, wasm_u8x16_lt(wasm_i8x16_sub(B1, two), four))));
-      v128_t low = wasm_v128_or(wasm_v128_and(PREV1(mf, nmf), wasm_i8x16_eq(B0, PREV1(es, nes))),
-                                wasm_v128_or(wasm_v128_and(PREV1(cf, ncf), wasm_i8x16_eq(B0, xfa)), wasm_v128_and(PREV1(c8, nc8), wasm_u8x16_lt(wasm_i8x16_sub(B0, two), four))));
-      mf = nmf;
-      es = nes;
-      cf = ncf;
-      c8 = nc8;
-      if (wasm_v128_any_true(wasm_v128_or(raw, low))) {
+      if (wasm_v128_any_true(magic_lanes(B0, B1, &f))) {
         uint32_t pb = i > 0 ? p[i - 1] & 255 : prev;
         for (uint32_t k = 0; k < 16; k++) {
           uint32_t u = p[i + k];
@@ -230,5 +247,116 @@ void hist_f32(const uint32_t *p, uint32_t n) {
   for (int v = 0; v < 256; v++) {
     HIST[v] = H[0][v] + H[2][v];
     HIST[256 + v] = H[1][v] + H[3][v];
+  }
+}
+
+/** The per-element statistics of n 16-bit floats at p (see the top); prev = lowest byte of element -1. */
+uint32_t stats_f16(const uint16_t *p, uint32_t n, uint32_t prev, uint32_t first, uint32_t expmask) {
+  uint32_t zb0 = 0, pr0 = 0, nc = 0, zeros = 0, pinf = 0, ninf = 0, nan = 0;
+  const v128_t bias = wasm_i8x16_splat(0x60);
+  const v128_t lim = wasm_i8x16_splat(-33);
+  const v128_t zero = wasm_i32x4_splat(0);
+  const v128_t absmask = wasm_i16x8_splat(0x7fff);
+  const v128_t em = wasm_i16x8_splat((int16_t)expmask);
+  const v128_t firstv = wasm_i16x8_splat((int16_t)first);
+  v128_t mx = zero, diff = zero;
+  Firsts f = firsts_of(wasm_u8x16_splat((uint8_t)prev));
+  uint32_t i = 0;
+  const uint32_t nv = n & ~15u;
+  while (i < nv) {
+    /* byte counters take at most 1 per pass (255 passes), 16-bit counters at most 2 */
+    uint32_t stop = i + 255 * 16;
+    if (stop > nv) stop = nv;
+    v128_t accP0 = zero, accZ = zero, accZero = zero, accPinf = zero, accNinf = zero, accNan = zero;
+    for (; i < stop; i += 16) {
+      v128_t v0 = wasm_v128_load(p + i), v1 = wasm_v128_load(p + i + 8);
+      v128_t B0 = wasm_i8x16_shuffle(v0, v1, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+      v128_t B1 = wasm_i8x16_shuffle(v0, v1, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+      accP0 = wasm_i8x16_sub(accP0, wasm_i8x16_lt(wasm_i8x16_add(B0, bias), lim));
+      accZ = wasm_i8x16_sub(accZ, wasm_i8x16_eq(B0, zero));
+      v128_t a0 = wasm_v128_and(v0, absmask), a1 = wasm_v128_and(v1, absmask);
+      accZero = wasm_i16x8_sub(accZero, wasm_i16x8_add(wasm_i16x8_eq(a0, zero), wasm_i16x8_eq(a1, zero)));
+      /* exponent all ones: infinity when the rest is zero (a == expmask), else NaN */
+      v128_t s0 = wasm_i16x8_eq(wasm_v128_and(a0, em), em), s1 = wasm_i16x8_eq(wasm_v128_and(a1, em), em);
+      v128_t i0 = wasm_i16x8_eq(a0, em), i1 = wasm_i16x8_eq(a1, em);
+      v128_t n0 = wasm_i16x8_shr(v0, 15), n1 = wasm_i16x8_shr(v1, 15);
+      accNinf = wasm_i16x8_sub(accNinf, wasm_i16x8_add(wasm_v128_and(i0, n0), wasm_v128_and(i1, n1)));
+      accPinf = wasm_i16x8_sub(accPinf, wasm_i16x8_add(wasm_v128_andnot(i0, n0), wasm_v128_andnot(i1, n1)));
+      accNan = wasm_i16x8_sub(accNan, wasm_i16x8_add(wasm_v128_andnot(s0, i0), wasm_v128_andnot(s1, i1)));
+      mx = wasm_u16x8_max(mx, wasm_u16x8_max(wasm_v128_andnot(a0, s0), wasm_v128_andnot(a1, s1)));
+      diff = wasm_v128_or(diff, wasm_v128_or(wasm_v128_xor(v0, firstv), wasm_v128_xor(v1, firstv)));
+      if (wasm_v128_any_true(magic_lanes(B0, B1, &f))) {
+        uint32_t pb = i > 0 ? p[i - 1] & 255 : prev;
+        for (uint32_t k = 0; k < 16; k++) {
+          uint32_t u = p[i + k];
+          if (probe(u, pb)) {
+            if (nc < MAXC) CANDS[nc] = i + k;
+            nc++;
+          }
+          pb = u & 255;
+        }
+      }
+    }
+    pr0 += sum_bytes(accP0);
+    zb0 += sum_bytes(accZ);
+    zeros += sum_u16(accZero);
+    pinf += sum_u16(accPinf);
+    ninf += sum_u16(accNinf);
+    nan += sum_u16(accNan);
+  }
+  uint32_t m = 0;
+  for (int k = 0; k < 8; k++) {
+    uint32_t x = ((const uint16_t *)&mx)[k];
+    if (x > m) m = x;
+  }
+  uint32_t d = wasm_v128_any_true(diff);
+  uint32_t pb = nv > 0 ? p[nv - 1] & 255 : prev;
+  for (; i < n; i++) {
+    uint32_t u = p[i];
+    uint32_t b0 = u & 255;
+    zb0 += b0 == 0;
+    pr0 += b0 >= 0x20 && b0 < 0x7f;
+    uint32_t a = u & 0x7fff;
+    if (a == 0) zeros++;
+    else if ((a & expmask) == expmask) {
+      if (a == expmask) {
+        if (u >> 15) ninf++;
+        else pinf++;
+      } else nan++;
+    } else if (a > m) m = a;
+    d |= (u ^ first) != 0;
+    if (probe(u, pb)) {
+      if (nc < MAXC) CANDS[nc] = i;
+      nc++;
+    }
+    pb = b0;
+  }
+  OUT[0] = zb0;
+  OUT[1] = pr0;
+  OUT[2] = 0;
+  OUT[3] = m;
+  OUT[4] = d;
+  OUT[5] = nc;
+  OUT[8] = zeros;
+  OUT[10] = pinf;
+  OUT[11] = ninf;
+  OUT[12] = nan;
+  return nc;
+}
+
+/** Histogram of the lowest bytes of n 16-bit elements into HIST[0..255] (HIST[256..511] zero). */
+void hist_f16(const uint16_t *p, uint32_t n) {
+  for (int v = 0; v < 256; v++) H[0][v] = H[1][v] = H[2][v] = H[3][v] = 0;
+  uint32_t i = 0;
+  for (; i + 3 < n; i += 4) {
+    H[0][p[i] & 255]++;
+    H[1][p[i + 1] & 255]++;
+    H[2][p[i + 2] & 255]++;
+    H[3][p[i + 3] & 255]++;
+  }
+  for (; i < n; i++) H[0][p[i] & 255]++;
+  for (int v = 0; v < 256; v++) {
+    HIST[v] = H[0][v] + H[1][v] + H[2][v] + H[3][v];
+    HIST[256 + v] = 0;
   }
 }

@@ -1,7 +1,7 @@
 /**
- * The WebAssembly SIMD kernel of the float32 weight scan (C source kernel-f32.c, built by
- * scripts/build-wasm.mjs into kernel-f32-wasm.ts), instantiated synchronously at module load: a
- * 4 KiB module, one per thread. `f32Kernel()` is null where WebAssembly SIMD is unavailable or
+ * The WebAssembly SIMD kernel of the weight scan (C source kernel-f32.c, built by
+ * scripts/build-wasm.mjs into kernel-f32-wasm.ts; named after its first type, it also takes
+ * float16 and bfloat16), instantiated synchronously at module load: a 7 KiB module, one per thread. `f32Kernel()` is null where WebAssembly SIMD is unavailable or
  * MODELSEAL_WEIGHTS_WASM=0; accumulate.ts then runs its pure-JS loop, which gives the same
  * statistics (test/scan/weights/kernel.test.ts).
  */
@@ -25,6 +25,8 @@ interface Exports {
   t13_f32(ptr: number, n: number): void
   exact_f32(ptr: number, n: number): void
   hist_f32(ptr: number, n: number): void
+  stats_f16(ptr: number, n: number, prev: number, first: number, expMask: number): number
+  hist_f16(ptr: number, n: number): void
 }
 
 /** Result slots of the kernel (kernel-f32.c, OUT[]). */

@@ -56,8 +56,8 @@ export async function accumulateRange(kind: FloatKind, read: RangeReader, from: 
   const chunkElems = Math.max(1, Math.floor(chunkBytes / w))
   // b0-stream signatures need SIGNATURE_LOOKAHEAD elements after the candidate.
   const lookElems = SIGNATURE_LOOKAHEAD + 1
-  // f32 runs on the WebAssembly kernel when this thread's kernel memory is free (else the JS loop).
-  const kernel = kind === 'f32' && to > from ? f32Kernel() : null
+  // f32, f16 and bf16 run on the WebAssembly kernel when this thread's kernel memory is free (else the JS loop).
+  const kernel = kind !== 'f64' && to > from ? f32Kernel() : null
   const maxRead = (Math.min(chunkElems, to - from) + lookElems + 1) * w
   const region = kernel?.acquire(maxRead) ?? null
   const acc = new FloatAccumulator(kind, from, region ? kernel : null)
