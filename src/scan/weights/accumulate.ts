@@ -328,11 +328,18 @@ export class FloatAccumulator {
     }
   }
 
+  /** The candidates of element i, as loopF16 checks them. */
   private candidatesF16(bytes: Uint8Array, u16: Uint16Array, bufStart: number, i: number): void {
     const n = u16.length
     const u = u16[i]
-    if (MAGIC2[u] !== 0) this.candidate(bytes, i, bufStart + i, n, 'raw')
-    if (i > 0 && MAGIC2[(u16[i - 1] & 255) | ((u & 255) << 8)] !== 0) this.candidate(bytes, i - 1, bufStart + i - 1, n, 'b0')
+    const v = i + 1 < n ? u16[i + 1] : 0
+    if (MAGIC2[u] !== 0 && quickPrefix(u & 255, u >>> 8, v & 255, v >>> 8)) this.candidate(bytes, i, bufStart + i, n, 'raw')
+    if (i > 0) {
+      const prev = u16[i - 1] & 255
+      if (MAGIC2[prev | ((u & 255) << 8)] !== 0 && quickPrefix(prev, u & 255, v & 255, i + 2 < n ? u16[i + 2] & 255 : 0)) {
+        this.candidate(bytes, i - 1, bufStart + i - 1, n, 'b0')
+      }
+    }
   }
 
   private segmentF32(bytes: Uint8Array, u32: Uint32Array, bufStart: number, g: number, segEnd: number): void {
@@ -530,7 +537,6 @@ export class FloatAccumulator {
 
   private loopF16(bytes: Uint8Array, bufStart: number, from: number, to: number): void {
     const u16 = new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >>> 1)
-    const nAvail = u16.length
     const h0 = this.cur.h0
     const tab = MAGIC2
     const p = this.p
@@ -554,8 +560,7 @@ export class FloatAccumulator {
         else p.nan++
       } else if (a > maxA) maxA = a
       diff |= u ^ first
-      if (tab[u] !== 0) this.candidate(bytes, i, bufStart + i, nAvail, 'raw')
-      if (tab[prev | (lo << 8)] !== 0 && i > 0) this.candidate(bytes, i - 1, bufStart + i - 1, nAvail, 'b0')
+      if (tab[u] !== 0 || (tab[prev | (lo << 8)] !== 0 && i > 0)) this.candidatesF16(bytes, u16, bufStart, i)
       prev = lo
     }
     p.firstBits = first

@@ -560,3 +560,44 @@ describe('16-bit weight kernel (float16, bfloat16) vs the JS loop', () => {
     }
   })
 })
+
+describe('signature candidates: the quick prefix test never drops a payload the full check accepts', () => {
+  const enc = new TextEncoder()
+  // PROTO, then an opcode that is not the usual FRAME/GLOBAL/…, then an import within 64 bytes: pickle.loads still runs it.
+  const PICKLES = [
+    Uint8Array.from([0x80, 0x04, 0x4b, 0x00, 0x8c, 0x02, ...enc.encode('os'), 0x94, 0x8c, 0x06, ...enc.encode('system'), 0x94, 0x93]),
+    Uint8Array.from([0x80, 0x02, 0x4e, 0x30, 0x63, ...enc.encode('os\nsystem\n'), 0x85]),
+    Uint8Array.from([0x80, 0x03, 0x88, 0x88, 0x30, 0x30, 0x63, ...enc.encode('posix\nsystem\n')]),
+  ]
+  const pickleHits = (fs: Awaited<ReturnType<typeof scanTensor>>) => fs.filter((f) => f.id === 'MS-WG001' && (f.evidence as {signature?: string})?.signature === 'pickle').length
+
+  for (const [i, payload] of PICKLES.entries()) {
+    it(`pickle ${i + 1} (third byte 0x${payload[2].toString(16)}) in every f32 stream, either path`, async () => {
+      for (const k of [1, 2, 3, 4]) {
+        const u = words('trained', 20_000, 40 + k)
+        hide(u, payload, k, 5000 + k)
+        const t: TensorView = {name: 'w', dtype: 'f32', shape: [u.length], byteOffset: 0, byteLength: u.byteLength, data: new Uint8Array(u.buffer)}
+        for (const kernel of [false, true]) {
+          useF32Kernel(kernel)
+          assert.ok(pickleHits(await scanTensor(t)) >= 1, `f32 k=${k} kernel=${kernel}`)
+        }
+      }
+      useF32Kernel(true)
+    })
+
+    it(`pickle ${i + 1} in the f16 and bf16 streams, either path`, async () => {
+      for (const dtype of ['f16', 'bf16'] as const) {
+        for (const k of [1, 2]) {
+          const u = words16('trained', 40_000, 70 + k, dtype === 'bf16')
+          hide16(u, payload, k, 9000 + k)
+          const t: TensorView = {name: 'w', dtype, shape: [u.length], byteOffset: 0, byteLength: u.byteLength, data: new Uint8Array(u.buffer)}
+          for (const kernel of [false, true]) {
+            useF32Kernel(kernel)
+            assert.ok(pickleHits(await scanTensor(t)) >= 1, `${dtype} k=${k} kernel=${kernel}`)
+          }
+        }
+      }
+      useF32Kernel(true)
+    })
+  }
+})
