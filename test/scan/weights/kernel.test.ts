@@ -389,15 +389,15 @@ function words16(kind: string, n: number, seed: number, bf: boolean): Uint16Arra
         u[i] = Math.floor(r() * 65536)
         break
       case 'special': {
-        const x = r()
         // zeros, ±inf, NaNs (quiet and with payloads), denormals, the largest finite values
-        u[i] =
-          x < 0.1 ? (r() < 0.5 ? 0 : 0x8000)
-          : x < 0.2 ? expMask | (r() < 0.5 ? 0x8000 : 0)
-          : x < 0.3 ? expMask | (1 + Math.floor(r() * ((1 << manBits) - 1))) | (r() < 0.5 ? 0x8000 : 0)
-          : x < 0.4 ? Math.floor(r() * (1 << manBits)) | (r() < 0.5 ? 0x8000 : 0)
-          : x < 0.45 ? (expMask - (1 << manBits)) | ((1 << manBits) - 1)
-          : weight()
+        const x = r()
+        const sign = r() < 0.5 ? 0x8000 : 0
+        if (x < 0.1) u[i] = sign
+        else if (x < 0.2) u[i] = expMask | sign
+        else if (x < 0.3) u[i] = expMask | (1 + Math.floor(r() * ((1 << manBits) - 1))) | sign
+        else if (x < 0.4) u[i] = Math.floor(r() * (1 << manBits)) | sign
+        else if (x < 0.45) u[i] = (expMask - (1 << manBits)) | ((1 << manBits) - 1)
+        else u[i] = weight()
         break
       }
       case 'pruned':
@@ -533,7 +533,18 @@ describe('16-bit weight kernel (float16, bfloat16) vs the JS loop', () => {
         }
         const o = k.out
         assert.deepEqual(
-          {zb0: o[0], pr0: o[1], mx: o[3], diff: o[4], zeros: o[8], pinf: o[10], ninf: o[11], nan: o[12], nc, cands: Array.from(k.cands.subarray(0, Math.min(nc, 64)))},
+          {
+            zb0: o[0],
+            pr0: o[1],
+            mx: o[3],
+            diff: o[4],
+            zeros: o[8],
+            pinf: o[10],
+            ninf: o[11],
+            nan: o[12],
+            nc,
+            cands: Array.from(k.cands.subarray(0, Math.min(nc, 64))),
+          },
           {...want, nc: want.cands.length, cands: want.cands.slice(0, 64)},
           `trial ${trial} n=${n} ${bf ? 'bf16' : 'f16'}`,
         )
@@ -569,7 +580,8 @@ describe('signature candidates: the quick prefix test never drops a payload the 
     Uint8Array.from([0x80, 0x02, 0x4e, 0x30, 0x63, ...enc.encode('os\nsystem\n'), 0x85]),
     Uint8Array.from([0x80, 0x03, 0x88, 0x88, 0x30, 0x30, 0x63, ...enc.encode('posix\nsystem\n')]),
   ]
-  const pickleHits = (fs: Awaited<ReturnType<typeof scanTensor>>) => fs.filter((f) => f.id === 'MS-WG001' && (f.evidence as {signature?: string})?.signature === 'pickle').length
+  const pickleHits = (fs: Awaited<ReturnType<typeof scanTensor>>) =>
+    fs.filter((f) => f.id === 'MS-WG001' && (f.evidence as {signature?: string})?.signature === 'pickle').length
 
   for (const [i, payload] of PICKLES.entries()) {
     it(`pickle ${i + 1} (third byte 0x${payload[2].toString(16)}) in every f32 stream, either path`, async () => {
