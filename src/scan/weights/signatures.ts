@@ -276,9 +276,51 @@ export function wantsMore(s: Uint8Array): boolean {
       return s[1] === 0x8b && s[2] === 8 && (s[3] & 0xe0) === 0
     case 0x23:
       return s[1] === 0x21
+    case 0x80:
+      return s[1] >= 2 && s[1] <= 5 && pickleImportRunsPast(s)
+    case 0xca:
+      // A universal Mach-O header is 8 + 20 bytes per architecture (up to 8: 168 bytes).
+      return u32be(s, 0) === 0xcafebabe && u32be(s, 4) >= 1 && u32be(s, 4) <= 8 && 8 + u32be(s, 4) * 20 > s.length
     default:
       return false
   }
+}
+
+/**
+ * Whether an import checkPickle looks for starts within its 64 bytes and runs past the end of `s`:
+ * GLOBAL "module\nname\n" or SHORT_BINUNICODE module, [MEMOIZE], SHORT_BINUNICODE name, [MEMOIZE],
+ * STACK_GLOBAL, every name byte up to the end of `s` an identifier character (random bytes almost
+ * never are: a chance candidate is not looked at longer).
+ */
+function pickleImportRunsPast(s: Uint8Array): boolean {
+  const n = s.length
+  // bytes [o, n) are identifier characters with at most `newlines` newlines among them
+  const namesTo = (o: number, newlines: number): boolean => {
+    for (let i = o; i < n; i++) {
+      if (s[i] === 0x0a) {
+        if (--newlines < 0) return false
+      } else if (!isIdent(s, i, i + 1)) return false
+    }
+    return true
+  }
+  const lim = Math.min(n, 66)
+  for (let o = 2; o < lim; o++) {
+    if (s[o] === 0x63) {
+      if (namesTo(o + 1, 1)) return true
+    } else if (s[o] === 0x8c) {
+      if (o + 2 >= n) return true
+      const p = o + 2 + s[o + 1]
+      if (p + 3 > n) {
+        if (namesTo(o + 2, 0)) return true
+        continue
+      }
+      if (!isIdent(s, o + 2, p)) continue
+      const r = s[p] === 0x94 ? p + 1 : p
+      if (s[r] !== 0x8c) continue
+      if (r + 2 >= n || (r + 2 + s[r + 1] + 2 > n && namesTo(r + 2, 0))) return true
+    }
+  }
+  return false
 }
 
 /** Validates a candidate at the start of `s` (stream bytes). Returns null unless a structure validates. */
