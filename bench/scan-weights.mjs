@@ -16,9 +16,13 @@ import {shippedBin} from './lib/shipped-bin.mjs'
 const here = path.dirname(fileURLToPath(import.meta.url))
 const root = path.resolve(here, '..')
 
-/** Trained-looking bfloat16 data: random sign and mantissa, exponents of small weights. */
-function makeBf16File(file, bytes) {
-  const header = Buffer.from(JSON.stringify({'model.weight': {dtype: 'BF16', shape: [bytes / 2], data_offsets: [0, bytes]}}))
+/**
+ * Trained-looking weights in a one-tensor safetensors file: random sign and mantissa, exponents of
+ * small weights; F32 (the float32 file of the targets) or BF16 (the information row).
+ */
+function makeFile(file, bytes, dtype = 'F32') {
+  const width = dtype === 'F32' ? 4 : 2
+  const header = Buffer.from(JSON.stringify({'model.weight': {dtype, shape: [bytes / width], data_offsets: [0, bytes]}}))
   const padded = Buffer.concat([header, Buffer.alloc((8 - (header.length % 8)) % 8, 0x20)])
   const len = Buffer.alloc(8)
   len.writeBigUInt64LE(BigInt(padded.length))
@@ -26,33 +30,7 @@ function makeBf16File(file, bytes) {
   try {
     writeSync(fd, len)
     writeSync(fd, padded)
-    const chunk = new Uint16Array(8 << 20)
-    let x = 0x9e3779b9
-    for (let done = 0; done < bytes; done += chunk.byteLength) {
-      for (let i = 0; i < chunk.length; i++) {
-        x ^= x << 13
-        x ^= x >>> 17
-        x ^= x << 5
-        chunk[i] = (x & 0x8000) | ((117 + ((x >>> 8) & 7)) << 7) | (x & 0x7f)
-      }
-      writeSync(fd, new Uint8Array(chunk.buffer, 0, Math.min(chunk.byteLength, bytes - done)))
-    }
-  } finally {
-    closeSync(fd)
-  }
-}
-
-/** Trained-looking float32 data: random sign and mantissa, exponents of small weights. */
-function makeFile(file, bytes) {
-  const header = Buffer.from(JSON.stringify({'model.weight': {dtype: 'F32', shape: [bytes / 4], data_offsets: [0, bytes]}}))
-  const padded = Buffer.concat([header, Buffer.alloc((8 - (header.length % 8)) % 8, 0x20)])
-  const len = Buffer.alloc(8)
-  len.writeBigUInt64LE(BigInt(padded.length))
-  const fd = openSync(file, 'w')
-  try {
-    writeSync(fd, len)
-    writeSync(fd, padded)
-    const chunk = new Uint32Array(4 << 20)
+    const chunk = width === 4 ? new Uint32Array(4 << 20) : new Uint16Array(8 << 20)
     let x = 0x9e3779b9
     for (let done = 0; done < bytes; done += chunk.byteLength) {
       for (let i = 0; i < chunk.length; i++) {
@@ -60,7 +38,7 @@ function makeFile(file, bytes) {
         x ^= x >>> 17
         x ^= x << 5
         const e = 117 + ((x >>> 8) & 7)
-        chunk[i] = ((x & 0x80000000) | (e << 23) | (Math.imul(x, 0x9e3779b1) & 0x7fffff)) >>> 0
+        chunk[i] = width === 4 ? ((x & 0x80000000) | (e << 23) | (Math.imul(x, 0x9e3779b1) & 0x7fffff)) >>> 0 : (x & 0x8000) | (e << 7) | (x & 0x7f)
       }
       writeSync(fd, new Uint8Array(chunk.buffer, 0, Math.min(chunk.byteLength, bytes - done)))
     }
@@ -136,7 +114,7 @@ export async function runWeightsBench() {
 /** Information row: the same scan of a bfloat16 file of the same size, beside openssl on it. */
 function bf16Row(dir, bytes, rounds) {
   const file = path.join(dir, `weights-bf16-${bytes >> 20}m.safetensors`)
-  if (!existsSync(file) || statSync(file).size < bytes) makeBf16File(file, bytes)
+  if (!existsSync(file) || statSync(file).size < bytes) makeFile(file, bytes, 'BF16')
   spawnSync('cat', [file], {stdio: ['ignore', 'ignore', 'ignore']})
   const runs = []
   const ossls = []
