@@ -112,6 +112,22 @@ static inline v128_t magic_lanes(v128_t B0, v128_t B1, Firsts *f) {
   return wasm_v128_or(raw, low);
 }
 
+/**
+ * Adds to CANDS the elements among the 16 from element i (of `width` bytes, at b) that the magic
+ * table hits; pb = lowest byte of element i - 1. The probe reads only the two lowest bytes.
+ */
+static uint32_t list_candidates(const uint8_t *b, uint32_t width, uint32_t i, uint32_t pb, uint32_t nc) {
+  for (uint32_t k = i; k < i + 16; k++) {
+    const uint8_t *e = b + k * width;
+    if (probe(e[0] | ((uint32_t)e[1] << 8), pb)) {
+      if (nc < MAXC) CANDS[nc] = k;
+      nc++;
+    }
+    pb = e[0];
+  }
+  return nc;
+}
+
 /** The per-element statistics of n elements at p (see OUT above); prev = lowest byte of element -1. */
 uint32_t stats_f32(const uint32_t *p, uint32_t n, uint32_t prev, uint32_t first) {
   uint32_t zb0 = 0, pr0 = 0, pr1 = 0, nc = 0;
@@ -147,17 +163,7 @@ uint32_t stats_f32(const uint32_t *p, uint32_t n, uint32_t prev, uint32_t first)
       accP0 = wasm_i8x16_sub(accP0, wasm_i8x16_lt(wasm_i8x16_add(B0, bias), lim));
       accP1 = wasm_i8x16_sub(accP1, wasm_i8x16_lt(wasm_i8x16_add(B1, bias), lim));
       accZ = wasm_i8x16_sub(accZ, wasm_i8x16_eq(B0, zero));
-      if (wasm_v128_any_true(magic_lanes(B0, B1, &f))) {
-        uint32_t pb = i > 0 ? p[i - 1] & 255 : prev;
-        for (uint32_t k = 0; k < 16; k++) {
-          uint32_t u = p[i + k];
-          if (probe(u, pb)) {
-            if (nc < MAXC) CANDS[nc] = i + k;
-            nc++;
-          }
-          pb = u & 255;
-        }
-      }
+      if (wasm_v128_any_true(magic_lanes(B0, B1, &f))) nc = list_candidates((const uint8_t *)p, sizeof *p, i, i > 0 ? p[i - 1] & 255 : prev, nc);
     }
     pr0 += sum_bytes(accP0);
     pr1 += sum_bytes(accP1);
@@ -285,17 +291,7 @@ uint32_t stats_f16(const uint16_t *p, uint32_t n, uint32_t prev, uint32_t first,
       accNan = wasm_i16x8_sub(accNan, wasm_i16x8_add(wasm_v128_andnot(s0, i0), wasm_v128_andnot(s1, i1)));
       mx = wasm_u16x8_max(mx, wasm_u16x8_max(wasm_v128_andnot(a0, s0), wasm_v128_andnot(a1, s1)));
       diff = wasm_v128_or(diff, wasm_v128_or(wasm_v128_xor(v0, firstv), wasm_v128_xor(v1, firstv)));
-      if (wasm_v128_any_true(magic_lanes(B0, B1, &f))) {
-        uint32_t pb = i > 0 ? p[i - 1] & 255 : prev;
-        for (uint32_t k = 0; k < 16; k++) {
-          uint32_t u = p[i + k];
-          if (probe(u, pb)) {
-            if (nc < MAXC) CANDS[nc] = i + k;
-            nc++;
-          }
-          pb = u & 255;
-        }
-      }
+      if (wasm_v128_any_true(magic_lanes(B0, B1, &f))) nc = list_candidates((const uint8_t *)p, sizeof *p, i, i > 0 ? p[i - 1] & 255 : prev, nc);
     }
     pr0 += sum_bytes(accP0);
     zb0 += sum_bytes(accZ);
