@@ -9,10 +9,11 @@ import {describe, it} from 'node:test'
 
 import type {TensorView} from '../../../src/formats/tensor.js'
 import type {Finding} from '../../../src/scan/types.js'
+import {crossTensorFindings} from '../../../src/scan/weights/cross-tensor.js'
 import {useF32Kernel} from '../../../src/scan/weights/kernel.js'
 import {scanTensor} from '../../../src/scan/weights/scan-tensor.js'
 import {matchSignature, SIGNATURE_QUICK, wantsMore} from '../../../src/scan/weights/signatures.js'
-import {words, words16} from './float-words.js'
+import {ELF, words, words16} from './float-words.js'
 
 const enc = new TextEncoder()
 const WIDTH = {f16: 2, bf16: 2, f32: 4, f64: 8} as const
@@ -113,4 +114,28 @@ describe('adversarial streams: payloads at the limits of the cheap candidate tes
       for (const k of [1, 2, 3, 8]) await assertFound('f64', k, 5000 * k, payload, 'pickle')
     })
   }
+
+  it('an ELF in the low 32, 40, 48 or 56 bits of float64 elements (a float64 mantissa has 52 bits)', async () => {
+    for (const k of [4, 5, 6, 7]) {
+      await assertFound('f64', k, 3000 * k, ELF, 'elf')
+      await assertFound('f64', k, 3000 * k + 10_000 * k, ELF, 'elf')
+    }
+  })
+
+  it('an ELF in the low 48 bits of float64 elements that starts in one tensor and ends in the next', async () => {
+    const a = trainedBytes('f64', 6000, 3)
+    const b = trainedBytes('f64', 6000, 4)
+    const joined = new Uint8Array(a.length + b.length)
+    joined.set(a)
+    joined.set(b, a.length)
+    // 4 elements (24 stream bytes) in the first tensor: the ELF header continues into the second
+    hideAt(joined, 8, 6, (6000 - 4) * 6, ELF)
+    const views: TensorView[] = [
+      {...tensor('f64', joined.subarray(0, a.length)), name: 'a'},
+      {...tensor('f64', joined.subarray(a.length)), name: 'b', byteOffset: a.length},
+    ]
+    const fs = await crossTensorFindings(views)
+    assert.equal(hits(fs, 'elf'), 1, JSON.stringify(fs))
+    assert.equal((fs[0].evidence as {stream?: string}).stream, 'low48')
+  })
 })
