@@ -2,8 +2,8 @@
  * Payloads spread across tensors. A loader that extracts a hidden file does not care where one
  * tensor ends: it joins the low-order bytes of every element in file order. So the per-tensor
  * checks are complemented by the same search over the joined streams — the lowest byte (b0),
- * low 16 and low 24 bits of float elements (float64: up to 56), and the raw bytes of integer/byte tensors — reporting
- * only what crosses a tensor boundary (the rest the per-tensor checks already report), plus the
+ * low 16 and low 24 bits of float elements (float64: up to 56), and the raw bytes of every
+ * tensor — reporting only what crosses a tensor boundary (the rest the per-tensor checks already report), plus the
  * structured-window rule over runs of tensors too small to be judged one by one.
  * Bounded: only each tensor's first and last SIGNATURE_LOOKAHEAD elements are read for the
  * signature search; small tensors are read whole up to a total cap.
@@ -43,8 +43,9 @@ function streamOf(b: Uint8Array, w: number, stream: Stream): Uint8Array {
 function streamsFor(t: TensorView): Stream[] {
   if (!isFloatDType(t.dtype)) return DTYPE_BYTES[t.dtype] > 0 || t.dtype === 'quant' || t.dtype === 'other' ? ['raw'] : []
   const w = DTYPE_BYTES[t.dtype]
-  // float64: every width up to its 52-bit mantissa, as the per-tensor search
-  return w >= 8 ? ['b0', 'low16', 'low24', 'low32', 'low40', 'low48', 'low56'] : w >= 4 ? ['b0', 'low16', 'low24'] : ['b0']
+  // The per-tensor streams (float64: every width up to its 52-bit mantissa); raw too: a loader
+  // reading the file's bytes joins float tensors as it joins any others.
+  return w >= 8 ? ['b0', 'low16', 'low24', 'low32', 'low40', 'low48', 'low56', 'raw'] : w >= 4 ? ['b0', 'low16', 'low24', 'raw'] : ['b0', 'raw']
 }
 
 export async function crossTensorFindings(tensors: readonly TensorView[]): Promise<Finding[]> {

@@ -138,4 +138,22 @@ describe('adversarial streams: payloads at the limits of the cheap candidate tes
     assert.equal(hits(fs, 'elf'), 1, JSON.stringify(fs))
     assert.equal((fs[0].evidence as {stream?: string}).stream, 'low48')
   })
+
+  it('an ELF in the raw bytes of two consecutive float tensors of every kind, across their boundary', async () => {
+    for (const dtype of ['f16', 'bf16', 'f32', 'f64'] as const) {
+      const a = trainedBytes(dtype, 6000, 5)
+      const joined = new Uint8Array(2 * a.length)
+      joined.set(a)
+      joined.set(trainedBytes(dtype, 6000, 6), a.length)
+      // 16 bytes of the 64-byte header in the first tensor: neither tensor holds it whole
+      joined.set(ELF.subarray(0, 64), a.length - 16)
+      const views: TensorView[] = [
+        {...tensor(dtype, joined.subarray(0, a.length)), name: 'a'},
+        {...tensor(dtype, joined.subarray(a.length)), name: 'b', byteOffset: a.length},
+      ]
+      const fs = await crossTensorFindings(views)
+      assert.equal(hits(fs, 'elf'), 1, `${dtype}: ${JSON.stringify(fs)}`)
+      assert.equal((fs[0].evidence as {stream?: string}).stream, 'raw')
+    }
+  })
 })
