@@ -35,11 +35,16 @@ import {
   type FloatKind,
   type HalfStats,
   type Partial,
-  type SigHit,
+  type SigStream,
 } from './windows.js'
 
 export {BLOCK, evalWindow, HALF, MAX_RECORDED_RUNS, MAX_RECORDED_SIGS, MAX_RECORDED_WINDOWS, MIN_WINDOW_ELEMS, newPartial} from './windows.js'
-export type {FloatKind, HalfStats, Partial, SigHit, WindowStat} from './windows.js'
+export type {FloatKind, HalfStats, Partial, SigHit, SigStream, WindowStat} from './windows.js'
+
+/** Bytes per element of each low-order stream (raw: the element width). */
+const LOW_BYTES: Record<Exclude<SigStream, 'raw'>, number> = {b0: 1, low16: 2, low24: 3, low32: 4, low40: 5, low48: 6, low56: 7}
+/** The float64 streams whose first four bytes are those of one element: one prefix test for all. */
+const F64_WIDE: SigStream[] = ['low32', 'low40', 'low48', 'low56', 'raw']
 
 /** Candidates recorded per hot-loop call; more than this (adversarial data) takes the slow path. */
 const MAX_CANDIDATES = 64
@@ -431,8 +436,8 @@ export class FloatAccumulator {
     return this.p
   }
 
-  private candidate(bytes: Uint8Array, local: number, global: number, nAvail: number, stream: SigHit['stream']): void {
-    const k = stream === 'b0' ? 1 : stream === 'low16' ? 2 : stream === 'low24' ? 3 : this.w
+  private candidate(bytes: Uint8Array, local: number, global: number, nAvail: number, stream: SigStream): void {
+    const k = stream === 'raw' ? this.w : LOW_BYTES[stream]
     // Gather a short prefix first: nearly every candidate is a chance two-byte match.
     let s = this.gather(bytes, local, nAvail, k, SIGNATURE_QUICK)
     let m = matchSignature(s)
@@ -571,6 +576,17 @@ export class FloatAccumulator {
     }
   }
 
+  /** The element-aligned candidates of float64 element i (its two lowest bytes are a magic). */
+  private candidatesF64(bytes: Uint8Array, u32: Uint32Array, bufStart: number, i: number, nAvail: number): void {
+    const u = u32[2 * i]
+    const v = i + 1 < nAvail ? u32[2 * i + 2] : 0
+    const a0 = u & 255
+    const a1 = (u >>> 8) & 255
+    if (quickPrefix(a0, a1, v & 255, (v >>> 8) & 255)) this.candidate(bytes, i, bufStart + i, nAvail, 'low16')
+    if (quickPrefix(a0, a1, (u >>> 16) & 255, v & 255)) this.candidate(bytes, i, bufStart + i, nAvail, 'low24')
+    if (quickPrefix(a0, a1, (u >>> 16) & 255, u >>> 24)) for (const s of F64_WIDE) this.candidate(bytes, i, bufStart + i, nAvail, s)
+  }
+
   private loopF64(bytes: Uint8Array, bufStart: number, from: number, to: number): void {
     const u32 = new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >>> 2)
     const f64 = new Float64Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >>> 3)
@@ -604,12 +620,11 @@ export class FloatAccumulator {
         if (v > p.maxAbs) p.maxAbs = v
       }
       diff |= (lo32 ^ first) | (hi ^ firstHi)
-      if (tab[lo32 & 0xffff] !== 0) {
-        this.candidate(bytes, i, bufStart + i, nAvail, 'low16')
-        this.candidate(bytes, i, bufStart + i, nAvail, 'low24')
-        this.candidate(bytes, i, bufStart + i, nAvail, 'raw')
+      if (tab[lo32 & 0xffff] !== 0) this.candidatesF64(bytes, u32, bufStart, i, nAvail)
+      if (tab[prev | (lo << 8)] !== 0 && i > 0) {
+        const x = i + 2 < nAvail ? u32[2 * i + 4] & 255 : 0
+        if (quickPrefix(prev, lo, i + 1 < nAvail ? u32[2 * i + 2] & 255 : 0, x)) this.candidate(bytes, i - 1, bufStart + i - 1, nAvail, 'b0')
       }
-      if (tab[prev | (lo << 8)] !== 0 && i > 0) this.candidate(bytes, i - 1, bufStart + i - 1, nAvail, 'b0')
       prev = lo
     }
     p.firstBits = first

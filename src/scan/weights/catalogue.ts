@@ -18,7 +18,7 @@ export const WEIGHT_RULES: RuleInfo[] = [
     'embedded-payload',
     'high',
     'Embedded executable/archive in tensor bytes',
-    'A structurally validated ELF/PE/Mach-O header, zip local header, 7z start header (CRC), gzip member that inflates, pickle with an import, or script shebang in the raw bytes or the de-interleaved low-order byte streams (b0, low 16, low 24 bits) of a tensor. Two-byte magics alone never fire.',
+    'A structurally validated ELF/PE/Mach-O header, zip local header, 7z start header (CRC), gzip member that inflates, pickle with an import, or script shebang in the raw bytes or the de-interleaved low-order byte streams (b0, low 16, low 24 bits; float64 up to low 56 bits) of a tensor. Two-byte magics alone never fire.',
   ),
   r(
     'MS-WG002',

@@ -2,8 +2,8 @@
  * Payloads spread across tensors. A loader that extracts a hidden file does not care where one
  * tensor ends: it joins the low-order bytes of every element in file order. So the per-tensor
  * checks are complemented by the same search over the joined streams — the lowest byte (b0),
- * low 16 and low 24 bits of float elements, and the raw bytes of integer/byte tensors — reporting
- * only what crosses a tensor boundary (the rest the per-tensor checks already report), plus the
+ * low 16 and low 24 bits of float elements (float64: up to 56), and the raw bytes of every
+ * tensor — reporting only what crosses a tensor boundary (the rest the per-tensor checks already report), plus the
  * structured-window rule over runs of tensors too small to be judged one by one.
  * Bounded: only each tensor's first and last SIGNATURE_LOOKAHEAD elements are read for the
  * signature search; small tensors are read whole up to a total cap.
@@ -12,8 +12,11 @@ import {DTYPE_BYTES, isFloatDType, type TensorView} from '../../formats/tensor.j
 import type {Finding} from '../types.js'
 import {withTensorReader} from './scan-tensor.js'
 import {findSignatures, SIGNATURE_LOOKAHEAD} from './signatures.js'
+import type {SigStream as Stream} from './windows.js'
 
-type Stream = 'b0' | 'low16' | 'low24' | 'raw'
+const ALL_STREAMS: Stream[] = ['b0', 'low16', 'low24', 'low32', 'low40', 'low48', 'low56', 'raw']
+/** Stream bytes per element (raw: one per byte, the stream is the tensor's bytes). */
+const unitOf = (s: Stream) => (s === 'raw' || s === 'b0' ? 1 : Number(s.slice(3)) / 8)
 
 /** A tensor this small cannot hold a 4096-element window of its own. */
 const SMALL_ELEMENTS = 4096
@@ -30,7 +33,7 @@ interface Carry {
 /** Stream bytes of elements [from, to) of a tensor's little-endian bytes `b` (element width w). */
 function streamOf(b: Uint8Array, w: number, stream: Stream): Uint8Array {
   if (stream === 'raw') return b
-  const k = stream === 'b0' ? 1 : stream === 'low16' ? 2 : 3
+  const k = unitOf(stream)
   const n = Math.floor(b.length / w)
   const out = new Uint8Array(n * k)
   for (let i = 0; i < n; i++) for (let j = 0; j < k; j++) out[i * k + j] = b[i * w + j]
@@ -40,7 +43,9 @@ function streamOf(b: Uint8Array, w: number, stream: Stream): Uint8Array {
 function streamsFor(t: TensorView): Stream[] {
   if (!isFloatDType(t.dtype)) return DTYPE_BYTES[t.dtype] > 0 || t.dtype === 'quant' || t.dtype === 'other' ? ['raw'] : []
   const w = DTYPE_BYTES[t.dtype]
-  return w >= 4 ? ['b0', 'low16', 'low24'] : ['b0']
+  // The per-tensor streams (float64: every width up to its 52-bit mantissa); raw too: a loader
+  // reading the file's bytes joins float tensors as it joins any others.
+  return w >= 8 ? ['b0', 'low16', 'low24', 'low32', 'low40', 'low48', 'low56', 'raw'] : w >= 4 ? ['b0', 'low16', 'low24', 'raw'] : ['b0', 'raw']
 }
 
 export async function crossTensorFindings(tensors: readonly TensorView[]): Promise<Finding[]> {
@@ -96,8 +101,7 @@ export async function crossTensorFindings(tensors: readonly TensorView[]): Promi
       }
       // New carry: the last `look` stream units of (previous carry + this tensor).
       const tl = whole ? h : streamOf(tail, w, s)
-      const unit = s === 'raw' ? 1 : s === 'b0' ? 1 : s === 'low16' ? 2 : 3
-      const keep = look * unit
+      const keep = look * unitOf(s)
       const base = whole && prev ? prev : {bytes: new Uint8Array(0), owners: []}
       const bytes = new Uint8Array(Math.min(keep, base.bytes.length + tl.length))
       const owners: number[] = new Array(bytes.length)
@@ -109,7 +113,7 @@ export async function crossTensorFindings(tensors: readonly TensorView[]): Promi
       carries.set(s, {bytes, owners})
     }
     // Non-float tensors break the chain of the float streams and vice versa.
-    for (const s of ['b0', 'low16', 'low24', 'raw'] as Stream[]) if (!streamsFor(t).includes(s)) carries.delete(s)
+    for (const s of ALL_STREAMS) if (!streamsFor(t).includes(s)) carries.delete(s)
     if (isFloatDType(t.dtype) && n < SMALL_ELEMENTS && smallTotal < MAX_SMALL_BYTES) {
       if (!small.names.length) small.start = t.byteOffset
       small.names.push(t.name)

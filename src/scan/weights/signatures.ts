@@ -289,7 +289,7 @@ export function wantsMore(s: Uint8Array): boolean {
 /**
  * Whether an import checkPickle looks for starts within its 64 bytes and runs past the end of `s`:
  * GLOBAL "module\nname\n" or SHORT_BINUNICODE module, [MEMOIZE], SHORT_BINUNICODE name, [MEMOIZE],
- * STACK_GLOBAL, every name byte up to the end of `s` an identifier character (random bytes almost
+ * STACK_GLOBAL, every byte so far what checkPickle would take at its place (random bytes almost
  * never are: a chance candidate is not looked at longer).
  */
 function pickleImportRunsPast(s: Uint8Array): boolean {
@@ -307,18 +307,32 @@ function pickleImportRunsPast(s: Uint8Array): boolean {
   for (let o = 2; o < lim; o++) {
     if (s[o] === 0x63) {
       if (namesTo(o + 1, 1)) return true
-    } else if (s[o] === 0x8c) {
-      if (o + 2 >= n) return true
-      const p = o + 2 + s[o + 1]
-      if (p + 3 > n) {
-        if (namesTo(o + 2, 0)) return true
-        continue
-      }
-      if (!isIdent(s, o + 2, p)) continue
-      const r = s[p] === 0x94 ? p + 1 : p
-      if (s[r] !== 0x8c) continue
-      if (r + 2 >= n || (r + 2 + s[r + 1] + 2 > n && namesTo(r + 2, 0))) return true
+    } else if (s[o] === 0x8c && stackGlobalRunsPast(s, o)) return true
+  }
+  return false
+}
+
+/**
+ * The STACK_GLOBAL import of checkPickle at `o` followed opcode by opcode: true when `s` ends
+ * before the import is decided, every byte so far the one checkPickle takes there (the end may
+ * fall inside a name or on any opcode between and after the names).
+ */
+function stackGlobalRunsPast(s: Uint8Array, o: number): boolean {
+  const n = s.length
+  let p = o + 1
+  for (let name = 0; name < 2; name++) {
+    if (name === 1) {
+      if (p >= n) return true
+      if (s[p] !== 0x8c) return false
+      p++
     }
+    if (p >= n) return true
+    const len = s[p++]
+    const seen = Math.min(n, p + len)
+    if (len === 0 || (seen > p && !isIdent(s, p, seen))) return false
+    p += len
+    if (p >= n) return true
+    if (s[p] === 0x94 && ++p >= n) return true
   }
   return false
 }

@@ -206,7 +206,7 @@ export function floatFindings(t: TensorView, m: Partial): Finding[] {
 function streamLabel(s: string, w: number): string {
   if (s === 'raw') return 'raw bytes'
   if (s === 'b0') return `lowest byte of each ${w}-byte element`
-  return `low ${s === 'low16' ? 2 : 3} bytes of each ${w}-byte element`
+  return `low ${Number(s.slice(3)) / 8} bytes of each ${w}-byte element`
 }
 
 /** Groups flagged window starts into runs of consecutive windows: [firstStart, windowCount]. */

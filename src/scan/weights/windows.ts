@@ -44,8 +44,14 @@ export interface WindowStat {
   zeroByte: number
 }
 
+/**
+ * The byte streams searched for signatures: the lowest k bytes of every element (b0 = 1,
+ * lowN = N/8 bytes; float64 mantissas reach into byte 6) or all of them (raw).
+ */
+export type SigStream = 'b0' | 'low16' | 'low24' | 'low32' | 'low40' | 'low48' | 'low56' | 'raw'
+
 export interface SigHit {
-  stream: 'b0' | 'low16' | 'low24' | 'raw'
+  stream: SigStream
   element: number
   kind: string
   detail: string
