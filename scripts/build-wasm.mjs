@@ -17,7 +17,20 @@ import {fileURLToPath} from 'node:url'
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const SRC = 'src/scan/weights/kernel-f32.c'
 const OUT = 'src/scan/weights/kernel-f32-wasm.ts'
-const EXPORTS = ['init', 'out_ptr', 'cands_ptr', 'hist_ptr', 'data_ptr', 'stats_f32', 't13_f32', 'exact_f32', 'hist_f32', 'stats_f16', 'hist_f16']
+const EXPORTS = [
+  'init',
+  'out_ptr',
+  'cands_ptr',
+  'hist_ptr',
+  'data_ptr',
+  'stats_f32',
+  't13_f32',
+  'exact_f32',
+  'hist_f32',
+  'stats_f16',
+  'hist_f16',
+  'raw_pairs_f32',
+]
 export const CLANG_ARGS = [
   '--target=wasm32',
   '-O3',

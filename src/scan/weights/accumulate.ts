@@ -24,7 +24,7 @@ import {
   OUT_ZB0,
   OUT_ZEROS,
 } from './kernel.js'
-import {MAGIC2, matchSignature, quickPrefix, SIGNATURE_LOOKAHEAD, SIGNATURE_QUICK, wantsMore} from './signatures.js'
+import {isIdentByte, MAGIC2, matchSignature, quickPrefix, SIGNATURE_LOOKAHEAD, SIGNATURE_QUICK, wantsMore} from './signatures.js'
 import {
   BLOCK,
   evalWindow,
@@ -48,8 +48,14 @@ const F64_WIDE: SigStream[] = ['low32', 'low40', 'low48', 'low56', 'raw']
 
 /** Candidates recorded per hot-loop call; more than this (adversarial data) takes the slow path. */
 const MAX_CANDIDATES = 64
-/** (|x| bits − smallest normal) above this: zero/denormal (wrapped), >= 2^13, or NaN/Inf. */
-const RARE_ABOVE = 0x46000000 - 0x00800000
+/**
+ * |x| bits of 2^-60 (kernel-f32.c TINY). Magnitudes are kept as (|x| bits − TINY_BITS), unsigned:
+ * above RARE_ABOVE means a zero, denormal or |x| < 2^-60 (wrapped), |x| >= 2^13, or NaN/Inf.
+ * No trained weight is that small; raw bytes of a file laid over float32 elements almost always
+ * put such an exponent byte somewhere, so those halves also get the raw search at every offset.
+ */
+const TINY_BITS = 0x21800000
+const RARE_ABOVE = 0x46000000 - TINY_BITS
 
 /**
  * The innermost loop, kept tiny and monomorphic so V8 compiles it to tight code: two histogram
@@ -79,7 +85,7 @@ export function hotF32(
     const lo = u & 255
     h0[lo]++
     h1[(u >>> 8) & 255]++
-    const t = ((u & 0x7fffffff) - 0x00800000) >>> 0
+    const t = ((u & 0x7fffffff) - TINY_BITS) >>> 0
     if (t > mx) mx = t
     diff |= u ^ f
     if ((tab[u & 0xffff] | tab[prev | (lo << 8)]) !== 0) {
@@ -243,8 +249,11 @@ export class FloatAccumulator {
         MAXBITS[0] = maxA
         if (MAXF[0] > p.maxAbs) p.maxAbs = MAXF[0]
       }
+      const ni = fn.raw_pairs_f32(at, len, s > 0 ? u32[s - 1] >>> 24 : 0)
+      if (ni > MAX_CANDIDATES) for (let i = s; i < e; i++) this.insideF32(bytes, u32, bufStart, i)
+      else for (let c = 0; c < ni; c++) this.insideF32(bytes, u32, bufStart, s + k.cands[c])
     } else {
-      MAXBITS[0] = mx + 0x00800000
+      MAXBITS[0] = mx + TINY_BITS
       if (MAXF[0] > p.maxAbs) p.maxAbs = MAXF[0]
     }
     if (cur.n === 0) cur.at = at
@@ -292,7 +301,7 @@ export class FloatAccumulator {
     if (first < 0) first = u16[s]
     const at = addr + 2 * s
     const bf = this.kind === 'bf16'
-    const nc = fn.stats_f16(at, len, s > 0 ? u16[s - 1] & 255 : 0, first, bf ? 0x7f80 : 0x7c00)
+    const nc = fn.stats_f16(at, len, s > 0 ? u16[s - 1] & 255 : 0, s > 0 ? u16[s - 1] >>> 8 : 0, first, bf ? 0x7f80 : 0x7c00)
     cur.pr0 += out[OUT_PR0]
     cur.z0 += out[OUT_ZB0]
     const zeros = out[OUT_ZEROS]
@@ -344,7 +353,31 @@ export class FloatAccumulator {
       if (MAGIC2[prev | ((u & 255) << 8)] !== 0 && quickPrefix(prev, u & 255, v & 255, i + 2 < n ? u16[i + 2] & 255 : 0)) {
         this.candidate(bytes, i - 1, bufStart + i - 1, n, 'b0')
       }
+      // raw bytes that start in the high byte of the element before
+      if (MAGIC2[(u16[i - 1] >>> 8) | ((u & 255) << 8)] !== 0) this.rawAt(bytes, i - 1, 1, bufStart + i - 1)
     }
+  }
+
+  /**
+   * A raw-bytes candidate that starts `byte` bytes into element `local` of `bytes` (the raw stream
+   * is the buffer itself, so it is read in place); recorded like the element-aligned ones.
+   */
+  private rawAt(bytes: Uint8Array, local: number, byte: number, global: number): void {
+    const at = local * this.w + byte
+    const q = (k: number) => (at + k < bytes.length ? bytes[at + k] : 0)
+    if (!quickPrefix(q(0), q(1), q(2), q(3))) return
+    let s = bytes.subarray(at, Math.min(bytes.length, at + SIGNATURE_QUICK))
+    let m = matchSignature(s)
+    if (!m && wantsMore(s)) {
+      s = bytes.subarray(at, Math.min(bytes.length, at + SIGNATURE_LOOKAHEAD))
+      m = matchSignature(s)
+    }
+    if (!m) return
+    if (this.p.sigs.length >= MAX_RECORDED_SIGS) {
+      this.p.overflow = true
+      return
+    }
+    this.p.sigs.push({stream: 'raw', element: global, byte, kind: m.kind, detail: m.detail, length: m.length, bytesPerElement: this.w})
   }
 
   private segmentF32(bytes: Uint8Array, u32: Uint32Array, bufStart: number, g: number, segEnd: number): void {
@@ -438,6 +471,8 @@ export class FloatAccumulator {
 
   private candidate(bytes: Uint8Array, local: number, global: number, nAvail: number, stream: SigStream): void {
     const k = stream === 'raw' ? this.w : LOW_BYTES[stream]
+    // PROTO 2..5 is a common chance pair in weights: look for the import a pickle needs before gathering.
+    if (bytes[local * this.w] === 0x80 && !this.importNear(bytes, local, nAvail, k)) return
     // Gather a short prefix first: nearly every candidate is a chance two-byte match.
     let s = this.gather(bytes, local, nAvail, k, SIGNATURE_QUICK)
     let m = matchSignature(s)
@@ -451,6 +486,24 @@ export class FloatAccumulator {
       return
     }
     this.p.sigs.push({stream, element: global, kind: m.kind, detail: m.detail, length: m.length, bytesPerElement: k})
+  }
+
+  /**
+   * Whether the k-low-bytes stream from element `local` has, at bytes 2..65, a GLOBAL followed by a
+   * name character or a SHORT_BINUNICODE of non-zero length followed by one: what checkPickle
+   * needs first, read in place.
+   */
+  private importNear(bytes: Uint8Array, local: number, nAvail: number, k: number): boolean {
+    const w = this.w
+    const end = Math.min(68, (nAvail - local) * k)
+    // stream byte q is byte q % k of element local + q / k (no closure: a named one costs a call per candidate)
+    for (let q = 2; q < 66 && q + 1 < end; q++) {
+      const x = bytes[(local + Math.floor(q / k)) * w + (q % k)]
+      if (x !== 0x63 && x !== 0x8c) continue
+      const y = bytes[(local + Math.floor((q + 1) / k)) * w + ((q + 1) % k)]
+      if (x === 0x63 ? isIdentByte(y) : y !== 0 && q + 2 < end && isIdentByte(bytes[(local + Math.floor((q + 2) / k)) * w + ((q + 2) % k)])) return true
+    }
+    return false
   }
 
   /** The first `max` bytes of the k-low-bytes-per-element stream starting at element `local`. */
@@ -491,11 +544,14 @@ export class FloatAccumulator {
     st[0] = 0
     p.firstBits = first
     if (diff !== 0) p.constant = false
-    // Zeros, denormals, NaN/Inf and values >= 2^13 are rare: recount exactly only when present.
+    // Zeros, denormals, NaN/Inf, values below 2^-60 or >= 2^13 are rare: recount exactly, and
+    // search the raw bytes at every offset, only when present.
     const mx = st[2] >>> 0
-    if (mx >= RARE_ABOVE) this.exactF32(u32, s, e)
-    else if (e > s) {
-      MAXBITS[0] = mx + 0x00800000
+    if (mx >= RARE_ABOVE) {
+      this.exactF32(u32, s, e)
+      for (let i = s; i < e; i++) this.insideF32(bytes, u32, bufStart, i)
+    } else if (e > s) {
+      MAXBITS[0] = mx + TINY_BITS
       if (MAXF[0] > p.maxAbs) p.maxAbs = MAXF[0]
     }
   }
@@ -517,6 +573,14 @@ export class FloatAccumulator {
       const x = i + 2 < n ? u32[i + 2] & 255 : 0
       if (quickPrefix(prev, lo, v & 255, x)) this.candidate(bytes, i - 1, bufStart + i - 1, n, 'b0')
     }
+  }
+
+  /** Raw bytes of element i starting at its bytes 1 and 2, or in the last byte of the element before. */
+  private insideF32(bytes: Uint8Array, u32: Uint32Array, bufStart: number, i: number): void {
+    const u = u32[i]
+    if (MAGIC2[(u >>> 8) & 0xffff] !== 0) this.rawAt(bytes, i, 1, bufStart + i)
+    if (MAGIC2[u >>> 16] !== 0) this.rawAt(bytes, i, 2, bufStart + i)
+    if (i > 0 && MAGIC2[(u32[i - 1] >>> 24) | ((u & 255) << 8)] !== 0) this.rawAt(bytes, i - 1, 3, bufStart + i - 1)
   }
 
   /** Exact zero/denormal/NaN/Inf counts and max |x| for one block. */
@@ -565,7 +629,7 @@ export class FloatAccumulator {
         else p.nan++
       } else if (a > maxA) maxA = a
       diff |= u ^ first
-      if (tab[u] !== 0 || (tab[prev | (lo << 8)] !== 0 && i > 0)) this.candidatesF16(bytes, u16, bufStart, i)
+      if (tab[u] !== 0 || (i > 0 && (tab[prev | (lo << 8)] | tab[(u16[i - 1] >>> 8) | (lo << 8)]) !== 0)) this.candidatesF16(bytes, u16, bufStart, i)
       prev = lo
     }
     p.firstBits = first
@@ -625,6 +689,10 @@ export class FloatAccumulator {
         const x = i + 2 < nAvail ? u32[2 * i + 4] & 255 : 0
         if (quickPrefix(prev, lo, i + 1 < nAvail ? u32[2 * i + 2] & 255 : 0, x)) this.candidate(bytes, i - 1, bufStart + i - 1, nAvail, 'b0')
       }
+      // raw bytes that start inside the element (bytes 1..6), or in the last byte of the one before
+      const base = 8 * i
+      for (let j = 1; j < 7; j++) if (tab[bytes[base + j] | (bytes[base + j + 1] << 8)] !== 0) this.rawAt(bytes, i, j, bufStart + i)
+      if (i > 0 && tab[bytes[base - 1] | (lo << 8)] !== 0) this.rawAt(bytes, i - 1, 7, bufStart + i - 1)
       prev = lo
     }
     p.firstBits = first

@@ -22,10 +22,11 @@ interface Exports {
   hist_ptr(): number
   data_ptr(): number
   stats_f32(ptr: number, n: number, prev: number, first: number): number
+  raw_pairs_f32(ptr: number, n: number, prevHi: number): number
   t13_f32(ptr: number, n: number): void
   exact_f32(ptr: number, n: number): void
   hist_f32(ptr: number, n: number): void
-  stats_f16(ptr: number, n: number, prev: number, first: number, expMask: number): number
+  stats_f16(ptr: number, n: number, prev: number, prevHi: number, first: number, expMask: number): number
   hist_f16(ptr: number, n: number): void
 }
 

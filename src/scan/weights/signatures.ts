@@ -181,13 +181,14 @@ function checkShebang(s: Uint8Array): SignatureMatch | null {
   return {kind: 'script', length: o + 1 + run, detail: `script "${line.slice(0, 80)}"`}
 }
 
+/** A byte of a module or attribute name as checkPickle accepts it: [0-9A-Za-z_.]. */
+export function isIdentByte(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x5f || c === 0x2e
+}
+
 function isIdent(s: Uint8Array, o: number, end: number): boolean {
   if (end <= o) return false
-  for (let i = o; i < end; i++) {
-    const c = s[i]
-    const ok = (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x5f || c === 0x2e
-    if (!ok) return false
-  }
+  for (let i = o; i < end; i++) if (!isIdentByte(s[i])) return false
   return true
 }
 
@@ -292,21 +293,22 @@ export function wantsMore(s: Uint8Array): boolean {
  * STACK_GLOBAL, every byte so far what checkPickle would take at its place (random bytes almost
  * never are: a chance candidate is not looked at longer).
  */
+/** Bytes [o, end of s) are identifier characters with at most `newlines` newlines among them. */
+function namesTo(s: Uint8Array, o: number, newlines: number): boolean {
+  for (let i = o; i < s.length; i++) {
+    if (s[i] === 0x0a) {
+      if (--newlines < 0) return false
+    } else if (!isIdentByte(s[i])) return false
+  }
+  return true
+}
+
 function pickleImportRunsPast(s: Uint8Array): boolean {
   const n = s.length
-  // bytes [o, n) are identifier characters with at most `newlines` newlines among them
-  const namesTo = (o: number, newlines: number): boolean => {
-    for (let i = o; i < n; i++) {
-      if (s[i] === 0x0a) {
-        if (--newlines < 0) return false
-      } else if (!isIdent(s, i, i + 1)) return false
-    }
-    return true
-  }
   const lim = Math.min(n, 66)
   for (let o = 2; o < lim; o++) {
     if (s[o] === 0x63) {
-      if (namesTo(o + 1, 1)) return true
+      if (namesTo(s, o + 1, 1)) return true
     } else if (s[o] === 0x8c && stackGlobalRunsPast(s, o)) return true
   }
   return false

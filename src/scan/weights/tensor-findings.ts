@@ -73,15 +73,17 @@ export function floatFindings(t: TensorView, m: Partial): Finding[] {
   const upcast = (m.kind === 'f32' || m.kind === 'f64') && nonZero > 0 && Math.max(m.t13, m.t16) - m.zeros >= 0.5 * nonZero
 
   for (const s of m.sigs.slice(0, MAX_RANGE_FINDINGS)) {
-    const elems = Math.ceil(s.length / s.bytesPerElement)
+    const byte = s.byte ?? 0
+    const elems = Math.ceil((byte + s.length) / s.bytesPerElement)
+    const at = byte > 0 ? `byte ${byte} of element ${s.element}` : `element ${s.element}`
     out.push({
       id: 'MS-WG001',
       category: 'embedded-payload',
       severity: 'high',
       title: `Embedded ${s.kind} payload in tensor bytes`,
-      message: `Tensor "${t.name}" hides a ${s.detail} in its ${streamLabel(s.stream, w)} starting at element ${s.element}.`,
+      message: `Tensor "${t.name}" hides a ${s.detail} in its ${streamLabel(s.stream, w)} starting at ${at}.`,
       location: loc(s.element, s.element + elems),
-      evidence: {signature: s.kind, stream: s.stream, element: s.element, detail: s.detail},
+      evidence: {signature: s.kind, stream: s.stream, element: s.element, ...(byte > 0 ? {byte} : {}), detail: s.detail},
     })
   }
 

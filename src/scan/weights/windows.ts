@@ -53,6 +53,8 @@ export type SigStream = 'b0' | 'low16' | 'low24' | 'low32' | 'low40' | 'low48' |
 export interface SigHit {
   stream: SigStream
   element: number
+  /** Raw bytes only: the structure starts this many bytes into the element (absent: at its start). */
+  byte?: number
   kind: string
   detail: string
   /** Stream bytes the validated structure spans. */

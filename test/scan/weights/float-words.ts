@@ -102,6 +102,10 @@ export function words(kind: string, n: number, seed: number): Uint32Array {
       case 'pruned':
         f[i] = r() < 0.6 ? 0 : g
         break
+      case 'tiny':
+        // a few normal values below 2^-60 among weights (rare magnitudes without zeros or denormals)
+        f[i] = r() < 0.01 ? g * 2 ** -80 : g
+        break
       case 'upcast':
         // fp16-exact values with a dense run of non-zero low bits
         f[i] = g

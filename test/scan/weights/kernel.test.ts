@@ -32,7 +32,7 @@ describe('f32 weight kernel (WebAssembly SIMD) vs the JS loop', () => {
     assert.ok(f32Kernel(), 'WebAssembly SIMD kernel failed to load')
   })
 
-  const kinds = ['trained', 'random', 'special', 'pruned', 'upcast', 'bf16', 'constant', 'magics', 'printable', 'xor']
+  const kinds = ['trained', 'random', 'special', 'pruned', 'tiny', 'upcast', 'bf16', 'constant', 'magics', 'printable', 'xor']
   for (const kind of kinds) {
     it(`same statistics: ${kind}`, async () => {
       const r = rng(kind.length * 7919)
@@ -108,7 +108,7 @@ describe('f32 weight kernel (WebAssembly SIMD) vs the JS loop', () => {
   })
 })
 
-/** What the kernel's stats_f32 must return, computed the JS hot loop's way. */
+/** What the kernel's stats_f32 must return, computed the JS hot loop's way (magnitudes relative to 2^-60: kernel-f32.c TINY). */
 function reference(u: Uint32Array, prev: number, first: number) {
   let zb0 = 0
   let pr0 = 0
@@ -123,7 +123,7 @@ function reference(u: Uint32Array, prev: number, first: number) {
     if (b0 === 0) zb0++
     if (b0 >= 0x20 && b0 < 0x7f) pr0++
     if (b1 >= 0x20 && b1 < 0x7f) pr1++
-    const t = ((x & 0x7fffffff) - 0x00800000) >>> 0
+    const t = ((x & 0x7fffffff) - 0x21800000) >>> 0
     if (t > mx) mx = t
     if (x !== first) diff = 1
     if ((MAGIC2[x & 0xffff] | MAGIC2[prev | (b0 << 8)]) !== 0) cands.push(i)
@@ -152,10 +152,15 @@ describe('kernel functions against their definitions', () => {
           if (n < 2) break
           const [a, b] = PAIRS[Math.floor(r() * PAIRS.length)]
           const at = Math.floor(r() * (n - 1))
-          if (r() < 0.5) u[at] = ((u[at] & 0xffff0000) | a | (b << 8)) >>> 0
-          else (u[at] = ((u[at] & ~255) | a) >>> 0), (u[at + 1] = ((u[at + 1] & ~255) | b) >>> 0)
+          // a pair at every byte offset of the raw bytes (within an element, and from its last byte
+          // into the next), and across two elements' lowest bytes (the b0 stream)
+          const bytes = new Uint8Array(u.buffer, 0, n * 4)
+          const where = Math.floor(r() * 5)
+          if (where < 4) (bytes[at * 4 + where] = a), (bytes[at * 4 + where + 1] = b)
+          else (bytes[at * 4] = a), (bytes[at * 4 + 4] = b)
         }
         const prev = trial % 3 === 0 ? PAIRS[trial % PAIRS.length][0] : Math.floor(r() * 256)
+        const prevHi = trial % 5 === 0 ? PAIRS[trial % PAIRS.length][0] : Math.floor(r() * 256)
         if (trial % 3 === 0 && n > 0) u[0] = ((u[0] & ~255) | PAIRS[trial % PAIRS.length][1]) >>> 0
         const first = trial % 4 === 0 && n > 0 ? u[0] : (r() * 4294967296) >>> 0
         new Uint8Array(k.fn.memory.buffer, region.addr, n * 4).set(new Uint8Array(u.buffer, 0, n * 4))
@@ -166,6 +171,20 @@ describe('kernel functions against their definitions', () => {
           {zb0: o[0], pr0: o[1], pr1: o[2], mx: o[3], diff: o[4], nc, cands: Array.from(k.cands.subarray(0, Math.min(nc, 64)))},
           {...want, mx: n ? want.mx : 0, nc: want.cands.length, cands: want.cands.slice(0, 64)},
           `trial ${trial} n=${n}`,
+        )
+        // the raw bytes' other offsets: (b1,b2), (b2,b3) of element i, (last byte of i-1, b0[i])
+        const ni = k.fn.raw_pairs_f32(region.addr, n, prevHi)
+        const inside: number[] = []
+        let ph = prevHi
+        for (let i = 0; i < n; i++) {
+          const x = u[i]
+          if ((MAGIC2[(x >>> 8) & 0xffff] | MAGIC2[x >>> 16] | MAGIC2[ph | ((x & 255) << 8)]) !== 0) inside.push(i)
+          ph = x >>> 24
+        }
+        assert.deepEqual(
+          {ni, cands: Array.from(k.cands.subarray(0, Math.min(ni, 64)))},
+          {ni: inside.length, cands: inside.slice(0, 64)},
+          `raw_pairs_f32 trial ${trial} n=${n}`,
         )
       }
     } finally {

@@ -86,17 +86,21 @@ describe('16-bit weight kernel (float16, bfloat16) vs the JS loop', () => {
           if (n < 2) break
           const [a, b] = PAIRS[Math.floor(r() * PAIRS.length)]
           const at = Math.floor(r() * (n - 1))
-          if (r() < 0.5) u[at] = a | (b << 8)
-          else (u[at] = (u[at] & 0xff00) | a), (u[at + 1] = (u[at + 1] & 0xff00) | b)
+          const x = r()
+          if (x < 0.33) u[at] = a | (b << 8)
+          else if (x < 0.66) (u[at] = (u[at] & 0xff00) | a), (u[at + 1] = (u[at + 1] & 0xff00) | b)
+          else (u[at] = (u[at] & 0xff) | (a << 8)), (u[at + 1] = (u[at + 1] & 0xff00) | b)
         }
         const prev = trial % 3 === 0 ? PAIRS[trial % PAIRS.length][0] : Math.floor(r() * 256)
+        const prevHi = trial % 5 === 0 ? PAIRS[trial % PAIRS.length][0] : Math.floor(r() * 256)
         const first = trial % 4 === 0 && n > 0 ? u[0] : Math.floor(r() * 65536)
         const expMask = bf ? 0x7f80 : 0x7c00
         new Uint8Array(k.fn.memory.buffer, region.addr, n * 2).set(new Uint8Array(u.buffer, 0, n * 2))
-        const nc = k.fn.stats_f16(region.addr, n, prev, first, expMask)
+        const nc = k.fn.stats_f16(region.addr, n, prev, prevHi, first, expMask)
         // the definition, the JS loop's way
         const want = {zb0: 0, pr0: 0, mx: 0, diff: 0, zeros: 0, pinf: 0, ninf: 0, nan: 0, cands: [] as number[]}
         let pb = prev
+        let ph = prevHi
         for (let i = 0; i < n; i++) {
           const x = u[i]
           const lo = x & 255
@@ -109,8 +113,9 @@ describe('16-bit weight kernel (float16, bfloat16) vs the JS loop', () => {
             else want.nan++
           } else if (a > want.mx) want.mx = a
           if (x !== first) want.diff = 1
-          if ((MAGIC2[x] | MAGIC2[pb | (lo << 8)]) !== 0) want.cands.push(i)
+          if ((MAGIC2[x] | MAGIC2[pb | (lo << 8)] | MAGIC2[ph | (lo << 8)]) !== 0) want.cands.push(i)
           pb = lo
+          ph = x >>> 8
         }
         const o = k.out
         assert.deepEqual(

@@ -90,3 +90,46 @@ describe('signature candidates: the quick prefix test never drops a payload the 
     useF32Kernel(true)
   })
 })
+
+describe('raw bytes at any offset of a float tensor', () => {
+  const ELF64 = (() => {
+    // a minimal valid ELF64 header: class 2, little-endian, version 1, type EXEC, machine x86-64, ehsize 64
+    const h = new Uint8Array(64)
+    h.set([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1])
+    h[16] = 2
+    h[18] = 62
+    h[20] = 1
+    h[52] = 64
+    return h
+  })()
+  const elfHits = (fs: Awaited<ReturnType<typeof scanTensor>>) =>
+    fs.filter((f) => f.id === 'MS-WG001' && (f.evidence as {signature?: string})?.signature === 'elf')
+
+  for (const [dtype, width] of [
+    ['f32', 4],
+    ['f16', 2],
+    ['bf16', 2],
+    ['f64', 8],
+  ] as const) {
+    it(`${dtype}: an ELF header at every byte offset of an element, either path`, async () => {
+      for (let off = 0; off < width; off++) {
+        const n = 30_000
+        const u = width === 4 ? words('trained', n, 11 + off) : width === 2 ? words16('trained', n, 11 + off, dtype === 'bf16') : null
+        const data = u ? new Uint8Array(u.buffer) : new Uint8Array(new Float64Array(Array.from({length: n}, (_, i) => Math.sin(i) * 0.02)).buffer)
+        const at = 5000 * width + off
+        data.set(ELF64, at)
+        const t: TensorView = {name: 'w', dtype, shape: [data.length / width], byteOffset: 0, byteLength: data.length, data}
+        for (const kernel of [false, true]) {
+          useF32Kernel(kernel)
+          const hits = elfHits(await scanTensor(t))
+          assert.ok(hits.length >= 1, `${dtype} offset ${off} kernel=${kernel}`)
+          const raw = hits.find((f) => (f.evidence as {stream?: string}).stream === 'raw')
+          assert.ok(raw, `${dtype} offset ${off}: reported in the raw bytes`)
+          assert.equal((raw!.evidence as {byte?: number}).byte, off === 0 ? undefined : off)
+          assert.equal(raw!.location.byteStart, 5000 * width)
+        }
+      }
+      useF32Kernel(true)
+    })
+  }
+})
