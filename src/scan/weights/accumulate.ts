@@ -495,13 +495,19 @@ export class FloatAccumulator {
    */
   private importNear(bytes: Uint8Array, local: number, nAvail: number, k: number): boolean {
     const w = this.w
-    const end = Math.min(68, (nAvail - local) * k)
-    // stream byte q is byte q % k of element local + q / k (no closure: a named one costs a call per candidate)
-    for (let q = 2; q < 66 && q + 1 < end; q++) {
-      const x = bytes[(local + Math.floor(q / k)) * w + (q % k)]
-      if (x !== 0x63 && x !== 0x8c) continue
-      const y = bytes[(local + Math.floor((q + 1) / k)) * w + ((q + 1) % k)]
-      if (x === 0x63 ? isIdentByte(y) : y !== 0 && q + 2 < end && isIdentByte(bytes[(local + Math.floor((q + 2) / k)) * w + ((q + 2) % k)])) return true
+    // Stream bytes q = 0..67 in order, the two before kept: an opcode at q - 1 or q - 2 (>= 2, < 66)
+    // is decided by the byte at q.
+    let q = 0
+    let x1 = -1
+    let x2 = -1
+    for (let j = local; j < nAvail && q < 68; j++) {
+      for (let b = 0; b < k && q < 68; b++, q++) {
+        const x = bytes[j * w + b]
+        if (q >= 3 && q <= 66 && x1 === 0x63 && isIdentByte(x)) return true
+        if (q >= 4 && x2 === 0x8c && x1 !== 0 && isIdentByte(x)) return true
+        x2 = x1
+        x1 = x
+      }
     }
     return false
   }

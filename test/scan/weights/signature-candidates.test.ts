@@ -133,3 +133,28 @@ describe('raw bytes at any offset of a float tensor', () => {
     })
   }
 })
+
+describe('pickle candidates: the import may start anywhere checkPickle looks', () => {
+  const enc = new TextEncoder()
+  it('GLOBAL and STACK_GLOBAL at every stream offset 2..65, in the b0 and raw streams of f32', async () => {
+    const pickleHits = (fs: Awaited<ReturnType<typeof scanTensor>>) =>
+      fs.filter((f) => f.id === 'MS-WG001' && (f.evidence as {signature?: string})?.signature === 'pickle').length
+    useF32Kernel(true)
+    for (let o = 2; o < 66; o++) {
+      // MARK opcodes as filler up to the import at stream byte o
+      const filler = new Array(o - 2).fill(0x28)
+      for (const importBytes of [
+        [0x63, ...enc.encode('os\nsystem\n')],
+        [0x8c, 2, ...enc.encode('os'), 0x94, 0x8c, 6, ...enc.encode('system'), 0x94, 0x93],
+      ]) {
+        const payload = Uint8Array.from([0x80, 0x04, ...filler, ...importBytes])
+        for (const k of [1, 4]) {
+          const u = words('trained', 6000, o * 7 + k)
+          hide(u, payload, k, 1000)
+          const t: TensorView = {name: 'w', dtype: 'f32', shape: [u.length], byteOffset: 0, byteLength: u.byteLength, data: new Uint8Array(u.buffer)}
+          assert.ok(pickleHits(await scanTensor(t)) >= 1, `import at ${o}, opcode 0x${importBytes[0].toString(16)}, k=${k}`)
+        }
+      }
+    }
+  })
+})
