@@ -24,27 +24,12 @@ import {
   OUT_ZB0,
   OUT_ZEROS,
 } from './kernel.js'
-import {isIdentByte, MAGIC2, matchSignature, quickPrefix, SIGNATURE_LOOKAHEAD, SIGNATURE_QUICK, wantsMore} from './signatures.js'
-import {
-  BLOCK,
-  evalWindow,
-  HALF,
-  MAX_RECORDED_RUNS,
-  MAX_RECORDED_SIGS,
-  newPartial,
-  type FloatKind,
-  type HalfStats,
-  type Partial,
-  type SigStream,
-} from './windows.js'
+import {SignatureCandidates} from './candidates.js'
+import {MAGIC2, quickPrefix} from './signatures.js'
+import {BLOCK, evalWindow, HALF, MAX_RECORDED_RUNS, newPartial, type FloatKind, type HalfStats, type Partial} from './windows.js'
 
 export {BLOCK, evalWindow, HALF, MAX_RECORDED_RUNS, MAX_RECORDED_SIGS, MAX_RECORDED_WINDOWS, MIN_WINDOW_ELEMS, newPartial} from './windows.js'
 export type {FloatKind, HalfStats, Partial, SigHit, SigStream, WindowStat} from './windows.js'
-
-/** Bytes per element of each low-order stream (raw: the element width). */
-const LOW_BYTES: Record<Exclude<SigStream, 'raw'>, number> = {b0: 1, low16: 2, low24: 3, low32: 4, low40: 5, low48: 6, low56: 7}
-/** The float64 streams whose first four bytes are those of one element: one prefix test for all. */
-const F64_WIDE: SigStream[] = ['low32', 'low40', 'low48', 'low56', 'raw']
 
 /** Candidates recorded per hot-loop call; more than this (adversarial data) takes the slow path. */
 const MAX_CANDIDATES = 64
@@ -120,9 +105,10 @@ export class FloatAccumulator {
   private curIsFirst = true
   private blockT13 = 0
   private blockN = 0
-  private scratch = new Uint8Array(SIGNATURE_LOOKAHEAD)
   private readonly w: number
   private firstHi = -1
+  /** Validates the signature candidates the passes list (candidates.ts). */
+  private readonly sig: SignatureCandidates
   /** [non-constant flag, candidate count, magnitude maximum] shared with hotF32. */
   private readonly cand = new Int32Array(4)
   private readonly cands = new Int32Array(MAX_CANDIDATES)
@@ -140,6 +126,7 @@ export class FloatAccumulator {
     this.p = newPartial(kind, start)
     this.cur = newHalf(Math.floor(start / HALF), this.k !== null)
     this.w = kind === 'f32' ? 4 : kind === 'f64' ? 8 : 2
+    this.sig = new SignatureCandidates(this.p, this.w)
     this.fillHist = (h: HalfStats) => {
       const k = this.k!
       if (this.w === 2) k.fn.hist_f16(h.at, h.n)
@@ -225,12 +212,12 @@ export class FloatAccumulator {
     const diff = out[OUT_DIFF]
     const mx = out[OUT_MX]
     if (nc > MAX_CANDIDATES) {
-      for (let i = s; i < e; i++) this.candidatesF32(bytes, u32, bufStart, i, i > 0 ? u32[i - 1] & 255 : 0, u32[i] & 255)
+      for (let i = s; i < e; i++) this.sig.f32(bytes, u32, bufStart, i, i > 0 ? u32[i - 1] & 255 : 0, u32[i] & 255)
     } else {
       const cands = k.cands
       for (let c = 0; c < nc; c++) {
         const i = s + cands[c]
-        this.candidatesF32(bytes, u32, bufStart, i, i > 0 ? u32[i - 1] & 255 : 0, u32[i] & 255)
+        this.sig.f32(bytes, u32, bufStart, i, i > 0 ? u32[i - 1] & 255 : 0, u32[i] & 255)
       }
     }
     p.firstBits = first
@@ -250,8 +237,8 @@ export class FloatAccumulator {
         if (MAXF[0] > p.maxAbs) p.maxAbs = MAXF[0]
       }
       const ni = fn.raw_pairs_f32(at, len, s > 0 ? u32[s - 1] >>> 24 : 0)
-      if (ni > MAX_CANDIDATES) for (let i = s; i < e; i++) this.insideF32(bytes, u32, bufStart, i)
-      else for (let c = 0; c < ni; c++) this.insideF32(bytes, u32, bufStart, s + k.cands[c])
+      if (ni > MAX_CANDIDATES) for (let i = s; i < e; i++) this.sig.insideF32(bytes, u32, bufStart, i)
+      else for (let c = 0; c < ni; c++) this.sig.insideF32(bytes, u32, bufStart, s + k.cands[c])
     } else {
       MAXBITS[0] = mx + TINY_BITS
       if (MAXF[0] > p.maxAbs) p.maxAbs = MAXF[0]
@@ -312,10 +299,10 @@ export class FloatAccumulator {
     const maxA = out[OUT_MX]
     const diff = out[OUT_DIFF]
     if (nc > MAX_CANDIDATES) {
-      for (let i = s; i < e; i++) this.candidatesF16(bytes, u16, bufStart, i)
+      for (let i = s; i < e; i++) this.sig.f16(bytes, u16, bufStart, i)
     } else {
       const cands = k.cands
-      for (let c = 0; c < nc; c++) this.candidatesF16(bytes, u16, bufStart, s + cands[c])
+      for (let c = 0; c < nc; c++) this.sig.f16(bytes, u16, bufStart, s + cands[c])
     }
     p.firstBits = first
     if (diff !== 0) p.constant = false
@@ -340,44 +327,6 @@ export class FloatAccumulator {
       x = bEnd
       if (x % BLOCK === 0) this.endBlock(x / BLOCK - 1)
     }
-  }
-
-  /** The candidates of element i, as loopF16 checks them. */
-  private candidatesF16(bytes: Uint8Array, u16: Uint16Array, bufStart: number, i: number): void {
-    const n = u16.length
-    const u = u16[i]
-    const v = i + 1 < n ? u16[i + 1] : 0
-    if (MAGIC2[u] !== 0 && quickPrefix(u & 255, u >>> 8, v & 255, v >>> 8)) this.candidate(bytes, i, bufStart + i, n, 'raw')
-    if (i > 0) {
-      const prev = u16[i - 1] & 255
-      if (MAGIC2[prev | ((u & 255) << 8)] !== 0 && quickPrefix(prev, u & 255, v & 255, i + 2 < n ? u16[i + 2] & 255 : 0)) {
-        this.candidate(bytes, i - 1, bufStart + i - 1, n, 'b0')
-      }
-      // raw bytes that start in the high byte of the element before
-      if (MAGIC2[(u16[i - 1] >>> 8) | ((u & 255) << 8)] !== 0) this.rawAt(bytes, i - 1, 1, bufStart + i - 1)
-    }
-  }
-
-  /**
-   * A raw-bytes candidate that starts `byte` bytes into element `local` of `bytes` (the raw stream
-   * is the buffer itself, so it is read in place); recorded like the element-aligned ones.
-   */
-  private rawAt(bytes: Uint8Array, local: number, byte: number, global: number): void {
-    const at = local * this.w + byte
-    const q = (k: number) => (at + k < bytes.length ? bytes[at + k] : 0)
-    if (!quickPrefix(q(0), q(1), q(2), q(3))) return
-    let s = bytes.subarray(at, Math.min(bytes.length, at + SIGNATURE_QUICK))
-    let m = matchSignature(s)
-    if (!m && wantsMore(s)) {
-      s = bytes.subarray(at, Math.min(bytes.length, at + SIGNATURE_LOOKAHEAD))
-      m = matchSignature(s)
-    }
-    if (!m) return
-    if (this.p.sigs.length >= MAX_RECORDED_SIGS) {
-      this.p.overflow = true
-      return
-    }
-    this.p.sigs.push({stream: 'raw', element: global, byte, kind: m.kind, detail: m.detail, length: m.length, bytesPerElement: this.w})
   }
 
   private segmentF32(bytes: Uint8Array, u32: Uint32Array, bufStart: number, g: number, segEnd: number): void {
@@ -469,61 +418,6 @@ export class FloatAccumulator {
     return this.p
   }
 
-  private candidate(bytes: Uint8Array, local: number, global: number, nAvail: number, stream: SigStream): void {
-    const k = stream === 'raw' ? this.w : LOW_BYTES[stream]
-    // PROTO 2..5 is a common chance pair in weights: look for the import a pickle needs before gathering.
-    if (bytes[local * this.w] === 0x80 && !this.importNear(bytes, local, nAvail, k)) return
-    // Gather a short prefix first: nearly every candidate is a chance two-byte match.
-    let s = this.gather(bytes, local, nAvail, k, SIGNATURE_QUICK)
-    let m = matchSignature(s)
-    if (!m && wantsMore(s)) {
-      s = this.gather(bytes, local, nAvail, k, SIGNATURE_LOOKAHEAD)
-      m = matchSignature(s)
-    }
-    if (!m) return
-    if (this.p.sigs.length >= MAX_RECORDED_SIGS) {
-      this.p.overflow = true
-      return
-    }
-    this.p.sigs.push({stream, element: global, kind: m.kind, detail: m.detail, length: m.length, bytesPerElement: k})
-  }
-
-  /**
-   * Whether the k-low-bytes stream from element `local` has, at bytes 2..65, a GLOBAL followed by a
-   * name character or a SHORT_BINUNICODE of non-zero length followed by one: what checkPickle
-   * needs first, read in place.
-   */
-  private importNear(bytes: Uint8Array, local: number, nAvail: number, k: number): boolean {
-    const w = this.w
-    // Stream bytes q = 0..67 in order, the two before kept: an opcode at q - 1 or q - 2 (>= 2, < 66)
-    // is decided by the byte at q.
-    let q = 0
-    let x1 = -1
-    let x2 = -1
-    for (let j = local; j < nAvail && q < 68; j++) {
-      for (let b = 0; b < k && q < 68; b++, q++) {
-        const x = bytes[j * w + b]
-        if (q >= 3 && q <= 66 && x1 === 0x63 && isIdentByte(x)) return true
-        if (q >= 4 && x2 === 0x8c && x1 !== 0 && isIdentByte(x)) return true
-        x2 = x1
-        x1 = x
-      }
-    }
-    return false
-  }
-
-  /** The first `max` bytes of the k-low-bytes-per-element stream starting at element `local`. */
-  private gather(bytes: Uint8Array, local: number, nAvail: number, k: number, max: number): Uint8Array {
-    const w = this.w
-    const s = this.scratch
-    let o = 0
-    for (let j = local; j < nAvail && o < max; j++) {
-      const base = j * w
-      for (let b = 0; b < k && o < max; b++) s[o++] = bytes[base + b]
-    }
-    return s.subarray(0, o)
-  }
-
   private loopF32(bytes: Uint8Array, u32: Uint32Array, bufStart: number, from: number, to: number): void {
     const h0 = this.cur.h0
     const h1 = this.cur.h1
@@ -539,11 +433,11 @@ export class FloatAccumulator {
     const nc = st[1]
     if (nc > MAX_CANDIDATES) {
       // Too many two-byte magics to list (crafted data): check every element's candidates.
-      for (let i = s; i < e; i++) this.candidatesF32(bytes, u32, bufStart, i, i > 0 ? u32[i - 1] & 255 : 0, u32[i] & 255)
+      for (let i = s; i < e; i++) this.sig.f32(bytes, u32, bufStart, i, i > 0 ? u32[i - 1] & 255 : 0, u32[i] & 255)
     } else {
       for (let k = 0; k < nc; k++) {
         const i = cands[k]
-        this.candidatesF32(bytes, u32, bufStart, i, i > 0 ? u32[i - 1] & 255 : 0, u32[i] & 255)
+        this.sig.f32(bytes, u32, bufStart, i, i > 0 ? u32[i - 1] & 255 : 0, u32[i] & 255)
       }
     }
     if (st[0] !== 0) diff = 1
@@ -555,38 +449,11 @@ export class FloatAccumulator {
     const mx = st[2] >>> 0
     if (mx >= RARE_ABOVE) {
       this.exactF32(u32, s, e)
-      for (let i = s; i < e; i++) this.insideF32(bytes, u32, bufStart, i)
+      for (let i = s; i < e; i++) this.sig.insideF32(bytes, u32, bufStart, i)
     } else if (e > s) {
       MAXBITS[0] = mx + TINY_BITS
       if (MAXF[0] > p.maxAbs) p.maxAbs = MAXF[0]
     }
-  }
-
-  private candidatesF32(bytes: Uint8Array, u32: Uint32Array, bufStart: number, i: number, prev: number, lo: number): void {
-    const n = u32.length
-    const u = u32[i]
-    const v = i + 1 < n ? u32[i + 1] : 0
-    const a0 = u & 255
-    const a1 = (u >>> 8) & 255
-    const a2 = (u >>> 16) & 255
-    // A four-byte prefix check first: almost every candidate is a chance two-byte match.
-    if (MAGIC2[u & 0xffff] !== 0) {
-      if (quickPrefix(a0, a1, a2, u >>> 24)) this.candidate(bytes, i, bufStart + i, n, 'raw')
-      if (quickPrefix(a0, a1, v & 255, (v >>> 8) & 255)) this.candidate(bytes, i, bufStart + i, n, 'low16')
-      if (quickPrefix(a0, a1, a2, v & 255)) this.candidate(bytes, i, bufStart + i, n, 'low24')
-    }
-    if (i > 0 && MAGIC2[prev | (lo << 8)] !== 0) {
-      const x = i + 2 < n ? u32[i + 2] & 255 : 0
-      if (quickPrefix(prev, lo, v & 255, x)) this.candidate(bytes, i - 1, bufStart + i - 1, n, 'b0')
-    }
-  }
-
-  /** Raw bytes of element i starting at its bytes 1 and 2, or in the last byte of the element before. */
-  private insideF32(bytes: Uint8Array, u32: Uint32Array, bufStart: number, i: number): void {
-    const u = u32[i]
-    if (MAGIC2[(u >>> 8) & 0xffff] !== 0) this.rawAt(bytes, i, 1, bufStart + i)
-    if (MAGIC2[u >>> 16] !== 0) this.rawAt(bytes, i, 2, bufStart + i)
-    if (i > 0 && MAGIC2[(u32[i - 1] >>> 24) | ((u & 255) << 8)] !== 0) this.rawAt(bytes, i - 1, 3, bufStart + i - 1)
   }
 
   /** Exact zero/denormal/NaN/Inf counts and max |x| for one block. */
@@ -635,7 +502,7 @@ export class FloatAccumulator {
         else p.nan++
       } else if (a > maxA) maxA = a
       diff |= u ^ first
-      if (tab[u] !== 0 || (i > 0 && (tab[prev | (lo << 8)] | tab[(u16[i - 1] >>> 8) | (lo << 8)]) !== 0)) this.candidatesF16(bytes, u16, bufStart, i)
+      if (tab[u] !== 0 || (i > 0 && (tab[prev | (lo << 8)] | tab[(u16[i - 1] >>> 8) | (lo << 8)]) !== 0)) this.sig.f16(bytes, u16, bufStart, i)
       prev = lo
     }
     p.firstBits = first
@@ -644,17 +511,6 @@ export class FloatAccumulator {
       const f = bf ? new Float32Array(new Uint32Array([maxA << 16]).buffer)[0] : halfToFloat(maxA)
       if (f > p.maxAbs) p.maxAbs = f
     }
-  }
-
-  /** The element-aligned candidates of float64 element i (its two lowest bytes are a magic). */
-  private candidatesF64(bytes: Uint8Array, u32: Uint32Array, bufStart: number, i: number, nAvail: number): void {
-    const u = u32[2 * i]
-    const v = i + 1 < nAvail ? u32[2 * i + 2] : 0
-    const a0 = u & 255
-    const a1 = (u >>> 8) & 255
-    if (quickPrefix(a0, a1, v & 255, (v >>> 8) & 255)) this.candidate(bytes, i, bufStart + i, nAvail, 'low16')
-    if (quickPrefix(a0, a1, (u >>> 16) & 255, v & 255)) this.candidate(bytes, i, bufStart + i, nAvail, 'low24')
-    if (quickPrefix(a0, a1, (u >>> 16) & 255, u >>> 24)) for (const s of F64_WIDE) this.candidate(bytes, i, bufStart + i, nAvail, s)
   }
 
   private loopF64(bytes: Uint8Array, bufStart: number, from: number, to: number): void {
@@ -690,15 +546,15 @@ export class FloatAccumulator {
         if (v > p.maxAbs) p.maxAbs = v
       }
       diff |= (lo32 ^ first) | (hi ^ firstHi)
-      if (tab[lo32 & 0xffff] !== 0) this.candidatesF64(bytes, u32, bufStart, i, nAvail)
+      if (tab[lo32 & 0xffff] !== 0) this.sig.f64(bytes, u32, bufStart, i, nAvail)
       if (tab[prev | (lo << 8)] !== 0 && i > 0) {
         const x = i + 2 < nAvail ? u32[2 * i + 4] & 255 : 0
-        if (quickPrefix(prev, lo, i + 1 < nAvail ? u32[2 * i + 2] & 255 : 0, x)) this.candidate(bytes, i - 1, bufStart + i - 1, nAvail, 'b0')
+        if (quickPrefix(prev, lo, i + 1 < nAvail ? u32[2 * i + 2] & 255 : 0, x)) this.sig.candidate(bytes, i - 1, bufStart + i - 1, nAvail, 'b0')
       }
       // raw bytes that start inside the element (bytes 1..6), or in the last byte of the one before
       const base = 8 * i
-      for (let j = 1; j < 7; j++) if (tab[bytes[base + j] | (bytes[base + j + 1] << 8)] !== 0) this.rawAt(bytes, i, j, bufStart + i)
-      if (i > 0 && tab[bytes[base - 1] | (lo << 8)] !== 0) this.rawAt(bytes, i - 1, 7, bufStart + i - 1)
+      for (let j = 1; j < 7; j++) if (tab[bytes[base + j] | (bytes[base + j + 1] << 8)] !== 0) this.sig.rawAt(bytes, i, j, bufStart + i)
+      if (i > 0 && tab[bytes[base - 1] | (lo << 8)] !== 0) this.sig.rawAt(bytes, i - 1, 7, bufStart + i - 1)
       prev = lo
     }
     p.firstBits = first
