@@ -58,8 +58,18 @@ export function assertSupportedKey(key: KeyObject, what: string): void {
  */
 export function canonicalPublicKey(pub: KeyObject): KeyObject {
   if (pub.asymmetricKeyType !== 'ec') return pub
-  return createPublicKey({key: pub.export({format: 'jwk'}), format: 'jwk'})
+  // Read from the DER, not a JWK export: Node 20 can deadlock exporting a key as JWK when a
+  // collection inside it finalizes the job that generated the key (both take the key's lock).
+  const curve = pub.asymmetricKeyDetails?.namedCurve ?? ''
+  const n = COORDINATE_BYTES[curve]
+  const der = pub.export({type: 'spki', format: 'der'})
+  // The SPKI ends with the point: 0x04 ‖ X ‖ Y uncompressed, 0x02/0x03 ‖ X compressed.
+  if (n === undefined || der[der.length - 2 * n - 1] === 0x04) return pub
+  return fromCompressedPoint(der.subarray(der.length - n - 1), curve)
 }
+
+/** Bytes per coordinate of the supported curves' points. */
+const COORDINATE_BYTES: Record<string, number> = {prime256v1: 32, secp384r1: 48, secp521r1: 66}
 
 /** The SPKI PEM text with 64-column lines and trailing newline, as Python's `public_bytes`. */
 export function spkiPem(pub: KeyObject): string {

@@ -7,7 +7,7 @@ import {after, describe, test} from 'node:test'
 import {InputError, UsageError, VerificationError} from '../../src/errors.js'
 import {parseBoundedJson, parseBundle, readBundleFile, MAX_BUNDLE_BYTES} from '../../src/signing/bundle.js'
 import {pae, paeCompat, pythonBytesRepr} from '../../src/signing/dsse.js'
-import {generateKeyPair, keyHint, loadPrivateKey, loadPublicKey} from '../../src/signing/keys.js'
+import {generateKeyPair, keyHint, keyIdentity, loadPrivateKey, loadPublicKey} from '../../src/signing/keys.js'
 import {signPayload, verifyBundle} from '../../src/signing/index.js'
 import {omsVectorsDir, omsVectorsSkip, tempDir} from '../helpers/cli.js'
 
@@ -115,6 +115,27 @@ describe('keys', () => {
     writeFileSync(f('pub.compressed'), Buffer.concat([Buffer.from([y[y.length - 1] & 1 ? 3 : 2]), Buffer.from(jwk.x as string, 'base64url')]))
     assert.equal(keyHint(loadPublicKey(f('pub.der'))), keyHint(publicKey))
     assert.equal(keyHint(loadPublicKey(f('pub.compressed'))), keyHint(publicKey))
+  })
+
+  test('a key whose SPKI holds a compressed point has the same hint and identity as the uncompressed one', () => {
+    for (const [curve, n, oid] of [
+      ['prime256v1', 32, '06082a8648ce3d030107'],
+      ['secp384r1', 48, '06052b81040022'],
+      ['secp521r1', 66, '06052b81040023'],
+    ] as const) {
+      const {publicKey} = generateKeyPairSync('ec', {namedCurve: curve})
+      const point = publicKey.export({type: 'spki', format: 'der'}).subarray(-(2 * n + 1))
+      const compressed = Buffer.concat([Buffer.from([point[2 * n] & 1 ? 3 : 2]), point.subarray(1, 1 + n)])
+      // SEQUENCE { SEQUENCE { id-ecPublicKey, curve }, BIT STRING { 0, point } }, hand-built (short lengths)
+      const alg = Buffer.from(`06072a8648ce3d0201${oid}`, 'hex')
+      const algSeq = Buffer.concat([Buffer.from([0x30, alg.length]), alg])
+      const bits = Buffer.concat([Buffer.from([0x03, compressed.length + 1, 0]), compressed])
+      const spki = Buffer.concat([Buffer.from([0x30, algSeq.length + bits.length]), algSeq, bits])
+      const key = createPublicKey({key: spki, format: 'der', type: 'spki'})
+      assert.equal((key.export({type: 'spki', format: 'der'}) as Buffer).length, spki.length, `${curve}: OpenSSL keeps the point compressed`)
+      assert.equal(keyHint(key), keyHint(publicKey), curve)
+      assert.equal(keyIdentity(key), keyIdentity(publicKey), curve)
+    }
   })
 
   test('unsupported keys and garbage are input errors', () => {
