@@ -1,7 +1,8 @@
 /**
  * The WebAssembly SIMD kernel of the weight scan (C source kernel-f32.c, built by
  * scripts/build-wasm.mjs into kernel-f32-wasm.ts; named after its first type, it also takes
- * float16 and bfloat16), instantiated synchronously at module load: a 7 KiB module, one per thread. `f32Kernel()` is null where WebAssembly SIMD is unavailable or
+ * float16 and bfloat16), instantiated synchronously at module load: a 10 KiB module, one per
+ * thread. `f32Kernel()` is null where WebAssembly SIMD is unavailable or
  * MODELSEAL_WEIGHTS_WASM=0; accumulate.ts then runs its pure-JS loop, which gives the same
  * statistics (test/scan/weights/kernel.test.ts).
  */
