@@ -65,7 +65,10 @@ export function canonicalPublicKey(pub: KeyObject): KeyObject {
   const der = pub.export({type: 'spki', format: 'der'})
   // The SPKI ends with the point: 0x04 ‖ X ‖ Y uncompressed, 0x02/0x03 ‖ X compressed.
   if (n === undefined || der[der.length - 2 * n - 1] === 0x04) return pub
-  return fromCompressedPoint(der.subarray(der.length - n - 1), curve)
+  const form = der[der.length - n - 1]
+  if (form === 0x02 || form === 0x03) return fromCompressedPoint(der.subarray(der.length - n - 1), curve)
+  // Any other encoding (the hybrid forms): let OpenSSL re-encode it, as before.
+  return createPublicKey({key: pub.export({format: 'jwk'}), format: 'jwk'})
 }
 
 /** Bytes per coordinate of the supported curves' points. */

@@ -117,7 +117,7 @@ describe('keys', () => {
     assert.equal(keyHint(loadPublicKey(f('pub.compressed'))), keyHint(publicKey))
   })
 
-  test('a key whose SPKI holds a compressed point has the same hint and identity as the uncompressed one', () => {
+  test('a key whose SPKI holds a compressed or hybrid point has the same hint and identity as the uncompressed one', () => {
     for (const [curve, n, oid] of [
       ['prime256v1', 32, '06082a8648ce3d030107'],
       ['secp384r1', 48, '06052b81040022'],
@@ -135,6 +135,11 @@ describe('keys', () => {
       assert.equal((key.export({type: 'spki', format: 'der'}) as Buffer).length, spki.length, `${curve}: OpenSSL keeps the point compressed`)
       assert.equal(keyHint(key), keyHint(publicKey), curve)
       assert.equal(keyIdentity(key), keyIdentity(publicKey), curve)
+      // the hybrid form (0x06/0x07 ‖ X ‖ Y), which OpenSSL also reads
+      const hybrid = Buffer.from(publicKey.export({type: 'spki', format: 'der'}))
+      hybrid[hybrid.length - 2 * n - 1] = point[2 * n] & 1 ? 7 : 6
+      const hk = createPublicKey({key: hybrid, format: 'der', type: 'spki'})
+      assert.equal(keyHint(hk), keyHint(publicKey), `${curve} hybrid`)
     }
   })
 
